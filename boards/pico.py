@@ -1,0 +1,28 @@
+# Raspberry Pi Pico / Pico W (RP2040) on a recovery carrier board:
+# MS5611 barometer and ADXL375 high-g accelerometer on I2C0, u-blox GNSS on
+# UART1, RFM95W (SX1276) on SPI0, two pyro channels switched by logic-level
+# MOSFETs with continuity sense through a divider on ADC0/ADC1, an arm key
+# switch, buzzer and LED. Pin numbers are GPIO numbers.
+BOARD = {
+    "name": "pico",
+    "description": "Raspberry Pi Pico + MS5611 + ADXL375 + u-blox + RFM95W",
+    "mode": "hw",
+    "buses": {
+        "i2c0": {"kind": "i2c", "id": 0, "sda": 4, "scl": 5, "freq": 400000},
+        "spi0": {"kind": "spi", "id": 0, "sck": 18, "mosi": 19, "miso": 16, "baudrate": 5000000},
+        "uart1": {"kind": "uart", "id": 1, "tx": 8, "rx": 9, "baudrate": 9600},
+    },
+    "baro": {"driver": "ms5611", "bus": "i2c0", "addr": 0x77},
+    "accel": {"driver": "adxl375", "bus": "i2c0", "addr": 0x53, "axes": "+x+y+z", "range_g": 200},
+    "gnss": {"driver": "ublox", "uart": "uart1"},
+    "radio": {"driver": "sx127x", "bus": "spi0", "cs": 17, "reset": 20, "dio0": 21},
+    "pyro": {
+        "drogue": {"pin": 14, "sense_adc": 26},
+        "main": {"pin": 15, "sense_adc": 27},
+    },
+    "arm_switch": {"pin": 13, "active_low": True},
+    "battery": {"driver": "adc", "pin": 28, "divider": 3.0},
+    "led": 25,
+    "buzzer": 22,
+    "watchdog_ms": 2000,
+}

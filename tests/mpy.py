@@ -1,0 +1,57 @@
+"""Run firmware code on the real MicroPython unix port.
+
+Tests import `run_mpy` to execute a snippet (or a file) with `firmware/` and
+`boards/` on MicroPython's import path, exactly as those modules sit on a
+board's flash. Output is returned as text; a non-zero exit raises with the
+interpreter's own traceback so a failing firmware test reads like one.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIRMWARE = ROOT / "firmware"
+BOARDS = ROOT / "boards"
+SHARED = ROOT.parent / "shared"
+
+
+def micropython_path():
+    exe = Path(sys.executable).with_name("micropython")
+    if exe.exists():
+        return str(exe)
+    found = shutil.which("micropython")
+    if not found:
+        raise RuntimeError("micropython not found: run `make setup`")
+    return found
+
+
+class MicroPythonError(AssertionError):
+    pass
+
+
+def run_mpy(code=None, *, file=None, heap="256K", timeout=120, extra_path=(), stdin=None, cwd=None):
+    """Run `code` (or `file`) on MicroPython; return stdout as str."""
+    path = [str(FIRMWARE), str(BOARDS), *map(str, extra_path)]
+    env = dict(os.environ, MICROPYPATH=":".join(path + [".frozen"]))
+    cmd = [micropython_path(), "-X", "heapsize=" + heap]
+    cmd += [str(file)] if file else ["-c", code]
+    proc = subprocess.run(
+        cmd,
+        input=stdin,
+        capture_output=True,
+        timeout=timeout,
+        env=env,
+        cwd=cwd,
+        text=stdin is None or isinstance(stdin, str),
+    )
+    out = proc.stdout if isinstance(proc.stdout, str) else proc.stdout.decode(errors="replace")
+    err = proc.stderr if isinstance(proc.stderr, str) else proc.stderr.decode(errors="replace")
+    if proc.returncode != 0:
+        raise MicroPythonError(
+            "micropython exited %d\n--- stdout ---\n%s\n--- stderr ---\n%s"
+            % (proc.returncode, out[-4000:], err[-4000:])
+        )
+    return out
