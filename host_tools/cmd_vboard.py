@@ -1,0 +1,19 @@
+"""`capsule vboard`: run a virtual board and print its serial port."""
+
+from .vboard import DEFAULT_HEAP, serve
+
+
+def run(args):
+    return serve(args.dir, args.heap)
+
+
+def register(sub):
+    p = sub.add_parser(
+        "vboard",
+        help="run the virtual board (MicroPython unix port on a pseudo-terminal)",
+        description="Runs the MicroPython unix port behind a pseudo-terminal that behaves "
+        "like a board on a serial port. Prints the port path, then runs until stopped.",
+    )
+    p.add_argument("--dir", default=None, help="the board's flash file system (default: a temp dir)")
+    p.add_argument("--heap", default=DEFAULT_HEAP, help="MicroPython heap size (default %(default)s)")
+    p.set_defaults(func=run)

@@ -1,0 +1,50 @@
+# The virtual board's "ROM": what a MicroPython board does between reset and
+# the REPL, run by the unix port (`micropython -i vboard_rom.py`).
+#
+# It makes the board's flash directory the whole file system (so `/main.py`
+# means the flash, as on a board, and the host's files are out of reach), then
+# runs boot.py and, unless this is a soft reset from the raw REPL, main.py.
+# Exceptions are printed as a board prints them; the REPL follows.
+import os
+import sys
+import termios
+import vfs
+
+# The relay starts us with Ctrl-C as a plain byte, so a Ctrl-C that arrives
+# while the interpreter is still starting cannot kill it; from here on it
+# raises KeyboardInterrupt, as on a board. (ISIG is 1 in Linux's c_lflag.)
+_attrs = termios.tcgetattr(0)
+_attrs[3] |= 1
+termios.tcsetattr(0, termios.TCSANOW, _attrs)
+del _attrs
+# Tell the relay that Ctrl-C now interrupts: it holds the host's bytes until
+# then and removes this marker from what the host sees.
+sys.stdout.write("\x00vboard:isig\x00")
+
+_flash = os.getenv("VBOARD_FLASH")
+_raw = os.getenv("VBOARD_MODE") == "raw"
+vfs.umount("/")
+vfs.mount(vfs.VfsPosix(_flash), "/")
+os.chdir("/")
+sys.path[:] = ["", ".frozen", "/lib"]
+
+
+def _vboard_run(name):
+    try:
+        os.stat(name)
+    except OSError:
+        return
+    try:
+        with open(name) as f:
+            source = f.read()
+        exec(compile(source, name, "exec"), globals())
+    except KeyboardInterrupt as exc:
+        sys.print_exception(exc)
+    except Exception as exc:
+        sys.print_exception(exc)
+
+
+_vboard_run("boot.py")
+if not _raw:
+    _vboard_run("main.py")
+del _vboard_run, _flash, _raw
