@@ -1,0 +1,114 @@
+"""Compact binary beacon for Iridium SBD: 31 bytes, one 50-byte credit.
+
+Iridium bills short-burst-data messages per started 50 bytes, and a capsule
+may beacon for days over the ocean, so the message is fixed-size binary
+(big-endian), decoded on the ground by host_tools/beacon_decode.py:
+
+    off size field
+    0   u8   version (1)
+    1   u16  sequence number (wraps)
+    3   u8   phase number (beacon_params)
+    4   u8   flags: 1 fresh fix, 2 3D fix, 4 altitude valid, 8 battery low,
+                    16 no position ever known (position fields are 0)
+    5   u8   UTC day of month of the fix
+    6   u8   UTC hour, 7 u8 minute, 8 u8 second
+    9   i32  latitude, 1e-5 degree (~1.1 m)
+    13  i32  longitude, 1e-5 degree
+    17  i32  altitude above mean sea level, m
+    21  u32  age of the position, s (clamped below 2**30)
+    25  u16  battery, mV
+    27  u8   satellites used
+    28  u8   HDOP * 10 (255 = unknown or >= 25.5)
+    29  u16  CRC16-CCITT (poly 0x1021, init 0xFFFF) of bytes 0..28
+
+Built with struct.pack_into into a preallocated buffer: 0 bytes allocated per
+message; every packed value is a small int (< 2**30).
+"""
+
+import struct
+
+try:
+    from micropython import const
+except ImportError:  # CPython (host-side fuzzing)
+
+    def const(x):
+        return x
+
+
+import beacon_fmt as fmt
+from beacon_params import FRESH_FIX_MS
+
+VERSION = const(1)
+LENGTH = const(31)
+_BODY = ">BHBBBBBBiiiIHBB"  # bytes 0..28
+_CRC_AT = const(29)
+
+FLAG_FRESH = const(1)
+FLAG_3D = const(2)
+FLAG_ALT_OK = const(4)
+FLAG_BATT_LOW = const(8)
+FLAG_NO_POSITION = const(16)
+
+_AGE_MAX_S = const(0x3FFFFFFF)
+
+
+class SbdFormat:
+    """Builds one SBD message per `build()` call into `self.buf` (always LENGTH bytes)."""
+
+    def __init__(self, cfg=None):
+        self._cfg = cfg
+        self.buf = bytearray(LENGTH)
+        self.n = 0
+
+    def build(self, pos, age_s, phase, vbatt_mv, seq):
+        flags = 0
+        cfg = self._cfg
+        if cfg is not None and 0 < vbatt_mv < cfg.batt_low_mv:
+            flags |= FLAG_BATT_LOW
+        if vbatt_mv < 0:
+            vbatt_mv = 0
+        elif vbatt_mv > 65535:
+            vbatt_mv = 65535
+        if pos is None:
+            flags |= FLAG_NO_POSITION
+            struct.pack_into(_BODY, self.buf, 0, VERSION, seq & 0xFFFF, phase & 0xFF, flags,
+                             0, 0, 0, 0, 0, 0, 0, 0, vbatt_mv, 0, 255)
+        else:
+            if 0 <= age_s and age_s * 1000 < FRESH_FIX_MS:
+                flags |= FLAG_FRESH
+            if pos.mode >= 3:
+                flags |= FLAG_3D
+            alt_m = 0
+            if pos.alt_ok:
+                flags |= FLAG_ALT_OK
+                alt_m = (_clamp(pos.alt_cm, -100_000_000, 100_000_000) + 50) // 100
+            hdop_d = (pos.hdop_c + 5) // 10 if pos.hdop_c > 0 else 255
+            struct.pack_into(
+                _BODY,
+                self.buf,
+                0,
+                VERSION,
+                seq & 0xFFFF,
+                phase & 0xFF,
+                flags,
+                _clamp(pos.day, 0, 31),
+                _clamp(pos.hour, 0, 23),
+                _clamp(pos.minute, 0, 59),
+                _clamp(pos.second, 0, 60),
+                fmt.scaled(pos.lat_deg, pos.lat_e7r, 90, 5),
+                fmt.scaled(pos.lon_deg, pos.lon_e7r, 180, 5),
+                alt_m,
+                _clamp(age_s, 0, _AGE_MAX_S),
+                vbatt_mv,
+                _clamp(pos.sats, 0, 255),
+                hdop_d if hdop_d < 255 else 255,
+            )
+        crc = fmt.crc16_ccitt(self.buf, 0, _CRC_AT)
+        self.buf[_CRC_AT] = crc >> 8
+        self.buf[_CRC_AT + 1] = crc & 0xFF
+        self.n = LENGTH
+        return LENGTH
+
+
+def _clamp(v, lo, hi):
+    return lo if v < lo else (hi if v > hi else v)
