@@ -1,0 +1,345 @@
+"""Boot and run the recovery board: one object wires the board's hardware, the
+configuration, the flight computer, GNSS, flight log and beacon to the console,
+and runs the loop.
+
+The loop never dies quietly: an exception inside an iteration is reported as
+a `fault` event, counted, and the loop goes on (a capsule sitting at a REPL
+prompt fires nothing and beacons nothing). On a real board the hardware
+watchdog resets a loop that stops turning; persisted state brings the
+sequencer back in the right phase.
+
+Board modes:
+- "sim": the virtual board. Time is virtual and each `#S` frame from the host
+  is one loop iteration at the frame's time; GNSS bytes arrive in `#G` frames.
+- "hw": real parts, paced by the board's millisecond clock at `sample_hz`.
+"""
+
+import gc
+import json
+import sys
+
+import clock as clock_mod
+import config
+import console as console_mod
+import flight
+import gnss
+import sample as sample_mod
+import simlink
+import wire as wire_mod
+
+VERSION = "0.1.0"
+BOARD_FILE = "board.json"
+CONFIG_FILE = "config.json"
+STATE_FILE = "state.bin"
+LOG_DIR = "log"
+SYNC_BODY_LEN = 9  # 8 hex digits + newline
+
+
+def read_board_name():
+    try:
+        with open(BOARD_FILE) as f:
+            return json.load(f)["board"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def load_board(name):
+    module = __import__("board_" + name)
+    return module.BOARD
+
+
+class App:
+    def __init__(self, out=None, inp=None):
+        self.out = out or sys.stdout
+        self.inp = inp or sys.stdin.buffer
+        self.errors = []
+        self.board_name = read_board_name() or "sim"
+        try:
+            self.board = load_board(self.board_name)
+        except ImportError:
+            self.errors.append("no board file for " + self.board_name)
+            self.board = {"name": self.board_name, "mode": "sim", "pyro": {}}
+        self.sim = self.board.get("mode") == "sim"
+        self.clock = clock_mod.VirtualClock() if self.sim else clock_mod.TicksClock()
+        self.wire = wire_mod.Wire(self.out, self.clock)
+        self.hw = self._build_hw()
+        self.cfg, cfg_errors = config.load(CONFIG_FILE)
+        self.config_errors = cfg_errors
+        self.sample = sample_mod.Sample()
+        self.fc = flight.build(self.cfg, self.clock, self.hw.pyro_outputs, self.wire, STATE_FILE)
+        self.gnss = gnss.GnssReader(self.hw.gnss_uart, self.clock)
+        self.log = self._optional_log()
+        self.beacon = self._optional_beacon()
+        self.loop_faults = 0
+        self.iterations = 0
+        self.sim_sample_ok = False
+        self.sync_body = bytearray(SYNC_BODY_LEN)
+        self.sample_body = bytearray(simlink.SAMPLE_BODY_LEN)
+        self.console = console_mod.Console(self.inp, self.out, self._commands(), self._frames())
+        self.console.wire = self.wire
+
+    # -- construction -------------------------------------------------------
+    def _build_hw(self):
+        if self.sim:
+            import hw_sim
+
+            return hw_sim.SimHardware(self.board, self.clock, self.wire)
+        import hw_real
+
+        return hw_real.build(self.board, self.clock)
+
+    def _optional_log(self):
+        try:
+            import flightlog
+        except ImportError:
+            return None
+        try:
+            log = flightlog.FlightLog(
+                LOG_DIR,
+                self.clock,
+                board_name=self.board_name,
+                fw_version=VERSION,
+                config_hash=config.config_hash(self.cfg),
+            )
+            log.open()
+            return log
+        except Exception as exc:  # a broken log must not stop a flight
+            self.errors.append("flight log: " + repr(exc))
+            return None
+
+    def _optional_beacon(self):
+        try:
+            import beacon
+        except ImportError:
+            return None
+        try:
+            return beacon.Beacon(
+                self.cfg, self.clock, self.gnss.fix, self.gnss.last_good, self.hw.radio
+            )
+        except Exception as exc:
+            self.errors.append("beacon: " + repr(exc))
+            return None
+
+    # -- one loop iteration ---------------------------------------------------
+    def step(self):
+        """Read sensors, filter, decide, log, beacon. No allocation in steady state."""
+        s = self.sample
+        self.hw.read(s)
+        s.t_ms = self.clock.now_ms()
+        self.fc.step(s)
+        if self.log is not None:
+            self.log.record(
+                self.fc.phase,
+                s.press_dpa,
+                self.fc.alt_cm,
+                self.fc.speed_cms,
+                self.fc.accel_cms2,
+                s.ax_mg,
+                s.ay_mg,
+                s.az_mg,
+                s.vbatt_mv,
+                self.fc.pyro_bits,
+                self.gnss.fix,
+            )
+        if self.beacon is not None:
+            self.beacon.poll(self.fc.phase, s.vbatt_mv)
+        self.iterations += 1
+
+    def safe_step(self):
+        try:
+            self.step()
+        except Exception as exc:
+            self.loop_faults += 1
+            if self.loop_faults < 20 or self.loop_faults % 1000 == 0:
+                self.wire.event("fault", [("where", "loop"), ("n", self.loop_faults), ("error", repr(exc))])
+
+    # -- frames (sim / bench) -------------------------------------------------
+    def _frames(self):
+        return {ord("S"): self._frame_sample, ord("G"): self._frame_gnss, ord("Y"): self._frame_sync}
+
+    def _frame_sample(self, con):
+        body = self.sample_body
+        con.read_exact(body)
+        t = simlink.decode_sample(body, self.hw.latest)
+        if t < 0:
+            con.bad_frames += 1
+            return
+        if self.sim:
+            self.clock.set_ms(t)
+        self.safe_step()
+
+    def _frame_gnss(self, con):
+        for _ in range(200):
+            c = con.read_byte(50)
+            if c < 0:
+                return
+            self.gnss.feed_byte(c)
+            if c == 10:
+                return
+
+    def _frame_sync(self, con):
+        body = self.sync_body
+        con.read_exact(body)
+        seq = simlink.hex_field(body, 0, 8)
+        if seq < 0 or body[8] != 10:
+            con.bad_frames += 1
+            return
+        self.wire.ok("sync", [("seq", seq)])
+
+    # -- commands -------------------------------------------------------------
+    def _commands(self):
+        return {
+            "help": self.cmd_help,
+            "status": self.cmd_status,
+            "arm": self.cmd_arm,
+            "disarm": self.cmd_disarm,
+            "config": self.cmd_config,
+            "sensors": self.cmd_sensors,
+            "gnss": self.cmd_gnss,
+            "log": self.cmd_log,
+            "version": self.cmd_version,
+        }
+
+    def cmd_help(self, con, args):
+        con.reply_ok("help", [("commands", ",".join(sorted(self._commands())))])
+
+    def cmd_version(self, con, args):
+        con.reply_ok("version", [("fw", VERSION), ("board", self.board_name)])
+
+    def cmd_status(self, con, args):
+        fields = [("fw", VERSION), ("board", self.board_name)]
+        fields.extend(self.fc.status_fields())
+        fields.append(("config_ok", 0 if self.config_errors else 1))
+        fields.append(("loop_faults", self.loop_faults))
+        fields.append(("bad_lines", con.bad_lines))
+        fields.append(("bad_frames", con.bad_frames))
+        if self.errors:
+            fields.append(("errors", "; ".join(self.errors)))
+        con.reply_ok("status", fields)
+
+    def cmd_arm(self, con, args):
+        if self.config_errors:
+            con.reply_error("arm", "config invalid: " + self.config_errors[0])
+            return
+        arm_input = self.hw.arm_input
+        arm_ok = True if arm_input is None else bool(arm_input.value())
+        if self.sim:
+            self.hw.read(self.sample)
+        reason = self.fc.arm(arm_ok, self.sample)
+        if reason:
+            con.reply_error("arm", reason)
+        else:
+            con.reply_ok("arm", [("phase", flight.PHASE_NAMES[self.fc.phase])])
+
+    def cmd_disarm(self, con, args):
+        reason = self.fc.disarm()
+        if reason:
+            con.reply_error("disarm", reason)
+        else:
+            con.reply_ok("disarm", [("phase", flight.PHASE_NAMES[self.fc.phase])])
+
+    def cmd_config(self, con, args):
+        sub = args[0] if args else "list"
+        if sub == "list":
+            con.reply_ok("config", [(k, v) for k, v in config.as_items(self.cfg)])
+        elif sub == "get" and len(args) == 2:
+            items = dict(config.as_items(self.cfg))
+            if args[1] not in items:
+                con.reply_error("config", "unknown key " + args[1])
+            else:
+                con.reply_ok("config", [(args[1], items[args[1]])])
+        elif sub == "set" and len(args) >= 3:
+            if self.fc.armed:
+                con.reply_error("config", "disarm first: config changes only while disarmed")
+                return
+            error = config.set_value(self.cfg, args[1], " ".join(args[2:]))
+            if error:
+                con.reply_error("config", error)
+                return
+            config.save(self.cfg, CONFIG_FILE)
+            self.config_errors = []
+            self.fc.reconfigure(self.cfg)
+            con.reply_ok("config", [(args[1], dict(config.as_items(self.cfg))[args[1]])])
+        else:
+            con.reply_error("config", "usage: config list | config get KEY | config set KEY VALUE")
+
+    def cmd_sensors(self, con, args):
+        s = self.sample
+        self.hw.read(s)
+        con.reply_ok(
+            "sensors",
+            [
+                ("press_pa", s.press_dpa // 10),
+                ("baro_ok", int(s.baro_ok)),
+                ("ax_mg", s.ax_mg),
+                ("ay_mg", s.ay_mg),
+                ("az_mg", s.az_mg),
+                ("accel_ok", int(s.accel_ok)),
+                ("vbatt_mv", s.vbatt_mv),
+            ],
+        )
+
+    def cmd_gnss(self, con, args):
+        f = self.gnss.fix
+        g = self.gnss.last_good
+        con.reply_ok(
+            "gnss",
+            [
+                ("mode", f.mode),
+                ("sats", f.sats),
+                ("lat", g.lat() if g.has_position else ""),
+                ("lon", g.lon() if g.has_position else ""),
+                ("age_s", g.age_ms(self.clock) // 1000 if g.has_position else -1),
+                ("good", self.gnss.good),
+                ("bad_checksum", self.gnss.bad_checksum),
+            ],
+        )
+
+    def cmd_log(self, con, args):
+        if self.log is None:
+            con.reply_error("log", "no flight log on this board")
+            return
+        if args and args[0] == "clear":
+            if self.fc.armed:
+                con.reply_error("log", "disarm first: the log is cleared only while disarmed")
+                return
+            self.log.clear()
+            con.reply_ok("log", [("cleared", 1)])
+            return
+        if args and args[0] == "flush":
+            self.log.flush()
+        con.reply_ok("log", list(self.log.stats()))
+
+    # -- main loop ------------------------------------------------------------
+    def announce(self):
+        fields = [("fw", VERSION), ("board", self.board_name), ("phase", flight.PHASE_NAMES[self.fc.phase])]
+        if self.config_errors:
+            fields.append(("config_error", self.config_errors[0]))
+        for e in self.errors:
+            fields.append(("error", e))
+        self.wire.event("boot", fields)
+        self.wire.event("ready", [("phase", flight.PHASE_NAMES[self.fc.phase])])
+
+    def run(self):
+        self.announce()
+        gc.collect()
+        if self.sim:
+            while True:
+                self.console.poll(1000)
+        period_ms = 1000 // self.cfg.sample_hz
+        next_ms = self.clock.now_ms()
+        while True:
+            now = self.clock.now_ms()
+            if self.clock.diff_ms(now, next_ms) >= 0:
+                next_ms = clock_mod.add_ms(next_ms, period_ms)
+                if self.clock.diff_ms(now, next_ms) > 10 * period_ms:
+                    next_ms = clock_mod.add_ms(now, period_ms)  # we fell behind: do not burst
+                self.safe_step()
+                self.hw.feed_watchdog()
+            self.gnss.poll()
+            self.console.poll(0, 64)
+
+
+def main():
+    app = App()
+    app.run()

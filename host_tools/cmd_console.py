@@ -1,0 +1,117 @@
+"""`capsule console`: talk to the firmware on a board.
+
+With --cmd it sends one command, prints the decoded reply and exits (0 on OK,
+1 when the board answers ERR, 2 when there is no valid answer). Without it,
+an interactive terminal: decoded, coloured events and replies as they come,
+commands typed at the prompt, everything appended to a log file.
+"""
+
+import sys
+import threading
+import time
+
+from rich.console import Console
+
+from .cli import UserError
+from .link import BoardLink, LinkError
+
+STYLE = {"EVT": "cyan", "OK": "green", "ERR": "bold red", "TLM": "dim"}
+IMPORTANT_EVENTS = {"fire": "bold magenta", "phase": "bold yellow", "fault": "bold red"}
+
+
+def describe(line):
+    fields = " ".join("%s=%s" % (k, v) for k, v in line.fields.items())
+    return "%-3s %9.3f s  %-8s %s" % (line.kind, line.t_ms / 1000.0, line.name, fields)
+
+
+def style_of(line):
+    if line.kind == "EVT" and line.name in IMPORTANT_EVENTS:
+        return IMPORTANT_EVENTS[line.name]
+    return STYLE.get(line.kind, "")
+
+
+def one_command(args, out):
+    try:
+        with BoardLink(args.port, timeout=args.timeout) as link:
+            try:
+                reply = link.command(args.cmd)
+            except LinkError as exc:
+                if "REPL" not in str(exc) or not args.start:
+                    raise
+                link.start_firmware()
+                reply = link.command(args.cmd)
+    except LinkError as exc:
+        raise UserError(str(exc)) from None
+    if args.raw:
+        print(reply.raw)
+    else:
+        out.print(describe(reply), style=style_of(reply), highlight=False)
+    return 0 if reply.kind == "OK" else 1
+
+
+def interactive(args, out):
+    log = open(args.log, "a") if args.log else None
+    stop = threading.Event()
+
+    def on_line(line, raw):
+        text = raw.decode(errors="replace")
+        if log:
+            log.write("%.3f %s\n" % (time.time(), text))
+            log.flush()
+        if line is None:
+            if text.strip():
+                out.print(text, style="dim", highlight=False, markup=False)
+        else:
+            out.print(describe(line), style=style_of(line), highlight=False, markup=False)
+
+    try:
+        link = BoardLink(args.port, on_line=on_line)
+    except LinkError as exc:
+        raise UserError(str(exc)) from None
+
+    def reader():
+        while not stop.is_set():
+            try:
+                for _ in link.lines(timeout=0.2):
+                    pass
+            except LinkError as exc:
+                out.print(str(exc), style="bold red")
+                stop.set()
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    out.print("connected to %s — type commands (help), Ctrl-D to quit" % args.port, style="bold")
+    try:
+        for text in sys.stdin:
+            if stop.is_set():
+                break
+            if text.strip():
+                link.write(text.strip().encode() + b"\n")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        thread.join(timeout=1)
+        link.close()
+        if log:
+            log.close()
+    return 0
+
+
+def run(args):
+    out = Console()
+    if args.cmd:
+        return one_command(args, out)
+    return interactive(args, out)
+
+
+def register(sub):
+    p = sub.add_parser("console", help="talk to the firmware over the serial port")
+    p.add_argument("--port", required=True, help="serial port of the board")
+    p.add_argument("--cmd", help="send one command, print the reply, exit")
+    p.add_argument("--timeout", type=float, default=5.0, help="reply timeout, s (default %(default)s)")
+    p.add_argument("--raw", action="store_true", help="print the reply line as the board sent it")
+    p.add_argument("--no-start", dest="start", action="store_false",
+                   help="do not soft-reset a board found at the REPL")
+    p.add_argument("--log", help="append everything received to this file")
+    p.set_defaults(func=run)

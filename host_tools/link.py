@@ -1,0 +1,142 @@
+"""One class for talking to a board running the firmware over its serial
+port: the virtual board and a real one are the same object to every tool.
+
+It sends checksummed command lines, reads protocol lines (firmware/wire.py),
+keeps the events it sees on the way, and turns every failure into a
+LinkError a person can act on: no such port, port vanished, no reply, the
+board is at a REPL instead of running the firmware.
+"""
+
+import time
+
+import serial
+
+from .wire import format_command, parse_line
+
+DEFAULT_TIMEOUT_S = 5.0
+READY_TIMEOUT_S = 15.0
+
+
+class LinkError(Exception):
+    pass
+
+
+class BoardLink:
+    def __init__(self, port, timeout=DEFAULT_TIMEOUT_S, baudrate=115200, on_line=None):
+        self.port = port
+        self.timeout = timeout
+        self.on_line = on_line  # callable(Line or None, raw bytes) for every line seen
+        self.events = []
+        self.noise = []  # lines that are not protocol lines (REPL text, garbage)
+        self._buf = bytearray()
+        try:
+            self.ser = serial.Serial(port, baudrate, timeout=0.05, exclusive=True)
+        except (serial.SerialException, OSError) as exc:
+            raise LinkError("cannot open %s: %s" % (port, exc)) from None
+
+    def close(self):
+        try:
+            self.ser.close()
+        except Exception:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- bytes ----------------------------------------------------------------
+    def write(self, data: bytes):
+        try:
+            self.ser.write(data)
+        except (serial.SerialException, OSError) as exc:
+            raise LinkError("lost %s while writing: %s" % (self.port, exc)) from None
+
+    def read_raw_line(self, deadline):
+        """Next raw line (bytes, without CR LF), or None at the deadline."""
+        while True:
+            nl = self._buf.find(b"\n")
+            if nl >= 0:
+                raw = bytes(self._buf[:nl]).rstrip(b"\r")
+                del self._buf[: nl + 1]
+                return raw
+            if time.monotonic() >= deadline:
+                return None
+            try:
+                chunk = self.ser.read(self.ser.in_waiting or 1)
+            except (serial.SerialException, OSError) as exc:
+                raise LinkError("lost %s: %s (board unplugged or reset?)" % (self.port, exc)) from None
+            if chunk:
+                self._buf += chunk
+
+    def pending_text(self):
+        return bytes(self._buf)
+
+    def lines(self, timeout=None):
+        """Yield protocol lines until `timeout` seconds pass without one."""
+        timeout = self.timeout if timeout is None else timeout
+        while True:
+            raw = self.read_raw_line(time.monotonic() + timeout)
+            if raw is None:
+                return
+            line = self._note(raw)
+            if line is not None:
+                yield line
+
+    def _note(self, raw):
+        line = parse_line(raw)
+        if self.on_line:
+            self.on_line(line, raw)
+        if line is None:
+            if raw.strip():
+                self.noise.append(raw)
+        elif line.kind == "EVT":
+            self.events.append(line)
+        return line
+
+    # -- commands -------------------------------------------------------------
+    def command(self, text, timeout=None):
+        """Send one command; return its OK/ERR reply line."""
+        name = text.split()[0].lower()
+        self.write(format_command(text))
+        timeout = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        while True:
+            raw = self.read_raw_line(deadline)
+            if raw is None:
+                tail = (b"\n".join(self.noise[-3:]) + self.pending_text()).decode(errors="replace")
+                if ">>>" in tail:
+                    raise LinkError(
+                        "%s is at the MicroPython REPL, not running the firmware "
+                        "(run `capsule flash --port %s` or soft-reset it)" % (self.port, self.port)
+                    )
+                if self.noise:
+                    raise LinkError(
+                        "no valid reply to %r from %s; it said: %r"
+                        % (text, self.port, self.noise[-1][:80].decode(errors="replace"))
+                    )
+                raise LinkError("no reply to %r from %s within %.0f s" % (text, self.port, timeout))
+            line = self._note(raw)
+            if line is not None and line.kind in ("OK", "ERR") and line.name in (name, "line"):
+                return line
+
+    def wait_event(self, name, timeout=READY_TIMEOUT_S):
+        deadline = time.monotonic() + timeout
+        while True:
+            raw = self.read_raw_line(deadline)
+            if raw is None:
+                return None
+            line = self._note(raw)
+            if line is not None and line.kind == "EVT" and line.name == name:
+                return line
+
+    def start_firmware(self, timeout=READY_TIMEOUT_S):
+        """From the REPL (or a running firmware): soft-reset and wait for `ready`."""
+        self.write(b"\r\x03\x03")
+        time.sleep(0.1)
+        self.write(b"\x02\x04")  # leave a raw REPL if in one, then soft reset
+        ready = self.wait_event("ready", timeout)
+        if ready is None:
+            raise LinkError("%s did not report ready after a soft reset" % self.port)
+        return ready
