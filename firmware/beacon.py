@@ -1,0 +1,393 @@
+"""Recovery beacon scheduler: when to transmit which packet, on any radio.
+
+After splashdown the capsule may drift for hours or days; the team finds it by
+these packets. `Beacon.poll(phase, vbatt_mv)` is called every loop iteration
+and promises:
+
+- never to block and to do a bounded amount of work per call: tracking the
+  clock and the fix is a few comparisons; building a packet and handing it to
+  the radio happen in two different calls; a transmission in progress is
+  only polled. In the phases before the main chute (beacon_params.RATE_BY_PHASE)
+  nothing is ever sent, so a deploy decision never shares a loop iteration
+  with packet work.
+- rates by phase: every cfg.beacon_descent_s under the main; after landing
+  every cfg.beacon_landed_s for the first cfg.beacon_slow_after_s, then every
+  cfg.beacon_slow_s; all intervals x4 while 0 < vbatt_mv < cfg.batt_low_mv.
+  Entering a beaconing phase (main out, landed) sends at once.
+- the regional duty cycle (cfg.duty_cycle_permille, e.g. 10 = 1 % in EU
+  868 MHz sub-bands), as ETSI EN 300 220 defines it: time on air within any
+  one hour at most 3600 s * permille / 1000. Each packet's time on air comes
+  from radio.airtime_ms(n), else from the SX127x formula for the LoRa APRS
+  settings (SF12/125 kHz/4:5). The last DUTY_LOG transmissions are kept; a
+  packet that would overrun the hour's budget is not sent, and the slot is
+  retried (with fresh data) when enough old transmissions have left the
+  window. A full log still inside the hour also waits, so the check is never
+  optimistic. A packet longer than a whole hour's budget (a config error,
+  `cfg_fault`) is sent only when nothing else was sent in the last hour.
+- a fresh fix (GNSS position younger than FRESH_FIX_MS) is preferred; without
+  one the most recent known position (own copy of the last fresh fix, or the
+  `last_good` record, whichever is newer) is sent with its age; with none ever,
+  formats send a "no position" packet so the beacon stays audible for
+  direction finding.
+- formats (aprs.AprsFormat, ukhas.UkhasFormat, sbd.SbdFormat, or anything with
+  `build(pos, age_s, phase, vbatt_mv, seq) -> n` and `buf`) take turns, one
+  packet per slot.
+- an exception inside never escapes: it is counted in `faults` and the
+  scheduler returns to idle.
+
+Time is kept as an uptime of whole seconds plus milliseconds advanced from
+clock.diff_ms each call, so ages and intervals stay right for years although
+board ticks wrap every 12.4 days (diff_ms alone only reaches 6.2 days).
+Allocation: none per call or per packet after construction.
+"""
+
+try:
+    from micropython import const
+except ImportError:  # CPython (host-side checks)
+
+    def const(x):
+        return x
+
+
+from array import array
+
+import beacon_airtime
+from beacon_params import (
+    BATT_LOW_RATE_FACTOR,
+    FRESH_FIX_MS,
+    RATE_DESCENT,
+    RATE_LANDED,
+    RATE_OFF,
+    rate_class,
+)
+from fix import MODE_2D, Fix
+
+# Used when the radio cannot say how long a packet is on air: the LoRa APRS
+# channel settings (the slowest common ones, so the duty cycle is safe).
+DEFAULT_SF = const(12)
+DEFAULT_BW_HZ = const(125000)
+DEFAULT_CR = const(5)
+
+# Config fallbacks (used, and cfg_fault set, when a key is missing or out of range).
+_MIN_INTERVAL_S = const(1)
+_MAX_INTERVAL_S = const(86400)
+DEFAULT_DESCENT_S = const(10)
+DEFAULT_LANDED_S = const(30)
+DEFAULT_SLOW_S = const(300)
+DEFAULT_SLOW_AFTER_S = const(3600)
+DEFAULT_BATT_LOW_MV = const(3400)
+DEFAULT_DUTY_PERMILLE = const(10)
+
+DUTY_WINDOW_S = const(3600)  # ETSI EN 300 220: duty cycle over one hour
+DUTY_LOG = const(128)  # transmissions remembered (caps the rate at 128 per hour when limited)
+_LONG_AGO_MS = const(1 << 29)
+
+_ST_IDLE = const(0)
+_ST_BUILT = const(1)
+_ST_TX = const(2)
+
+
+class Beacon:
+    def __init__(self, cfg, clock, fix, last_good, radio, formats):
+        self.cfg = cfg
+        self.clock = clock
+        self.fix = fix
+        self.last_good = last_good
+        self.radio = radio
+        self.formats = tuple(formats)
+        self._radio_airtime = getattr(radio, "airtime_ms", None)
+        self._last_tick = clock.now_ms()
+        self.up_s = 0  # uptime seen by the beacon: whole seconds ...
+        self._up_ms = 0  # ... plus milliseconds
+        self._mark_s = 0  # result of _mark()
+        self._mark_ms = 0
+        # own copy of the last fresh fix
+        self._held = Fix()
+        self._held_ok = False
+        self._held_at_s = 0
+        self._held_at_ms = 0
+        self._fix_rx_seen = -1
+        # the caller's last_good record: when its position was taken
+        self._lg_rx_seen = -1
+        self._lg_ok = False
+        self._lg_at_s = 0
+        self._lg_at_ms = 0
+        # schedule
+        self._rate_class = RATE_OFF
+        self._sent_in_class = False
+        self._slot_s = 0  # uptime of the last slot (packet sent or refused)
+        self._slot_ms = 0
+        self._build_s = 0
+        self._build_ms = 0
+        self._landed = False
+        self._landed_at_s = 0
+        self._fmt_i = 0
+        self._state = _ST_IDLE
+        self._buf = None
+        self._n = 0
+        self._pos = None
+        self._age_s = -1
+        # duty-cycle log: start (uptime s, ms) and time on air of recent packets
+        self._dc_s = array("i", [0] * DUTY_LOG)
+        self._dc_ms = array("i", [0] * DUTY_LOG)
+        self._dc_air = array("i", [0] * DUTY_LOG)
+        self._dc_head = 0
+        self._dc_count = 0
+        self._wait_s = 0  # no packet before this uptime (duty cycle)
+        self._wait_ms = 0
+        # counters and last values, for status reports and tests
+        self.seq = 0
+        self.sent = 0
+        self.refused = 0  # radio.send() said no
+        self.faults = 0  # exceptions caught
+        self.duty_deferred = 0  # packets held back by the duty cycle
+        self.cfg_fault = False
+        self.last_airtime_ms = 0
+        self.last_age_s = -1
+
+    # -- public ------------------------------------------------------------
+
+    def poll(self, phase, vbatt_mv):
+        try:
+            self._poll(phase, vbatt_mv)
+        except Exception:  # a beacon fault must never stop the flight loop
+            self.faults += 1
+            self._state = _ST_IDLE
+
+    def interval_s(self, phase, vbatt_mv):
+        """Current beacon period for this phase and battery (0 = silent)."""
+        rc = rate_class(phase)
+        if rc == RATE_OFF:
+            return 0
+        if rc == RATE_DESCENT:
+            s = self._cfg_int("beacon_descent_s", DEFAULT_DESCENT_S, _MIN_INTERVAL_S, _MAX_INTERVAL_S)
+        else:
+            after = self._cfg_int("beacon_slow_after_s", DEFAULT_SLOW_AFTER_S, 0, 1 << 29)
+            if self._landed and self.up_s - self._landed_at_s >= after:
+                s = self._cfg_int("beacon_slow_s", DEFAULT_SLOW_S, _MIN_INTERVAL_S, _MAX_INTERVAL_S)
+            else:
+                s = self._cfg_int(
+                    "beacon_landed_s", DEFAULT_LANDED_S, _MIN_INTERVAL_S, _MAX_INTERVAL_S
+                )
+        low = self._cfg_int("batt_low_mv", DEFAULT_BATT_LOW_MV, 0, 100000)
+        if 0 < vbatt_mv < low:
+            s *= BATT_LOW_RATE_FACTOR
+        return s
+
+    # -- the loop step -------------------------------------------------------
+
+    def _poll(self, phase, vbatt_mv):
+        c = self.clock
+        now = c.now_ms()
+        d = c.diff_ms(now, self._last_tick)
+        self._last_tick = now
+        if d > 0:
+            ms = self._up_ms + d
+            if ms >= 1000:
+                self.up_s += ms // 1000
+                ms %= 1000
+            self._up_ms = ms
+        self._track_fix(now)
+        rc = rate_class(phase)
+        if rc != self._rate_class:
+            self._rate_class = rc
+            self._sent_in_class = False
+            if rc == RATE_LANDED and not self._landed:
+                self._landed = True
+                self._landed_at_s = self.up_s
+        if rc != RATE_LANDED:
+            self._landed = False
+
+        st = self._state
+        if st == _ST_TX:
+            r = self.radio
+            r.poll()
+            if not r.busy():
+                self._state = _ST_IDLE
+            return
+        if st == _ST_BUILT:
+            self._transmit()
+            return
+        if rc == RATE_OFF:
+            return
+        if self._sent_in_class:
+            if self._since_ms(self._slot_s, self._slot_ms) < self.interval_s(phase, vbatt_mv) * 1000:
+                return
+        if self._since_ms(self._wait_s, self._wait_ms) < 0:
+            return
+        r = self.radio
+        if r.busy():
+            r.poll()
+            return
+        self._build(phase, vbatt_mv)
+
+    def _build(self, phase, vbatt_mv):
+        self._choose_position()
+        f = self.formats[self._fmt_i]
+        self._n = f.build(self._pos, self._age_s, phase, vbatt_mv, self.seq)
+        self._buf = f.buf
+        self.last_age_s = self._age_s
+        self._build_s = self.up_s
+        self._build_ms = self._up_ms
+        self._state = _ST_BUILT
+
+    def _transmit(self):
+        n = self._n
+        self._state = _ST_IDLE
+        if self._radio_airtime is not None:
+            air = self._radio_airtime(n)
+        else:
+            air = beacon_airtime.airtime_ms(n, DEFAULT_SF, DEFAULT_BW_HZ, DEFAULT_CR)
+        permille = self._cfg_int("duty_cycle_permille", DEFAULT_DUTY_PERMILLE, 1, 1000)
+        if permille < 1000 and not self._duty_allows(air, permille):
+            self.duty_deferred += 1
+            return
+        self._slot_s = self._build_s
+        self._slot_ms = self._build_ms
+        self._sent_in_class = True
+        if not self.radio.send(self._buf, n):
+            self.refused += 1
+            return
+        self.last_airtime_ms = air
+        i = self._dc_head
+        self._dc_s[i] = self.up_s
+        self._dc_ms[i] = self._up_ms
+        self._dc_air[i] = air
+        self._dc_head = (i + 1) % DUTY_LOG
+        if self._dc_count < DUTY_LOG:
+            self._dc_count += 1
+        self.sent += 1
+        self.seq += 1
+        self._fmt_i += 1
+        if self._fmt_i >= len(self.formats):
+            self._fmt_i = 0
+        self._state = _ST_TX
+
+    def _duty_allows(self, air_ms, permille):
+        """True when a packet of air_ms fits the last hour's budget; else sets
+        the uptime (_wait_s, _wait_ms) before which it cannot fit. Bounded: one
+        pass over DUTY_LOG entries."""
+        budget = DUTY_WINDOW_S * permille  # ms of air time per hour
+        window_ms = DUTY_WINDOW_S * 1000
+        used = 0
+        inside = 0
+        i = self._dc_head
+        for _ in range(self._dc_count):  # newest first
+            i = i - 1 if i > 0 else DUTY_LOG - 1
+            if self._since_ms(self._dc_s[i], self._dc_ms[i]) >= window_ms:
+                break
+            used += self._dc_air[i]
+            inside += 1
+        if inside == 0:
+            if air_ms > budget:
+                self.cfg_fault = True  # can never fit: at most one per hour
+            return True
+        if inside < DUTY_LOG and used + air_ms <= budget:
+            return True
+        # oldest first, drop entries until the packet fits (or the log has room)
+        i = (self._dc_head - inside) % DUTY_LOG
+        for _ in range(inside):
+            used -= self._dc_air[i]
+            if used + air_ms <= budget or used == 0:
+                break
+            i = (i + 1) % DUTY_LOG
+        self._wait_s = self._dc_s[i] + DUTY_WINDOW_S
+        self._wait_ms = self._dc_ms[i]
+        return False
+
+    # -- time and position bookkeeping ---------------------------------------
+
+    def _since_ms(self, at_s, at_ms):
+        """Milliseconds of uptime since (at_s, at_ms); capped at 2**29 (6 days)."""
+        ds = self.up_s - at_s
+        if ds > 500000:
+            return _LONG_AGO_MS
+        if ds < -500000:
+            return -_LONG_AGO_MS
+        return ds * 1000 + self._up_ms - at_ms
+
+    def _since_s(self, at_s, at_ms):
+        """Whole seconds of uptime since (at_s, at_ms), uncapped."""
+        return self.up_s - at_s - (1 if self._up_ms < at_ms else 0)
+
+    def _mark(self, age_ms):
+        """Uptime `age_ms` ago, returned in _mark_s / _mark_ms."""
+        if age_ms < 0:
+            age_ms = 0
+        s = self.up_s - age_ms // 1000
+        ms = self._up_ms - age_ms % 1000
+        if ms < 0:
+            ms += 1000
+            s -= 1
+        self._mark_s = s
+        self._mark_ms = ms
+
+    def _track_fix(self, now):
+        f = self.fix
+        if f.mode >= MODE_2D and f.rx_ms != self._fix_rx_seen:
+            age = self.clock.diff_ms(now, f.rx_ms)
+            if 0 <= age < FRESH_FIX_MS:
+                self._fix_rx_seen = f.rx_ms
+                _copy_position(self._held, f)
+                self._held_ok = True
+                self._mark(age)
+                self._held_at_s = self._mark_s
+                self._held_at_ms = self._mark_ms
+        lg = self.last_good
+        if lg is not None and lg.mode >= MODE_2D and lg.rx_ms != self._lg_rx_seen:
+            self._lg_rx_seen = lg.rx_ms
+            self._lg_ok = True
+            self._mark(self.clock.diff_ms(now, lg.rx_ms))
+            self._lg_at_s = self._mark_s
+            self._lg_at_ms = self._mark_ms
+
+    def _choose_position(self):
+        f = self.fix
+        if f.mode >= MODE_2D:
+            age = self.clock.diff_ms(self.clock.now_ms(), f.rx_ms)
+            if 0 <= age < FRESH_FIX_MS:
+                self._pos = f
+                self._age_s = age // 1000
+                return
+        use_held = self._held_ok
+        if use_held and self._lg_ok:  # both known: the newer one
+            hs = self._held_at_s
+            ls = self._lg_at_s
+            use_held = hs > ls or (hs == ls and self._held_at_ms >= self._lg_at_ms)
+        if use_held:
+            self._pos = self._held
+            self._age_s = self._since_s(self._held_at_s, self._held_at_ms)
+        elif self._lg_ok:
+            self._pos = self.last_good
+            self._age_s = self._since_s(self._lg_at_s, self._lg_at_ms)
+        else:
+            self._pos = None
+            self._age_s = -1
+
+    def _cfg_int(self, name, default, lo, hi):
+        v = getattr(self.cfg, name, None)
+        if isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi:
+            return v
+        self.cfg_fault = True
+        return default
+
+
+def _copy_position(dst, src):
+    """The fields a beacon packet uses, copied one by one (Fix.copy_from allocates)."""
+    dst.mode = src.mode
+    dst.year = src.year
+    dst.month = src.month
+    dst.day = src.day
+    dst.hour = src.hour
+    dst.minute = src.minute
+    dst.second = src.second
+    dst.lat_deg = src.lat_deg
+    dst.lat_e7r = src.lat_e7r
+    dst.lon_deg = src.lon_deg
+    dst.lon_e7r = src.lon_e7r
+    dst.alt_cm = src.alt_cm
+    dst.alt_ok = src.alt_ok
+    dst.sats = src.sats
+    dst.hdop_c = src.hdop_c
+    dst.rx_ms = src.rx_ms
+    dst.has_position = True
