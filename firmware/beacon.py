@@ -29,9 +29,11 @@ and promises:
   `last_good` record, whichever is newer) is sent with its age; with none ever,
   formats send a "no position" packet so the beacon stays audible for
   direction finding.
-- formats (aprs.AprsFormat, ukhas.UkhasFormat, sbd.SbdFormat, or anything with
+- formats (default: see default_formats; aprs.AprsFormat, ukhas.UkhasFormat, sbd.SbdFormat, or anything with
   `build(pos, age_s, phase, vbatt_mv, seq) -> n` and `buf`) take turns, one
   packet per slot.
+- the radio is any object with send(buf, n) (False = refused; True or None =
+  started), busy() and poll(); optional airtime_ms(n) and `kind`.
 - an exception inside never escapes: it is counted in `faults` and the
   scheduler returns to idle.
 
@@ -88,7 +90,11 @@ _ST_TX = const(2)
 
 
 class Beacon:
-    def __init__(self, cfg, clock, fix, last_good, radio, formats):
+    def __init__(self, cfg, clock, fix, last_good, radio, formats=None):
+        """formats None: the radio's usual packet, by `radio.kind` ("iridium" ->
+        SBD binary, anything else -> LoRa APRS, uncompressed)."""
+        if formats is None:
+            formats = default_formats(cfg, radio)
         self.cfg = cfg
         self.clock = clock
         self.fix = fix
@@ -245,7 +251,7 @@ class Beacon:
         self._slot_s = self._build_s
         self._slot_ms = self._build_ms
         self._sent_in_class = True
-        if not self.radio.send(self._buf, n):
+        if self.radio.send(self._buf, n) is False:  # None counts as started (sim radios)
             self.refused += 1
             return
         self.last_airtime_ms = air
@@ -370,6 +376,16 @@ class Beacon:
             return v
         self.cfg_fault = True
         return default
+
+
+def default_formats(cfg, radio):
+    if getattr(radio, "kind", "lora") == "iridium":
+        import sbd
+
+        return (sbd.SbdFormat(cfg),)
+    import aprs
+
+    return (aprs.AprsFormat(cfg),)
 
 
 def _copy_position(dst, src):

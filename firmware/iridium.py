@@ -78,6 +78,8 @@ _SBDIX = b"+SBDIX:"
 
 
 class Iridium:
+    kind = "iridium"
+
     def __init__(
         self,
         uart,

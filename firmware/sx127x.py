@@ -85,6 +85,8 @@ TX_TIMEOUT = const(3)
 
 
 class SX127x:
+    kind = "lora"
+
     def __init__(
         self,
         spi,

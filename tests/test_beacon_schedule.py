@@ -368,25 +368,68 @@ report()
     assert x_last["age"] > 7 * 86400
 
 
-def test_phase_numbers_match_the_flight_sequencer_when_it_exists():
-    flight = FIRMWARE / "flight.py"
-    if not flight.exists():
-        pytest.skip("firmware/flight.py not present yet")
+PHASES = ["SAFE", "ARMED", "DESCENT", "DROGUE", "MAIN", "LANDED", "BEACON"]
+
+
+def test_phase_table_is_the_sequencers_and_the_fallback_agrees(tmp_path):
+    """beacon_params takes the numbers from flight_phase.py; its literal fallback
+    (used when that module is absent) must say the same."""
+    probe = """
+import json, beacon_params as P
+print(json.dumps([[getattr(P, n) for n in @PHASES@], [x.decode() for x in P.PHASE_NAMES],
+                  list(P.RATE_BY_PHASE)]))
+""".replace("@PHASES@", repr(PHASES))
+    ours = json.loads(run_mpy(probe).strip().splitlines()[-1])
+    # the fallback alone: beacon_params.py without the rest of the firmware
+    (tmp_path / "beacon_params.py").write_bytes((FIRMWARE / "beacon_params.py").read_bytes())
+    import os
+    import subprocess
+
+    from mpy import micropython_path
+
+    env = dict(os.environ, MICROPYPATH=str(tmp_path))
+    proc = subprocess.run(
+        [micropython_path(), "-c", probe], capture_output=True, text=True, env=env, timeout=30
+    )
+    assert proc.returncode == 0, proc.stderr
+    fallback = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert fallback == ours
+    numbers, names, rates = ours
+    assert [names[i] for i in numbers] == PHASES
+    # beacons under the main and after landing only
+    assert [rates[numbers[i]] > 0 for i in range(7)] == [False] * 4 + [True] * 3
+    for module in ("flight_phase.py", "flight.py"):
+        if not (FIRMWARE / module).exists():
+            continue
+        out = run_mpy(
+            "import json, %s as F\nprint(json.dumps([getattr(F, n, getattr(F, 'PHASE_' + n, None))"
+            " for n in %r]))" % (module[:-3], PHASES)
+        )
+        theirs = json.loads(out.strip().splitlines()[-1])
+        assert [t for t in theirs if t is not None] == [
+            n for t, n in zip(theirs, numbers) if t is not None
+        ], module
+
+
+def test_the_default_format_follows_the_radio_kind():
     out = run_mpy(
         """
-import json, flight, beacon_params as P
-names = ["SAFE", "ARMED", "DESCENT", "DROGUE", "MAIN", "LANDED", "BEACON"]
-res = {}
-for n in names:
-    for cand in ("PHASE_" + n, n):
-        if hasattr(flight, cand):
-            res[n] = [getattr(flight, cand), getattr(P, n)]
-print(json.dumps(res))
+import beacon, clock, fix, sx127x, iridium
+class Cfg:
+    callsign = "N0CALL"
+    ssid = 7
+    batt_low_mv = 3400
+class Lora:
+    def send(self, b, n): return True
+    def busy(self): return False
+    def poll(self): pass
+c = clock.VirtualClock()
+b1 = beacon.Beacon(Cfg(), c, fix.Fix(), fix.Fix(), Lora())
+b2 = beacon.Beacon(Cfg(), c, fix.Fix(), None, iridium.Iridium(None, c))
+print(type(b1.formats[0]).__name__, type(b2.formats[0]).__name__, len(b1.formats))
 """
     )
-    pairs = json.loads(out.strip().splitlines()[-1])
-    for name, (theirs, ours) in pairs.items():
-        assert theirs == ours, name
+    assert out.split() == ["AprsFormat", "SbdFormat", "1"]
 
 
 @pytest.mark.parametrize("n", [1, 13, 31, 64, 100, 255])
