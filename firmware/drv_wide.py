@@ -1,0 +1,240 @@
+"""Exact signed integers wider than 30 bits, without touching the heap.
+
+Why: the barometer datasheets (MS5611, BMP280, BMP388) define their
+compensation with 64-bit intermediates. On rp2/esp32 a MicroPython int above
+2**30 becomes a heap-allocated big int, and the compensation runs 50-100 times
+a second. `Acc` holds one such value as six 14-bit limbs in a list allocated
+once, so a driver can write the datasheet's formula step by step
+(`a.set_int(dt).mul(c4).shr(7)`) and get the datasheet's exact integer result.
+
+Promises:
+- value range [-2**83, 2**83); every operation is exact when its result is in
+  that range (arithmetic is modulo 2**84, like int64 is modulo 2**64);
+- every intermediate a method computes stays below 2**30 in magnitude (limb
+  products are 14 x 14 bits; multipliers are split into 14-bit pieces), so
+  nothing allocates on a 32-bit port. `tests/test_drv_wide.py` proves the
+  bound by running the methods on CPython with ints that assert it;
+- `shr` is an arithmetic shift (floor), `div` truncates toward zero: the C
+  semantics of `>>` and `/` on int64 that the datasheets' code uses;
+- methods return `self` so steps chain; `to_int()` gives the value back as a
+  small int and sets `overflow` instead of returning a wrong number when it
+  does not fit in 30 bits.
+
+Representation: value = sum(d[i] * 2**(14*i)); d[0..4] in [0, 2**14), d[5]
+signed (two's complement across limbs, so floor shifts are limb moves).
+"""
+
+try:
+    from micropython import const
+except ImportError:  # CPython, for the host-side range proofs
+    const = int  # type: ignore[assignment,misc]
+
+_B = const(14)  # bits per limb
+_M = const(0x3FFF)  # limb mask
+_TOP = const(5)  # index of the signed top limb
+
+
+class Acc:
+    """One wide signed integer. Preallocate one per intermediate a driver needs."""
+
+    def __init__(self):
+        self.d = [0, 0, 0, 0, 0, 0]
+        self.overflow = False  # set by to_int() when the value does not fit 30 bits
+        self.rem = 0  # magnitude of the remainder of the last div()
+
+    def set_int(self, x):
+        """self = x, for any |x| < 2**30."""
+        d = self.d
+        for i in range(_TOP):
+            d[i] = x & _M
+            x >>= _B
+        d[_TOP] = x
+        return self
+
+    def set_acc(self, other):
+        d = self.d
+        o = other.d
+        for i in range(6):
+            d[i] = o[i]
+        return self
+
+    def _norm(self):
+        # Carry every limb into [0, 2**14); the top limb takes the sign and
+        # wraps to 14 signed bits: arithmetic is modulo 2**84, exact for every
+        # result in range (the sign-extension limbs of a negative operand
+        # multiply into carries that must wrap away, as in any two's
+        # complement machine).
+        d = self.d
+        c = 0
+        for i in range(_TOP):
+            v = d[i] + c
+            d[i] = v & _M
+            c = v >> _B
+        d[_TOP] = ((d[_TOP] + c + 0x2000) & _M) - 0x2000
+
+    def is_neg(self):
+        return self.d[_TOP] < 0
+
+    def neg(self):
+        d = self.d
+        for i in range(6):
+            d[i] = -d[i]
+        self._norm()
+        return self
+
+    def add(self, other):
+        d = self.d
+        o = other.d
+        for i in range(6):
+            d[i] += o[i]
+        self._norm()
+        return self
+
+    def sub(self, other):
+        d = self.d
+        o = other.d
+        for i in range(6):
+            d[i] -= o[i]
+        self._norm()
+        return self
+
+    def add_int(self, x):
+        """self += x, for |x| < 2**30 (splits x so no limb sum exceeds 2**30)."""
+        d = self.d
+        d[0] += x & _M
+        x >>= _B
+        d[1] += x & _M
+        x >>= _B
+        d[2] += x  # |x| < 2**2 here
+        self._norm()
+        return self
+
+    def mul(self, k):
+        """self *= k, for |k| < 2**30."""
+        neg = k < 0
+        if neg:
+            k = -k
+        k0 = k & _M
+        k1 = (k >> _B) & _M
+        k2 = k >> 28  # 0..3
+        d = self.d
+        # Descending, so d[i-1] and d[i-2] are still the old limbs.
+        for i in range(_TOP, 1, -1):
+            d[i] = d[i] * k0 + d[i - 1] * k1 + d[i - 2] * k2
+        d[1] = d[1] * k0 + d[0] * k1
+        d[0] = d[0] * k0
+        self._norm()
+        if neg:
+            self.neg()
+        return self
+
+    def shl(self, n):
+        """self *= 2**n (0 <= n < 70)."""
+        q = n // _B
+        r = n - q * _B
+        if q:
+            d = self.d
+            # The new top limb is the signed value of the old limbs 5-q..5
+            # (Horner from the top); it stays small whenever the result is in
+            # range, and growing past 2**15 means the result cannot fit.
+            t = d[_TOP]
+            for j in range(_TOP - 1, _TOP - 1 - q, -1):
+                if t >= (1 << 15) or t < -(1 << 15):
+                    self.overflow = True
+                    break
+                t = (t << _B) + d[j]
+            for i in range(_TOP - 1, -1, -1):
+                d[i] = d[i - q] if i >= q else 0
+            d[_TOP] = ((t + 0x2000) & _M) - 0x2000
+        if r:
+            self.mul(1 << r)
+        return self
+
+    def shr(self, n):
+        """self = floor(self / 2**n) (0 <= n < 84): C's >> on a signed int64."""
+        d = self.d
+        q = n // _B
+        r = n - q * _B
+        if q:
+            for i in range(6):
+                j = i + q
+                d[i] = d[j] if j <= _TOP else 0
+            # The old signed top now sits below zeros: carry its sign up.
+            self._norm()
+        if r:
+            low = (1 << r) - 1
+            for i in range(_TOP):
+                d[i] = (d[i] >> r) | ((d[i + 1] & low) << (_B - r))
+            d[_TOP] >>= r
+        return self
+
+    def div(self, den):
+        """self = trunc(self / den) for 0 < den < 2**30 (C's / on int64).
+
+        The remainder's magnitude is left in `rem`. A den up to 2**16 divides a
+        limb at a time; a larger one bit by bit with the remainder kept below
+        den, so `2*rem + bit` is never formed (it could reach 2**31)."""
+        d = self.d
+        neg = d[_TOP] < 0
+        if neg:
+            self.neg()
+        r = 0
+        if den <= (1 << 16):
+            for i in range(_TOP, -1, -1):
+                cur = (r << _B) | d[i]
+                qd = cur // den
+                r = cur - qd * den
+                d[i] = qd
+        else:
+            for i in range(_TOP, -1, -1):
+                limb = d[i]
+                if r == 0 and limb == 0:
+                    continue
+                qd = 0
+                for b in range(_B - 1, -1, -1):
+                    bit = (limb >> b) & 1
+                    t = den - r
+                    if r + bit >= t:
+                        r = r + bit - t
+                        qd = (qd << 1) | 1
+                    else:
+                        r = r + r + bit
+                        qd <<= 1
+                d[i] = qd
+        self.rem = r
+        if neg:
+            self.neg()
+        return self
+
+    def fits(self):
+        """True when |value| < 2**30."""
+        d = self.d
+        if d[_TOP] == 0:
+            return d[4] == 0 and d[3] == 0 and d[2] < 4
+        if d[_TOP] == -1 and d[4] == _M and d[3] == _M:
+            if d[2] > (1 << _B) - 4:
+                return True
+            return d[2] == (1 << _B) - 4 and (d[1] | d[0]) != 0
+        return False
+
+    def to_int(self):
+        """The value as a small int; 0 and `overflow = True` if it does not fit."""
+        d = self.d
+        if not self.fits():
+            self.overflow = True
+            return 0
+        low = (d[1] << _B) + d[0]
+        if d[_TOP] < 0:
+            # hi in [-4, -1]: add (hi + 2) * 2**28 then subtract 2**29, so no
+            # step goes below -2**30.
+            return (((d[2] - (1 << _B) + 2) << 28) + low) - (1 << 29)
+        return (d[2] << 28) + low
+
+    def sign(self):
+        d = self.d
+        if d[_TOP] < 0:
+            return -1
+        for i in range(6):
+            if d[i]:
+                return 1
+        return 0
