@@ -1,0 +1,337 @@
+"""Receiver configuration (firmware/ubx.py) on MicroPython against a simulated
+u-blox that ACKs, NAKs or stays silent, and every frame the firmware builds
+decoded by pyubx2 (an independent UBX implementation)."""
+
+import pytest
+from mpy import run_mpy
+from pyubx2 import SET, UBXReader
+
+# A u-blox receiver as the board sees it through its UART: it frames what the
+# board writes (its own Fletcher check, frames with a bad checksum are ignored
+# as a real receiver does) and answers each CFG frame according to `policy`.
+SIM_RECEIVER = """
+import ubx, gnss, clock
+
+def fletcher(b, start, end):
+    a = 0
+    c = 0
+    for i in range(start, end):
+        a = (a + b[i]) & 255
+        c = (c + a) & 255
+    return a, c
+
+class SimReceiver:
+    def __init__(self, policy=None, default='ack', lose=0):
+        self.policy = policy or {}   # (cls, id) -> 'ack' | 'nak' | 'silent'
+        self.default = default
+        self.lose = lose             # frames of each kind to ignore before answering
+        self.seen = {}
+        self.rx = bytearray()        # bytes waiting for the board
+        self.tx = bytearray()        # every byte the board wrote
+        self.frames = []             # (cls, id) of every well-formed frame received
+        self._pos = 0
+
+    def write(self, data):
+        self.tx.extend(bytes(data))
+        self._frame()
+        return len(data)
+
+    def _frame(self):
+        b = self.tx
+        while len(b) - self._pos >= 8:
+            p = self._pos
+            if b[p] != 0xB5 or b[p + 1] != 0x62:
+                self._pos += 1
+                continue
+            n = b[p + 4] | (b[p + 5] << 8)
+            if len(b) - p < n + 8:
+                return
+            self._pos = p + n + 8
+            if fletcher(b, p + 2, p + 6 + n) != (b[p + 6 + n], b[p + 7 + n]):
+                continue
+            key = (b[p + 2], b[p + 3])
+            self.frames.append(key)
+            k = self.seen.get(key, 0)
+            self.seen[key] = k + 1
+            if k < self.lose:
+                continue
+            what = self.policy.get(key, self.default)
+            if what == 'ack':
+                self._answer(1, key)
+            elif what == 'nak':
+                self._answer(0, key)
+
+    def _answer(self, ack_id, key):
+        f = bytearray(10)
+        f[0] = 0xB5; f[1] = 0x62; f[2] = 0x05; f[3] = ack_id; f[4] = 2; f[5] = 0
+        f[6] = key[0]; f[7] = key[1]
+        f[8], f[9] = fletcher(f, 2, 8)
+        self.rx.extend(f)
+
+    def any(self):
+        return len(self.rx)
+
+    def readinto(self, buf, n=None):
+        if not self.rx:
+            return None
+        if n is None:
+            n = len(buf)
+        n = min(n, len(self.rx))
+        for i in range(n):
+            buf[i] = self.rx[i]
+        self.rx = self.rx[n:]
+        return n
+
+def run(rx, cfg, reader, clk, limit_ms=20000, step_ms=10):
+    t = 0
+    while cfg.state == 'busy' and t < limit_ms:
+        clk.advance_ms(step_ms)
+        t += step_ms
+        reader.poll()
+        cfg.poll()
+    return t
+"""
+
+CFG_VALSET = (0x06, 0x8A)
+CFG_NAV5 = (0x06, 0x24)
+CFG_RXM = (0x06, 0x11)
+
+
+def configure(policy="{}", default="ack", interface="auto", profile="descent", lose=0):
+    """Run a profile against the simulated receiver; return its summary line and TX bytes."""
+    out = run_mpy(
+        SIM_RECEIVER
+        + f"""
+clk = clock.VirtualClock()
+rx = SimReceiver({policy}, {default!r}, {lose})
+reader = gnss.GnssReader(rx, clk)
+cfg = ubx.UbxConfigurator(rx, clk, reader, {interface!r})
+cfg.start({profile!r})
+t = run(rx, cfg, reader, clk)
+print(cfg.state, cfg.used, cfg.sent, cfg.acks, cfg.naks, cfg.timeouts, cfg.skipped, t)
+print(repr(cfg.error))
+print(rx.tx.hex())
+print(rx.frames)
+"""
+    )
+    lines = out.strip().splitlines()
+    state, used, sent, acks, naks, timeouts, skipped, t_ms = lines[0].split()
+    return {
+        "state": state,
+        "used": used,
+        "sent": int(sent),
+        "acks": int(acks),
+        "naks": int(naks),
+        "timeouts": int(timeouts),
+        "skipped": int(skipped),
+        "t_ms": int(t_ms),
+        "error": eval(lines[1]),  # repr of a str or None from MicroPython
+        "tx": bytes.fromhex(lines[2]),
+    }
+
+
+def decode_all(tx):
+    """Every frame the board wrote, decoded by pyubx2 with checksum validation."""
+    msgs = []
+    for _raw, msg in UBXReader(iter_stream(tx), msgmode=SET, protfilter=2, quitonerror=2):
+        msgs.append(msg)
+    return msgs
+
+
+class iter_stream:
+    def __init__(self, data):
+        self.data = data
+        self.pos = 0
+
+    def read(self, n=1):
+        chunk = self.data[self.pos : self.pos + n]
+        self.pos += len(chunk)
+        return chunk
+
+
+def test_descent_profile_on_an_m9_sets_airborne_4g_rate_and_nmea_output_in_one_valset():
+    r = configure()
+    assert r["state"] == "done" and r["used"] == "valset"
+    msgs = decode_all(r["tx"])
+    assert [m.identity for m in msgs] == ["CFG-VALSET", "CFG-VALSET"]
+    main, pm = msgs
+    assert main.ram == 1 and main.bbr == 0 and main.flash == 0
+    assert main.CFG_NAVSPG_DYNMODEL == 8  # airborne < 4 g
+    assert main.CFG_RATE_MEAS == 1000 and main.CFG_RATE_NAV == 1
+    for name in ("GGA", "RMC", "GSA"):
+        assert getattr(main, f"CFG_MSGOUT_NMEA_ID_{name}_UART1") == 1
+    for name in ("GSV", "GLL", "VTG", "ZDA", "GST", "GBS", "GRS", "GNS"):
+        assert getattr(main, f"CFG_MSGOUT_NMEA_ID_{name}_UART1") == 0
+    assert pm.CFG_PM_OPERATEMODE == 0  # full power during descent
+
+
+def test_float_profile_on_an_m10_selects_sea_model_and_power_save():
+    r = configure(profile="float")
+    assert r["state"] == "done"
+    main, pm = decode_all(r["tx"])
+    assert main.CFG_NAVSPG_DYNMODEL == 5  # sea
+    assert main.CFG_RATE_MEAS == 1000
+    assert pm.CFG_PM_OPERATEMODE == 1  # on/off power save
+    assert pm.CFG_PM_POSUPDATEPERIOD == 60
+
+
+@pytest.mark.parametrize("profile,model,lp_mode", [("descent", 8, 0), ("float", 5, 1)])
+def test_legacy_receiver_gets_nav5_rate_msg_and_rxm_frames(profile, model, lp_mode):
+    r = configure(interface="legacy", profile=profile)
+    assert r["state"] == "done" and r["used"] == "legacy"
+    msgs = decode_all(r["tx"])
+    ids = [m.identity for m in msgs]
+    assert ids == ["CFG-NAV5", "CFG-RATE"] + ["CFG-MSG"] * 11 + ["CFG-RXM"]
+    nav5, rate = msgs[0], msgs[1]
+    assert nav5.dyn == 1 and nav5.dynModel == model  # mask applies dynModel only
+    assert nav5.posMask == 0 and nav5.fixMode == 0
+    assert rate.measRate == 1000 and rate.navRate == 1 and rate.timeRef == 1
+    rates = {m.msgID: m.rateUART1 for m in msgs[2:13]}
+    assert all(m.msgClass == 0xF0 for m in msgs[2:13])
+    assert rates == {
+        0x00: 1,  # GGA
+        0x04: 1,  # RMC
+        0x02: 1,  # GSA
+        0x03: 0,  # GSV
+        0x01: 0,  # GLL
+        0x05: 0,  # VTG
+        0x08: 0,  # ZDA
+        0x07: 0,  # GST
+        0x09: 0,  # GBS
+        0x06: 0,  # GRS
+        0x0D: 0,  # GNS
+    }
+    for m in msgs[2:13]:  # the same rate on every port
+        assert m.rateDDC == m.rateUART1 == m.rateUART2 == m.rateUSB == m.rateSPI
+    assert msgs[13].lpMode == lp_mode
+
+
+def test_u_blox_8_naks_valset_so_auto_falls_back_to_legacy_messages():
+    r = configure(policy="{(0x06, 0x8A): 'nak'}")
+    assert r["state"] == "done" and r["used"] == "legacy"
+    ids = [m.identity for m in decode_all(r["tx"])]
+    assert ids[0] == "CFG-VALSET" and ids[1:3] == ["CFG-NAV5", "CFG-RATE"]
+    assert r["naks"] == 1 and len(ids) == 1 + 14
+
+
+def test_receiver_ignoring_valset_falls_back_after_the_retries():
+    r = configure(policy="{(0x06, 0x8A): 'silent'}")
+    assert r["state"] == "done" and r["used"] == "legacy"
+    ids = [m.identity for m in decode_all(r["tx"])]
+    assert ids[:4] == ["CFG-VALSET"] * 4  # first try + 3 retries
+    assert r["timeouts"] == 4
+
+
+def test_silent_receiver_is_retried_then_the_profile_fails_naming_the_message():
+    r = configure(default="silent", interface="legacy")
+    assert r["state"] == "failed"
+    assert r["error"] == "no answer for CFG-NAV5"
+    assert [m.identity for m in decode_all(r["tx"])] == ["CFG-NAV5"] * 4
+    assert r["timeouts"] == 4
+    # 4 waits of ACK_TIMEOUT_MS (1 s) on the virtual clock, polled every 10 ms.
+    assert 4000 <= r["t_ms"] <= 4020
+
+
+def test_nak_of_a_required_step_is_retried_once_then_fails():
+    r = configure(policy="{(0x06, 0x24): 'nak'}", interface="legacy")
+    assert r["state"] == "failed" and r["error"] == "NAK for CFG-NAV5"
+    assert [m.identity for m in decode_all(r["tx"])] == ["CFG-NAV5", "CFG-NAV5"]
+    assert r["naks"] == 2
+
+
+def test_power_save_refused_by_the_receiver_is_skipped_not_fatal():
+    r = configure(policy="{(0x06, 0x11): 'nak'}", interface="legacy", profile="float")
+    assert r["state"] == "done" and r["skipped"] == 1
+    r = configure(policy="{(0x06, 0x8A): 'ack'}", profile="float")
+    assert r["skipped"] == 0
+
+
+def test_lost_frames_are_resent_after_the_ack_timeout():
+    r = configure(lose=1, interface="legacy")
+    assert r["state"] == "done"
+    ids = [m.identity for m in decode_all(r["tx"])]
+    assert ids.count("CFG-NAV5") == 2 and ids.count("CFG-RATE") == 2
+    # CFG-MSG frames differ only in payload: each is lost once (by class/id) -> 12 sent.
+    assert ids.count("CFG-MSG") == 12
+    assert r["timeouts"] == 4
+
+
+def test_poll_never_waits_and_an_ack_for_another_message_is_not_taken():
+    out = run_mpy(
+        SIM_RECEIVER
+        + """
+import time
+class NoSleepClock(clock.VirtualClock):
+    def sleep_ms(self, ms):
+        raise AssertionError('configurator slept')
+clk = NoSleepClock()
+rx = SimReceiver(default='silent')
+reader = gnss.GnssReader(rx, clk)
+cfg = ubx.UbxConfigurator(rx, clk, reader, 'legacy')
+cfg.start('descent')
+rx._answer(1, (0x06, 0x08))   # ACK for CFG-RATE while CFG-NAV5 is pending
+rx._answer(0, (0x06, 0x01))   # NAK for CFG-MSG
+worst = 0
+for i in range(50):
+    clk.advance_ms(10)
+    t0 = time.ticks_us()
+    reader.poll()
+    cfg.poll()
+    worst = max(worst, time.ticks_diff(time.ticks_us(), t0))
+print(cfg.state, cfg._step, cfg.acks, cfg.naks, worst < 20000)
+"""
+    )
+    assert out.split() == ["busy", "0", "0", "0", "True"]
+
+
+def test_unknown_profile_fails_with_a_reason():
+    out = run_mpy(
+        SIM_RECEIVER
+        + """
+cfg = ubx.UbxConfigurator(SimReceiver(), clock.VirtualClock(), None)
+print(cfg.start('orbit'), cfg.state, cfg.error)
+"""
+    )
+    assert out.split() == ["False", "failed", "unknown", "profile"]
+
+
+def test_every_built_frame_has_a_valid_fletcher_checksum_per_pyubx2():
+    out = run_mpy(
+        """
+import ubx, clock
+c = ubx.UbxConfigurator(None, clock.VirtualClock(), None)
+for prof in ('descent', 'float'):
+    for iface in ('legacy', 'valset'):
+        i = 0
+        while True:
+            n = c.step_frame(prof, iface, i)
+            if not n:
+                break
+            print(bytes(c.frame()[:n]).hex())
+            i += 1
+"""
+    )
+    frames = [bytes.fromhex(h) for h in out.split()]
+    assert len(frames) == 2 * (14 + 2)
+    for f in frames:
+        msg = UBXReader.parse(f, msgmode=SET)  # raises on a bad checksum or length
+        assert msg.identity.startswith("CFG-")
+        bad = bytearray(f)
+        bad[-1] ^= 1
+        with pytest.raises(Exception):
+            UBXReader.parse(bytes(bad), msgmode=SET)
+
+
+def test_frame_into_matches_the_fletcher_definition_for_a_known_frame():
+    # UBX-CFG-RATE 1 Hz, GPS time: B5 62 06 08 06 00 E8 03 01 00 01 00 01 39 (the
+    # checksum computed by hand from the definition: ck_a += byte, ck_b += ck_a).
+    out = run_mpy(
+        """
+import ubx
+b = bytearray(14)
+b[6] = 0xE8; b[7] = 0x03; b[8] = 1; b[10] = 1
+n = ubx.frame_into(b, 0x06, 0x08, 6)
+print(n, bytes(b).hex())
+"""
+    )
+    assert out.split() == ["14", "b56206080600e803010001000139"]
