@@ -46,8 +46,10 @@ DIFFERENCES = {
     ("haicom-305N", "2007-04-08T09:53:04.802Z"): ("extra", FIRST_FIX_UNTIMED),
     ("haicom-305N", "2007-04-08T09:53:07.801Z"): (
         "mode",
-        "GSA says 2-D (A,2) for this cycle; gpsd keeps 3-D because GGA carries an altitude, "
-        "the firmware reports the receiver's own fix type",
+        (
+            "GSA says 2-D (A,2) for this cycle; gpsd keeps 3-D because GGA carries an altitude, "
+            "the firmware reports the receiver's own fix type"
+        ),
     ),
     ("mtk-3301", "2008-08-23T08:14:36.000Z"): ("extra", FIRST_FIX_UNTIMED),
     ("mtk-3301", "2008-08-23T08:14:39.000Z"): (
@@ -57,31 +59,41 @@ DIFFERENCES = {
     ("neo-m8n", "17:19:25.000Z"): ("extra", NO_DATE_YET),
     ("neo-m8n", "2015-03-18T17:19:48.000Z"): (
         "extra",
-        "the log ends inside this cycle (after GGA; no GSA, GLL): gpsd, which has learnt "
-        "that GLL closes this receiver's cycle, never reports it; the firmware's replay "
-        "publishes the cycle it holds at the end of the log (flush)",
+        (
+            "the log ends inside this cycle (after GGA; no GSA, GLL): gpsd, which has learnt "
+            "that GLL closes this receiver's cycle, never reports it; the firmware's replay "
+            "publishes the cycle it holds at the end of the log (flush)"
+        ),
     ),
     ("ublox-lea-5h", "2010-08-21T08:37:36.000Z"): (
         "extra",
-        "the log was spliced right after this cycle's RMC (see its '# Sentences with fix "
-        "begin here' lines): the cycle never ends, gpsd never reports it",
+        (
+            "the log was spliced right after this cycle's RMC (see its '# Sentences with fix "
+            "begin here' lines): the cycle never ends, gpsd never reports it"
+        ),
     ),
     ("ublox-lea-5h", "2010-08-21T08:55:15.000Z"): (
         "speed",
-        "splice: the VTG of this cycle arrives before any time-stamped sentence of it, "
-        "right after the cut cycle, so the firmware files it there; this cycle has no "
-        "speed of its own and gpsd derives 0.003 m/s from the 18-minute position change",
+        (
+            "splice: the VTG of this cycle arrives before any time-stamped sentence of it, "
+            "right after the cut cycle, so the firmware files it there; this cycle has no "
+            "speed of its own and gpsd derives 0.003 m/s from the 18-minute position change"
+        ),
     ),
     ("ublox-lea-5h", "2010-08-21T08:55:20.000Z"): (
         "mode",
-        "the log ends after this cycle's RMC (no GGA/GSA): the firmware can only say 2-D, "
-        "gpsd carries 3-D over from the previous cycle",
+        (
+            "the log ends after this cycle's RMC (no GGA/GSA): the firmware can only say 2-D, "
+            "gpsd carries 3-D over from the previous cycle"
+        ),
     ),
     ("ublox-neo-m8n", "2017-07-19T08:50:00.800Z"): ("extra", NO_LEAP_SECONDS_YET),
     ("ublox-neo-m8n", "2017-07-19T08:50:05.400Z"): (
         "extra",
-        "the log ends inside this cycle (its NAV-TIMEGPS frame is cut short, counted as a "
-        "bad UBX frame); gpsd reports a u-blox cycle when it ends",
+        (
+            "the log ends inside this cycle (its NAV-TIMEGPS frame is cut short, counted as a "
+            "bad UBX frame); gpsd reports a u-blox cycle when it ends"
+        ),
     ),
     ("ublox-zed-f9t-ubx_nmea_l5", "2025-07-31T19:33:34.000Z"): ("extra", NO_LEAP_SECONDS_YET),
 }
@@ -90,8 +102,10 @@ DIFFERENCES = {
 DATE_SHIFT = {
     "neo-m8n": (
         1024 * 7,
-        "gpsd takes the receiver's 2015-03-18 for a date before the GPS week rollover and "
-        "moves it 1024 weeks forward (2034-11-01); the firmware reports the date sent",
+        (
+            "gpsd takes the receiver's 2015-03-18 for a date before the GPS week rollover and "
+            "moves it 1024 weeks forward (2034-11-01); the firmware reports the date sent"
+        ),
     ),
 }
 

@@ -5,6 +5,7 @@ decoded by pyubx2 (an independent UBX implementation)."""
 import pytest
 from mpy import run_mpy
 from pyubx2 import SET, UBXReader
+from pyubx2.exceptions import UBXParseError
 
 # A u-blox receiver as the board sees it through its UART: it frames what the
 # board writes (its own Fletcher check, frames with a bad checksum are ignored
@@ -318,7 +319,7 @@ for prof in ('descent', 'float'):
         assert msg.identity.startswith("CFG-")
         bad = bytearray(f)
         bad[-1] ^= 1
-        with pytest.raises(Exception):
+        with pytest.raises(UBXParseError):
             UBXReader.parse(bytes(bad), msgmode=SET)
 
 
