@@ -1,0 +1,922 @@
+"""Bench drop test: fly the unmodified firmware through a simulated descent
+over its serial link, and judge what it did.
+
+The host *is* the world. For every sample period it integrates the physics
+(physics.py), turns the truth into what the board's sensors would read
+(sensors.py) and streams it as a `#S` frame; GNSS sentences go as `#G` frames
+at the receiver's rate. Every few samples a `#Y` sync makes the board say when
+it has processed everything before it, so host and board stay in lock-step
+while one batch is in flight (a pseudo-terminal then carries tens of thousands
+of samples a second). What the board says back (EVT lines: phase changes,
+pyro fires, radio packets, faults) is read as it comes; a fire adds that
+chute's drag to the physics *at the board's reported time*, so the firmware's
+decisions change the trajectory. That is exact as long as the host is never
+further ahead than a chute's deploy delay; the batch size is chosen so.
+
+A run goes: wait until the board answers a sync; a few seconds at rest on the
+stand (or hanging under the drone), during which the scenario's `[config]`
+is sent as `config set` commands and the board is armed (its self-test reads
+the gravity vector from these samples); then the flight from the scenario's
+start state to touchdown, then `after_landing_s` of rest on the ground for
+landing detection and beacons. Faults happen on the way: a power cut (`#R`)
+drains the pipeline, waits for the board's `boot` event and goes on; serial
+noise inserts junk and corrupts frames.
+
+`DropTest(scenario, link).run()` returns a `Result`; the link is anything with
+`write(bytes)` and `read_raw_line(deadline) -> bytes | None` (link.BoardLink,
+or the in-process fake in droptest_fake.py). `run_scenario()` adds a virtual
+board, flashing, and the report files.
+"""
+
+import json
+import math
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import physics, sensors
+from .wire import parse_line
+
+TICKS_PERIOD = 1 << 30
+TICKS_HALF = TICKS_PERIOD >> 1
+DEFAULT_AFTER_LANDING_S = 120.0
+DEFAULT_MAX_FLIGHT_S = 7200.0
+DEFAULT_STAND_S = 5.0
+MAX_BATCH_SAMPLES = 25
+REPLY_TIMEOUT_S = 20.0  # wall time without an answer to a sync = the board is gone
+BOOT_TIMEOUT_S = 30.0  # wall time for the board to come back after a power cut
+MAX_LOGGED_NOISE_ERRORS = 20
+
+
+class DropTestError(Exception):
+    """The run could not be carried out (board gone, no answer)."""
+
+
+def diff_ticks(later, earlier):
+    return ((later - earlier + TICKS_HALF) & (TICKS_PERIOD - 1)) - TICKS_HALF
+
+
+@dataclass
+class Event:
+    t_s: float
+    kind: str  # phase, fire, pyro, beacon, fault, boot, error, injected, console
+    name: str
+    fields: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)  # channel/altitude_m for fires, packet for beacons
+
+    def to_json(self):
+        out = {
+            "t_s": round(self.t_s, 3),
+            "kind": self.kind,
+            "name": self.name,
+            "fields": self.fields,
+        }
+        out.update(self.extra)
+        return out
+
+
+@dataclass
+class Result:
+    scenario: object
+    seed: int
+    events: list
+    expectations: list
+    landing: object  # physics.Landing or None
+    sim_s: float
+    wall_s: float
+    samples: int
+    trace: dict  # per-sample lists: t_s, agl_m, vz_m_s, ...
+    arm_reply: object = None
+    link_stats: dict = field(default_factory=dict)
+    board_status: dict = field(default_factory=dict)
+    aborted: str = ""
+
+    @property
+    def passed(self):
+        return not self.aborted and all(e["passed"] for e in self.expectations)
+
+    def fires(self, channel=None):
+        return [
+            e
+            for e in self.events
+            if e.kind == "fire" and (channel is None or e.extra.get("channel") == channel)
+        ]
+
+    def report(self):
+        """The report.json document."""
+        s = self.scenario
+        landing = None
+        if self.landing is not None:
+            lg = self.landing
+            landing = {
+                "t_s": round(lg.t_s, 3),
+                "lat": round(lg.lat, 7),
+                "lon": round(lg.lon, 7),
+                "east_m": round(lg.east_m, 1),
+                "north_m": round(lg.north_m, 1),
+                "speed_m_s": round(lg.speed_m_s, 2),
+                "vertical_speed_m_s": round(lg.vertical_speed_m_s, 2),
+                "horizontal_speed_m_s": round(lg.horizontal_speed_m_s, 2),
+            }
+        tr = self.trace
+        return {
+            "scenario": s.name,
+            "scenario_file": s.path,
+            "description": s.description,
+            "seed": self.seed,
+            "passed": self.passed,
+            "aborted": self.aborted or None,
+            "sim_s": round(self.sim_s, 3),
+            "wall_s": round(self.wall_s, 3),
+            "samples": self.samples,
+            "sample_hz": s.sample_hz,
+            "events": [e.to_json() for e in self.events],
+            "expectations": self.expectations,
+            "landing": landing,
+            "max_accel_g": round(max(tr["accel_g"], default=0.0), 2),
+            "max_mach": round(max(tr["mach"], default=0.0), 2),
+            "link": self.link_stats,
+            "board_status": self.board_status,
+        }
+
+
+class _Trace:
+    """Per-sample record of truth and readings (for fire altitudes and plots)."""
+
+    KEYS = (
+        "t_s",
+        "agl_m",
+        "vz_m_s",
+        "air_speed_m_s",
+        "mach",
+        "accel_g",
+        "press_pa",
+        "az_mg",
+        "east_m",
+        "north_m",
+    )
+
+    def __init__(self):
+        self.data = {k: [] for k in self.KEYS}
+
+    def add(self, truth, press_dpa, az_mg):
+        d = self.data
+        d["t_s"].append(truth.t_s)
+        d["agl_m"].append(truth.agl_m)
+        d["vz_m_s"].append(truth.vz_m_s)
+        d["air_speed_m_s"].append(truth.air_speed_m_s)
+        d["mach"].append(truth.mach)
+        d["accel_g"].append(truth.aero_accel_m_s2 / physics.G0_M_S2)
+        d["press_pa"].append(press_dpa / 10.0)
+        d["az_mg"].append(az_mg)
+        d["east_m"].append(truth.east_m)
+        d["north_m"].append(truth.north_m)
+
+    def index_at(self, t_s):
+        ts = self.data["t_s"]
+        if not ts:
+            return None
+        import bisect
+
+        i = bisect.bisect_left(ts, t_s)
+        if i >= len(ts):
+            return len(ts) - 1
+        if i > 0 and abs(ts[i - 1] - t_s) <= abs(ts[i] - t_s):
+            return i - 1
+        return i
+
+
+# -- beacon packets -----------------------------------------------------------------
+_APRS_POS = re.compile(r"[!=/@](?:\d{6}[hz/])?(\d{2})(\d{2}\.\d+)([NS]).(\d{3})(\d{2}\.\d+)([EW])")
+_UKHAS = re.compile(r"\$\$[^,]+,[^,]*,[^,]*,(-?\d+\.\d+),(-?\d+\.\d+)")
+
+
+def decode_packet(raw):
+    """(text, (lat, lon) or None) of a radio packet as the board sent it."""
+    data = bytes(raw)
+    if data.startswith(b"<\xff\x01"):
+        data = data[3:]
+    text = data.decode("latin-1")
+    try:
+        import aprslib
+
+        parsed = aprslib.parse(text)
+        if "latitude" in parsed and "longitude" in parsed:
+            return text, (float(parsed["latitude"]), float(parsed["longitude"]))
+    except Exception:
+        pass
+    m = _APRS_POS.search(text)
+    if m:
+        lat = int(m.group(1)) + float(m.group(2)) / 60.0
+        lon = int(m.group(4)) + float(m.group(5)) / 60.0
+        return text, (-lat if m.group(3) == "S" else lat, -lon if m.group(6) == "W" else lon)
+    m = _UKHAS.search(text)
+    if m:
+        return text, (float(m.group(1)), float(m.group(2)))
+    return text, None
+
+
+def _haversine_m(lat1, lon1, lat2, lon2):
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp = p2 - p1
+    dl = math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * physics.EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+# -- the run -----------------------------------------------------------------------
+class DropTest:
+    def __init__(
+        self,
+        scenario,
+        link,
+        seed=0,
+        realtime=False,
+        progress=None,
+        reply_timeout_s=REPLY_TIMEOUT_S,
+        boot_timeout_s=BOOT_TIMEOUT_S,
+    ):
+        self.scenario = scenario
+        self.link = link
+        self.seed = seed
+        self.realtime = realtime
+        self.progress = progress  # callable(sim_t_s, agl_m, phase) or None
+        self.reply_timeout_s = reply_timeout_s
+        self.boot_timeout_s = boot_timeout_s
+        self.flight = scenario.make_flight()
+        self.sensors = scenario.make_sensors(seed)
+        self.rate_hz = scenario.sample_hz
+        self.dt_s = 1.0 / self.rate_hz
+        run = scenario.run
+        self.stand_s = scenario.start.get("stand_s", DEFAULT_STAND_S)
+        self.t_first_s = -self.stand_s
+        self.tick0 = int(run.get("board_start_ms", 1000))
+        self.after_landing_s = run.get("after_landing_s", DEFAULT_AFTER_LANDING_S)
+        self.max_flight_s = run.get("max_flight_s", DEFAULT_MAX_FLIGHT_S)
+        delays = [c.deploy_delay_s for c in self.flight.chutes] or [0.5]
+        # one batch in flight plus the one being built must stay within the
+        # shortest deploy delay, so a fire is always applied before it acts
+        self.batch = max(1, min(MAX_BATCH_SAMPLES, int(min(delays) * self.rate_hz / 2.5)))
+        self.events = []
+        self.trace = _Trace()
+        self.phase = ""
+        self.seq = 0
+        self.acked_seq = -1
+        self.sent_seq = -1
+        self.sample_index = 0
+        self.last_tick = self.tick0
+        self.last_t_s = self.t_first_s
+        self.arm_reply = None
+        self.command_replies = {}
+        self.pending_commands = []
+        self.link_stats = {
+            "sample_frames": 0,
+            "gnss_frames": 0,
+            "syncs": 0,
+            "garbage_bursts": 0,
+            "corrupted_frames": 0,
+            "noise_lines": 0,
+            "unsolicited_errors": 0,
+            "late_fires": 0,
+        }
+        self.power_losses = list(scenario.faults.get("power_loss_at_s", []))
+        self.power_off_s = scenario.faults.get("power_off_s", 0.5)
+        self.board_status = {}
+        self._out = bytearray()
+        self._log_command_errors = True
+        self._board_alive = True
+        self._wall0 = None
+        self._fired_channels = {}
+
+    # -- time ------------------------------------------------------------------
+    def tick_of(self, index):
+        return (self.tick0 + int(round(index * 1000.0 / self.rate_hz))) & (TICKS_PERIOD - 1)
+
+    def t_of(self, index):
+        return self.t_first_s + index * self.dt_s
+
+    def board_time_s(self, t_ms):
+        """Simulation time of a board tick, relative to the last sample sent."""
+        t = self.last_t_s + diff_ticks(t_ms, self.last_tick) / 1000.0
+        if t < self.t_first_s - 1.0 or t > self.last_t_s + 1.0:
+            return self.last_t_s  # a tick from before the first frame (boot): "now"
+        return t
+
+    # -- link --------------------------------------------------------------------
+    def _flush(self):
+        if self._out:
+            self.link.write(bytes(self._out))
+            self._out.clear()
+
+    def _send_sync(self):
+        self.seq += 1
+        self._out += b"#Y%08X\n" % self.seq
+        self.sent_seq = self.seq
+        self.link_stats["syncs"] += 1
+        self._flush()
+
+    def _wait_sync(self, seq):
+        """Read lines until the board has acknowledged sync `seq`."""
+        deadline = time.monotonic() + self.reply_timeout_s
+        while self.acked_seq < seq:
+            raw = self.link.read_raw_line(deadline)
+            if raw is None:
+                raise DropTestError(
+                    "the board stopped answering (no sync reply %d within %.0f s at t=%.1f s)"
+                    % (seq, self.reply_timeout_s, self.last_t_s)
+                )
+            self._on_raw_line(raw)
+
+    def _drain(self):
+        self._send_sync()
+        self._wait_sync(self.seq)
+
+    def command(self, text, log_error=True):
+        """Send a command line and return its reply (Line), processing events;
+        an ERR reply becomes an error event unless log_error is False."""
+        from .wire import format_command
+
+        name = text.split()[0].lower()
+        self._log_command_errors = log_error
+        self.pending_commands.append(name)
+        self.command_replies.pop(name, None)
+        self._out += format_command(text)
+        self._drain()
+        return self.command_replies.get(name)
+
+    def _on_raw_line(self, raw):
+        line = parse_line(raw)
+        if line is None:
+            text = bytes(raw).decode("utf-8", "replace").strip()
+            if not text:
+                return
+            self.link_stats["noise_lines"] += 1
+            if "Traceback" in text or "Error" in text:
+                self._event(self.last_t_s, "error", "console", {"text": text[:200]})
+            return
+        if line.kind == "OK" and line.name == "sync":
+            seq = line.number("seq", -1)
+            if seq is not None and seq > self.acked_seq:
+                self.acked_seq = seq
+            return
+        if line.kind in ("OK", "ERR"):
+            if line.name in self.pending_commands or line.name == "line":
+                name = line.name if line.name in self.pending_commands else self.pending_commands[0]
+                self.pending_commands.remove(name)
+                self.command_replies[name] = line
+                if line.kind == "ERR" and self._log_command_errors:
+                    self._event(self.board_time_s(line.t_ms), "error", line.name, dict(line.fields))
+            elif line.kind == "ERR":
+                self.link_stats["unsolicited_errors"] += 1
+                if self.link_stats["unsolicited_errors"] <= MAX_LOGGED_NOISE_ERRORS:
+                    self._event(self.board_time_s(line.t_ms), "error", line.name, dict(line.fields))
+            return
+        if line.kind != "EVT":
+            return
+        t = self.board_time_s(line.t_ms)
+        name = line.name
+        fields = dict(line.fields)
+        if name == "phase":
+            self.phase = fields.get("to", self.phase)
+            self._event(t, "phase", name, fields)
+        elif name == "fire":
+            self._on_fire(t, fields.get("channel", ""), fields, "fire")
+        elif name == "pyro":
+            if fields.get("on") == "1":
+                self._on_fire(t, fields.get("channel", ""), fields, "pyro")
+            else:
+                self._event(t, "pyro", name, fields)
+        elif name == "tx":
+            extra = {}
+            try:
+                raw_packet = bytes.fromhex(fields.get("hex", ""))
+                text, pos = decode_packet(raw_packet)
+                extra["packet"] = text
+                if pos is not None:
+                    extra["lat"], extra["lon"] = pos
+            except ValueError:
+                extra["packet"] = None
+            self._event(t, "beacon", name, fields, extra)
+        elif name == "fault":
+            self._event(t, "fault", name, fields)
+        elif name in ("boot", "ready"):
+            self._event(t, "boot", name, fields)
+        else:
+            self._event(t, "other", name, fields)
+
+    def _on_fire(self, t, channel, fields, source):
+        """A pyro channel fired at simulation time t: physics and the report."""
+        # The firmware may report a fire both as `fire` and as its pyro output
+        # going on; one physical firing is counted once per source.
+        count = self._fired_channels.setdefault(channel, {"fire": 0, "pyro": 0})
+        count[source] += 1
+        first_of_this_firing = count[source] > count["pyro" if source == "fire" else "fire"]
+        if not first_of_this_firing:
+            return
+        extra = {"channel": channel}
+        i = self.trace.index_at(t)
+        if i is not None and t >= 0:
+            d = self.trace.data
+            extra["altitude_m"] = round(d["agl_m"][i], 1)
+            extra["speed_m_s"] = round(d["air_speed_m_s"][i], 1)
+            extra["mach"] = round(d["mach"][i], 3)
+        elif t < 0:
+            extra["altitude_m"] = round(
+                self.scenario.stand_altitude_m - self.flight.ground_elevation_m, 1
+            )
+            extra["speed_m_s"] = 0.0
+        self._event(t, "fire", "fire", fields, extra)
+        applied = self.flight.fire(channel, max(0.0, t))
+        chute = self.flight.chute(channel)
+        if applied and chute is not None and self.flight.t_s > chute.open_from_s:
+            self.link_stats["late_fires"] += 1
+
+    def _event(self, t, kind, name, fields, extra=None):
+        self.events.append(Event(t, kind, name, fields, extra or {}))
+
+    # -- streaming ---------------------------------------------------------------
+    def _truth_at(self, t):
+        if t < 0:
+            return sensors.rest_truth(
+                t, self.scenario.stand_altitude_m, self.flight.ground_elevation_m
+            )
+        self.flight.advance_to(t)
+        return self.flight.truth()
+
+    def _emit_sample(self):
+        """Physics + sensors for the next sample; queue its frame (and GNSS)."""
+        i = self.sample_index
+        t = self.t_of(i)
+        truth = self._truth_at(t)
+        suite = self.sensors
+        frame, values = suite.sample(truth, self.tick_of(i))
+        self.trace.add(truth, values[0], values[3])
+        if self._board_alive:
+            serial = suite.serial
+            junk = serial.garbage(self.dt_s, suite.noise) if t >= 0 else b""
+            if junk:
+                self.link_stats["garbage_bursts"] += 1
+                self._out += junk
+            if t >= 0:
+                bad = serial.corrupt(frame, suite.noise)
+                if bad is not frame:
+                    self.link_stats["corrupted_frames"] += 1
+                    frame = bad
+            self._out += frame
+            self.link_stats["sample_frames"] += 1
+            self._emit_gnss(truth)
+        self.last_tick = self.tick_of(i)
+        self.last_t_s = t
+        self.sample_index = i + 1
+
+    def _emit_gnss(self, truth):
+        gnss = self.sensors.gnss
+        if not gnss.due(truth.t_s):
+            return
+        if truth.t_s < 0:
+            lat, lon = self.flight.lat, self.flight.lon
+        else:
+            lat, lon = self.flight.position()
+        utc = self.scenario.utc_start_s + truth.t_s
+        sentences, _ = gnss.sentences(truth, utc, lat, lon, self.sensors.noise)
+        for s in sentences:
+            self._out += b"#G" + s
+            self.link_stats["gnss_frames"] += 1
+
+    def _stream_until(self, t_end):
+        """Stream samples up to (excluding) sim time t_end in synced batches."""
+        while self.t_of(self.sample_index) < t_end - 1e-9:
+            self._stream_batch(t_end)
+
+    def _stream_batch(self, t_end=math.inf):
+        n = 0
+        while n < self.batch and self.t_of(self.sample_index) < t_end - 1e-9:
+            self._emit_sample()
+            n += 1
+        if self.realtime:
+            self._pace()
+        if self._board_alive:
+            prev = self.sent_seq
+            self._send_sync()
+            if prev >= 0:
+                self._wait_sync(prev)  # keep one batch in flight
+        if self.progress:
+            self.progress(self.last_t_s, self.trace.data["agl_m"][-1], self.phase)
+
+    def _pace(self):
+        target = self._wall0 + (self.last_t_s - self.t_first_s)
+        delay = target - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+
+    def _power_cut(self, t):
+        """Cut the board's power at sim time t; it comes back power_off_s later."""
+        self._drain()
+        self._event(t, "injected", "power_loss", {"off_s": self.power_off_s})
+        self.link.write(b"#R\n")
+        self._board_alive = False
+        self._stream_until(t + self.power_off_s)  # physics goes on, the board is dark
+        self._board_alive = True
+        # the board prints `boot` then `ready`; a firmware that only says
+        # `boot` gets two seconds more before streaming goes on
+        deadline = time.monotonic() + self.boot_timeout_s
+        booted = False
+        while True:
+            raw = self.link.read_raw_line(deadline)
+            if raw is None:
+                if booted:
+                    break
+                raise DropTestError(
+                    "no boot event within %.0f s after the power cut at t=%.1f s"
+                    % (self.boot_timeout_s, t)
+                )
+            line = parse_line(raw)
+            self._on_raw_line(raw)
+            if line is not None and line.kind == "EVT" and line.name == "ready":
+                break
+            if line is not None and line.kind == "EVT" and line.name == "boot":
+                booted = True
+                deadline = min(deadline, time.monotonic() + 2.0)
+        self.acked_seq = self.sent_seq  # syncs sent to the dead board are lost
+
+    # -- phases of the run ----------------------------------------------------------
+    def _wait_ready(self):
+        """The board answers syncs (it is running the firmware)."""
+        deadline = time.monotonic() + self.boot_timeout_s
+        while time.monotonic() < deadline:
+            self._send_sync()
+            wait = time.monotonic() + 1.0
+            while self.acked_seq < self.seq:
+                raw = self.link.read_raw_line(min(wait, deadline))
+                if raw is None:
+                    break
+                self._on_raw_line(raw)
+            if self.acked_seq >= self.seq:
+                return
+        raise DropTestError(
+            "the board does not answer (no reply to #Y syncs); is the firmware running?"
+        )
+
+    def _stand(self):
+        t0 = self.t_first_s
+        config_at = t0 + min(0.5, self.stand_s / 4)
+        arm_at = min(-0.5, t0 + self.stand_s * 0.6)
+        self._stream_until(config_at)
+        self._drain()
+        # A value can be refused only because of the order of the lines (the
+        # firmware keeps main_deploy_m below drogue_deploy_m at every step):
+        # refused lines get one more try after the others.
+        retry = []
+        for cmd in self.scenario.config_commands():
+            reply = self.command(cmd, log_error=False)
+            if reply is None or reply.kind != "OK":
+                retry.append(cmd)
+        for cmd in retry:
+            reply = self.command(cmd)
+            if reply is None:
+                self._event(self.last_t_s, "error", "config", {"msg": "no reply to " + cmd})
+        self._stream_until(arm_at)
+        self._drain()
+        self.arm_reply = self.command("arm")
+        if self.arm_reply is None:
+            self._event(self.last_t_s, "error", "arm", {"msg": "no reply to arm"})
+        self._stream_until(0.0)
+
+    def _flight(self):
+        flight = self.flight
+        losses = list(self.power_losses)
+        while True:
+            t_next = self.t_of(self.sample_index)
+            if losses and t_next >= losses[0]:
+                self._power_cut(losses.pop(0))
+                continue
+            if flight.landing is not None and t_next > flight.landing.t_s + self.after_landing_s:
+                break
+            if t_next > self.max_flight_s:
+                self._event(t_next, "error", "timeout", {"msg": "max_flight_s reached in flight"})
+                break
+            end = losses[0] if losses else math.inf
+            self._stream_batch(end)
+
+    def _finish(self):
+        self._drain()
+        try:
+            reply = self.command("status")
+        except DropTestError:
+            reply = None
+        if reply is not None:
+            self.board_status = dict(reply.fields)
+
+    def run(self):
+        wall0 = time.perf_counter()
+        self._wall0 = wall0
+        aborted = ""
+        try:
+            self._wait_ready()
+            self._stand()
+            self._flight()
+            self._finish()
+        except DropTestError as exc:
+            aborted = str(exc)
+            self._event(self.last_t_s, "error", "aborted", {"msg": aborted})
+        wall = time.perf_counter() - wall0
+        for t, text in self.flight.events:
+            self._event(t, "physics", "chute", {"what": text})
+        self.events.sort(key=lambda e: e.t_s)
+        result = Result(
+            scenario=self.scenario,
+            seed=self.seed,
+            events=self.events,
+            expectations=[],
+            landing=self.flight.landing,
+            sim_s=max(0.0, self.last_t_s),
+            wall_s=wall,
+            samples=self.sample_index,
+            trace=self.trace.data,
+            arm_reply=self.arm_reply,
+            link_stats=self.link_stats,
+            board_status=self.board_status,
+            aborted=aborted,
+        )
+        result.expectations = judge(result, self.scenario, self.command_replies)
+        return result
+
+
+# -- judging ---------------------------------------------------------------------------
+def judge(result, scenario, replies=None):
+    """Evaluate the scenario's [expect] table (and the implicit checks) on a run."""
+    exp = scenario.expect
+    out = []
+
+    def check(name, passed, detail):
+        out.append({"name": name, "passed": bool(passed), "detail": detail})
+
+    if result.aborted:
+        check("run completed", False, result.aborted)
+    landing = result.landing
+    fires = {c: result.fires(c) for c in ("drogue", "main")}
+    arm = result.arm_reply
+    if exp.get("refuses_arm"):
+        refused = arm is not None and arm.kind == "ERR"
+        check(
+            "refuses_arm",
+            refused,
+            "arm -> %s %s" % (arm.kind, arm.get("msg", "")) if arm else "no reply to arm",
+        )
+    else:
+        accepted = arm is not None and arm.kind == "OK"
+        check(
+            "arms",
+            accepted,
+            "arm -> %s %s" % (arm.kind, arm.get("msg", arm.fields)) if arm else "no reply to arm",
+        )
+    if scenario.config:
+        bad = [e for e in result.events if e.kind == "error" and e.name == "config"]
+        check(
+            "config accepted",
+            not bad,
+            "%d config keys set" % len(scenario.config)
+            if not bad
+            else "; ".join(str(e.fields.get("msg", e.fields)) for e in bad),
+        )
+    for channel in ("drogue", "main"):
+        key = channel + "_fired"
+        if key in exp:
+            fired = bool(fires[channel])
+            detail = (
+                "fired at t=%.1f s, %.0f m AGL"
+                % (fires[channel][0].t_s, fires[channel][0].extra.get("altitude_m", float("nan")))
+                if fired
+                else "never fired"
+            )
+            check(key, fired == exp[key], detail)
+        key = channel + "_fire_altitude_m"
+        if key in exp:
+            lo, hi = exp[key]
+            if fires[channel]:
+                alt = fires[channel][0].extra.get("altitude_m", float("nan"))
+                check(key, lo <= alt <= hi, "%.0f m AGL (want %g..%g)" % (alt, lo, hi))
+            else:
+                check(key, False, "%s never fired (want %g..%g m)" % (channel, lo, hi))
+    if exp.get("no_fire"):
+        all_fires = result.fires()
+        check(
+            "no_fire",
+            not all_fires,
+            "no pyro fired"
+            if not all_fires
+            else ", ".join("%s at t=%.1f s" % (e.extra.get("channel"), e.t_s) for e in all_fires),
+        )
+    if exp.get("no_double_fire"):
+        counts = {}
+        for e in result.fires():
+            counts[e.extra.get("channel")] = counts.get(e.extra.get("channel"), 0) + 1
+        doubles = {c: n for c, n in counts.items() if n > 1}
+        check(
+            "no_double_fire",
+            not doubles,
+            "fires per channel: %s" % (counts or "none"),
+        )
+    if "max_landing_speed_m_s" in exp:
+        # the descent rate is what breaks a capsule; wind drift adds a
+        # horizontal speed the shell takes sideways
+        limit = exp["max_landing_speed_m_s"]
+        if landing is None:
+            check("max_landing_speed_m_s", False, "did not land")
+        else:
+            check(
+                "max_landing_speed_m_s",
+                landing.vertical_speed_m_s <= limit,
+                "%.1f m/s vertical, %.1f m/s drift (limit %g vertical)"
+                % (landing.vertical_speed_m_s, landing.horizontal_speed_m_s, limit),
+            )
+    beacons = [e for e in result.events if e.kind == "beacon"]
+    if "beacon_within_s" in exp:
+        limit = exp["beacon_within_s"]
+        if landing is None:
+            check("beacon_within_s", False, "did not land")
+        else:
+            after = [e for e in beacons if e.t_s >= landing.t_s]
+            if after:
+                dt = after[0].t_s - landing.t_s
+                check("beacon_within_s", dt <= limit, "first beacon %.1f s after touchdown" % dt)
+            else:
+                check("beacon_within_s", False, "no beacon after touchdown")
+    if "beacon_position_within_m" in exp:
+        limit = exp["beacon_position_within_m"]
+        located = [e for e in beacons if "lat" in e.extra]
+        if landing is None or not located:
+            check(
+                "beacon_position_within_m",
+                False,
+                "did not land" if landing is None else "no beacon with a position",
+            )
+        else:
+            last = located[-1]
+            d = _haversine_m(last.extra["lat"], last.extra["lon"], landing.lat, landing.lon)
+            check(
+                "beacon_position_within_m",
+                d <= limit,
+                "last beacon %.0f m from the landing point (limit %g)" % (d, limit),
+            )
+    if "landed_within_s" in exp:
+        limit = exp["landed_within_s"]
+        landed = [
+            e
+            for e in result.events
+            if e.kind == "phase" and "LAND" in str(e.fields.get("to", "")).upper()
+        ]
+        if landing is None:
+            check("landed_within_s", False, "did not land")
+        elif not landed:
+            check("landed_within_s", False, "the board never reported a landed phase")
+        else:
+            dt = landed[0].t_s - landing.t_s
+            check(
+                "landed_within_s",
+                -1.0 <= dt <= limit,
+                "landed phase %.1f s after touchdown" % dt,
+            )
+    if "phases" in exp:
+        seen = [str(e.fields.get("to", "")).upper() for e in result.events if e.kind == "phase"]
+        want = [p.upper() for p in exp["phases"]]
+        i = 0
+        for p in seen:
+            if i < len(want) and p == want[i]:
+                i += 1
+        check(
+            "phases",
+            i == len(want),
+            "seen %s" % (" > ".join(seen) or "none"),
+        )
+    return out
+
+
+# -- running a scenario with a board, writing the report ------------------------------
+def open_board(port=None, log=None):
+    """(link, closer): a BoardLink on `port`, or on a fresh virtual board with the
+    current firmware flashed."""
+    from .link import BoardLink
+
+    if port:
+        link = BoardLink(port, timeout=REPLY_TIMEOUT_S)
+        return link, link.close
+    from .flash import flash
+    from .vboard import VirtualBoard
+
+    board = VirtualBoard().start()
+    try:
+        flash(board.port, board="sim", log=log or (lambda *a: None))
+        link = BoardLink(board.port, timeout=REPLY_TIMEOUT_S)
+    except BaseException:
+        board.stop()
+        raise
+
+    def close():
+        link.close()
+        board.stop()
+
+    return link, close
+
+
+def run_scenario(
+    scenario, port=None, out_dir=None, seed=0, realtime=False, progress=None, link=None, plots=True
+):
+    """Run one scenario end to end; write report files if out_dir; return Result."""
+    closer = None
+    wall0 = time.perf_counter()
+    if link is None:
+        link, closer = open_board(port)
+    try:
+        result = DropTest(scenario, link, seed=seed, realtime=realtime, progress=progress).run()
+    finally:
+        if closer:
+            closer()
+    result.total_wall_s = time.perf_counter() - wall0
+    if out_dir is not None:
+        write_report(result, out_dir, plots=plots)
+    return result
+
+
+def write_report(result, out_dir, plots=True):
+    """report.json, report.md, trajectory.csv and PNG plots in out_dir."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    doc = result.report()
+    (out / "report.json").write_text(json.dumps(doc, indent=2) + "\n")
+    _write_trajectory_csv(result, out / "trajectory.csv")
+    images = []
+    if plots:
+        from . import droptest_plots
+
+        images = droptest_plots.flight_plots(result, out)
+    (out / "report.md").write_text(markdown_report(doc, images))
+    return out
+
+
+def _write_trajectory_csv(result, path, every_s=0.1):
+    tr = result.trace
+    keys = _Trace.KEYS
+    step = max(1, int(round(every_s * result.scenario.sample_hz)))
+    with open(path, "w") as f:
+        f.write(",".join(keys) + "\n")
+        n = len(tr["t_s"])
+        for i in range(0, n, step):
+            f.write(",".join("%.3f" % tr[k][i] for k in keys) + "\n")
+
+
+def markdown_report(doc, images=()):
+    lines = [
+        "# Drop test: %s — %s" % (doc["scenario"], "PASSED" if doc["passed"] else "FAILED"),
+        "",
+        doc.get("description") or "",
+        "",
+        "- simulated: %.1f s of flight in %.1f s wall, %d samples at %g Hz (seed %s)"
+        % (doc["sim_s"], doc["wall_s"], doc["samples"], doc["sample_hz"], doc["seed"]),
+    ]
+    if doc.get("aborted"):
+        lines.append("- **aborted**: %s" % doc["aborted"])
+    lg = doc.get("landing")
+    if lg:
+        lines.append(
+            "- touchdown at t=%.1f s, %.2f m/s (vertical %.2f), %.6f, %.6f"
+            % (lg["t_s"], lg["speed_m_s"], lg["vertical_speed_m_s"], lg["lat"], lg["lon"])
+        )
+    else:
+        lines.append("- no touchdown")
+    lines.append("- max deceleration %.1f g, max Mach %.2f" % (doc["max_accel_g"], doc["max_mach"]))
+    lines += ["", "## Expectations", "", "| check | result | detail |", "|---|---|---|"]
+    for e in doc["expectations"]:
+        lines.append(
+            "| %s | %s | %s |" % (e["name"], "pass" if e["passed"] else "**FAIL**", e["detail"])
+        )
+    lines += ["", "## Events", "", "| t (s) | kind | what |", "|---:|---|---|"]
+    for e in doc["events"]:
+        if e["kind"] in ("pyro",) and e["fields"].get("on") == "0":
+            continue
+        what = " ".join("%s=%s" % kv for kv in e["fields"].items())
+        if e["kind"] == "fire":
+            what = "%s at %s m AGL, %s m/s — %s" % (
+                e.get("channel"),
+                e.get("altitude_m"),
+                e.get("speed_m_s"),
+                what,
+            )
+        elif e["kind"] == "beacon":
+            what = "`%s`" % (e.get("packet") or "")
+        lines.append("| %.2f | %s | %s |" % (e["t_s"], e["kind"], what.replace("|", "\\|")))
+    if images:
+        lines += ["", "## Plots", ""]
+        for img in images:
+            lines.append("![%s](%s)" % (Path(img).stem, Path(img).name))
+    link = doc.get("link") or {}
+    if link:
+        lines += ["", "## Link", ""]
+        lines += ["- %s: %s" % kv for kv in link.items()]
+    return "\n".join(lines) + "\n"
+
+
+def default_workers():
+    return max(1, (os.cpu_count() or 2))
