@@ -1,0 +1,770 @@
+"""The flight sequencer: one state machine from power-on to the beacon.
+
+    SAFE -> ARMED -> DESCENT -> DROGUE -> MAIN -> LANDED -> BEACON
+
+Why this shape: like AltOS's ao_flight.c, the whole sequence is one function
+(`_decide`) read top to bottom, one block per phase, each with the condition
+that leaves it and why. Sensor screening (flight_sense.py), the filter
+(kalman.py), the pyro interlocks (pyro.py) and the persisted record
+(persist.py) live in their own modules; this one only reads their outputs.
+
+What it promises:
+  * `step(sample)` once per sensor sample allocates nothing in steady state
+    (events, 1 Hz record writes during the descent and fault reports do);
+  * nothing fires unless armed, in a phase that allows the channel, once per
+    flight; a single bad reading fires nothing (it is screened out first);
+  * every transition and fire is an event with the values that caused it;
+  * a reset at any point resumes the flight from the persisted record: same
+    phase, fired channels never again, timers continued (see `_restore`).
+
+Detection rules (thresholds are config keys, fixed point, see config.py):
+  DESCENT start, either mode: the filter's descent rate above drop_speed for
+    entry_ms (baro must have been fused long enough for the speed to be
+    believed). Reentry mode adds the g-switch: |a| >= entry_g for entry_ms,
+    vetoed while a healthy baro says the capsule sits still near the ground
+    (a stuck or shaken accelerometer on the stand). Drop mode adds free fall:
+    |a| <= FREEFALL_MG for entry_ms. The descent-rate rule is also what saves
+    a reentry whose accelerometer is dead or whose g-switch never closes
+    (Genesis): the baro comes into range near 31 km and sees the fall.
+  DROGUE: height <= drogue_deploy AND descending slower than drogue_max_speed
+    (transonic lockout) with a believed speed and a fresh baro; or
+    drogue_backup after descent start; or the main's altitude reached
+    without a drogue (the drogue first, the main follows).
+  MAIN: main_debounce_n consecutive accepted baro samples at or below
+    main_deploy; or main_backup after the drogue; or, once the drogue is
+    declared failed (still faster than drogue_fail_speed for drogue_fail
+    after firing, as OSIRIS-REx's drogue in 2023), as soon as the descent
+    rate is at most main_max_speed -- the altitude rule stays the floor.
+  LANDED: height within +-LANDED_BAND_CM, |a| within 1 g +- LANDED_ACCEL_MG
+    and (with a baro) speed under LANDED_SPEED_CMS for landed_s -- waves on a
+    splashdown stay inside these; or an impact (|a| >= IMPACT_MG) once the
+    main has been open MAIN_SETTLE_MS; or LANDED_TIMEOUT_MS after the main.
+    Landing disarms the pyro bank: nothing can fire near a recovery crew.
+  BEACON: right after LANDED is recorded; stays until disarmed.
+
+Filter inputs: the baro height always when screened valid, except above
+baro_max_speed while the accelerometer can carry the estimate (transonic
+lockout, as AltOS); the accelerometer as vertical acceleration |a| - 1 g
+(1 g calibrated at arming) only when the capsule falls near-vertically:
+drop mode always, reentry mode once the entry pulse has settled (|a| under
+SETTLE_MG for SETTLE_MS) -- during a shallow entry the deceleration is mostly
+horizontal and integrating it as vertical would wreck the speed estimate.
+
+Disarm: allowed in SAFE, ARMED, LANDED and BEACON. Refused during DESCENT,
+DROGUE and MAIN: a stray command (or a bouncing arm line) must not lose the
+capsule; `disarm(force=True)` exists for a stand crew after a false start.
+
+Resets: the record is written at every transition and fire (before the
+output goes high: the igniter current is the likeliest brown-out), and every
+PERSIST_PERIOD_MS during the descent. On boot the flight clock resumes from
+the record plus RESUME_MARGIN_MS (the record may be one period old, plus the
+boot itself): backup timers run a little early rather than late -- a main
+slightly high is recoverable, a main late is not.
+"""
+
+import atmosphere
+import kalman
+import persist
+import selftest
+from flight_phase import (
+    ARMED,
+    BEACON,
+    CH_DROGUE,
+    CH_MAIN,
+    DESCENT,
+    DROGUE,
+    LANDED,
+    MAIN,
+    PHASE_NAMES,
+    SAFE,
+    phase_name,
+)
+from flight_sense import REASON_NAMES, SensorScreen
+
+try:
+    from micropython import const
+except ImportError:
+
+    def const(x):
+        return x
+
+
+__all__ = ("FlightComputer", "PHASE_NAMES")
+
+SPEED_TRUST_MS = const(2000)  # baro fused this long (filter converged) before its speed is believed
+BARO_GAP_MS = const(300)  # a longer baro gap restarts that count
+BARO_FRESH_MS = const(500)  # a height counts as measured if baro was fused this recently
+NO_MEAS_MS = const(1000)  # no measurement at all this long: the speed is no longer known
+ACCEL_ONLY_MAX_MS = const(60000)  # accel alone carries the speed this long (bias drift)
+SETTLE_MG = const(2000)  # reentry: entry pulse over once |a| stays below this ...
+SETTLE_MS = const(1000)  # ... this long
+ENTRY_VETO_CM = const(300000)  # g-switch ignored while baro says below 3 km ...
+ENTRY_VETO_SPEED_CMS = const(1000)  # ... and still (slower than 10 m/s)
+FREEFALL_MG = const(300)
+LANDED_BAND_CM = const(500)
+LANDED_ACCEL_MG = const(500)
+LANDED_SPEED_CMS = const(300)
+MAIN_SETTLE_MS = const(10000)  # opening shock is not an impact
+IMPACT_MG = const(4000)
+LANDED_TIMEOUT_MS = const(1800000)  # 30 min under the main: down, whatever the sensors say
+LOCKOUT_RELEASE_PCT = const(90)  # baro lockout ends below 90 % of baro_max_speed
+PERSIST_PERIOD_MS = const(1000)
+BEACON_PERSIST_MS = const(60000)
+BOOT_GAP_MS = const(2000)  # a reset plus MicroPython boot, generously
+RESUME_MARGIN_MS = const(3000)  # PERSIST_PERIOD_MS + BOOT_GAP_MS
+MAX_DT_MS = const(60000)  # longest gap between steps counted by the timers
+FLIGHT_MS_MAX = const(0x3FFFFFFF)  # 12.4 days, then the flight clock saturates
+RUN_MS_MAX = const(0x3FFFFFFF)
+FAULT_EVENT_MS = const(5000)  # sensor fault reports at most this often
+ONE_G_MG = const(1000)
+CAL_MIN_SAMPLES = const(16)
+
+# transition / fire reasons (module constants: no allocation in the loop)
+WHY_G_SWITCH = "g_switch"
+WHY_FREE_FALL = "free_fall"
+WHY_DESCENT_RATE = "descent_rate"
+WHY_ALTITUDE = "altitude"
+WHY_BACKUP = "backup_timer"
+WHY_BELOW_MAIN = "below_main_altitude"
+WHY_DROGUE_FAILED = "drogue_failed"
+WHY_STEADY = "steady"
+WHY_IMPACT = "impact"
+WHY_TIMEOUT = "timeout"
+WHY_RECORDED = "landing_recorded"
+
+
+def _abs(v):
+    return -v if v < 0 else v
+
+
+class FlightComputer:
+    def __init__(self, cfg, clock, pyro_bank, events, store):
+        self.cfg = cfg
+        self.clock = clock
+        self.pyro = pyro_bank
+        self.events = events
+        self.store = store
+        self.kf = kalman.Kalman(cfg.sample_hz)
+        self.altimeter = atmosphere.Altimeter(cfg.ground_elevation_m, cfg.sea_level_pa)
+        self.screen = SensorScreen(self.altimeter)
+        self.rec = persist.FlightRecord()
+        self.ch_drogue = pyro_bank.index("drogue")
+        self.ch_main = pyro_bank.index("main")
+        self.last_sample = None  # the sample object last stepped (for arm's self-test)
+        self._now = clock.now_ms()
+        self._last_t = 0
+        self._have_t = False
+        self.samples = 0
+        self.boots = 0
+        self._new_flight()
+        self._g_sum_q4 = ONE_G_MG << 4
+        self._g_count = 0
+        self._restore()
+        self._publish()
+
+    # --- state --------------------------------------------------------------
+
+    def _new_flight(self):
+        self.phase = SAFE
+        self.armed = False
+        self.flight_ms = 0  # since descent start, accumulated (wrap-free)
+        self.phase_ms = 0
+        self.drogue_ms = -1  # flight_ms when the drogue fired
+        self.main_ms = -1
+        self.landed_ms = -1
+        self.one_g_mg = ONE_G_MG
+        self.speed_trusted = False
+        self.settled = False  # reentry pulse over: accel is vertical
+        self.drogue_failed = False
+        self.lockout = False
+        self.kf_ready = False
+        self._accel_vertical = not self.cfg.reentry_mode
+        self.baro_run_ms = 0
+        self.baro_age_ms = RUN_MS_MAX
+        self.meas_age_ms = 0
+        self.accel_only_ms = 0
+        self.entry_run_ms = 0
+        self.drop_run_ms = 0
+        self.settle_run_ms = 0
+        self.fail_run_ms = 0
+        self.land_run_ms = 0
+        self.land_ref_cm = 0
+        self.main_alt_count = 0
+        self.entry_vetoes = 0
+        self.persist_ms = 0
+        self._fault_quiet_ms = FAULT_EVENT_MS
+        self._rep_baro = 0
+        self._rep_accel = 0
+
+    def _publish(self):
+        kf = self.kf
+        self.alt_cm = kf.alt_cm
+        self.speed_cms = kf.speed_cms
+        self.accel_cms2 = kf.accel_cms2
+        self.pyro_bits = self.pyro.fired_bits
+
+    # --- the loop -------------------------------------------------------------
+
+    def step(self, s):
+        """One sensor sample: screen, filter, decide, persist, end pulses.
+        Allocates nothing unless something happens (event, record write)."""
+        clock = self.clock
+        now = clock.now_ms()
+        dt = clock.diff_ms(now, self._now)
+        self._now = now
+        if dt < 0:
+            dt = 0
+        elif dt > MAX_DT_MS:
+            dt = MAX_DT_MS
+        if self._have_t:
+            sdt = clock.diff_ms(s.t_ms, self._last_t)
+            if sdt < 0:
+                sdt = 0
+            elif sdt > MAX_DT_MS:
+                sdt = MAX_DT_MS
+        else:
+            sdt = 0
+        self._last_t = s.t_ms
+        self._have_t = True
+        self.last_sample = s
+        phase = self.phase
+        if phase >= DESCENT:
+            f = self.flight_ms + dt
+            self.flight_ms = f if f < FLIGHT_MS_MAX else FLIGHT_MS_MAX
+        if self.phase_ms < RUN_MS_MAX:
+            self.phase_ms += dt
+        # a frozen pressure is a fault only while the capsule must be falling;
+        # under the main a stuck baro can at worst declare landing early
+        self.screen.update(s, sdt, DESCENT <= phase <= DROGUE)
+        self._estimate(sdt)
+        self._decide(s, dt)
+        self._persist_tick(dt)
+        self._fault_report(dt)
+        self.pyro.poll()
+        self.samples += 1
+        self._publish()
+
+    def _vertical_accel_cms2(self):
+        # specific force magnitude minus the calibrated 1 g, as vertical (up +)
+        return (self.screen.mag_mg - self.one_g_mg) * 981 // 1000
+
+    def _estimate(self, sdt):
+        """Feed the filter the measurements it may believe this sample."""
+        kf = self.kf
+        sc = self.screen
+        cfg = self.cfg
+        kf.predict(sdt)
+        # the accelerometer refines a speed the baro has established; alone it
+        # only carries that speed (lockout, baro loss) for ACCEL_ONLY_MAX_MS
+        accel_v = sc.accel_valid and self._accel_vertical and self.speed_trusted
+        baro = sc.baro_valid
+        # transonic lockout, only while the accelerometer can carry the state
+        v = _abs(kf.speed_cms)
+        if accel_v and self.kf_ready:
+            if self.lockout:
+                if v * 100 < cfg.baro_max_speed_cms * LOCKOUT_RELEASE_PCT:
+                    self._set_lockout(False)
+                    self.kf_ready = False  # re-seed the height from the baro
+            elif v > cfg.baro_max_speed_cms:
+                self._set_lockout(True)
+        elif self.lockout:
+            self._set_lockout(False)
+        if self.lockout:
+            baro = False
+        if baro and not self.kf_ready:
+            # first height after boot, entry, restore or lockout: take it as
+            # is and keep the speed (a jump in height is not a speed)
+            kf.reset(sc.alt_cm, kf.speed_cms, 0)
+            self.kf_ready = True
+        if baro and accel_v:
+            kf.correct_both(sc.alt_cm, self._vertical_accel_cms2())
+        elif baro:
+            kf.correct_baro(sc.alt_cm)
+        elif accel_v:
+            kf.correct_accel(self._vertical_accel_cms2())
+        if baro:
+            self.baro_age_ms = 0
+            if self.baro_run_ms < RUN_MS_MAX:
+                self.baro_run_ms += sdt
+            if self.baro_run_ms >= SPEED_TRUST_MS:
+                self.speed_trusted = True
+        elif self.baro_age_ms < RUN_MS_MAX:
+            self.baro_age_ms += sdt
+            if self.baro_age_ms > BARO_GAP_MS:
+                self.baro_run_ms = 0
+        if baro:
+            self.meas_age_ms = 0
+            self.accel_only_ms = 0
+        elif accel_v:
+            self.meas_age_ms = 0
+            self.accel_only_ms += sdt
+            if self.accel_only_ms > ACCEL_ONLY_MAX_MS:
+                self.speed_trusted = False
+                self.accel_only_ms = 0
+        else:
+            self.meas_age_ms += sdt
+            if self.meas_age_ms > NO_MEAS_MS:
+                # blind: hold the speed (terminal velocity changes slowly), stop
+                # extrapolating the acceleration; on the ground or in orbit
+                # there is no speed worth holding at all
+                self.speed_trusted = False
+                kf.a_mms2 = 0
+                if self.phase < DESCENT:
+                    kf.v_mms = 0
+                self.meas_age_ms = 0
+
+    def _set_lockout(self, on):
+        self.lockout = on
+        self._event("baro_lockout", (("on", 1 if on else 0),))
+
+    # --- the state machine ----------------------------------------------------
+
+    def _decide(self, s, dt):
+        cfg = self.cfg
+        sc = self.screen
+        kf = self.kf
+        phase = self.phase
+        baro_fresh = self.baro_age_ms <= BARO_FRESH_MS
+        # main-altitude debounce: consecutive accepted baro samples at or below
+        # main_deploy (rejected samples neither count nor reset)
+        if sc.baro_valid and phase >= DESCENT:
+            if sc.alt_cm <= cfg.main_deploy_cm:
+                if self.main_alt_count < 1000:
+                    self.main_alt_count += 1
+            else:
+                self.main_alt_count = 0
+
+        if phase == SAFE:
+            # Disarmed: nothing can fire. Average |a| for the 1 g calibration
+            # taken at arming. Leaves only through arm().
+            if sc.accel_valid:
+                if self._g_count == 0:
+                    self._g_sum_q4 = sc.mag_mg << 4
+                else:
+                    self._g_sum_q4 += sc.mag_mg - (self._g_sum_q4 >> 4)
+                if self._g_count < CAL_MIN_SAMPLES:
+                    self._g_count += 1
+            return
+
+        if phase == ARMED:
+            # Waiting on the stand, in orbit or under a drone. Leaves when the
+            # descent starts (see the module docstring for the rules).
+            why = self._descent_started(dt, baro_fresh)
+            if why is not None:
+                self._enter(DESCENT, why)
+            return
+
+        if phase == DESCENT:
+            # Entry or drop under way; only the drogue may fire.
+            if not self.settled and sc.accel_valid:
+                # reentry: the deceleration pulse is over when |a| stays low;
+                # from then on the fall is near-vertical and |a| - 1 g is the
+                # vertical acceleration
+                if sc.mag_mg < SETTLE_MG and sc.mag_mg < cfg.entry_mg:
+                    self.settle_run_ms += dt
+                    if self.settle_run_ms >= SETTLE_MS:
+                        self.settled = True
+                        self._accel_vertical = True
+                        self._event("entry_settled", self._values(None))
+                else:
+                    self.settle_run_ms = 0
+            if (
+                baro_fresh
+                and self.speed_trusted
+                and kf.alt_cm <= cfg.drogue_deploy_cm
+                and kf.speed_cms > -cfg.drogue_max_speed_cms
+            ):
+                # low enough, and slow enough for the drogue to survive opening
+                self._fire(self.ch_drogue, DROGUE, WHY_ALTITUDE)
+            elif self.flight_ms >= cfg.drogue_backup_ms:
+                # whatever the sensors say, the drogue is due by now
+                self._fire(self.ch_drogue, DROGUE, WHY_BACKUP)
+            elif self.main_alt_count >= cfg.main_debounce_n:
+                # already at the main's altitude without a drogue (lockout
+                # never released): the drogue now, the main right after
+                self._fire(self.ch_drogue, DROGUE, WHY_BELOW_MAIN)
+            return
+
+        if phase == DROGUE:
+            # Under the drogue (or should be); only the main may fire.
+            if self.main_alt_count >= cfg.main_debounce_n:
+                # main altitude, debounced over accepted baro samples
+                self._fire(self.ch_main, MAIN, WHY_ALTITUDE)
+                return
+            rate = -kf.speed_cms
+            if not self.drogue_failed:
+                # drogue failed if the descent rate stays high for
+                # drogue_fail_s after it fired (OSIRIS-REx 2023)
+                if self.speed_trusted:
+                    if rate > cfg.drogue_fail_speed_cms:
+                        self.fail_run_ms += dt
+                    else:
+                        self.fail_run_ms = 0
+                if self.fail_run_ms >= cfg.drogue_fail_ms:
+                    self.drogue_failed = True
+                    self._event("drogue_failed", self._values(WHY_DROGUE_FAILED))
+                    self._save()
+            elif self.speed_trusted and rate <= cfg.main_max_speed_cms:
+                # no drogue: the main as soon as it can take the opening load
+                self._fire(self.ch_main, MAIN, WHY_DROGUE_FAILED)
+                return
+            if self.flight_ms - self.drogue_ms >= cfg.main_backup_ms:
+                # whatever the sensors say, the main is due by now
+                self._fire(self.ch_main, MAIN, WHY_BACKUP)
+            return
+
+        if phase == MAIN:
+            # Under the main. Leaves when the capsule is down.
+            steady = baro_fresh or sc.accel_valid  # something must say so
+            if sc.baro_valid:
+                d = sc.alt_cm - self.land_ref_cm
+                if d > LANDED_BAND_CM or d < -LANDED_BAND_CM:
+                    self.land_ref_cm = sc.alt_cm
+                    steady = False
+            if sc.accel_valid and _abs(sc.mag_mg - self.one_g_mg) > LANDED_ACCEL_MG:
+                steady = False
+            if baro_fresh and self.speed_trusted and _abs(kf.speed_cms) > LANDED_SPEED_CMS:
+                steady = False
+            if steady:
+                self.land_run_ms += dt
+            else:
+                self.land_run_ms = 0
+            since_main = self.flight_ms - self.main_ms
+            if self.land_run_ms >= cfg.landed_ms:
+                self._enter(LANDED, WHY_STEADY)
+            elif sc.accel_valid and sc.mag_mg >= IMPACT_MG and since_main >= MAIN_SETTLE_MS:
+                self._enter(LANDED, WHY_IMPACT)
+            elif since_main >= LANDED_TIMEOUT_MS:
+                self._enter(LANDED, WHY_TIMEOUT)
+            return
+
+        if phase == LANDED:
+            # The pyro bank was disarmed on entry and the landing recorded:
+            # from here on the board only beacons.
+            self._enter(BEACON, WHY_RECORDED)
+            return
+
+        # BEACON: nothing left to decide until a person disarms the board.
+
+    def _descent_started(self, dt, baro_fresh):
+        """Reason the descent has started, or None. Called in ARMED only."""
+        cfg = self.cfg
+        sc = self.screen
+        kf = self.kf
+        if sc.accel_valid:  # rejected samples neither count nor reset
+            if cfg.reentry_mode:
+                hit = sc.mag_mg >= cfg.entry_mg
+                if hit and baro_fresh and self.speed_trusted:
+                    if kf.alt_cm < ENTRY_VETO_CM and _abs(kf.speed_cms) < ENTRY_VETO_SPEED_CMS:
+                        # a healthy baro says we sit still near the ground
+                        self.entry_vetoes += 1
+                        hit = False
+            else:
+                hit = sc.mag_mg <= FREEFALL_MG
+            if hit:
+                self.entry_run_ms += dt
+                if self.entry_run_ms >= cfg.entry_ms:
+                    return WHY_G_SWITCH if cfg.reentry_mode else WHY_FREE_FALL
+            else:
+                self.entry_run_ms = 0
+        if baro_fresh and self.speed_trusted and -kf.speed_cms >= cfg.drop_speed_cms:
+            self.drop_run_ms += dt
+            if self.drop_run_ms >= cfg.entry_ms:
+                return WHY_DESCENT_RATE
+        else:
+            self.drop_run_ms = 0
+        return None
+
+    # --- transitions, fires, events -------------------------------------------
+
+    def _enter(self, phase, why, save=True):
+        old = self.phase
+        self.phase = phase
+        self.phase_ms = 0
+        self.fail_run_ms = 0
+        self.land_run_ms = 0
+        self.land_ref_cm = self.screen.alt_cm
+        if phase == DESCENT:
+            self.flight_ms = 0
+            if self.cfg.reentry_mode and why != WHY_DESCENT_RATE:
+                # the g-switch closed: the entry pulse is on, the trajectory is
+                # not vertical, and what the filter knew in orbit is worthless
+                self.settled = False
+                self._accel_vertical = False
+                if not (self.speed_trusted and self.baro_age_ms <= BARO_FRESH_MS):
+                    self.kf.reset(self.kf.alt_cm, 0, 0)
+                    self.kf_ready = False
+                    self.speed_trusted = False
+            else:
+                self.settled = True
+                self._accel_vertical = True
+        elif phase >= DROGUE:
+            self._accel_vertical = True
+        if phase == LANDED:
+            self.landed_ms = self.flight_ms
+            self.armed = False
+            self.pyro.disarm()
+        if save:
+            self._save()
+        f = [("from", phase_name(old)), ("to", phase_name(phase))]
+        f.extend(self._values(why))
+        self._event("phase", f)
+
+    def _fire(self, ch, next_phase, why):
+        """Record, then fire channel ch (allowed in the current phase), then
+        move to next_phase. The record goes first: the igniter current is the
+        likeliest cause of a brown-out, and after one the channel must read
+        as fired."""
+        if ch >= 0:
+            self.rec.fired_bits = self.pyro.fired_bits | (1 << ch)
+        if ch == self.ch_drogue:
+            self.drogue_ms = self.flight_ms
+        elif ch == self.ch_main:
+            self.main_ms = self.flight_ms
+        old = self.phase
+        self.phase = next_phase  # recorded as already in the next phase
+        self._save(self.rec.fired_bits if ch >= 0 else None)
+        self.phase = old
+        refused = self.pyro.fire(ch, old)
+        name = self.pyro.names[ch] if 0 <= ch < len(self.pyro.names) else "?"
+        f = [("channel", name)]
+        if refused is not None:
+            f.append(("refused", refused))
+        f.extend(self._values(why))
+        self._event("fire", f)
+        self._enter(next_phase, why, save=False)
+
+    def _values(self, why):
+        """The readings behind a decision, for its event (allocates)."""
+        sc = self.screen
+        s = self.last_sample
+        f = []
+        if why is not None:
+            f.append(("why", why))
+        f.extend(
+            (
+                ("flight_ms", self.flight_ms),
+                ("alt_m", self.kf.alt_cm // 100),
+                ("speed_m_s", "%.1f" % (self.kf.speed_cms / 100)),
+                ("accel_mg", sc.mag_mg if sc.accel_valid else "-"),
+                ("baro_alt_m", sc.alt_cm // 100 if sc.baro_valid else "-"),
+                ("press_pa", s.press_dpa // 10 if s is not None else "-"),
+                ("baro", REASON_NAMES[sc.baro_reason]),
+                ("accel", REASON_NAMES[sc.accel_reason]),
+            )
+        )
+        return f
+
+    def _event(self, name, fields):
+        try:
+            self.events.event(name, list(fields))
+        except Exception:  # a logging failure must never stop the sequencer
+            pass
+
+    def _fault_report(self, dt):
+        if self._fault_quiet_ms < FAULT_EVENT_MS:
+            self._fault_quiet_ms += dt
+            return
+        sc = self.screen
+        rb = sc.baro_rejects()
+        ra = sc.accel_rejects()
+        if rb != self._rep_baro or ra != self._rep_accel:
+            self._event(
+                "sensor_faults",
+                (
+                    ("baro_bus", sc.baro_bus),
+                    ("baro_range", sc.baro_range),
+                    ("baro_stuck", sc.baro_stuck),
+                    ("baro_jump", sc.baro_jump),
+                    ("accel_bus", sc.accel_bus),
+                    ("accel_range", sc.accel_range),
+                    ("accel_stuck", sc.accel_stuck),
+                ),
+            )
+            self._rep_baro = rb
+            self._rep_accel = ra
+            self._fault_quiet_ms = 0
+
+    # --- persistence ----------------------------------------------------------
+
+    def _flags(self):
+        f = 0
+        if self.speed_trusted:
+            f |= persist.FLAG_SPEED_TRUSTED
+        if self.settled:
+            f |= persist.FLAG_SETTLED
+        if self.drogue_failed:
+            f |= persist.FLAG_DROGUE_FAILED
+        return f
+
+    def _save(self, fired_bits=None):
+        r = self.rec
+        r.phase = self.phase
+        r.armed = 1 if self.armed else 0
+        r.fired_bits = self.pyro.fired_bits if fired_bits is None else fired_bits
+        r.flags = self._flags()
+        r.boots = self.boots
+        r.flight_ms = self.flight_ms
+        r.drogue_ms = self.drogue_ms
+        r.main_ms = self.main_ms
+        r.landed_ms = self.landed_ms
+        r.alt_cm = self.kf.alt_cm
+        r.speed_cms = self.kf.speed_cms
+        r.one_g_mg = self.one_g_mg
+        self.persist_ms = 0
+        try:
+            self.store.save(r)
+        except Exception:  # a storage failure must not stop the descent
+            pass
+
+    def _persist_tick(self, dt):
+        # the flight clock is persisted about once a second while timers run,
+        # hourly-ish for the beacon's landed time; never per sample
+        phase = self.phase
+        if DESCENT <= phase <= MAIN:
+            period = PERSIST_PERIOD_MS
+        elif phase == BEACON:
+            period = BEACON_PERSIST_MS
+        else:
+            return
+        self.persist_ms += dt
+        if self.persist_ms >= period:
+            self._save()
+
+    def _restore(self):
+        """Resume from the persisted record after a reset (or start SAFE)."""
+        try:
+            r = self.store.load()
+        except Exception:
+            r = None
+        if r is None:
+            return
+        self.boots = r.boots + 1
+        phase = r.phase if SAFE <= r.phase <= BEACON else SAFE
+        self.pyro.restore_fired(r.fired_bits)
+        self.one_g_mg = r.one_g_mg
+        if ARMED <= phase <= MAIN and not r.armed:
+            phase = SAFE
+        self.phase = phase
+        if ARMED <= phase <= MAIN:
+            self.armed = True
+            self.pyro.arm()
+        self.flight_ms = r.flight_ms
+        if DESCENT <= phase <= MAIN:
+            # the record may be a period old and the boot took time: assume
+            # more time has passed, not less (timers fire early, not late)
+            self.flight_ms += RESUME_MARGIN_MS
+        self.drogue_ms = r.drogue_ms
+        self.main_ms = r.main_ms
+        self.landed_ms = r.landed_ms
+        self.speed_trusted = bool(r.flags & persist.FLAG_SPEED_TRUSTED)
+        self.settled = bool(r.flags & persist.FLAG_SETTLED)
+        self.drogue_failed = bool(r.flags & persist.FLAG_DROGUE_FAILED)
+        if phase >= DESCENT:
+            self._accel_vertical = phase >= DROGUE or self.settled
+            # the recorded height is stale: the first baro sample re-seeds it
+            self.kf.reset(r.alt_cm, r.speed_cms, 0)
+        self._save()
+        f = [("phase", phase_name(phase)), ("boots", self.boots)]
+        f.append(("fired", ",".join(self.pyro.fired_names()) or "none"))
+        f.append(("flight_ms", self.flight_ms))
+        self._event("resume", f)
+
+    # --- commands -------------------------------------------------------------
+
+    def self_test(self, sample):
+        """Failures that forbid arming now ([] = fit to arm)."""
+        return selftest.check(self.cfg, sample, self.pyro)
+
+    def arm(self, arm_input_ok=True):
+        """Arm for a new flight: None, or the reason it is refused."""
+        if self.phase != SAFE:
+            return "already armed (phase %s)" % phase_name(self.phase)
+        if not arm_input_ok:
+            return "arm switch open"
+        saved_bits = self.pyro.fired_bits
+        self.pyro.fired_bits = 0  # a new flight: fresh igniters, checked below
+        failures = self.self_test(self.last_sample)
+        if failures:
+            self.pyro.fired_bits = saved_bits
+            return "self-test: " + "; ".join(failures)
+        one_g = self._g_sum_q4 >> 4 if self._g_count >= CAL_MIN_SAMPLES else self.screen.mag_mg
+        self._new_flight()
+        self.one_g_mg = one_g
+        self.phase = ARMED
+        self.armed = True
+        self.pyro.arm()
+        self.boots = 0
+        self._save()
+        self._event(
+            "arm",
+            (("mode", self.cfg.start_mode), ("one_g_mg", one_g), ("boots", self.boots)),
+        )
+        self._publish()
+        return None
+
+    def disarm(self, force=False):
+        """Disarm: None, or the reason it is refused (see the module docstring)."""
+        if self.phase == SAFE:
+            return None
+        if DESCENT <= self.phase <= MAIN and not force:
+            return "descending (phase %s): disarm refused; `disarm force` on the stand only" % (
+                phase_name(self.phase)
+            )
+        old = self.phase
+        self.pyro.disarm()
+        self.armed = False
+        self.phase = SAFE
+        self.phase_ms = 0
+        self._save()
+        self._event("disarm", (("from", phase_name(old)), ("forced", 1 if force else 0)))
+        self._publish()
+        return None
+
+    def status_fields(self):
+        """[(key, value)] for the `status` command (allocates)."""
+        sc = self.screen
+        f = [
+            ("phase", phase_name(self.phase)),
+            ("armed", 1 if self.armed else 0),
+            ("alt_m", "%.1f" % (self.kf.alt_cm / 100)),
+            ("speed_m_s", "%.1f" % (self.kf.speed_cms / 100)),
+            ("accel_m_s2", "%.1f" % (self.kf.accel_cms2 / 100)),
+            ("flight_s", self.flight_ms // 1000),
+            ("fired", ",".join(self.pyro.fired_names()) or "none"),
+        ]
+        f.extend(self.pyro.status_fields())
+        f.extend(
+            (
+                ("speed_trusted", 1 if self.speed_trusted else 0),
+                ("baro_lockout", 1 if self.lockout else 0),
+                ("drogue_failed", 1 if self.drogue_failed else 0),
+                ("baro", REASON_NAMES[sc.baro_reason]),
+                ("accel", REASON_NAMES[sc.accel_reason]),
+                ("baro_rejects", sc.baro_rejects()),
+                ("accel_rejects", sc.accel_rejects()),
+                ("one_g_mg", self.one_g_mg),
+                ("boots", self.boots),
+                ("config", "ok" if not self.cfg.errors else "invalid(%d)" % len(self.cfg.errors)),
+                ("record_writes", self.store.writes),
+            )
+        )
+        return f
+
+    def since_phase_ms(self):
+        """Time in the current phase (ms), continued across resets for the
+        descent phases and the beacon (from the recorded fire/landing times)."""
+        if self.phase == DROGUE and self.drogue_ms >= 0:
+            return self.flight_ms - self.drogue_ms
+        if self.phase == MAIN and self.main_ms >= 0:
+            return self.flight_ms - self.main_ms
+        if self.phase >= LANDED and self.landed_ms >= 0:
+            return self.flight_ms - self.landed_ms
+        if self.phase == DESCENT:
+            return self.flight_ms
+        return self.phase_ms
+
+
+# re-exported for callers that only import flight
+CHANNEL_DROGUE = CH_DROGUE
+CHANNEL_MAIN = CH_MAIN

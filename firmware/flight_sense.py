@@ -1,0 +1,206 @@
+"""Per-sample sensor screening for the sequencer: which baro and accelerometer
+readings may be believed, and the numbers the sequencer needs from them.
+
+Why: one bad reading (a bus glitch, a frozen register, a pressure spike at
+the static port) must never fire anything by itself. Every sample passes
+here first; a reading that fails a check is rejected and counted by reason,
+and the sequencer simply goes on without it (backup timers still run).
+
+Baro checks, in order: bus error (`baro_ok` false); pressure outside the
+MS5611 range 10..1200 mbar (BARO_MIN_DPA..BARO_MAX_DPA; below 10 mbar the part
+is not specified, which is about 31 km); stuck (bit-identical pressure for
+BARO_STUCK_MS while descending, when a falling capsule changes the pressure by
+several dPa every sample); jump (height moved further from the last accepted
+reading than BARO_JUMP_CM plus BARO_MAX_RATE_CMS x elapsed time allow).
+
+Accelerometer checks: bus error; any axis beyond ACCEL_MAX_MG (more than any
+part we fit reads, i.e. garbage); stuck (bit-identical x, y, z for
+ACCEL_STUCK_MS: a real MEMS part always shows a least-significant-bit of
+noise; a simulator must add noise too).
+
+Outputs of `update` (ints and bools, no allocation):
+  baro_valid, alt_cm (height above the configured ground),
+  accel_valid, mag_mg (magnitude of the specific force, orientation free),
+  counters baro_bus, baro_range, baro_stuck, baro_jump, accel_bus,
+  accel_range, accel_stuck.
+
+Also `capsule_axis(cfg, s, axis)`: a board-frame reading rotated into the
+capsule frame by the configured mounting (self-test and status only).
+"""
+
+try:
+    from micropython import const
+except ImportError:
+
+    def const(x):
+        return x
+
+
+BARO_MIN_DPA = const(10000)  # 10 mbar: MS5611 range floor
+BARO_MAX_DPA = const(1200000)  # 1200 mbar: MS5611 range ceiling
+BARO_STUCK_MS = const(1000)
+BARO_JUMP_CM = const(1000)  # tolerance on top of the rate limit (noise, spikes pass below)
+BARO_MAX_RATE_CM_PER_MS = const(100)  # 1 km/s: no honest height change is faster
+BARO_SINCE_CAP_MS = const(1000000)
+ACCEL_MAX_MG = const(250000)
+ACCEL_STUCK_MS = const(250)
+SQUARE_SAFE_MG = const(18000)  # 3 * 18000**2 < 2**30: exact magnitude below 18 g
+
+# rejection reasons, for events
+OK = const(0)
+BUS = const(1)
+RANGE = const(2)
+STUCK = const(3)
+JUMP = const(4)
+REASON_NAMES = ("ok", "bus", "range", "stuck", "jump")
+
+
+def isqrt(n, guess=1):
+    """floor(sqrt(n)) for 0 <= n < 2**30 by Newton's method from a guess
+    (the previous result: two or three divisions between samples)."""
+    if n <= 0:
+        return 0
+    if guess <= 0:
+        guess = 1
+    x = (guess + n // guess) >> 1  # >= isqrt(n) for any guess > 0
+    if x <= 0:
+        x = 1
+    while True:
+        y = (x + n // x) >> 1
+        if y >= x:
+            return x
+        x = y
+
+
+def _abs(v):
+    return -v if v < 0 else v
+
+
+def capsule_axis(cfg, s, axis):
+    """Capsule-frame acceleration (mg) along axis 0=x, 1=y, 2=z for sample s."""
+    if axis == 0:
+        src, sign = cfg.axis_x_src, cfg.axis_x_sign
+    elif axis == 1:
+        src, sign = cfg.axis_y_src, cfg.axis_y_sign
+    else:
+        src, sign = cfg.axis_z_src, cfg.axis_z_sign
+    v = s.ax_mg if src == 0 else (s.ay_mg if src == 1 else s.az_mg)
+    return sign * v
+
+
+def magnitude_mg(x, y, z, guess=1000):
+    ax, ay, az = _abs(x), _abs(y), _abs(z)
+    m = ax if ax > ay else ay
+    if az > m:
+        m = az
+    if m < SQUARE_SAFE_MG:
+        return isqrt(ax * ax + ay * ay + az * az, guess)
+    ax >>= 4
+    ay >>= 4
+    az >>= 4
+    return isqrt(ax * ax + ay * ay + az * az, guess >> 4) << 4
+
+
+class SensorScreen:
+    def __init__(self, altimeter):
+        self.altimeter = altimeter
+        self.baro_valid = False
+        self.baro_reason = OK
+        self.alt_cm = 0
+        self.accel_valid = False
+        self.accel_reason = OK
+        self.mag_mg = 1000
+        self.baro_bus = 0
+        self.baro_range = 0
+        self.baro_stuck = 0
+        self.baro_jump = 0
+        self.accel_bus = 0
+        self.accel_range = 0
+        self.accel_stuck = 0
+        self._last_press = -1
+        self._press_same_ms = 0
+        self._ref_alt_cm = 0
+        self._have_ref = False
+        self._since_ref_ms = 0
+        self._lx = 0
+        self._ly = 0
+        self._lz = 0
+        self._accel_same_ms = 0
+
+    def baro_rejects(self):
+        return self.baro_bus + self.baro_range + self.baro_stuck + self.baro_jump
+
+    def accel_rejects(self):
+        return self.accel_bus + self.accel_range + self.accel_stuck
+
+    def update(self, s, dt_ms, moving):
+        """Screen sample s (dt_ms since the previous one). `moving`: the
+        sequencer believes the capsule is descending, so a frozen pressure is
+        a fault rather than a capsule sitting still."""
+        self._screen_baro(s, dt_ms, moving)
+        self._screen_accel(s, dt_ms)
+
+    def _screen_baro(self, s, dt_ms, moving):
+        self.baro_valid = False
+        if self._since_ref_ms < BARO_SINCE_CAP_MS:
+            self._since_ref_ms += dt_ms
+        if not s.baro_ok:
+            self.baro_bus += 1
+            self.baro_reason = BUS
+            return
+        p = s.press_dpa
+        if p < BARO_MIN_DPA or p > BARO_MAX_DPA:
+            self.baro_range += 1
+            self.baro_reason = RANGE
+            self._last_press = -1
+            return
+        if p == self._last_press:
+            self._press_same_ms += dt_ms
+            if moving and self._press_same_ms >= BARO_STUCK_MS:
+                self.baro_stuck += 1
+                self.baro_reason = STUCK
+                return
+        else:
+            self._last_press = p
+            self._press_same_ms = 0
+        alt = self.altimeter.agl_cm(p)
+        if self._have_ref:
+            d = alt - self._ref_alt_cm
+            if d < 0:
+                d = -d
+            if d > BARO_JUMP_CM + BARO_MAX_RATE_CM_PER_MS * self._since_ref_ms:
+                self.baro_jump += 1
+                self.baro_reason = JUMP
+                return
+        self._have_ref = True
+        self._ref_alt_cm = alt
+        self._since_ref_ms = 0
+        self.alt_cm = alt
+        self.baro_valid = True
+        self.baro_reason = OK
+
+    def _screen_accel(self, s, dt_ms):
+        self.accel_valid = False
+        if not s.accel_ok:
+            self.accel_bus += 1
+            self.accel_reason = BUS
+            return
+        x, y, z = s.ax_mg, s.ay_mg, s.az_mg
+        if _abs(x) > ACCEL_MAX_MG or _abs(y) > ACCEL_MAX_MG or _abs(z) > ACCEL_MAX_MG:
+            self.accel_range += 1
+            self.accel_reason = RANGE
+            return
+        if x == self._lx and y == self._ly and z == self._lz:
+            self._accel_same_ms += dt_ms
+            if self._accel_same_ms >= ACCEL_STUCK_MS:
+                self.accel_stuck += 1
+                self.accel_reason = STUCK
+                return
+        else:
+            self._lx = x
+            self._ly = y
+            self._lz = z
+            self._accel_same_ms = 0
+        self.mag_mg = magnitude_mg(x, y, z, self.mag_mg)
+        self.accel_valid = True
+        self.accel_reason = OK

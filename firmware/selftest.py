@@ -1,0 +1,82 @@
+"""Pre-arm self-test: is this board fit to fly, as it sits on the stand?
+
+Why: the cheapest failure to fix is the one found before arming. Genesis
+(2004) hit the Utah desert at about 86 m/s because its deceleration sensors
+were mounted upside down, a drawing error no test caught; here the gravity
+vector the accelerometer reads on the stand must point along the capsule's
++z (up) through the configured mounting, or the board refuses to arm.
+
+`check(cfg, sample, bank)` returns a list of failures, each a sentence naming
+what is wrong and the expected value ([] = fit to arm):
+  * config: no load/validation errors left (cfg.errors);
+  * baro: read without bus error, pressure plausible on the ground
+    (STAND_MIN_DPA..STAND_MAX_DPA, 300..1100 mbar);
+  * accelerometer: read without bus error, |a| within ONE_G_TOL_MG of 1 g, and
+    capsule-frame z >= UPRIGHT_MG (within about 30 deg of vertical, +z up);
+    a z reading near -1 g is reported as an inverted mounting;
+  * pyro: drogue and main channels exist; no channel's continuity reads open
+    (None = no sense on this board, accepted);
+  * battery: at or above batt_low_mv when the board measures it (0 = cannot).
+Allocates (strings), runs only on `arm`.
+"""
+
+from flight_sense import capsule_axis, magnitude_mg
+
+try:
+    from micropython import const
+except ImportError:
+
+    def const(x):
+        return x
+
+
+STAND_MIN_DPA = const(300000)
+STAND_MAX_DPA = const(1100000)
+ONE_G_MG = const(1000)
+ONE_G_TOL_MG = const(150)
+UPRIGHT_MG = const(866)  # cos(30 deg): capsule standing roughly upright
+
+
+def check(cfg, sample, bank):
+    failures = []
+    if cfg.errors:
+        failures.append("config invalid (%d errors), first: %s" % (len(cfg.errors), cfg.errors[0]))
+    if sample is None:
+        failures.append("no sensor sample yet")
+        return failures
+    if not sample.baro_ok:
+        failures.append("baro: no reading (bus error)")
+    elif not STAND_MIN_DPA <= sample.press_dpa <= STAND_MAX_DPA:
+        failures.append(
+            "baro: %d Pa is not a ground pressure (expected %d..%d Pa)"
+            % (sample.press_dpa // 10, STAND_MIN_DPA // 10, STAND_MAX_DPA // 10)
+        )
+    if not sample.accel_ok:
+        failures.append("accel: no reading (bus error)")
+    else:
+        mag = magnitude_mg(sample.ax_mg, sample.ay_mg, sample.az_mg)
+        z = capsule_axis(cfg, sample, 2)
+        if not ONE_G_MG - ONE_G_TOL_MG <= mag <= ONE_G_MG + ONE_G_TOL_MG:
+            failures.append(
+                "accel: reads %d mg at rest (expected %d +- %d mg)" % (mag, ONE_G_MG, ONE_G_TOL_MG)
+            )
+        elif z <= -UPRIGHT_MG:
+            failures.append(
+                "accel: gravity reads along capsule -z (%d mg): accelerometer upside down "
+                "or accel_axes %s wrong" % (z, cfg.accel_axes)
+            )
+        elif z < UPRIGHT_MG:
+            failures.append(
+                "accel: capsule z reads %d mg (expected >= %d mg upright): check accel_axes %s "
+                "and stand the capsule up" % (z, UPRIGHT_MG, cfg.accel_axes)
+            )
+    for name in ("drogue", "main"):
+        if bank.index(name) < 0:
+            failures.append("pyro: this board has no %s channel" % name)
+    for name in bank.continuity_failures():
+        failures.append("pyro: %s continuity open (check the igniter and wiring)" % name)
+    if sample.vbatt_mv and sample.vbatt_mv < cfg.batt_low_mv:
+        failures.append(
+            "battery: %d mV below batt_low_mv %d mV" % (sample.vbatt_mv, cfg.batt_low_mv)
+        )
+    return failures
