@@ -77,6 +77,9 @@ def source_address(callsign, ssid):
     return call, changed
 
 
+_FRESH_S = FRESH_FIX_MS // 1000  # (age_s * 1000 could pass 2**30 after 12 days)
+
+
 class AprsFormat:
     """Builds one LoRa APRS packet per `build()` call into `self.buf`."""
 
@@ -146,7 +149,7 @@ class AprsFormat:
         b[p + 1] = 32
         b[p + 2] = 32
         t = _T_ORIGIN_TRACKER
-        if 0 <= age_s and age_s * 1000 < FRESH_FIX_MS:
+        if 0 <= age_s < _FRESH_S:
             t |= _T_CURRENT
         b[p + 3] = 33 + t
         return p + 4

@@ -12,9 +12,10 @@ needs it for its TX-done timeout. The datasheet's formula is
 computed here with integers only. Every LoRa bandwidth is 500 kHz / d
 (d = 64, 48, 32, 24, 16, 12, 8, 4, 2, 1 for 7.8 ... 500 kHz), so
 T_sym = 2**SF * d / 500 ms exactly, and with symbols counted in quarters
-(the 4.25) T_packet = sym4 * d * 2**SF / 2000 ms. The largest product,
-sym4 * d * 2**SF, stays below 2**30 for any payload up to 255 bytes and a
-preamble up to 1000 symbols (checked in tests/test_beacon_schedule.py).
+(the 4.25) T_packet = sym4 * d * 2**SF / 2000 = sym4 * d * 2**(SF-4) / 125 ms.
+The largest product, sym4 * d * 2**(SF-4) (about 1e8), stays below 2**30 for
+any payload up to 255 bytes and a preamble up to 1000 symbols (checked in
+tests/test_beacon_int_ranges.py).
 Nothing allocates.
 """
 
@@ -69,5 +70,5 @@ def airtime_ms(n_bytes, sf, bw_hz, cr, preamble=8, crc=True, explicit_header=Tru
     blocks = (num + den - 1) // den if num > 0 else 0
     n_payload = 8 + blocks * cr
     sym4 = 4 * preamble + 17 + 4 * n_payload
-    # ceil(sym4 * d * 2**SF / 2000)
-    return (sym4 * d * (1 << sf) + 1999) // 2000
+    # ceil(sym4 * d * 2**SF / 2000) = ceil(sym4 * d * 2**(SF - 4) / 125)
+    return ((sym4 * d << (sf - 4)) + 124) // 125

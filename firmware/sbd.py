@@ -52,6 +52,9 @@ FLAG_NO_POSITION = const(16)
 _AGE_MAX_S = const(0x3FFFFFFF)
 
 
+_FRESH_S = FRESH_FIX_MS // 1000  # (age_s * 1000 could pass 2**30 after 12 days)
+
+
 class SbdFormat:
     """Builds one SBD message per `build()` call into `self.buf` (always LENGTH bytes)."""
 
@@ -74,7 +77,7 @@ class SbdFormat:
             struct.pack_into(_BODY, self.buf, 0, VERSION, seq & 0xFFFF, phase & 0xFF, flags,
                              0, 0, 0, 0, 0, 0, 0, 0, vbatt_mv, 0, 255)
         else:
-            if 0 <= age_s and age_s * 1000 < FRESH_FIX_MS:
+            if 0 <= age_s < _FRESH_S:
                 flags |= FLAG_FRESH
             if pos.mode >= 3:
                 flags |= FLAG_3D

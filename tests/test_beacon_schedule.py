@@ -3,6 +3,7 @@ choice of position, robustness, allocation; and the LoRa time-on-air formula
 against the datasheet's (computed here in floating point)."""
 
 import binascii
+import itertools
 import json
 import math
 from pathlib import Path
@@ -86,7 +87,7 @@ def times(r):
 
 
 def gaps(ts):
-    return [b - a for a, b in zip(ts, ts[1:])]
+    return [b - a for a, b in itertools.pairwise(ts)]
 
 
 def ukhas_fields(pkt):
@@ -95,10 +96,10 @@ def ukhas_fields(pkt):
     text, crc = body[2:].split("*")
     assert int(crc, 16) == binascii.crc_hqx(text.encode(), 0xFFFF)
     f = text.split(",")
-    return dict(
-        call=f[0], seq=int(f[1]), time=f[2], lat=float(f[3]), lon=float(f[4]), alt=int(f[5]),
-        sats=int(f[6]), age=int(f[7]), phase=f[8], batt=int(f[9]),
-    )  # fmt: skip
+    return {
+        "call": f[0], "seq": int(f[1]), "time": f[2], "lat": float(f[3]), "lon": float(f[4]),
+        "alt": int(f[5]), "sats": int(f[6]), "age": int(f[7]), "phase": f[8], "batt": int(f[9]),
+    }  # fmt: skip
 
 
 def test_silent_before_the_main_then_every_descent_interval_under_it():
@@ -140,7 +141,7 @@ report()
 
 @pytest.mark.parametrize("vbatt,gap", [(3300, 40000), (3500, 10000), (0, 10000)])
 def test_low_battery_stretches_the_interval_four_times(vbatt, gap):
-    r = mpy("run(200000, P.MAIN, vbatt=%d)\nreport()" % vbatt)
+    r = mpy(f"run(200000, P.MAIN, vbatt={vbatt})\nreport()")
     g = gaps(times(r))
     assert g and all(d == gap for d in g)  # 0 mV means "not measured", not "empty"
     assert {ukhas_fields(p)["batt"] for _, p in r["packets"]} == {vbatt}
@@ -152,7 +153,8 @@ def lora_airtime_ms(n, sf=12, bw=125000, cr=5, preamble=8, crc=True, explicit=Tr
     de = 1 if tsym > 0.016 else 0
     ih = 0 if explicit else 1
     payload = 8 + max(
-        math.ceil((8 * n - 4 * sf + 28 + 16 * crc - 20 * ih) / (4 * (sf - 2 * de))) * (cr - 4 + 4), 0
+        math.ceil((8 * n - 4 * sf + 28 + 16 * crc - 20 * ih) / (4 * (sf - 2 * de))) * (cr - 4 + 4),
+        0,
     )
     return ((preamble + 4.25) + payload) * tsym * 1000
 
@@ -299,7 +301,7 @@ report()
 
 @pytest.mark.parametrize("bad", ["'10'", "0", "-5", "None", "True", "10**9"])
 def test_a_bad_interval_in_the_config_falls_back_to_a_safe_default(bad):
-    r = mpy("cfg.beacon_descent_s = %s\nrun(60000, P.MAIN)\nreport()" % bad)
+    r = mpy(f"cfg.beacon_descent_s = {bad}\nrun(60000, P.MAIN)\nreport()")
     assert r["cfg_fault"] is True
     assert gaps(times(r)) == [10000] * 5  # DEFAULT_DESCENT_S
 
@@ -389,7 +391,12 @@ print(json.dumps([[getattr(P, n) for n in @PHASES@], [x.decode() for x in P.PHAS
 
     env = dict(os.environ, MICROPYPATH=str(tmp_path))
     proc = subprocess.run(
-        [micropython_path(), "-c", probe], capture_output=True, text=True, env=env, timeout=30
+        [micropython_path(), "-c", probe],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     fallback = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -402,8 +409,9 @@ print(json.dumps([[getattr(P, n) for n in @PHASES@], [x.decode() for x in P.PHAS
         if not (FIRMWARE / module).exists():
             continue
         out = run_mpy(
-            "import json, %s as F\nprint(json.dumps([getattr(F, n, getattr(F, 'PHASE_' + n, None))"
-            " for n in %r]))" % (module[:-3], PHASES)
+            f"import json, {module[:-3]} as F\n"
+            "print(json.dumps([getattr(F, n, getattr(F, 'PHASE_' + n, None))"
+            f" for n in {PHASES!r}]))"
         )
         theirs = json.loads(out.strip().splitlines()[-1])
         assert [t for t in theirs if t is not None] == [
@@ -437,9 +445,7 @@ print(type(b1.formats[0]).__name__, type(b2.formats[0]).__name__, len(b1.formats
     "sf,bw,cr", [(7, 125000, 5), (9, 125000, 5), (12, 125000, 5), (11, 125000, 8), (10, 62500, 6)]
 )
 def test_time_on_air_matches_the_datasheet_formula(n, sf, bw, cr):
-    out = run_mpy(
-        "import beacon_airtime\nprint(beacon_airtime.airtime_ms(%d, %d, %d, %d))" % (n, sf, bw, cr)
-    )
+    out = run_mpy(f"import beacon_airtime\nprint(beacon_airtime.airtime_ms({n}, {sf}, {bw}, {cr}))")
     got = int(out.strip())
     want = lora_airtime_ms(n, sf, bw, cr)
     assert want <= got < want + 1

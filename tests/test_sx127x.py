@@ -66,7 +66,7 @@ print(json.dumps([ok, sent, radio.refused, chip.mode()]))
 
 @pytest.mark.parametrize("f_khz", [433775, 868100, 915000, 869525, 144800])
 def test_frequency_registers_hold_frf_of_the_datasheet(f_khz):
-    out = mpy("print(json.dumps([ok, chip.frf(), chip.regs[1]]))", kwargs="freq_khz=%d" % f_khz)
+    out = mpy("print(json.dumps([ok, chip.frf(), chip.regs[1]]))", kwargs=f"freq_khz={f_khz}")
     ok, frf, op_mode = last_json(out)
     assert ok is True
     assert frf == frf_oracle(f_khz * 1000)
@@ -85,12 +85,19 @@ BW_CODES.update({125000: 7, 250000: 8, 500000: 9})
 
 @pytest.mark.parametrize(
     "sf,bw,cr",
-    [(12, 125000, 5), (7, 125000, 5), (9, 250000, 8), (11, 125000, 6), (10, 62500, 7), (8, 500000, 5)],
+    [
+        (12, 125000, 5),
+        (7, 125000, 5),
+        (9, 250000, 8),
+        (11, 125000, 6),
+        (10, 62500, 7),
+        (8, 500000, 5),
+    ],
 )
 def test_modem_config_bits_follow_the_datasheet_tables(sf, bw, cr):
     out = mpy(
         "print(json.dumps([chip.regs[0x1D], chip.regs[0x1E], chip.regs[0x26], chip.regs[0x39]]))",
-        kwargs="sf=%d, bw_hz=%d, cr=%d, sync_word=0x34" % (sf, bw, cr),
+        kwargs=f"sf={sf}, bw_hz={bw}, cr={cr}, sync_word=0x34",
     )
     mc1, mc2, mc3, sync = last_json(out)
     assert mc1 >> 4 == BW_CODES[bw]
@@ -108,7 +115,7 @@ def test_transmit_puts_the_packet_in_the_fifo_and_completes_on_dio0():
     out = mpy(
         """
 buf = bytearray(200)
-pkt = %r
+pkt = PACKET
 buf[0:len(pkt)] = pkt
 for i in range(len(pkt), 200):
     buf[i] = 0xEE  # beyond n: must not be sent
@@ -120,8 +127,7 @@ r2 = radio.poll()
 print(json.dumps([started, busy_after_send, r1, r2, radio.busy(), chip.tx_len,
     list(chip.tx_packet[:chip.tx_len]), chip.tx_regs[0x40] >> 6, chip.mode(), chip.violations,
     chip.last_violation, radio.sent]))
-"""
-        % packet
+""".replace("PACKET", repr(packet))
     )
     started, busy, r1, r2, busy_end, n, data, dio0map, mode, violations, what, sent = last_json(out)
     assert started and busy
@@ -195,7 +201,7 @@ print(json.dumps([a, b, c, d, radio.refused]))
 def test_tx_power_selects_pa_boost_and_output_power(dbm, boost, pa_config, pa_dac):
     out = mpy(
         "print(json.dumps([chip.regs[0x09], chip.regs[0x4D], chip.regs[0x0B]]))",
-        kwargs="tx_dbm=%d, pa_boost=%s" % (dbm, boost),
+        kwargs=f"tx_dbm={dbm}, pa_boost={boost}",
     )
     cfg, dac, ocp = last_json(out)
     assert cfg == pa_config and dac == pa_dac

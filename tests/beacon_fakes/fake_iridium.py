@@ -41,8 +41,7 @@ class _Uart:
         n = m._visible()
         if nbytes is None:
             nbytes = len(buf)
-        if n > nbytes:
-            n = nbytes
+        n = min(n, nbytes)
         if n == 0:
             return None
         for i in range(n):

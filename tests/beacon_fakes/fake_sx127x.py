@@ -106,8 +106,8 @@ class FakeSX127x:
         r = self.regs
         for i in range(128):
             r[i] = 0
-        for k in _DEFAULTS:
-            r[k] = _DEFAULTS[k]
+        for k, v in _DEFAULTS.items():
+            r[k] = v
         r[REG_VERSION] = self.version
         self._in_tx = False
 
@@ -127,12 +127,15 @@ class FakeSX127x:
         self.last_violation = what
 
     def _update(self):
-        if self._in_tx and self.tx_ms is not None:
-            if self.clock.diff_ms(self.clock.now_ms(), self._tx_start) >= self.tx_ms:
-                self._in_tx = False
-                self.regs[0x12] |= 0x08  # TxDone
-                self.regs[0x01] = (self.regs[0x01] & 0xF8) | 0x01  # back to standby
-                self.tx_count += 1
+        if (
+            self._in_tx
+            and self.tx_ms is not None
+            and self.clock.diff_ms(self.clock.now_ms(), self._tx_start) >= self.tx_ms
+        ):
+            self._in_tx = False
+            self.regs[0x12] |= 0x08  # TxDone
+            self.regs[0x01] = (self.regs[0x01] & 0xF8) | 0x01  # back to standby
+            self.tx_count += 1
 
     def _dio0(self):
         self._update()
