@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 import aprslib
 
+from .wire import parse_line as parse_wire_line
+
 LORA_APRS_PREFIX = b"<\xff\x01"
 
 # Phase numbers as the firmware numbers them (firmware/beacon_params.py;
@@ -50,7 +52,7 @@ _COMMENT = re.compile(
 )
 _TNC2_HEAD = re.compile(rb"^[A-Za-z0-9]{1,6}(-\d{1,2})?>")
 _HEX = re.compile(rb"^[0-9A-Fa-f]+$")
-_IGNORED_KINDS = (b"EVT", b"TLM", b"OK", b"ERR")
+_BOARD_KINDS = (b"EVT", b"TLM", b"OK", b"ERR")  # firmware/wire.py line kinds
 
 
 class DecodeError(ValueError):
@@ -302,36 +304,22 @@ def decode_packet(data: bytes, via: str = "radio") -> Report:
     raise DecodeError(f"payload of {len(data)} bytes is none of APRS, UKHAS or SBD")
 
 
-def _xor(data: bytes) -> int:
-    c = 0
-    for b in data:
-        c ^= b
-    return c
-
-
 def decode_event(line: bytes) -> Report | None:
-    """`EVT <t> tx radio=<r> hex=<payload>*HH` from the (virtual) board."""
-    star = line.rfind(b"*")
-    if star >= 0 and star == len(line) - 3:
-        try:
-            want = int(line[star + 1 :], 16)
-        except ValueError:
-            raise DecodeError("event line checksum is not hex") from None
-        if _xor(line[:star]) != want:
-            raise DecodeError("event line checksum mismatch")
-        line = line[:star]
-    parts = line.split()
-    if len(parts) < 3 or parts[2] != b"tx":
-        return None  # some other board event
-    fields = dict(p.split(b"=", 1) for p in parts[3:] if b"=" in p)
-    if b"hex" not in fields:
+    """`EVT <t> tx radio=<r> hex=<payload>*HH` from the (virtual) board; None for
+    the board's other events."""
+    ev = parse_wire_line(line)
+    if ev is None:
+        raise DecodeError("board line with a bad checksum or shape")
+    if ev.kind != "EVT" or ev.name != "tx":
+        return None
+    text = ev.get("hex")
+    if not text:
         raise DecodeError("tx event without hex=")
     try:
-        payload = binascii.unhexlify(fields[b"hex"].strip(b'"'))
+        payload = binascii.unhexlify(text)
     except (binascii.Error, ValueError):
         raise DecodeError("tx event hex= is not hex") from None
-    radio = fields.get(b"radio", b"?").decode("latin-1")
-    return decode_packet(payload, via="evt:" + radio)
+    return decode_packet(payload, via="evt:" + ev.get("radio", "?"))
 
 
 def decode_line(line: bytes | str) -> Report | None:
@@ -343,10 +331,8 @@ def decode_line(line: bytes | str) -> Report | None:
     if not line:
         return None
     kind = line.split(b" ", 1)[0]
-    if kind in _IGNORED_KINDS:
-        if kind == b"EVT":
-            return decode_event(line)
-        return None
+    if kind in _BOARD_KINDS:
+        return decode_event(line)
     if b"$$" in line:
         return decode_ukhas(line[line.index(b"$$") :])
     if LORA_APRS_PREFIX in line:
