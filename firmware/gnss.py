@@ -50,6 +50,15 @@ POLL_MAX_BYTES = const(512)  # bytes decoded per poll() at most (bounded work pe
 UBX_STORE_MAX = const(100)  # payload bytes kept for decoding (NAV-PVT is 92)
 UBX_LEN_MAX = const(1200)  # longer "frames" are a false sync (NAV-SAT, 99 SVs: 1196)
 
+# Plausibility limits that also keep every intermediate product below 2**30
+# (tests evaluate the worst cases from these names).
+DIGITS_MAX = const(99_999_999)  # _num refuses to add a digit above this
+KNOTS_MAX_MKN = const(2_000_000)  # 2000 kn, in 0.001 kn
+KMH_MAX_MKMH = const(3_700_000)  # 3700 km/h, in 0.001 km/h
+PVT_SPEED_MAX_MM_S = const(2_000_000)  # NAV-PVT gSpeed, 2 km/s
+PVT_ALT_MAX_MM = const(100_000_000)  # NAV-PVT hMSL, +-100 km
+PVT_NANO_MAX = const(1_000_000_000)  # NAV-PVT nano is within +-1e9 by definition
+
 # Field parser results that are not values (every value is above them).
 EMPTY = const(-0x3FFFFFFF)
 BAD = const(-0x3FFFFFFE)
@@ -135,7 +144,7 @@ def _num(buf, a, b, frac):
             if fd >= want:
                 continue
             fd += 1
-        if v > 99_999_999:  # keeps v * 10 + 9 below 2**30
+        if v > DIGITS_MAX:  # keeps v * 10 + 9 below 2**30
             return BAD
         v = v * 10 + c
     if nd == 0:
@@ -143,7 +152,7 @@ def _num(buf, a, b, frac):
     if fd < 0:
         fd = 0
     while fd < want:
-        if v > 99_999_999:
+        if v > DIGITS_MAX:
             return BAD
         v *= 10
         fd += 1
@@ -260,10 +269,8 @@ class GnssReader:
         self._ulen = 0
         self._ck_a = 0
         self._ck_b = 0
-        self._read_n = 1  # 1: readinto(buf, n) works; 0: only readinto(buf); -1: unknown
+        self._read_n = -1  # 1: readinto(buf, n) works; 0: only readinto(buf); -1: not known yet
         self._has_any = hasattr(uart, "any")
-        if self._has_any:
-            self._read_n = -1
         # Epoch state.
         self._ep_t = _T_NONE
         self._ep_open = False
@@ -313,6 +320,8 @@ class GnssReader:
                         break
                     if avail < want:
                         want = avail
+                if got and want < RX_BUF_BYTES and self._read_n == 0:
+                    break  # readinto(buf) cannot be told to read less: stay in budget
                 n = self._read(uart, rx, want)
                 if not n:
                     break
@@ -605,7 +614,7 @@ class GnssReader:
         """UBX-NAV-PVT (u-blox M8 interface description 32.17.15)."""
         tod = EMPTY
         nano = _i32(p, 16)
-        if p[11] & 3 == 3 and nano != BAD:  # validDate and validTime
+        if p[11] & 3 == 3 and -PVT_NANO_MAX <= nano <= PVT_NANO_MAX:  # validDate, validTime
             y = _u16(p, 4)
             mo = p[6]
             d = p[7]
@@ -661,10 +670,10 @@ class GnssReader:
             cur.lon_e7r = self._ang_r
             self._pos_ok = True
             self._gsa_mode = MODE_2D if fix_type == 2 else MODE_3D
-            if fix_type != 2 and hmsl != BAD:
+            if fix_type != 2 and -PVT_ALT_MAX_MM <= hmsl <= PVT_ALT_MAX_MM:
                 cur.alt_cm = (hmsl + 5) // 10
                 cur.alt_ok = True
-            if gspeed != BAD and gspeed >= 0:
+            if 0 <= gspeed <= PVT_SPEED_MAX_MM_S:
                 cur.speed_cms = (gspeed + 5) // 10
                 cur.speed_ok = True
             if head != BAD and 0 <= head < 36_000_000:
@@ -860,10 +869,13 @@ class GnssReader:
         d = _d2(buf, a)
         m = _d2(buf, a + 2)
         y = _d2(buf, a + 4)
-        if d < 1 or d > 31 or m < 1 or m > 12 or y < 0:
+        if m < 1 or m > 12 or y < 0:
             return -1
         # Two-digit years: 80..99 are 1980..1999 (GPS epoch), the rest 20xx.
-        self._dy = 1900 + y if y >= 80 else 2000 + y
+        y = 1900 + y if y >= 80 else 2000 + y
+        if d < 1 or d > _days_in_month(y, m):
+            return -1
+        self._dy = y
         self._dm = m
         self._dd = d
         return 1
@@ -887,7 +899,7 @@ def _char(buf, fs, k, nf):
 
 def _kn_to_cms(mkn):
     """Speed in 0.001 knot -> cm/s (1 kn = 1852/3600 m/s), or BAD above 2000 kn."""
-    if mkn < 0 or mkn > 2_000_000:
+    if mkn < 0 or mkn > KNOTS_MAX_MKN:
         return BAD
     return (mkn * 463 + 4500) // 9000  # 1852*100/3600/1000 = 463/9000; < 2**30
 
@@ -1101,7 +1113,7 @@ def _vtg(r, buf, nf):
     if mkn != EMPTY:
         spd = _kn_to_cms(mkn)
     elif mkh != EMPTY:
-        spd = BAD if mkh < 0 or mkh > 3_700_000 else (mkh + 18) // 36  # 0.001 km/h -> cm/s
+        spd = BAD if mkh < 0 or mkh > KMH_MAX_MKMH else (mkh + 18) // 36  # 0.001 km/h -> cm/s
     else:
         spd = EMPTY
     if spd == BAD:
@@ -1163,7 +1175,7 @@ def _zda(r, buf, nf):
     if tod == BAD or d == BAD or m == BAD or y == BAD:
         return False
     dated = d != EMPTY and m != EMPTY and y != EMPTY
-    if dated and (d < 1 or d > 31 or m < 1 or m > 12 or y < 1980 or y > 2200):
+    if dated and (m < 1 or m > 12 or y < 1980 or y > 2200 or d < 1 or d > _days_in_month(y, m)):
         return False
     if not r._stamp(tod, _B_ZDA):
         return True
