@@ -363,10 +363,7 @@ class FlightLog:
         self._start_ms = self._clock.now_ms()
         self._up_tick = self._start_ms
         self._up_s = 0
-        try:
-            os.mkdir(self._dir)
-        except OSError:
-            pass  # exists (or the file system will say so at the first write)
+        self._make_dirs()
         self._size_segments()
         nseg = self._nseg
         self._seg_first = array("i", [-1] * nseg)  # seq of a segment's first block
@@ -394,6 +391,17 @@ class FlightLog:
         if recycled >= 0:
             self.event(EV_LOG, LOG_RECYCLED, recycled)
         return self._f is not None
+
+    def _make_dirs(self):
+        path = "/" if self._dir.startswith("/") else ""
+        for part in self._dir.split("/"):
+            if not part:
+                continue
+            path = path + part if not path or path.endswith("/") else path + "/" + part
+            try:
+                os.mkdir(path)
+            except OSError:
+                pass  # exists (or the file system will say so at the first write)
 
     def _size_segments(self):
         if self._nseg_wanted:

@@ -1,0 +1,288 @@
+"""Flight plots shared by `capsule log plot` and the drop-test report.
+
+Every function takes `ax_or_path`: a matplotlib Axes to draw into (the caller
+owns the figure, e.g. one panel of a report page) or a file path, in which
+case the function makes its own figure, saves it (PNG, SVG, PDF by suffix)
+and returns the path. No pyplot and no global backend: figures are drawn
+with the Agg canvas, so this works headless and from worker threads.
+
+Marks are given as plain lists so any source can feed them:
+    phases: [(t_s, "DROGUE"), ...]   the time each phase begins
+    fires:  [(t_s, "drogue"), ...]   pyro fire times and labels
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+PHASE_COLOURS = {
+    "SAFE": "#dddddd",
+    "ARMED": "#fce8b2",
+    "DESCENT": "#f4c7c3",
+    "DROGUE": "#c6dafc",
+    "MAIN": "#b7e1cd",
+    "LANDED": "#e1bee7",
+    "BEACON": "#f5f5f5",
+}
+FIRE_COLOUR = "#d93025"
+EARTH_RADIUS_M = 6371008.8  # mean radius (IUGG): local east/north offsets for the track
+
+
+def _target(ax_or_path, figsize=(10, 5)):
+    """(axes, path or None): draw on the caller's axes or on a new figure."""
+    if hasattr(ax_or_path, "plot"):
+        return ax_or_path, None
+    fig = Figure(figsize=figsize, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig.add_subplot(), Path(ax_or_path)
+
+
+def _save(ax, path):
+    if path is None:
+        return ax
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ax.figure.savefig(path, dpi=120)
+    return path
+
+
+def mark_phases(ax, phases, t_end=None, label=True):
+    """Shade each phase's time span and name it along the top edge."""
+    phases = sorted(phases, key=lambda p: p[0])
+    if not phases:
+        return
+    lo, hi = ax.get_xlim()
+    end = t_end if t_end is not None else hi
+    for i, (t0, name) in enumerate(phases):
+        t1 = phases[i + 1][0] if i + 1 < len(phases) else end
+        if t1 <= t0:
+            continue
+        ax.axvspan(t0, t1, color=PHASE_COLOURS.get(name, "#eeeeee"), alpha=0.5, lw=0, zorder=0)
+        if label:
+            ax.text(
+                t0,
+                1.0,
+                " " + str(name),
+                transform=ax.get_xaxis_transform(),
+                va="top",
+                ha="left",
+                fontsize=7,
+                rotation=90,
+                color="#555555",
+                clip_on=True,
+            )
+    ax.set_xlim(lo, hi)
+
+
+def mark_fires(ax, fires):
+    for t, label in fires:
+        ax.axvline(t, color=FIRE_COLOUR, lw=1.2, ls="--", zorder=3)
+        ax.text(
+            t,
+            0.02,
+            " fire " + str(label),
+            transform=ax.get_xaxis_transform(),
+            color=FIRE_COLOUR,
+            fontsize=8,
+            rotation=90,
+            va="bottom",
+            ha="right",
+        )
+
+
+def plot_altitude(ax_or_path, t_s, alt_m, speed_m_s=None, phases=(), fires=(), title=None):
+    """Altitude (left axis) and vertical speed (right axis) against time."""
+    ax, path = _target(ax_or_path)
+    ax.plot(t_s, alt_m, color="#1a73e8", lw=1.4, label="altitude")
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("altitude (m)", color="#1a73e8")
+    ax.grid(True, alpha=0.3)
+    if speed_m_s is not None and len(speed_m_s):
+        ax2 = ax.twinx()
+        ax2.plot(t_s, speed_m_s, color="#e37400", lw=1.0, label="vertical speed")
+        ax2.set_ylabel("vertical speed (m/s)", color="#e37400")
+        ax2.axhline(0, color="#e37400", lw=0.5, alpha=0.5)
+    if len(t_s):
+        ax.set_xlim(min(t_s), max(t_s))
+    mark_phases(ax, phases)
+    mark_fires(ax, fires)
+    ax.set_title(title or "altitude and vertical speed")
+    return _save(ax, path)
+
+
+def plot_acceleration(ax_or_path, t_s, accel_m_s2, axes_g=None, phases=(), fires=(), title=None):
+    """Acceleration along the capsule axis (m/s^2) and, if given, the three
+    board axes in g (`axes_g` = (ax, ay, az) sequences) on a second axis."""
+    ax, path = _target(ax_or_path)
+    ax.plot(t_s, accel_m_s2, color="#188038", lw=1.2, label="axial (m/s²)")
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("acceleration (m/s²)")
+    ax.grid(True, alpha=0.3)
+    if axes_g is not None:
+        ax2 = ax.twinx()
+        for values, name, colour in zip(axes_g, "xyz", ("#9334e6", "#f29900", "#12b5cb")):
+            ax2.plot(t_s, values, lw=0.7, alpha=0.8, color=colour, label=name)
+        ax2.set_ylabel("board axes (g)")
+        ax2.legend(loc="upper right", fontsize=8)
+    if len(t_s):
+        ax.set_xlim(min(t_s), max(t_s))
+    mark_phases(ax, phases)
+    mark_fires(ax, fires)
+    ax.set_title(title or "acceleration")
+    return _save(ax, path)
+
+
+def local_east_north_m(lat, lon):
+    """East/north offsets (m) from the first point: an equirectangular
+    projection, exact enough over the few km of a recovery area."""
+    if not len(lat):
+        return [], []
+    lat0 = lat[0]
+    lon0 = lon[0]
+    k = math.cos(math.radians(lat0))
+    east = [math.radians(x - lon0) * k * EARTH_RADIUS_M for x in lon]
+    north = [math.radians(y - lat0) * EARTH_RADIUS_M for y in lat]
+    return east, north
+
+
+def plot_ground_track(ax_or_path, lat, lon, alt_m=None, labels=(), title=None):
+    """Ground track as east/north metres from the first fix, coloured by
+    altitude when given; `labels` = [(lat, lon, text)] marks points."""
+    ax, path = _target(ax_or_path, figsize=(7, 7))
+    east, north = local_east_north_m(list(lat), list(lon))
+    if alt_m is not None and len(alt_m) == len(east) and len(east):
+        sc = ax.scatter(east, north, c=list(alt_m), s=8, cmap="viridis", zorder=2)
+        ax.figure.colorbar(sc, ax=ax, label="altitude (m)")
+    ax.plot(east, north, color="#5f6368", lw=0.8, zorder=1)
+    if east:
+        ax.plot(east[0], north[0], "o", color="#188038", label="first fix")
+        ax.plot(east[-1], north[-1], "X", color=FIRE_COLOUR, ms=10, label="last fix")
+        ax.legend(loc="best", fontsize=8)
+        lat0, lon0 = lat[0], lon[0]
+        for la, lo, text in labels:
+            e, n = local_east_north_m([lat0, la], [lon0, lo])
+            ax.annotate(text, (e[1], n[1]), fontsize=8)
+        ax.text(
+            0.01,
+            0.01,
+            f"origin {lat0:.6f}, {lon0:.6f}\nlast {lat[-1]:.6f}, {lon[-1]:.6f}",
+            transform=ax.transAxes,
+            fontsize=8,
+            va="bottom",
+        )
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_xlabel("east (m)")
+    ax.set_ylabel("north (m)")
+    ax.grid(True, alpha=0.3)
+    ax.set_title(title or "ground track")
+    return _save(ax, path)
+
+
+def plot_battery(ax_or_path, t_s, vbatt_v, phases=(), title=None):
+    ax, path = _target(ax_or_path, figsize=(10, 3.5))
+    ax.plot(t_s, vbatt_v, color="#5f6368", lw=1.0)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("battery (V)")
+    ax.grid(True, alpha=0.3)
+    if len(t_s):
+        ax.set_xlim(min(t_s), max(t_s))
+    mark_phases(ax, phases, label=False)
+    ax.set_title(title or "battery")
+    return _save(ax, path)
+
+
+# ------------------------------------------------------- a decoded log
+def log_series(log):
+    """Plain lists from a host_tools.flightlog.DecodedLog, in SI units."""
+    from .flightlog import FIRE_CHANNELS, phase_name
+
+    r = log.records
+    fixes = [f for f in log.fixes if f.has_position]
+    return {
+        "t_s": [x.t_s for x in r],
+        "alt_m": [x.alt_cm / 100 for x in r],
+        "speed_m_s": [x.speed_cms / 100 for x in r],
+        "accel_m_s2": [x.accel_cms2 / 100 for x in r],
+        "axes_g": tuple([getattr(x, k) / 1000 for x in r] for k in ("ax_mg", "ay_mg", "az_mg")),
+        "vbatt_v": [x.vbatt_mv / 1000 for x in r],
+        "phases": [(t, phase_name(p)) for t, p in log.phase_changes()],
+        "fires": [(e.t_s, FIRE_CHANNELS.get(e.a, str(e.a))) for e in log.fires()],
+        "lat": [f.lat for f in fixes],
+        "lon": [f.lon for f in fixes],
+        "fix_alt_m": [f.alt_cm / 100 for f in fixes],
+    }
+
+
+def descent_window(log, before_s=30.0, after_s=120.0):
+    """(t0, t1) around DESCENT..LANDED, or None when the log has no descent."""
+    t = [x.t_s for x in log.records if 2 <= x.phase <= 5]
+    if not t:
+        return None
+    return min(t) - before_s, max(t) + after_s
+
+
+def _window(series, t0, t1):
+    keep = [i for i, t in enumerate(series["t_s"]) if t0 <= t <= t1]
+    out = dict(series)
+    for k in ("t_s", "alt_m", "speed_m_s", "accel_m_s2", "vbatt_v"):
+        out[k] = [series[k][i] for i in keep]
+    out["axes_g"] = tuple([a[i] for i in keep] for a in series["axes_g"])
+    out["phases"] = [p for p in series["phases"] if p[0] <= t1]
+    out["fires"] = [f for f in series["fires"] if t0 <= f[0] <= t1]
+    return out
+
+
+def plot_flight_log(log, out_dir) -> list:
+    """The standard set of plots for a decoded log; returns the files written."""
+    out_dir = Path(out_dir)
+    s = log_series(log)
+    written = []
+    if not s["t_s"]:
+        return written
+    whole = s
+    window = descent_window(log)
+    focus = _window(s, *window) if window else s
+    written.append(
+        plot_altitude(
+            out_dir / "altitude.png",
+            focus["t_s"],
+            focus["alt_m"],
+            focus["speed_m_s"],
+            focus["phases"],
+            focus["fires"],
+            title="altitude and vertical speed" + (" (descent)" if window else ""),
+        )
+    )
+    written.append(
+        plot_acceleration(
+            out_dir / "acceleration.png",
+            focus["t_s"],
+            focus["accel_m_s2"],
+            focus["axes_g"],
+            focus["phases"],
+            focus["fires"],
+        )
+    )
+    if window:
+        written.append(
+            plot_altitude(
+                out_dir / "altitude_whole_log.png",
+                whole["t_s"],
+                whole["alt_m"],
+                whole["speed_m_s"],
+                whole["phases"],
+                whole["fires"],
+                title="altitude, whole log",
+            )
+        )
+    written.append(
+        plot_battery(out_dir / "battery.png", whole["t_s"], whole["vbatt_v"], whole["phases"])
+    )
+    if s["lat"]:
+        written.append(
+            plot_ground_track(out_dir / "ground_track.png", s["lat"], s["lon"], s["fix_alt_m"])
+        )
+    return written
