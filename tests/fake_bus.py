@@ -422,7 +422,10 @@ class FakePin:
         self.id = id
         self.mode = mode
         self.pull = pull
-        self.level = 0 if value is None else value
+        if value is None:
+            self.level = 1 if pull == self.PULL_UP else 0
+        else:
+            self.level = value
         self.init_value = value
         self.history = [] if value is None else [value]
 
@@ -448,6 +451,7 @@ class FakeMachine:
         self.pins = {}
         self.i2c_chips = {}  # bus id -> {addr: chip} attached on construction
         self.adc_values = {}  # pin -> u16
+        self.sx127x = True  # SPI buses answer as an SX1276
         machine = self
 
         class Pin(FakePin):
@@ -464,10 +468,24 @@ class FakeMachine:
                     self.attach(addr, chip)
 
         class SPI:
+            """Answers like an SX1276 register file when `sx127x` is set
+            (2-byte transfers: address, bit 7 = write; RegVersion 0x42)."""
+
             def __init__(self, id, **kw):
                 self.id = id
                 self.kw = kw
+                self.regs = bytearray(128)
+                if machine.sx127x:
+                    self.regs[0x42] = 0x12
                 machine.built.append(("SPI", id, kw))
+
+            def write(self, buf):
+                if len(buf) == 2 and buf[0] & 0x80:
+                    self.regs[buf[0] & 0x7F] = buf[1]
+
+            def write_readinto(self, w, r):
+                r[0] = 0
+                r[1] = self.regs[w[0] & 0x7F]
 
         class UART:
             def __init__(self, id, **kw):
@@ -476,6 +494,9 @@ class FakeMachine:
                 machine.built.append(("UART", id, kw))
 
         class ADC(FakeADC):
+            ATTN_0DB = 0
+            ATTN_11DB = 3
+
             def __init__(self, pin, **kw):
                 pid = pin.id if isinstance(pin, FakePin) else pin
                 FakeADC.__init__(self, pid, machine.adc_values.get(pid, 0), **kw)
