@@ -102,6 +102,7 @@ def _build():
 
 
 _build()
+del _build, _ln_pressure_pa  # import-time only: free their RAM
 
 
 def log2_q16(x):
@@ -155,8 +156,26 @@ def geometric_cm(h_cm):
 
 
 def altitude_cm(press_dpa):
-    """Geometric altitude above mean sea level (cm) for a pressure in dPa."""
-    return geometric_cm(geopotential_cm_log2(log2_q16(press_dpa)))
+    """Geometric altitude above mean sea level (cm) for a pressure in dPa.
+
+    The flight-loop path: log2_q16 and geometric_cm written out inline (one
+    call instead of three per sample); same arithmetic, same bounds."""
+    x = press_dpa
+    if x <= 0:
+        return TABLE_TOP_M * 100
+    e = 22
+    while x >= 0x800000:
+        x >>= 1
+        e += 1
+    while x < 0x400000:
+        x <<= 1
+        e -= 1
+    i = (x >> 14) - 256
+    lo = _LOG2_MANT[i]
+    h_cm = geopotential_cm_log2((e << 16) + lo + (((_LOG2_MANT[i + 1] - lo) * (x & 0x3FFF)) >> 14))
+    h_m = h_cm // 100
+    t = (h_m << 12) // ((EARTH_R0_M - h_m) >> 10)
+    return h_cm + (((h_cm >> 10) * t) >> 12)
 
 
 def altitude_cm_scaled(mant, frac_bits):

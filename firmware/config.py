@@ -14,6 +14,7 @@ loop. This module promises:
   * `set_value` parses one value typed by a person and checks it against the
     schema and the rest of the configuration before changing anything;
   * `save` is atomic (write a temporary file, then rename it);
+  * `config_hash` identifies the settings in the flight log header;
   * the flight loop reads fixed-point copies made once at load
     (`cfg.main_deploy_cm`, `cfg.entry_mg`, `cfg.drogue_backup_ms`, ...), so it
     never converts or allocates.
@@ -365,19 +366,18 @@ def save(cfg, path=CONFIG_PATH):
 
 
 def config_hash(cfg):
-    """8 hex digits (CRC-32 of the canonical key=value text) for log headers."""
+    """CRC-32 (int, 0..2**32-1) of the canonical key=value text, for the
+    flight log header (printed as 8 hex digits by the host)."""
     text = ";".join("%s=%s" % (k, v) for k, v in as_items(cfg))
     data = text.encode()
     if _crc32 is not None:
-        c = _crc32(data) & 0xFFFFFFFF
-    else:  # pragma: no cover
-        c = 0xFFFFFFFF
-        for b in data:
-            c ^= b
-            for _ in range(8):
-                c = (c >> 1) ^ (0xEDB88320 if c & 1 else 0)
-        c ^= 0xFFFFFFFF
-    return "%08x" % c
+        return _crc32(data) & 0xFFFFFFFF
+    c = 0xFFFFFFFF  # pragma: no cover
+    for b in data:
+        for _ in range(8):
+            c = (c >> 1) ^ (0xEDB88320 if (c ^ b) & 1 else 0)
+            b >>= 1
+    return c ^ 0xFFFFFFFF
 
 
 def derive(cfg):

@@ -65,6 +65,7 @@ slightly high is recoverable, a main late is not.
 import atmosphere
 import kalman
 import persist
+import pyro
 import selftest
 from flight_phase import (
     ARMED,
@@ -89,7 +90,7 @@ except ImportError:
         return x
 
 
-__all__ = ("FlightComputer", "PHASE_NAMES")
+__all__ = ("FlightComputer", "PHASE_NAMES", "build")
 
 SPEED_TRUST_MS = const(2000)  # baro fused this long (filter converged) before its speed is believed
 BARO_GAP_MS = const(300)  # a longer baro gap restarts that count
@@ -193,8 +194,7 @@ class FlightComputer:
         self.entry_vetoes = 0
         self.persist_ms = 0
         self._fault_quiet_ms = FAULT_EVENT_MS
-        self._rep_baro = 0
-        self._rep_accel = 0
+        self._rep_rejects = 0
 
     def _publish(self):
         kf = self.kf
@@ -210,108 +210,117 @@ class FlightComputer:
         Allocates nothing unless something happens (event, record write)."""
         clock = self.clock
         now = clock.now_ms()
-        dt = clock.diff_ms(now, self._now)
+        dt = clock.diff_ms(now, self._now)  # timers: the clock's own time
         self._now = now
         if dt < 0:
             dt = 0
         elif dt > MAX_DT_MS:
             dt = MAX_DT_MS
+        sdt = 0  # filter: time between the readings themselves
         if self._have_t:
             sdt = clock.diff_ms(s.t_ms, self._last_t)
             if sdt < 0:
                 sdt = 0
             elif sdt > MAX_DT_MS:
                 sdt = MAX_DT_MS
-        else:
-            sdt = 0
         self._last_t = s.t_ms
         self._have_t = True
         self.last_sample = s
         phase = self.phase
-        if phase >= DESCENT:
-            f = self.flight_ms + dt
-            self.flight_ms = f if f < FLIGHT_MS_MAX else FLIGHT_MS_MAX
+        if phase >= DESCENT and self.flight_ms < FLIGHT_MS_MAX:
+            self.flight_ms += dt
         if self.phase_ms < RUN_MS_MAX:
             self.phase_ms += dt
+        sc = self.screen
         # a frozen pressure is a fault only while the capsule must be falling;
         # under the main a stuck baro can at worst declare landing early
-        self.screen.update(s, sdt, DESCENT <= phase <= DROGUE)
+        sc.update(s, sdt, DESCENT <= phase <= DROGUE)
         self._estimate(sdt)
         self._decide(s, dt)
-        self._persist_tick(dt)
-        self._fault_report(dt)
-        self.pyro.poll()
+        if phase >= DESCENT and phase != LANDED:
+            # the flight clock is recorded about once a second while the
+            # timers run, once a minute while beaconing; never per sample
+            self.persist_ms += dt
+            if self.persist_ms >= (PERSIST_PERIOD_MS if phase <= MAIN else BEACON_PERSIST_MS):
+                self._save()
+        if self._fault_quiet_ms < FAULT_EVENT_MS:
+            self._fault_quiet_ms += dt
+        elif sc.rejects != self._rep_rejects:
+            self._report_faults()
+        if self.pyro.on_bits:
+            self.pyro.poll()
         self.samples += 1
-        self._publish()
-
-    def _vertical_accel_cms2(self):
-        # specific force magnitude minus the calibrated 1 g, as vertical (up +)
-        return (self.screen.mag_mg - self.one_g_mg) * 981 // 1000
+        kf = self.kf
+        self.alt_cm = kf.alt_cm
+        self.speed_cms = kf.speed_cms
+        self.accel_cms2 = kf.accel_cms2
+        self.pyro_bits = self.pyro.fired_bits
 
     def _estimate(self, sdt):
         """Feed the filter the measurements it may believe this sample."""
         kf = self.kf
         sc = self.screen
-        cfg = self.cfg
-        kf.predict(sdt)
         # the accelerometer refines a speed the baro has established; alone it
         # only carries that speed (lockout, baro loss) for ACCEL_ONLY_MAX_MS
         accel_v = sc.accel_valid and self._accel_vertical and self.speed_trusted
         baro = sc.baro_valid
         # transonic lockout, only while the accelerometer can carry the state
-        v = _abs(kf.speed_cms)
         if accel_v and self.kf_ready:
+            v = kf.speed_cms
+            if v < 0:
+                v = -v
             if self.lockout:
-                if v * 100 < cfg.baro_max_speed_cms * LOCKOUT_RELEASE_PCT:
+                if v * 100 < self.cfg.baro_max_speed_cms * LOCKOUT_RELEASE_PCT:
                     self._set_lockout(False)
                     self.kf_ready = False  # re-seed the height from the baro
-            elif v > cfg.baro_max_speed_cms:
+            elif v > self.cfg.baro_max_speed_cms:
                 self._set_lockout(True)
         elif self.lockout:
             self._set_lockout(False)
         if self.lockout:
             baro = False
-        if baro and not self.kf_ready:
-            # first height after boot, entry, restore or lockout: take it as
-            # is and keep the speed (a jump in height is not a speed)
-            kf.reset(sc.alt_cm, kf.speed_cms, 0)
-            self.kf_ready = True
-        if baro and accel_v:
-            kf.correct_both(sc.alt_cm, self._vertical_accel_cms2())
-        elif baro:
-            kf.correct_baro(sc.alt_cm)
-        elif accel_v:
-            kf.correct_accel(self._vertical_accel_cms2())
+        mode = kalman.NONE
+        if baro:
+            mode = kalman.BARO
+            if not self.kf_ready:
+                # first height after boot, entry, restore or lockout: take it as
+                # is and keep the speed (a jump in height is not a speed)
+                kf.reset(sc.alt_cm, kf.speed_cms, 0)
+                self.kf_ready = True
+        vacc = 0
+        if accel_v:
+            mode |= kalman.ACCEL
+            # specific force magnitude minus the calibrated 1 g, as vertical (up +)
+            vacc = (sc.mag_mg - self.one_g_mg) * 981 // 1000
+        kf.update(sdt, sc.alt_cm, vacc, mode)
         if baro:
             self.baro_age_ms = 0
+            self.meas_age_ms = 0
+            self.accel_only_ms = 0
             if self.baro_run_ms < RUN_MS_MAX:
                 self.baro_run_ms += sdt
             if self.baro_run_ms >= SPEED_TRUST_MS:
                 self.speed_trusted = True
-        elif self.baro_age_ms < RUN_MS_MAX:
+            return
+        if self.baro_age_ms < RUN_MS_MAX:
             self.baro_age_ms += sdt
             if self.baro_age_ms > BARO_GAP_MS:
                 self.baro_run_ms = 0
-        if baro:
-            self.meas_age_ms = 0
-            self.accel_only_ms = 0
-        elif accel_v:
+        if accel_v:
             self.meas_age_ms = 0
             self.accel_only_ms += sdt
             if self.accel_only_ms > ACCEL_ONLY_MAX_MS:
                 self.speed_trusted = False
                 self.accel_only_ms = 0
-        else:
-            self.meas_age_ms += sdt
-            if self.meas_age_ms > NO_MEAS_MS:
-                # blind: hold the speed (terminal velocity changes slowly), stop
-                # extrapolating the acceleration; on the ground or in orbit
-                # there is no speed worth holding at all
-                self.speed_trusted = False
-                kf.a_mms2 = 0
-                if self.phase < DESCENT:
-                    kf.v_mms = 0
-                self.meas_age_ms = 0
+            return
+        self.meas_age_ms += sdt
+        if self.meas_age_ms > NO_MEAS_MS:
+            # blind: hold the speed (terminal velocity changes slowly), stop
+            # extrapolating the acceleration; on the ground or in orbit there
+            # is no speed worth holding at all
+            self.speed_trusted = False
+            kf.coast(stop=self.phase < DESCENT)
+            self.meas_age_ms = 0
 
     def _set_lockout(self, on):
         self.lockout = on
@@ -561,29 +570,22 @@ class FlightComputer:
         except Exception:  # a logging failure must never stop the sequencer
             pass
 
-    def _fault_report(self, dt):
-        if self._fault_quiet_ms < FAULT_EVENT_MS:
-            self._fault_quiet_ms += dt
-            return
+    def _report_faults(self):
         sc = self.screen
-        rb = sc.baro_rejects()
-        ra = sc.accel_rejects()
-        if rb != self._rep_baro or ra != self._rep_accel:
-            self._event(
-                "sensor_faults",
-                (
-                    ("baro_bus", sc.baro_bus),
-                    ("baro_range", sc.baro_range),
-                    ("baro_stuck", sc.baro_stuck),
-                    ("baro_jump", sc.baro_jump),
-                    ("accel_bus", sc.accel_bus),
-                    ("accel_range", sc.accel_range),
-                    ("accel_stuck", sc.accel_stuck),
-                ),
-            )
-            self._rep_baro = rb
-            self._rep_accel = ra
-            self._fault_quiet_ms = 0
+        self._event(
+            "sensor_faults",
+            (
+                ("baro_bus", sc.baro_bus),
+                ("baro_range", sc.baro_range),
+                ("baro_stuck", sc.baro_stuck),
+                ("baro_jump", sc.baro_jump),
+                ("accel_bus", sc.accel_bus),
+                ("accel_range", sc.accel_range),
+                ("accel_stuck", sc.accel_stuck),
+            ),
+        )
+        self._rep_rejects = sc.rejects
+        self._fault_quiet_ms = 0
 
     # --- persistence ----------------------------------------------------------
 
@@ -616,20 +618,6 @@ class FlightComputer:
             self.store.save(r)
         except Exception:  # a storage failure must not stop the descent
             pass
-
-    def _persist_tick(self, dt):
-        # the flight clock is persisted about once a second while timers run,
-        # hourly-ish for the beacon's landed time; never per sample
-        phase = self.phase
-        if DESCENT <= phase <= MAIN:
-            period = PERSIST_PERIOD_MS
-        elif phase == BEACON:
-            period = BEACON_PERSIST_MS
-        else:
-            return
-        self.persist_ms += dt
-        if self.persist_ms >= period:
-            self._save()
 
     def _restore(self):
         """Resume from the persisted record after a reset (or start SAFE)."""
@@ -676,15 +664,16 @@ class FlightComputer:
         """Failures that forbid arming now ([] = fit to arm)."""
         return selftest.check(self.cfg, sample, self.pyro)
 
-    def arm(self, arm_input_ok=True):
-        """Arm for a new flight: None, or the reason it is refused."""
+    def arm(self, arm_input_ok=True, sample=None):
+        """Arm for a new flight: None, or the reason it is refused. The
+        self-test reads `sample` if given, else the last sample stepped."""
         if self.phase != SAFE:
             return "already armed (phase %s)" % phase_name(self.phase)
         if not arm_input_ok:
             return "arm switch open"
         saved_bits = self.pyro.fired_bits
         self.pyro.fired_bits = 0  # a new flight: fresh igniters, checked below
-        failures = self.self_test(self.last_sample)
+        failures = self.self_test(sample if sample is not None else self.last_sample)
         if failures:
             self.pyro.fired_bits = saved_bits
             return "self-test: " + "; ".join(failures)
@@ -701,6 +690,20 @@ class FlightComputer:
             (("mode", self.cfg.start_mode), ("one_g_mg", one_g), ("boots", self.boots)),
         )
         self._publish()
+        return None
+
+    def reconfigure(self, cfg):
+        """Take a changed configuration (only while disarmed): None or reason."""
+        if self.armed or self.phase != SAFE:
+            return "disarm first: configuration changes only in SAFE"
+        self.cfg = cfg
+        self.kf = kalman.Kalman(cfg.sample_hz)
+        self.altimeter = atmosphere.Altimeter(cfg.ground_elevation_m, cfg.sea_level_pa)
+        self.screen = SensorScreen(self.altimeter)
+        self.pyro.pulse_ms = cfg.fire_pulse_ms
+        self.kf_ready = False
+        self.speed_trusted = False
+        self._accel_vertical = not cfg.reentry_mode
         return None
 
     def disarm(self, force=False):
@@ -768,3 +771,10 @@ class FlightComputer:
 # re-exported for callers that only import flight
 CHANNEL_DROGUE = CH_DROGUE
 CHANNEL_MAIN = CH_MAIN
+
+
+def build(cfg, clock, outputs, events, store_path="flight.rec"):
+    """The sequencer with its pyro bank and record store, from the board's
+    pyro outputs (dict name -> object with set()/continuity())."""
+    bank = pyro.PyroBank(outputs, clock, cfg.fire_pulse_ms)
+    return FlightComputer(cfg, clock, bank, events, persist.Store(store_path))

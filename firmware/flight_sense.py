@@ -28,6 +28,8 @@ Also `capsule_axis(cfg, s, axis)`: a board-frame reading rotated into the
 capsule frame by the configured mounting (self-test and status only).
 """
 
+from atmosphere import altitude_cm
+
 try:
     from micropython import const
 except ImportError:
@@ -103,13 +105,14 @@ def magnitude_mg(x, y, z, guess=1000):
 
 class SensorScreen:
     def __init__(self, altimeter):
-        self.altimeter = altimeter
+        self.offset_cm = altimeter.offset_cm  # sea-level (QNH) and ground offsets
         self.baro_valid = False
         self.baro_reason = OK
         self.alt_cm = 0
         self.accel_valid = False
         self.accel_reason = OK
         self.mag_mg = 1000
+        self.rejects = 0  # every rejection, both sensors (cheap change detector)
         self.baro_bus = 0
         self.baro_range = 0
         self.baro_stuck = 0
@@ -136,71 +139,100 @@ class SensorScreen:
     def update(self, s, dt_ms, moving):
         """Screen sample s (dt_ms since the previous one). `moving`: the
         sequencer believes the capsule is descending, so a frozen pressure is
-        a fault rather than a capsule sitting still."""
-        self._screen_baro(s, dt_ms, moving)
-        self._screen_accel(s, dt_ms)
-
-    def _screen_baro(self, s, dt_ms, moving):
+        a fault rather than a capsule sitting still. One method for both
+        sensors: it runs every sample, and calls cost more than comparisons."""
+        # --- baro ---
         self.baro_valid = False
+        reason = OK
         if self._since_ref_ms < BARO_SINCE_CAP_MS:
             self._since_ref_ms += dt_ms
+        p = s.press_dpa
         if not s.baro_ok:
             self.baro_bus += 1
-            self.baro_reason = BUS
-            return
-        p = s.press_dpa
-        if p < BARO_MIN_DPA or p > BARO_MAX_DPA:
+            reason = BUS
+        elif p < BARO_MIN_DPA or p > BARO_MAX_DPA:
             self.baro_range += 1
-            self.baro_reason = RANGE
+            reason = RANGE
             self._last_press = -1
-            return
-        if p == self._last_press:
-            self._press_same_ms += dt_ms
-            if moving and self._press_same_ms >= BARO_STUCK_MS:
-                self.baro_stuck += 1
-                self.baro_reason = STUCK
-                return
         else:
-            self._last_press = p
-            self._press_same_ms = 0
-        alt = self.altimeter.agl_cm(p)
-        if self._have_ref:
-            d = alt - self._ref_alt_cm
-            if d < 0:
-                d = -d
-            if d > BARO_JUMP_CM + BARO_MAX_RATE_CM_PER_MS * self._since_ref_ms:
-                self.baro_jump += 1
-                self.baro_reason = JUMP
-                return
-        self._have_ref = True
-        self._ref_alt_cm = alt
-        self._since_ref_ms = 0
-        self.alt_cm = alt
-        self.baro_valid = True
-        self.baro_reason = OK
-
-    def _screen_accel(self, s, dt_ms):
+            if p == self._last_press:
+                self._press_same_ms += dt_ms
+                if moving and self._press_same_ms >= BARO_STUCK_MS:
+                    self.baro_stuck += 1
+                    reason = STUCK
+            else:
+                self._last_press = p
+                self._press_same_ms = 0
+            if reason == OK:
+                alt = altitude_cm(p) - self.offset_cm
+                if self._have_ref:
+                    d = alt - self._ref_alt_cm
+                    if d < 0:
+                        d = -d
+                    if d > BARO_JUMP_CM + BARO_MAX_RATE_CM_PER_MS * self._since_ref_ms:
+                        self.baro_jump += 1
+                        reason = JUMP
+                if reason == OK:
+                    self._have_ref = True
+                    self._ref_alt_cm = alt
+                    self._since_ref_ms = 0
+                    self.alt_cm = alt
+                    self.baro_valid = True
+        if reason != OK:
+            self.rejects += 1
+        self.baro_reason = reason
+        # --- accelerometer ---
         self.accel_valid = False
+        reason = OK
+        x = s.ax_mg
+        y = s.ay_mg
+        z = s.az_mg
         if not s.accel_ok:
             self.accel_bus += 1
-            self.accel_reason = BUS
-            return
-        x, y, z = s.ax_mg, s.ay_mg, s.az_mg
-        if _abs(x) > ACCEL_MAX_MG or _abs(y) > ACCEL_MAX_MG or _abs(z) > ACCEL_MAX_MG:
-            self.accel_range += 1
-            self.accel_reason = RANGE
-            return
-        if x == self._lx and y == self._ly and z == self._lz:
-            self._accel_same_ms += dt_ms
-            if self._accel_same_ms >= ACCEL_STUCK_MS:
-                self.accel_stuck += 1
-                self.accel_reason = STUCK
-                return
+            reason = BUS
         else:
-            self._lx = x
-            self._ly = y
-            self._lz = z
-            self._accel_same_ms = 0
-        self.mag_mg = magnitude_mg(x, y, z, self.mag_mg)
-        self.accel_valid = True
-        self.accel_reason = OK
+            ax = -x if x < 0 else x
+            ay = -y if y < 0 else y
+            az = -z if z < 0 else z
+            if ax > ACCEL_MAX_MG or ay > ACCEL_MAX_MG or az > ACCEL_MAX_MG:
+                self.accel_range += 1
+                reason = RANGE
+            elif x == self._lx and y == self._ly and z == self._lz:
+                self._accel_same_ms += dt_ms
+                if self._accel_same_ms >= ACCEL_STUCK_MS:
+                    self.accel_stuck += 1
+                    reason = STUCK
+            else:
+                self._lx = x
+                self._ly = y
+                self._lz = z
+                self._accel_same_ms = 0
+            if reason == OK:
+                # |a| by Newton's method from the previous magnitude (two or
+                # three divisions); squares of 18 g fit, above that 16 mg steps
+                shift = 0
+                if ax >= SQUARE_SAFE_MG or ay >= SQUARE_SAFE_MG or az >= SQUARE_SAFE_MG:
+                    shift = 4
+                    ax >>= 4
+                    ay >>= 4
+                    az >>= 4
+                n = ax * ax + ay * ay + az * az
+                if n == 0:
+                    self.mag_mg = 0
+                else:
+                    r = self.mag_mg >> shift
+                    if r <= 0:
+                        r = 1
+                    r = (r + n // r) >> 1  # >= isqrt(n) from any start
+                    if r <= 0:
+                        r = 1
+                    while True:
+                        q = (r + n // r) >> 1
+                        if q >= r:
+                            break
+                        r = q
+                    self.mag_mg = r << shift
+                self.accel_valid = True
+        if reason != OK:
+            self.rejects += 1
+        self.accel_reason = reason
