@@ -18,12 +18,21 @@ and promises:
   868 MHz sub-bands), as ETSI EN 300 220 defines it: time on air within any
   one hour at most 3600 s * permille / 1000. Each packet's time on air comes
   from radio.airtime_ms(n), else from the SX127x formula for the LoRa APRS
-  settings (SF12/125 kHz/4:5). The last DUTY_LOG transmissions are kept; a
-  packet that would overrun the hour's budget is not sent, and the slot is
-  retried (with fresh data) when enough old transmissions have left the
-  window. A full log still inside the hour also waits, so the check is never
-  optimistic. A packet longer than a whole hour's budget (a config error,
-  `cfg_fault`) is sent only when nothing else was sent in the last hour.
+  settings (SF12/125 kHz/4:5). Three rules, so the budget is neither
+  overrun nor spent in one burst under the chute with nothing left for the
+  landing:
+  * spacing: after a packet of air time T the next starts no earlier than
+    T * 1000 / permille after it (the budget spread evenly; at 1 % and SF12
+    that is one packet every ~6 min, whatever the configured interval);
+  * window: the last DUTY_LOG transmissions are kept and a packet that would
+    overrun the hour's budget is not sent; the slot is retried (with fresh
+    data) when enough old transmissions have left the window. A full log
+    still inside the hour also waits, so the check is never optimistic;
+  * priority: the first packet of a beaconing phase (main open, landed) skips
+    the spacing rule and may use the whole hour's budget; every other packet
+    leaves one packet's air time of it unused for that moment.
+  A packet longer than a whole hour's budget (a config error, `cfg_fault`)
+  is sent only when nothing else was sent in the last hour.
 - a fresh fix (GNSS position younger than FRESH_FIX_MS) is preferred; without
   one the most recent known position (own copy of the last fresh fix, or the
   `last_good` record, whichever is newer) is sent with its age; with none ever,
@@ -139,8 +148,13 @@ class Beacon:
         self._dc_air = array("i", [0] * DUTY_LOG)
         self._dc_head = 0
         self._dc_count = 0
-        self._wait_s = 0  # no packet before this uptime (duty cycle)
+        self._wait_s = 0  # no packet before this uptime (duty-cycle window)
         self._wait_ms = 0
+        self._tx_s = 0  # start of the last transmission (duty-cycle spacing)
+        self._tx_ms = 0
+        self._gap_ms = 0
+        self._priority = False  # the packet built is the first of its phase
+        self._duty_waiting = False
         # counters and last values, for status reports and tests
         self.seq = 0
         self.sent = 0
@@ -219,8 +233,13 @@ class Beacon:
         if self._sent_in_class:
             if self._since_ms(self._slot_s, self._slot_ms) < self.interval_s(phase, vbatt_mv) * 1000:
                 return
-        if self._since_ms(self._wait_s, self._wait_ms) < 0:
-            return
+            if self._since_ms(self._tx_s, self._tx_ms) < self._gap_ms:
+                if not self._duty_waiting:
+                    self._duty_waiting = True
+                    self.duty_deferred += 1
+                return
+            if self._since_ms(self._wait_s, self._wait_ms) < 0:
+                return
         r = self.radio
         if r.busy():
             r.poll()
@@ -235,6 +254,8 @@ class Beacon:
         self.last_age_s = self._age_s
         self._build_s = self.up_s
         self._build_ms = self._up_ms
+        self._priority = not self._sent_in_class
+        self._duty_waiting = False
         self._state = _ST_BUILT
 
     def _transmit(self):
@@ -245,9 +266,15 @@ class Beacon:
         else:
             air = beacon_airtime.airtime_ms(n, DEFAULT_SF, DEFAULT_BW_HZ, DEFAULT_CR)
         permille = self._cfg_int("duty_cycle_permille", DEFAULT_DUTY_PERMILLE, 1, 1000)
-        if permille < 1000 and not self._duty_allows(air, permille):
-            self.duty_deferred += 1
-            return
+        if permille < 1000:
+            budget = DUTY_WINDOW_S * permille  # ms of air time per hour
+            if air > budget:
+                self.cfg_fault = True  # can never fit: at most one per hour
+            if not self._priority:
+                budget -= air  # keep one packet's worth for the next phase change
+            if not self._duty_allows(air, budget):
+                self.duty_deferred += 1
+                return
         self._slot_s = self._build_s
         self._slot_ms = self._build_ms
         self._sent_in_class = True
@@ -255,6 +282,9 @@ class Beacon:
             self.refused += 1
             return
         self.last_airtime_ms = air
+        self._tx_s = self.up_s
+        self._tx_ms = self._up_ms
+        self._gap_ms = air * 1000 // permille if permille < 1000 else 0
         i = self._dc_head
         self._dc_s[i] = self.up_s
         self._dc_ms[i] = self._up_ms
@@ -269,11 +299,10 @@ class Beacon:
             self._fmt_i = 0
         self._state = _ST_TX
 
-    def _duty_allows(self, air_ms, permille):
-        """True when a packet of air_ms fits the last hour's budget; else sets
-        the uptime (_wait_s, _wait_ms) before which it cannot fit. Bounded: one
-        pass over DUTY_LOG entries."""
-        budget = DUTY_WINDOW_S * permille  # ms of air time per hour
+    def _duty_allows(self, air_ms, budget):
+        """True when a packet of air_ms fits `budget` ms of air time in the last
+        hour; else sets the uptime (_wait_s, _wait_ms) before which it cannot
+        fit. Bounded: one pass over DUTY_LOG entries."""
         window_ms = DUTY_WINDOW_S * 1000
         used = 0
         inside = 0
@@ -285,8 +314,6 @@ class Beacon:
             used += self._dc_air[i]
             inside += 1
         if inside == 0:
-            if air_ms > budget:
-                self.cfg_fault = True  # can never fit: at most one per hour
             return True
         if inside < DUTY_LOG and used + air_ms <= budget:
             return True

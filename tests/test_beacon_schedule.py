@@ -200,6 +200,31 @@ report()
     assert 2 <= len(r["packets"]) <= 4
 
 
+def test_duty_cycle_spreads_packets_and_keeps_the_landing_packet_in_reserve():
+    r = mpy(
+        """
+cfg.duty_cycle_permille = 10
+cfg.beacon_descent_s = 5
+run(1800000, P.MAIN, step=500)      # a long descent under the main at 1 %
+run(1200000, P.LANDED, step=500)
+report()
+""",
+        radio="FakeRadioNoAirtime(clk, tx_ms=3000)",
+    )
+    pk = r["packets"]
+    ok, worst = hourly_airtime_ok(pk, 36000)
+    assert ok, worst
+    phases = [ukhas_fields(p)["phase"] for _, p in pk]
+    main = [(t, p) for (t, p), ph in zip(pk, phases, strict=True) if ph == "MAIN"]
+    # spread evenly under the chute (no burst then silence): T / 1 % apart
+    for (t0, p0), (t1, _) in itertools.pairwise(main):
+        assert t1 - t0 >= lora_airtime_ms(len(p0)) / 0.01
+    assert main[-1][0] > 1800000 - 600000  # still reporting near the end of the descent
+    # the touchdown packet goes at once
+    landed = [t for t, ph in zip(times(r), phases, strict=True) if ph == "LANDED"]
+    assert landed[0] <= 1800000 + 500  # built in one loop step, sent in the next
+
+
 def test_without_a_duty_limit_nothing_is_deferred():
     r = mpy("run(120000, P.MAIN)\nreport()", radio="FakeRadioNoAirtime(clk, tx_ms=3000)")
     assert r["duty_deferred"] == 0 and len(r["packets"]) == 12
@@ -317,8 +342,10 @@ run(60000, P.MAIN)
 report()
 """
     )
-    # defaults: 10 s under the main, 1 % duty cycle (0.2 s packets fit easily)
-    assert r["cfg_fault"] is True and gaps(times(r)) == [10000] * 5
+    # defaults: 10 s under the main, but 1 % duty cycle: 0.2 s on air -> 20 s apart
+    assert r["cfg_fault"] is True
+    g = gaps(times(r))
+    assert len(g) == 2 and all(20000 <= d <= 20200 for d in g)
 
 
 def test_polling_costs_no_allocation_in_any_phase():
