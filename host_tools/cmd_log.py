@@ -5,6 +5,10 @@
     capsule log plot FILE --out DIR           altitude/speed, acceleration, battery, track
     capsule log clear --port PORT [--yes]     only when the board says it is disarmed
 
+Talking to the board stops the firmware (Ctrl-C, raw REPL); `pull` and
+`clear` restart it afterwards (soft reset, then wait for its `ready` event)
+unless --no-restart: a capsule must not be left sitting at a REPL.
+
 The board is reached through mpremote's serial transport (raw REPL), so a real
 board and the virtual board (`capsule vboard`) are the same to this module.
 Everything that talks to a board takes an object with mpremote's
@@ -18,7 +22,6 @@ from __future__ import annotations
 
 import ast
 import binascii
-import time
 import zlib
 from pathlib import Path
 
@@ -26,7 +29,6 @@ from .cli import UserError
 
 LOG_DIR = "log"  # where the firmware keeps its segments (FlightLog("log", ...))
 READ_CHUNK = 1536  # bytes per base64 line sent by the board
-STATUS_TIMEOUT_S = 3.0
 IN_FLIGHT_PHASES = {"ARMED", "DESCENT", "DROGUE", "MAIN", "1", "2", "3", "4"}
 
 _BOARD_LIST = """
@@ -158,60 +160,6 @@ def clear_log(board, log_dir=LOG_DIR):
 
 
 # ----------------------------------------------------- disarmed or not
-def _checksum_ok(line):
-    star = line.rfind("*")
-    if star < 0 or star != len(line) - 3:
-        return True  # no checksum: accept
-    try:
-        want = int(line[star + 1 :], 16)
-    except ValueError:
-        return False
-    got = 0
-    for ch in line[:star]:
-        got ^= ord(ch)
-    return got == want
-
-
-def _split_fields(text):
-    """k=v tokens; values may be "quoted with spaces"."""
-    fields = {}
-    i = 0
-    n = len(text)
-    while i < n:
-        while i < n and text[i] == " ":
-            i += 1
-        eq = text.find("=", i)
-        if eq < 0:
-            break
-        key = text[i:eq]
-        j = eq + 1
-        if j < n and text[j] == '"':
-            end = text.find('"', j + 1)
-            end = n if end < 0 else end
-            fields[key] = text[j + 1 : end]
-            i = end + 1
-        else:
-            end = text.find(" ", j)
-            end = n if end < 0 else end
-            fields[key] = text[j:end]
-            i = end
-    return fields
-
-
-def parse_status(lines):
-    """The fields of the board's reply to `status` (wire format
-    `OK T_MS status k=v ...*HH`), or None if no valid reply is among lines."""
-    for raw in lines:
-        line = raw.strip()
-        if not line.startswith("OK ") or not _checksum_ok(line):
-            continue
-        body = line[: line.rfind("*")] if line.rfind("*") == len(line) - 3 else line
-        parts = body.split(" ", 3)
-        if len(parts) >= 3 and parts[2] == "status":
-            return _split_fields(parts[3] if len(parts) > 3 else "")
-    return None
-
-
 def _truthy(value):
     return str(value).strip().lower() in {"1", "true", "yes", "on", "armed"}
 
@@ -226,29 +174,41 @@ def disarmed_reason(status):
         return "the status reply names neither phase nor armed"
     if armed is not None and _truthy(armed):
         return f"the board says armed={armed}"
-    if phase is not None and phase.upper() in IN_FLIGHT_PHASES:
+    if phase is not None and str(phase).upper() in IN_FLIGHT_PHASES:
         return f"the board is in phase {phase}"
     return None
 
 
-def ask_status(serial_port, timeout_s=STATUS_TIMEOUT_S):
-    """Send the console command `status` and collect the lines that come back."""
-    saved_timeout = serial_port.timeout
-    serial_port.timeout = 0.1
+def board_status(port):
+    """Fields of the firmware's reply to `status` (starting the firmware first
+    if the board sits at its REPL), or None if it gives no OK reply."""
+    from .link import BoardLink, LinkError
+
     try:
-        serial_port.reset_input_buffer()
-        serial_port.write(b"\r\nstatus\r\n")
-        deadline = time.monotonic() + timeout_s
-        buf = b""
-        while time.monotonic() < deadline:
-            chunk = serial_port.read(serial_port.in_waiting or 1)
-            if chunk:
-                buf += chunk
-                if parse_status(buf.decode(errors="replace").splitlines()) is not None:
-                    break
-    finally:
-        serial_port.timeout = saved_timeout
-    return buf.decode(errors="replace").splitlines()
+        with BoardLink(port) as link:
+            try:
+                reply = link.command("status")
+            except LinkError as exc:
+                if "REPL" not in str(exc):
+                    raise
+                link.start_firmware()
+                reply = link.command("status")
+    except LinkError as exc:
+        raise UserError(f"not clearing the log: {exc}") from None
+    return dict(reply.fields) if reply.kind == "OK" else None
+
+
+def restart_firmware(port, console):
+    """Soft-reset the board into the firmware: a board left at its REPL
+    after a pull would fly with nothing running."""
+    from .link import BoardLink, LinkError
+
+    try:
+        with BoardLink(port) as link:
+            ready = link.start_firmware()
+        console.print(f"firmware restarted: phase={ready.fields.get('phase', '?')}")
+    except LinkError as exc:
+        console.print(f"[red]the firmware did not restart ({exc}): reset the board[/red]")
 
 
 # ------------------------------------------------------------ commands
@@ -310,6 +270,8 @@ def run_pull(args):
         t.close()
     if not listing:
         console.print(f"the board's {args.dir}/ holds no log segments; wrote an empty {args.out}")
+        if args.restart:
+            restart_firmware(args.port, console)
         return 0
     total = sum(size for _, size, _ in listing)
     console.print(f"pulled {len(listing)} segments, {total} bytes, size and CRC-32 verified")
@@ -318,7 +280,8 @@ def run_pull(args):
         f"{log.blocks} blocks, {len(log.records)} samples, {len(log.events)} events; "
         f"{log.stopped_text()} -> {args.out}"
     )
-    console.print("the board is at its REPL: reset it to restart the firmware")
+    if args.restart:
+        restart_firmware(args.port, console)
     return 0
 
 
@@ -402,20 +365,19 @@ def run_clear(args):
     from rich.prompt import Confirm
 
     console = Console()
+    status = board_status(args.port)
+    why = disarmed_reason(status)
+    if why:
+        raise UserError(f"not clearing the log on {args.port}: {why} (it must say disarmed)")
+    shown = " ".join(f"{k}={v}" for k, v in status.items() if k in ("phase", "armed"))
+    console.print(f"board on {args.port}: {shown}")
+    if not args.yes and not Confirm.ask(
+        f"Delete the flight log in {args.dir}/ on the board?", console=console
+    ):
+        console.print("kept")
+        return 1
     t = open_board(args.port, args.baud)
     try:
-        lines = ask_status(t.serial)
-        status = parse_status(lines)
-        why = disarmed_reason(status)
-        if why:
-            raise UserError(f"not clearing the log on {args.port}: {why} (it must say disarmed)")
-        shown = " ".join(f"{k}={v}" for k, v in status.items() if k in ("phase", "armed"))
-        console.print(f"board on {args.port}: {shown}")
-        if not args.yes and not Confirm.ask(
-            f"Delete the flight log in {args.dir}/ on the board?", console=console
-        ):
-            console.print("kept")
-            return 1
         _raw(t, args.port)
         n = clear_log(t, args.dir)
         t.exit_raw_repl()
@@ -423,7 +385,9 @@ def run_clear(args):
         raise UserError(f"talking to {args.port} failed: {exc}") from None
     finally:
         t.close()
-    console.print(f"deleted {n} segment files; the firmware starts a new log at its next boot")
+    console.print(f"deleted {n} segment files")
+    if args.restart:
+        restart_firmware(args.port, console)
     return 0
 
 
@@ -439,6 +403,12 @@ def register(subparsers):
         q.add_argument("--port", required=True, help="serial port of the board (or vboard pty)")
         q.add_argument("--baud", type=int, default=115200)
         q.add_argument("--dir", default=LOG_DIR, help="log directory on the board (default: log)")
+        q.add_argument(
+            "--no-restart",
+            dest="restart",
+            action="store_false",
+            help="leave the board at its REPL afterwards (default: restart the firmware)",
+        )
 
     q = sub.add_parser("pull", help="copy the log off the board, verifying size and CRC")
     board_args(q)
