@@ -370,12 +370,13 @@ class GnssReader:
                         b5 = n
                 e = buf.find(b"\n", i, b5)
                 lim = b5 if e < 0 else e
-                d = buf.rfind(b"$", i, lim)
+                d = buf.find(b"$", i, lim)
                 if d >= 0:
                     # A new sentence starts before this one ended.
                     self._cut(d - (i if s < 0 else s))
                     s = d
                     i = d + 1
+                    continue
                 if e >= 0:
                     if s >= 0:
                         self._sentence(buf, s, e)
@@ -420,8 +421,6 @@ class GnssReader:
                     i = d + 1
                     self._ln = 0
                     self._st = _NMEA
-                    if i >= n:  # the buffer ends right after the '$'
-                        self._append(buf, d, n)
             elif st == _SKIP:
                 e = buf.find(b"\n", i, n)
                 d = buf.find(b"$", i, n if e < 0 else e)
@@ -445,6 +444,10 @@ class GnssReader:
                     self._st = _HUNT
             else:
                 i = self._ubx_run(buf, i, n)
+        if s >= 0 and self._st == _NMEA:
+            # The buffer ended right after a '$' that began a sentence: keep it.
+            self._ln = 0
+            self._append(buf, s, n)
 
     def flush(self):
         """End of input (a replayed log): publish the epoch being assembled."""
