@@ -109,6 +109,7 @@ BMP280_EXAMPLE_TRIM = {
     "P8": -14600,
     "P9": 6000,
 }
+BMP280_TRIM_NAMES = ("T1", "T2", "T3", "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9")
 BMP280_EXAMPLE_ADC_T = 519888
 BMP280_EXAMPLE_ADC_P = 415148
 
@@ -202,6 +203,23 @@ def bmp280_compensate_double(trim, adc_t, adc_p):
 
 
 # ---------------------------------------------------------------- BMP388/390
+
+BMP3_TRIM_NAMES = (
+    "T1",
+    "T2",
+    "T3",
+    "P1",
+    "P2",
+    "P3",
+    "P4",
+    "P5",
+    "P6",
+    "P7",
+    "P8",
+    "P9",
+    "P10",
+    "P11",
+)
 
 
 def bmp3_compensate_float(trim, uncomp_t, uncomp_p):
