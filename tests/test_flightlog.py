@@ -804,20 +804,39 @@ print(st["write_errors"], st["writing"])
 
 
 # --------------------------------------------------------------- ranges
-def test_packed_values_and_intermediates_stay_small_ints():
-    """UTC packing, block offsets and segment sizing stay below 2**30."""
+def test_every_int_the_recorder_keeps_stays_a_small_int_after_weeks_and_extreme_input(tmp_path):
+    """Run a month of 1/min beacon with the latest possible date and extreme
+    sample values, then check every int attribute of the recorder (sequence,
+    uptime, UTC packing, tick anchors) is below 2**30 in magnitude."""
     out = run_mpy(
-        """
-import flightlog
-y, mo, d, h, mi, s, ms = 9999, 12, 31, 23, 59, 60, 999
-date = (y * 100 + mo) * 100 + d
-time = ((h * 100 + mi) * 100 + s) * 1000 + ms
-seg_bytes = flightlog.SEGMENT_BLOCKS * 32768
-print(date, time, seg_bytes, flightlog.SEGMENTS_MAX * seg_bytes)
+        GEN
+        + f"""
+import clock, flightlog, fix
+c = clock.VirtualClock(clock.TICKS_PERIOD - 1)
+log = flightlog.FlightLog({str(tmp_path / "log")!r}, c, block_bytes=512, segment_blocks=8,
+                          segments=6, config_hash=(1 << 30) - 1)
+log.open()
+fx = fix.Fix()
+fx.mode = 3
+fx.year, fx.month, fx.day = 9999, 12, 31
+fx.hour, fx.minute, fx.second, fx.ms = 23, 59, 60, 999
+fx.time_ok = True
+fx.lat_deg, fx.lat_e7r, fx.lon_deg, fx.lon_e7r = -90, -9999999, -180, -9999999
+worst = 0
+for i in range(31 * 24 * 60):
+    c.advance_ms(60000)
+    fx.rx_ms = c.now_ms()
+    log.record(6, *sample_args(i), fx)
+    if i % 1000 == 0 or i < 10:
+        for k, v in log.__dict__.items():
+            if isinstance(v, int) and not isinstance(v, bool):
+                worst = max(worst, abs(v))
+print(worst, log._up_s, log._utc_date, log._utc_time)
 """
     )
-    for v in map(int, out.split()):
-        assert abs(v) < SMALL_INT_MAX
+    worst, up_s, date, time_ms = map(int, out.split())
+    assert worst <= SMALL_INT_MAX
+    assert up_s == 31 * 24 * 3600 and date == 99991231 and time_ms == 235960999
 
 
 def test_block_and_record_layout_matches_the_documented_sizes():
