@@ -14,6 +14,9 @@ Figures:
                                   flight loop's cost while waiting for the slot)
   beacon_poll_alloc_bytes         heap bytes over a simulated 20 min of polls
                                   (main chute, landing, fix lost) incl. packets
+  beacon_heap_bytes               heap held by one Beacon (its fix copy and
+                                  duty-cycle log; the formats' buffers, ~100-200
+                                  bytes each, not included)
   beacon_packets_per_s_pico_estimate  unix figure / 75 (MicroPython bytecode
                                   runs ~50-100x slower on a 125 MHz RP2040 than
                                   on a desktop core; 75 is the middle)
@@ -84,7 +87,11 @@ class Radio:
     def airtime_ms(self, n): return 100
 
 clk = clock.VirtualClock(0)
+gc.collect()
+h0 = gc.mem_alloc()
 bcn = beacon.Beacon(cfg, clk, f, None, Radio(), [fmt for _, fmt in FORMATS])
+gc.collect()
+heap = gc.mem_alloc() - h0
 def flight(ms, phase, gnss=True):
     t = 0
     while t < ms:
@@ -110,7 +117,7 @@ for i in range(10000):
     bcn.poll(P.LANDED, 3900)
 idle_us = time.ticks_diff(time.ticks_us(), t0) / 10000
 print(json.dumps(dict(per_format=res, alloc=total_alloc, n=N * len(FORMATS), t_us=total_t,
-                      poll_alloc=poll_alloc, idle_us=idle_us, sent=bcn.sent)))
+                      poll_alloc=poll_alloc, idle_us=idle_us, sent=bcn.sent, heap=heap)))
 """
 
 
@@ -128,6 +135,7 @@ def run():
         figures[f"beacon_{name}_packets_per_s"] = rate
     figures["beacon_poll_idle_us"] = round(r["idle_us"], 2)
     figures["beacon_poll_alloc_bytes"] = r["poll_alloc"]
+    figures["beacon_heap_bytes"] = r["heap"]
     figures["beacon_packets_per_s_pico_estimate"] = per_s // PICO_FACTOR
     print(
         f"  ({r['n']} packets; {r['sent']} sent by the scheduler over a simulated 21 min; "

@@ -42,7 +42,8 @@ and promises:
   `build(pos, age_s, phase, vbatt_mv, seq) -> n` and `buf`) take turns, one
   packet per slot.
 - the radio is any object with send(buf, n) (False = refused; True or None =
-  started), busy() and poll(); optional airtime_ms(n) and `kind`.
+  started), busy() and poll(); optional airtime_ms(n), `kind`, and
+  set_frequency_khz(f), called once with cfg.lora_freq_khz.
 - an exception inside never escapes: it is counted in `faults` and the
   scheduler returns to idle.
 
@@ -104,6 +105,7 @@ class Beacon:
         SBD binary, anything else -> LoRa APRS, uncompressed)."""
         if formats is None:
             formats = default_formats(cfg, radio)
+        self.cfg_fault = False
         self.cfg = cfg
         self.clock = clock
         self.fix = fix
@@ -111,6 +113,11 @@ class Beacon:
         self.radio = radio
         self.formats = tuple(formats)
         self._radio_airtime = getattr(radio, "airtime_ms", None)
+        # the flight's channel (cfg, per region) over the board file's default
+        set_freq = getattr(radio, "set_frequency_khz", None)
+        f_khz = getattr(cfg, "lora_freq_khz", None)
+        if set_freq is not None and isinstance(f_khz, int) and not set_freq(f_khz):
+            self.cfg_fault = True
         self._last_tick = clock.now_ms()
         self.up_s = 0  # uptime seen by the beacon: whole seconds ...
         self._up_ms = 0  # ... plus milliseconds
@@ -144,7 +151,7 @@ class Beacon:
         self._age_s = -1
         # duty-cycle log: start (uptime s, ms) and time on air of recent packets
         self._dc_s = array("i", [0] * DUTY_LOG)
-        self._dc_ms = array("i", [0] * DUTY_LOG)
+        self._dc_ms = array("H", [0] * DUTY_LOG)
         self._dc_air = array("i", [0] * DUTY_LOG)
         self._dc_head = 0
         self._dc_count = 0
@@ -161,7 +168,6 @@ class Beacon:
         self.refused = 0  # radio.send() said no
         self.faults = 0  # exceptions caught
         self.duty_deferred = 0  # packets held back by the duty cycle
-        self.cfg_fault = False
         self.last_airtime_ms = 0
         self.last_age_s = -1
 

@@ -45,6 +45,30 @@ def test_init_finds_the_chip_by_version_and_leaves_it_asleep_in_lora_mode():
     assert violations == 0, what
 
 
+def test_preamble_and_sync_word_registers():
+    out = mpy(
+        "print(json.dumps([chip.regs[0x20], chip.regs[0x21], chip.regs[0x39]]))",
+        kwargs="preamble=300, sync_word=0x2B",
+    )
+    assert last_json(out) == [300 >> 8, 300 & 0xFF, 0x2B]
+
+
+def test_the_beacon_tunes_the_radio_to_the_configured_channel():
+    out = mpy(
+        """
+import beacon, fix
+class Cfg:
+    callsign = "N0CALL"
+    ssid = 11
+    lora_freq_khz = 869525
+b = beacon.Beacon(Cfg(), clk, fix.Fix(), None, radio)
+print(json.dumps([chip.frf(), b.cfg_fault, type(b.formats[0]).__name__]))
+"""
+    )
+    frf, fault, fmt = last_json(out)
+    assert frf == frf_oracle(869_525_000) and fault is False and fmt == "AprsFormat"
+
+
 def test_a_missing_chip_is_reported_and_never_transmits():
     out = run_mpy(
         """
