@@ -214,7 +214,7 @@ def test_live_port_is_read_and_files_are_written_as_positions_arrive(tmp_path, p
     t.start()
     try:
         status = cli.main(
-            ["track", "--port", os.ttyname(slave), "--duration", "1.5", "--gpx", str(gpx)]
+            ["track", "--port", os.ttyname(slave), "--duration", "2.5", "--gpx", str(gpx)]
         )
     finally:
         t.join()
