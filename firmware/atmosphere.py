@@ -162,17 +162,20 @@ def altitude_cm(press_dpa):
     call instead of three per sample); same arithmetic, same bounds."""
     x = press_dpa
     if x <= 0:
-        return TABLE_TOP_M * 100
-    e = 22
-    while x >= 0x800000:
-        x >>= 1
-        e += 1
-    while x < 0x400000:
-        x <<= 1
-        e -= 1
-    i = (x >> 14) - 256
-    lo = _LOG2_MANT[i]
-    h_cm = geopotential_cm_log2((e << 16) + lo + (((_LOG2_MANT[i + 1] - lo) * (x & 0x3FFF)) >> 14))
+        h_cm = TABLE_TOP_M * 100  # no pressure at all: the table's ceiling
+    else:
+        e = 22
+        while x >= 0x800000:
+            x >>= 1
+            e += 1
+        while x < 0x400000:
+            x <<= 1
+            e -= 1
+        i = (x >> 14) - 256
+        lo = _LOG2_MANT[i]
+        h_cm = geopotential_cm_log2(
+            (e << 16) + lo + (((_LOG2_MANT[i + 1] - lo) * (x & 0x3FFF)) >> 14)
+        )
     h_m = h_cm // 100
     t = (h_m << 12) // ((EARTH_R0_M - h_m) >> 10)
     return h_cm + (((h_cm >> 10) * t) >> 12)

@@ -12,6 +12,10 @@ compare with an independent numpy design on CPython).
 SIGMA_BARO_M = 1.0  # baro altitude noise, incl. gusts and port effects
 SIGMA_ACCEL_M_S2 = 1.0  # vertical accel noise, incl. swing under a chute
 JERK_PSD = 100.0  # m2/s5: how fast the true acceleration may change
+# Baro alone sees the acceleration only through the second difference of a
+# noisy height; a calmer model keeps its speed noise near 1 m/s rms for 1 m
+# of baro noise (the landing rule needs well under 3 m/s).
+JERK_PSD_BARO = 10.0
 SAMPLE_RATES_HZ = (10, 20, 25, 50, 100, 200)
 
 
@@ -66,7 +70,7 @@ def gain_row(hz):
     """The GAINS entry for a rate, as Q16 ints (rounded)."""
     dt = 1.0 / hz
     both = steady_gains(dt, (0, 2))
-    baro = steady_gains(dt, (0,))
+    baro = steady_gains(dt, (0,), q=JERK_PSD_BARO)
     accel = steady_gains(dt, (2,))
 
     def q(x):
