@@ -28,6 +28,8 @@ from micropython import const
 
 _TYPING = const(0)
 if _TYPING:  # read only by the port-stub type check (tests/test_port_stubs.py)
+    from typing import Any
+
     import clock as clock_mod
 
 MODE_OFF = const(0)
@@ -54,7 +56,7 @@ _BOTH = const(3)
 
 class Indicator:
     def __init__(self, clock, led=None, buzzer=None):
-        # type: (clock_mod.TicksClock, object, object) -> None
+        # type: (clock_mod.TicksClock, Any, Any) -> None
         self._clock = clock
         self._led = led
         self._buzzer = buzzer
