@@ -30,18 +30,22 @@ What it promises
   an error below 2e-9 degree). Every intermediate stays below 2**30, so the
   code runs on 32-bit ports without big integers.
 
+Layout: this module frames the byte stream, verifies checksums and runs the
+epochs; gnss_nmea.py decodes sentence fields, gnss_nav.py UBX NAV messages.
+
 What allocates: the constructor (buffers, three Fix records) and the first
-calls (warm-up of method caches). After that `feed`, `feed_byte` and `poll`
-allocate nothing per sentence or frame (tests measure it with gc.mem_alloc
-over the gpsd corpus). `feed` reads `buf` with `find`/`rfind` and indexing
-only, so buf must be a bytes or bytearray (not a memoryview).
+calls (warm-up). After that `feed`, `feed_byte` and `poll` allocate nothing
+per sentence or frame (tests measure it with gc.mem_alloc over the gpsd
+corpus). `feed` reads `buf` with `find` and indexing only, so buf must be a
+bytes or bytearray (not a memoryview).
 """
 
 import array
 
-from micropython import const
-
+import gnss_nav
 from fix import MODE_2D, MODE_3D, MODE_NO_FIX, Fix
+from gnss_nmea import PARSERS, SRC_GSA, SRC_NONE, sentence_key
+from micropython import const
 
 LINE_MAX = const(120)  # '$' to the last checksum digit; NMEA says 82, RTK receivers send ~92
 FIELDS_MAX = const(20)  # fields indexed per sentence (GSA has 18); the rest stay in the last
@@ -49,22 +53,6 @@ RX_BUF_BYTES = const(128)  # one UART readinto
 POLL_MAX_BYTES = const(512)  # bytes decoded per poll() at most (bounded work per loop)
 UBX_STORE_MAX = const(100)  # payload bytes kept for decoding (NAV-PVT is 92)
 UBX_LEN_MAX = const(1200)  # longer "frames" are a false sync (NAV-SAT, 99 SVs: 1196)
-
-# Plausibility limits that also keep every intermediate product below 2**30
-# (tests evaluate the worst cases from these names).
-DIGITS_MAX = const(99_999_999)  # _num refuses to add a digit above this
-KNOTS_MAX_MKN = const(2_000_000)  # 2000 kn, in 0.001 kn
-KMH_MAX_MKMH = const(3_700_000)  # 3700 km/h, in 0.001 km/h
-PVT_SPEED_MAX_MM_S = const(2_000_000)  # NAV-PVT gSpeed, 2 km/s
-PVT_ALT_MAX_MM = const(100_000_000)  # NAV-PVT hMSL, +-100 km
-PVT_NANO_MAX = const(1_000_000_000)  # NAV-PVT nano is within +-1e9 by definition
-
-# Field parser results that are not values (every value is above them).
-EMPTY = const(-0x3FFFFFFF)
-BAD = const(-0x3FFFFFFE)
-
-_DAY_MS = const(86_400_000)
-_E7 = const(10_000_000)
 
 # Stream states.
 _HUNT = const(0)  # between sentences/frames
@@ -80,121 +68,6 @@ _U_CK2 = const(7)
 _T_NONE = const(-1)  # no epoch since start-up
 _T_UNKNOWN = const(-2)  # open epoch whose sentences carry no time yet
 
-# Timed sentence types, one bit each: a type seen twice in an epoch without
-# a time means a new cycle began.
-_B_GGA = const(1)
-_B_RMC = const(2)
-_B_GNS = const(4)
-_B_GLL = const(8)
-_B_ZDA = const(16)
-_B_PVT = const(32)
-
-# Sentence types as (c3 << 16 | c4 << 8 | c5), talker excluded.
-_K_GGA = const(0x474741)
-_K_RMC = const(0x524D43)
-_K_GNS = const(0x474E53)
-_K_GSA = const(0x475341)
-_K_VTG = const(0x565447)
-_K_GLL = const(0x474C4C)
-_K_ZDA = const(0x5A4441)
-
-# Precedence of the satellite count / HDOP sources within one epoch.
-_SRC_NONE = const(0)
-_SRC_GSA = const(1)
-_SRC_FIX = const(2)  # GGA, GNS, NAV-PVT, NAV-DOP
-
-
-def sentence_key(name):
-    """Key of a 3-letter sentence type (b"GLL") as used by set_epoch_end."""
-    return (name[0] << 16) | (name[1] << 8) | name[2]
-
-
-# ---------------------------------------------------------------- field parsing
-# Each takes the buffer and a field's [a, b) span, returns a value, EMPTY or BAD.
-
-
-def _num(buf, a, b, frac):
-    """Decimal '[-+]ddd[.ddd]' scaled by 10**frac, rounded half away from zero."""
-    if a >= b:
-        return EMPTY
-    neg = False
-    c = buf[a]
-    if c == 45:  # '-'
-        neg = True
-        a += 1
-    elif c == 43:  # '+'
-        a += 1
-    v = 0
-    nd = 0
-    fd = -1  # fraction digits taken; -1 before the '.'
-    want = frac + 1  # one digit more than kept, for rounding
-    while a < b:
-        c = buf[a]
-        a += 1
-        if c == 46:  # '.'
-            if fd >= 0:
-                return BAD
-            fd = 0
-            continue
-        c -= 48
-        if c < 0 or c > 9:
-            return BAD
-        nd += 1
-        if fd >= 0:
-            if fd >= want:
-                continue
-            fd += 1
-        if v > DIGITS_MAX:  # keeps v * 10 + 9 below 2**30
-            return BAD
-        v = v * 10 + c
-    if nd == 0:
-        return BAD
-    if fd < 0:
-        fd = 0
-    while fd < want:
-        if v > DIGITS_MAX:
-            return BAD
-        v *= 10
-        fd += 1
-    v = (v + 5) // 10
-    return -v if neg else v
-
-
-def _hms(buf, a, b):
-    """UTC 'hhmmss[.sss]' -> time of day in ms (fraction digits past ms ignored)."""
-    if a >= b:
-        return EMPTY
-    if b - a < 6:
-        return BAD
-    h = _d2(buf, a)
-    m = _d2(buf, a + 2)
-    s = _d2(buf, a + 4)
-    if h < 0 or m < 0 or s < 0 or h > 23 or m > 59 or s > 60:
-        return BAD
-    ms = 0
-    if b > a + 6:
-        if buf[a + 6] != 46:
-            return BAD
-        scale = 100
-        k = a + 7
-        while k < b:
-            c = buf[k] - 48
-            if c < 0 or c > 9:
-                return BAD
-            ms += c * scale
-            scale //= 10
-            k += 1
-    return ((h * 60 + m) * 60 + s) * 1000 + ms
-
-
-def _d2(buf, a):
-    """Two decimal digits at a, or -1."""
-    hi = buf[a] - 48
-    lo = buf[a + 1] - 48
-    if hi < 0 or hi > 9 or lo < 0 or lo > 9:
-        return -1
-    return hi * 10 + lo
-
 
 def _hex1(c):
     if 48 <= c <= 57:
@@ -204,29 +77,6 @@ def _hex1(c):
     if 97 <= c <= 102:
         return c - 87
     return -256
-
-
-def _days_in_month(y, m):
-    if m == 2:
-        return 29 if (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)) else 28
-    return 30 if m in (4, 6, 9, 11) else 31
-
-
-# ---------------------------------------------------------------- UBX field access
-
-
-def _u16(p, o):
-    return p[o] | (p[o + 1] << 8)
-
-
-def _i32(p, o):
-    """Signed little-endian 32-bit value, or BAD if |v| >= 2**30 (no big int)."""
-    hi = p[o + 2] | (p[o + 3] << 8)
-    if hi >= 0x8000:
-        hi -= 0x10000
-    if hi >= 0x4000 or hi < -0x4000:
-        return BAD
-    return hi * 0x10000 + (p[o] | (p[o + 1] << 8))
 
 
 class GnssReader:
@@ -277,8 +127,8 @@ class GnssReader:
         self._ep_seen = 0
         self._pos_ok = False
         self._gsa_mode = 0
-        self._sats_src = _SRC_NONE
-        self._hdop_src = _SRC_NONE
+        self._sats_src = SRC_NONE
+        self._hdop_src = SRC_NONE
         self._gsa_sats = 0
         self._last_rx_ms = 0
         # Date carried into epochs whose sentences have a time but no date
@@ -312,13 +162,13 @@ class GnssReader:
             budget = self.max_bytes_per_poll
             while got < budget:
                 want = RX_BUF_BYTES
-                if budget - got < want:
+                if budget - got < want:  # noqa: PLR1730 (min/max builtins cost a call on MicroPython)
                     want = budget - got
                 if self._has_any:
                     avail = uart.any()
                     if not avail:
                         break
-                    if avail < want:
+                    if avail < want:  # noqa: PLR1730 (min/max builtins cost a call on MicroPython)
                         want = avail
                 if got and want < RX_BUF_BYTES and self._read_n == 0:
                     break  # readinto(buf) cannot be told to read less: stay in budget
@@ -520,7 +370,7 @@ class GnssReader:
         if buf[s + 6] != 44 or t0 == 80 or t0 < 65 or t0 > 90 or t1 < 65 or t1 > 90:
             self.unknown += 1  # proprietary ($P...) or not a talker + 3-letter type
             return
-        parse = _PARSERS.get((buf[s + 3] << 16) | (buf[s + 4] << 8) | buf[s + 5])
+        parse = PARSERS.get((buf[s + 3] << 16) | (buf[s + 4] << 8) | buf[s + 5])
         if parse is None:
             self.unknown += 1
             return
@@ -540,9 +390,13 @@ class GnssReader:
         fs[k] = star + 1
         if parse(self, buf, k):
             self.good += 1
-            if self._end_key >= 0 and self._ep_open:
-                if self._end_key == (buf[s + 3] << 16) | (buf[s + 4] << 8) | buf[s + 5]:
-                    self._publish()
+            end = self._end_key
+            if (
+                end >= 0
+                and self._ep_open
+                and end == (buf[s + 3] << 16) | (buf[s + 4] << 8) | buf[s + 5]
+            ):
+                self._publish()
         else:
             self.bad_fields += 1
 
@@ -604,120 +458,14 @@ class GnssReader:
     def _ubx_frame(self, cls, mid, pay, ln):
         if cls == 0x01:
             if mid == 0x07 and ln >= 84:
-                self._nav_pvt(pay)
+                gnss_nav.nav_pvt(self, pay)
             elif mid == 0x04 and ln >= 18:
-                self._nav_dop(pay)
+                gnss_nav.nav_dop(self, pay)
             elif mid == 0x61 and self._ep_open:  # NAV-EOE: the receiver says the cycle is over
                 self._publish()
         cb = self.on_ubx
         if cb is not None:
             cb(cls, mid, pay, ln)
-
-    def _nav_pvt(self, p):
-        """UBX-NAV-PVT (u-blox M8 interface description 32.17.15)."""
-        tod = EMPTY
-        nano = _i32(p, 16)
-        if p[11] & 3 == 3 and -PVT_NANO_MAX <= nano <= PVT_NANO_MAX:  # validDate, validTime
-            y = _u16(p, 4)
-            mo = p[6]
-            d = p[7]
-            sec = p[10]
-            if 1 <= mo <= 12 and 1 <= d <= 31 and p[8] < 24 and p[9] < 60 and sec <= 60:
-                tod = ((p[8] * 60 + p[9]) * 60 + sec) * 1000 + (nano + 500_000) // 1_000_000
-                if tod < 0:  # e.g. 00:00:00 - 0.4 ms: the previous day
-                    tod += _DAY_MS
-                    d -= 1
-                    if d < 1:
-                        mo -= 1
-                        if mo < 1:
-                            mo = 12
-                            y -= 1
-                        d = _days_in_month(y, mo)
-                elif tod >= _DAY_MS and sec < 60:
-                    tod -= _DAY_MS
-                    d += 1
-                    if d > _days_in_month(y, mo):
-                        d = 1
-                        mo += 1
-                        if mo > 12:
-                            mo = 1
-                            y += 1
-                self._dy = y
-                self._dm = mo
-                self._dd = d
-        lat = _i32(p, 28)  # |lat| < 9e8 fits; lon does not, see _e7_i32
-        hmsl = _i32(p, 36)
-        gspeed = _i32(p, 60)
-        head = _i32(p, 64)
-        fix_type = p[20]
-        pos = (p[21] & 1) and 2 <= fix_type <= 4 and lat != BAD
-        if pos and (lat > 900_000_000 or lat < -900_000_000):
-            pos = False
-        if pos:
-            self._e7_i32(p, 24)
-            if self._ang_d > 180 or self._ang_d < -180:
-                pos = False
-        if not self._stamp(tod, _B_PVT):
-            return
-        cur = self._cur
-        if tod >= 0:
-            self._set_date(self._dy, self._dm, self._dd, tod)
-        cur.sats = p[23]
-        self._sats_src = _SRC_FIX
-        if pos:
-            self._split_e7(lat)
-            cur.lat_deg = self._ang_d
-            cur.lat_e7r = self._ang_r
-            self._e7_i32(p, 24)
-            cur.lon_deg = self._ang_d
-            cur.lon_e7r = self._ang_r
-            self._pos_ok = True
-            self._gsa_mode = MODE_2D if fix_type == 2 else MODE_3D
-            if fix_type != 2 and -PVT_ALT_MAX_MM <= hmsl <= PVT_ALT_MAX_MM:
-                cur.alt_cm = (hmsl + 5) // 10
-                cur.alt_ok = True
-            if 0 <= gspeed <= PVT_SPEED_MAX_MM_S:
-                cur.speed_cms = (gspeed + 5) // 10
-                cur.speed_ok = True
-            if head != BAD and 0 <= head < 36_000_000:
-                cur.course_cdeg = (head + 500) // 1000 % 36000
-                cur.course_ok = True
-
-    def _nav_dop(self, p):
-        """UBX-NAV-DOP: hDOP in 0.01 units."""
-        if not self._ep_open:
-            return
-        self._cur.hdop_c = _u16(p, 12)
-        self._hdop_src = _SRC_FIX
-
-    def _e7_i32(self, p, o):
-        """Signed 32-bit 1e-7 degree at p[o] -> _ang_d, _ang_r, never forming
-        the value itself (lon * 1e7 exceeds 2**30). With v = hi * 2**16 + lo:
-        hi * 2**16 = hi * 512 * 1e7 / 78125, so hi * 512 = q * 78125 + m gives
-        hi * 2**16 = q * 1e7 + m * 128."""
-        hi = p[o + 2] | (p[o + 3] << 8)
-        if hi >= 0x8000:
-            hi -= 0x10000
-        q = (hi * 512) // 78125  # floor; every intermediate < 2**25
-        rem = ((hi * 512) % 78125) * 128 + (p[o] | (p[o + 1] << 8))
-        if rem >= _E7:
-            q += 1
-            rem -= _E7
-        if q < 0 and rem > 0:  # floor form -> both parts with the sign of v
-            q += 1
-            rem -= _E7
-        self._ang_d = q
-        self._ang_r = rem
-
-    def _split_e7(self, v):
-        """v in 1e-7 degree (|v| < 2**30) -> _ang_d, _ang_r with the sign of v."""
-        if v < 0:
-            v = -v
-            self._ang_d = -(v // _E7)
-            self._ang_r = -(v % _E7)
-        else:
-            self._ang_d = v // _E7
-            self._ang_r = v % _E7
 
     # ------------------------------------------------------------ epochs
 
@@ -766,8 +514,8 @@ class GnssReader:
         self._pos_ok = False
         self._gsa_mode = 0
         self._gsa_sats = 0
-        self._sats_src = _SRC_NONE
-        self._hdop_src = _SRC_NONE
+        self._sats_src = SRC_NONE
+        self._hdop_src = SRC_NONE
         if tod >= 0:
             self._set_time(tod)
 
@@ -800,7 +548,7 @@ class GnssReader:
             cur.has_position = True
         else:
             cur.mode = MODE_NO_FIX
-        if self._sats_src == _SRC_GSA:
+        if self._sats_src == SRC_GSA:
             cur.sats = self._gsa_sats
         t = self._ep_t
         if cur.year == 0 and t >= 0 and self._date_y and t >= self._date_tod:
@@ -815,384 +563,3 @@ class GnssReader:
         cb = self.on_epoch
         if cb is not None:
             cb(self)
-
-    # ------------------------------------------------------------ sentence pieces
-
-    def _angle(self, buf, a, b, hemi, neg_char, pos_char, max_deg):
-        """'dddmm.mmmmm' + hemisphere -> _ang_d, _ang_r; 1 ok, 0 empty, -1 bad."""
-        if a >= b:
-            return 0
-        if hemi != neg_char and hemi != pos_char:
-            return -1
-        dot = buf.find(b".", a, b)
-        if dot < 0:
-            dot = b
-        if dot - a < 2 or dot - a > 5:
-            return -1
-        deg = 0
-        k = a
-        while k < dot - 2:
-            c = buf[k] - 48
-            if c < 0 or c > 9:
-                return -1
-            deg = deg * 10 + c
-            k += 1
-        mi = _d2(buf, dot - 2)
-        if mi < 0 or mi > 59:
-            return -1
-        m7 = mi * _E7  # minutes in 1e-7 minute, < 6e8
-        scale = 1_000_000
-        k = dot + 1
-        while k < b:
-            c = buf[k] - 48
-            if c < 0 or c > 9:
-                return -1
-            m7 += c * scale
-            scale //= 10
-            k += 1
-        e7 = (m7 + 30) // 60  # minutes / 60 = degrees, rounded to 1e-7
-        if e7 >= _E7:
-            deg += 1
-            e7 -= _E7
-        if deg > max_deg or (deg == max_deg and e7):
-            return -1
-        if hemi == neg_char:
-            deg = -deg
-            e7 = -e7
-        self._ang_d = deg
-        self._ang_r = e7
-        return 1
-
-    def _date6(self, buf, a, b):
-        """'ddmmyy' -> _dy, _dm, _dd; 1 ok, 0 empty, -1 bad."""
-        if a >= b:
-            return 0
-        if b - a != 6:
-            return -1
-        d = _d2(buf, a)
-        m = _d2(buf, a + 2)
-        y = _d2(buf, a + 4)
-        if m < 1 or m > 12 or y < 0:
-            return -1
-        # Two-digit years: 80..99 are 1980..1999 (GPS epoch), the rest 20xx.
-        y = 1900 + y if y >= 80 else 2000 + y
-        if d < 1 or d > _days_in_month(y, m):
-            return -1
-        self._dy = y
-        self._dm = m
-        self._dd = d
-        return 1
-
-
-# ---------------------------------------------------------------- sentence parsers
-# parse(reader, buf, nf) -> True if the sentence was well formed. Field k is
-# buf[fs[k] : fs[k + 1] - 1] for k < nf. Nothing is stored before every field
-# of the sentence has been accepted.
-
-
-def _char(buf, fs, k, nf):
-    """First byte of field k, or 0 if the field is empty or absent."""
-    if k >= nf:
-        return 0
-    a = fs[k]
-    if a >= fs[k + 1] - 1:
-        return 0
-    return buf[a]
-
-
-def _kn_to_cms(mkn):
-    """Speed in 0.001 knot -> cm/s (1 kn = 1852/3600 m/s), or BAD above 2000 kn."""
-    if mkn < 0 or mkn > KNOTS_MAX_MKN:
-        return BAD
-    return (mkn * 463 + 4500) // 9000  # 1852*100/3600/1000 = 463/9000; < 2**30
-
-
-def _course(v):
-    """Course in 0.01 degree, normalised to [0, 36000), or BAD."""
-    if v < 0 or v > 36_000:
-        return BAD
-    return 0 if v == 36_000 else v
-
-
-def _gga(r, buf, nf):
-    # time, lat, N/S, lon, E/W, quality, sats, hdop, alt, M, sep, M, age, station
-    if nf < 9:
-        return False
-    fs = r._fs
-    tod = _hms(buf, fs[0], fs[1] - 1)
-    q = _num(buf, fs[5], fs[6] - 1, 0)
-    sats = _num(buf, fs[6], fs[7] - 1, 0)
-    hdop = _num(buf, fs[7], fs[8] - 1, 2)
-    alt = _num(buf, fs[8], fs[9] - 1, 2)
-    if tod == BAD or q == BAD or sats == BAD or hdop == BAD or alt == BAD:
-        return False
-    pos = 1 <= q <= 6  # 0 invalid, 7 manual input, 8 simulator: not a fix
-    if pos:
-        ok = r._angle(buf, fs[1], fs[2] - 1, _char(buf, fs, 2, nf), 83, 78, 90)
-        if ok < 0:
-            return False
-        lat_d = r._ang_d
-        lat_r = r._ang_r
-        ok2 = r._angle(buf, fs[3], fs[4] - 1, _char(buf, fs, 4, nf), 87, 69, 180)
-        if ok2 < 0:
-            return False
-        pos = ok > 0 and ok2 > 0
-    if not r._stamp(tod, _B_GGA):
-        return True
-    cur = r._cur
-    if pos:
-        cur.lat_deg = lat_d
-        cur.lat_e7r = lat_r
-        cur.lon_deg = r._ang_d
-        cur.lon_e7r = r._ang_r
-        r._pos_ok = True
-        if alt != EMPTY:
-            cur.alt_cm = alt
-            cur.alt_ok = True
-    if sats >= 0:
-        cur.sats = sats
-        r._sats_src = _SRC_FIX
-    if hdop > 0:
-        cur.hdop_c = hdop
-        r._hdop_src = _SRC_FIX
-    return True
-
-
-def _rmc(r, buf, nf):
-    # time, status, lat, N/S, lon, E/W, speed kn, course, date, magvar, E/W, mode, navstatus
-    if nf < 9:
-        return False
-    fs = r._fs
-    tod = _hms(buf, fs[0], fs[1] - 1)
-    status = _char(buf, fs, 1, nf)
-    mkn = _num(buf, fs[6], fs[7] - 1, 3)
-    cog = _num(buf, fs[7], fs[8] - 1, 2)
-    dok = r._date6(buf, fs[8], fs[9] - 1)
-    if tod == BAD or mkn == BAD or cog == BAD or dok < 0:
-        return False
-    if status != 65 and status != 86:  # 'A' valid, 'V' void
-        return False
-    mode = _char(buf, fs, 11, nf)
-    pos = status == 65 and mode != 78  # NMEA 2.3 mode 'N': not valid
-    ok = ok2 = 0
-    if pos:
-        ok = r._angle(buf, fs[2], fs[3] - 1, _char(buf, fs, 3, nf), 83, 78, 90)
-        if ok < 0:
-            return False
-        lat_d = r._ang_d
-        lat_r = r._ang_r
-        ok2 = r._angle(buf, fs[4], fs[5] - 1, _char(buf, fs, 5, nf), 87, 69, 180)
-        if ok2 < 0:
-            return False
-        pos = ok > 0 and ok2 > 0
-    if mkn != EMPTY:
-        mkn = _kn_to_cms(mkn)
-        if mkn == BAD:
-            return False
-    if cog != EMPTY:
-        cog = _course(cog)
-        if cog == BAD:
-            return False
-    if not r._stamp(tod, _B_RMC):
-        return True
-    cur = r._cur
-    if dok > 0 and tod >= 0:
-        r._set_date(r._dy, r._dm, r._dd, tod)
-    if pos:
-        cur.lat_deg = lat_d
-        cur.lat_e7r = lat_r
-        cur.lon_deg = r._ang_d
-        cur.lon_e7r = r._ang_r
-        r._pos_ok = True
-        if mkn != EMPTY:
-            cur.speed_cms = mkn
-            cur.speed_ok = True
-        if cog != EMPTY:
-            cur.course_cdeg = cog
-            cur.course_ok = True
-    return True
-
-
-def _gns(r, buf, nf):
-    # time, lat, N/S, lon, E/W, mode chars (one per system), sats, hdop, alt, sep, age, station, navstatus
-    if nf < 9:
-        return False
-    fs = r._fs
-    tod = _hms(buf, fs[0], fs[1] - 1)
-    sats = _num(buf, fs[6], fs[7] - 1, 0)
-    hdop = _num(buf, fs[7], fs[8] - 1, 2)
-    alt = _num(buf, fs[8], fs[9] - 1, 2)
-    if tod == BAD or sats == BAD or hdop == BAD or alt == BAD:
-        return False
-    # Any system in mode A (autonomous), D (differential), P (precise), R (RTK),
-    # F (float RTK) or E (estimated) makes a position; N, M (manual), S (simulator) do not.
-    pos = False
-    k = fs[5]
-    while k < fs[6] - 1:
-        c = buf[k]
-        if c == 65 or c == 68 or c == 80 or c == 82 or c == 70 or c == 69:
-            pos = True
-        k += 1
-    if pos:
-        ok = r._angle(buf, fs[1], fs[2] - 1, _char(buf, fs, 2, nf), 83, 78, 90)
-        if ok < 0:
-            return False
-        lat_d = r._ang_d
-        lat_r = r._ang_r
-        ok2 = r._angle(buf, fs[3], fs[4] - 1, _char(buf, fs, 4, nf), 87, 69, 180)
-        if ok2 < 0:
-            return False
-        pos = ok > 0 and ok2 > 0
-    if not r._stamp(tod, _B_GNS):
-        return True
-    cur = r._cur
-    if pos:
-        cur.lat_deg = lat_d
-        cur.lat_e7r = lat_r
-        cur.lon_deg = r._ang_d
-        cur.lon_e7r = r._ang_r
-        r._pos_ok = True
-        if alt != EMPTY:
-            cur.alt_cm = alt
-            cur.alt_ok = True
-    if sats >= 0:
-        cur.sats = sats
-        r._sats_src = _SRC_FIX
-    if hdop > 0:
-        cur.hdop_c = hdop
-        r._hdop_src = _SRC_FIX
-    return True
-
-
-def _gsa(r, buf, nf):
-    # selection A/M, fix 1/2/3, 12 satellite ids, pdop, hdop, vdop [, system id]
-    if nf < 17:
-        return False
-    fs = r._fs
-    mode = _num(buf, fs[1], fs[2] - 1, 0)
-    hdop = _num(buf, fs[15], fs[16] - 1, 2)
-    if mode == BAD or hdop == BAD or (mode != EMPTY and (mode < 1 or mode > 3)):
-        return False
-    used = 0
-    for k in range(2, 14):
-        if fs[k + 1] - 1 > fs[k]:
-            used += 1
-    r._untimed()
-    if mode > r._gsa_mode:
-        r._gsa_mode = mode
-    r._gsa_sats += used  # one GSA per constellation on multi-GNSS receivers
-    if r._sats_src == _SRC_NONE:
-        r._sats_src = _SRC_GSA
-    if hdop > 0 and r._hdop_src == _SRC_NONE:
-        r._cur.hdop_c = hdop
-        r._hdop_src = _SRC_GSA
-    return True
-
-
-def _vtg(r, buf, nf):
-    # course T, 'T', course M, 'M', speed kn, 'N', speed km/h, 'K' [, mode]
-    fs = r._fs
-    if nf >= 8 and _char(buf, fs, 1, nf) == 84:  # NMEA 2.x layout with unit letters
-        ck = 0
-        kk = 4
-        kh = 6
-        mode = _char(buf, fs, 8, nf)
-    elif nf == 4:  # pre-2.0 layout: true, magnetic, knots, km/h
-        ck = 0
-        kk = 2
-        kh = 3
-        mode = 0
-    else:
-        return False
-    cog = _num(buf, fs[ck], fs[ck + 1] - 1, 2)
-    mkn = _num(buf, fs[kk], fs[kk + 1] - 1, 3)
-    mkh = _num(buf, fs[kh], fs[kh + 1] - 1, 3)
-    if cog == BAD or mkn == BAD or mkh == BAD:
-        return False
-    if cog != EMPTY:
-        cog = _course(cog)
-        if cog == BAD:
-            return False
-    if mkn != EMPTY:
-        spd = _kn_to_cms(mkn)
-    elif mkh != EMPTY:
-        spd = BAD if mkh < 0 or mkh > KMH_MAX_MKMH else (mkh + 18) // 36  # 0.001 km/h -> cm/s
-    else:
-        spd = EMPTY
-    if spd == BAD:
-        return False
-    r._untimed()
-    if mode == 78:  # 'N': data not valid
-        return True
-    cur = r._cur
-    if spd != EMPTY:
-        cur.speed_cms = spd
-        cur.speed_ok = True
-    if cog != EMPTY:
-        cur.course_cdeg = cog
-        cur.course_ok = True
-    return True
-
-
-def _gll(r, buf, nf):
-    # lat, N/S, lon, E/W, time, status [, mode]
-    if nf < 6:
-        return False
-    fs = r._fs
-    tod = _hms(buf, fs[4], fs[5] - 1)
-    status = _char(buf, fs, 5, nf)
-    if tod == BAD or (status != 65 and status != 86):
-        return False
-    pos = status == 65 and _char(buf, fs, 6, nf) != 78
-    if pos:
-        ok = r._angle(buf, fs[0], fs[1] - 1, _char(buf, fs, 1, nf), 83, 78, 90)
-        if ok < 0:
-            return False
-        lat_d = r._ang_d
-        lat_r = r._ang_r
-        ok2 = r._angle(buf, fs[2], fs[3] - 1, _char(buf, fs, 3, nf), 87, 69, 180)
-        if ok2 < 0:
-            return False
-        pos = ok > 0 and ok2 > 0
-    if not r._stamp(tod, _B_GLL):
-        return True
-    if pos:
-        cur = r._cur
-        cur.lat_deg = lat_d
-        cur.lat_e7r = lat_r
-        cur.lon_deg = r._ang_d
-        cur.lon_e7r = r._ang_r
-        r._pos_ok = True
-    return True
-
-
-def _zda(r, buf, nf):
-    # time, day, month, year, zone hours, zone minutes
-    if nf < 4:
-        return False
-    fs = r._fs
-    tod = _hms(buf, fs[0], fs[1] - 1)
-    d = _num(buf, fs[1], fs[2] - 1, 0)
-    m = _num(buf, fs[2], fs[3] - 1, 0)
-    y = _num(buf, fs[3], fs[4] - 1, 0)
-    if tod == BAD or d == BAD or m == BAD or y == BAD:
-        return False
-    dated = d != EMPTY and m != EMPTY and y != EMPTY
-    if dated and (m < 1 or m > 12 or y < 1980 or y > 2200 or d < 1 or d > _days_in_month(y, m)):
-        return False
-    if not r._stamp(tod, _B_ZDA):
-        return True
-    if dated and tod >= 0:
-        r._set_date(y, m, d, tod)
-    return True
-
-
-_PARSERS = {
-    _K_GGA: _gga,
-    _K_RMC: _rmc,
-    _K_GNS: _gns,
-    _K_GSA: _gsa,
-    _K_VTG: _vtg,
-    _K_GLL: _gll,
-    _K_ZDA: _zda,
-}

@@ -526,15 +526,15 @@ def test_values_stay_below_2_30_for_extreme_inputs(tmp_path):
 def test_worst_case_intermediates_stay_below_2_30():
     out = run_mpy(
         """
-import gnss
-print(gnss.DIGITS_MAX * 10 + 9,
-      gnss.KNOTS_MAX_MKN * 463 + 4500,
-      gnss.KMH_MAX_MKMH + 18,
-      59 * 10_000_000 + 9_999_999 + 30,
-      32767 * 512, 78124 * 128 + 65535 + 10_000_000,
-      gnss.PVT_ALT_MAX_MM + 5, gnss.PVT_SPEED_MAX_MM_S + 5, 36_000_000 + 500,
-      gnss.PVT_NANO_MAX + 500_000, ((23 * 60 + 59) * 60 + 60) * 1000 + 1000,
-      gnss.EMPTY, gnss.BAD)
+import gnss_nmea as n, gnss_nav as v
+print(n.DIGITS_MAX * 10 + 9,                   # num(): one more digit
+      n.KNOTS_MAX_MKN * 463 + 4500,            # knots -> cm/s
+      n.KMH_MAX_MKMH + 18,                     # km/h -> cm/s
+      59 * 10_000_000 + 9_999_999 + 30,        # angle(): minutes in 1e-7 + rounding
+      32767 * 512, 78124 * 128 + 65535 + 10_000_000,   # e7_i32()
+      v.PVT_ALT_MAX_MM + 5, v.PVT_SPEED_MAX_MM_S + 5, v.HEAD_MAX + 500,
+      v.PVT_NANO_MAX + 500_000, ((23 * 60 + 59) * 60 + 60) * 1000 + 1000,
+      n.EMPTY, n.BAD)
 """
     )
     for value in map(int, out.split()):

@@ -24,8 +24,9 @@ from mpy import FIRMWARE, run_mpy
 
 
 def load_gnss_on_cpython():
-    """Import firmware/gnss.py (and fix.py) under CPython without leaving traces."""
-    names = ("micropython", "fix", "gnss")
+    """Import firmware/gnss.py (with fix.py, gnss_nmea.py, gnss_nav.py) under CPython
+    without leaving traces in sys.modules."""
+    names = ("micropython", "fix", "gnss_nmea", "gnss_nav", "gnss")
     saved = {name: sys.modules.pop(name, None) for name in names}
     shim = types.ModuleType("micropython")
     shim.const = lambda value: value
