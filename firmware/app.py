@@ -48,6 +48,37 @@ def load_board(name):
     return module.BOARD
 
 
+class EventSink:
+    """Every event goes to the serial link and, coded, into the flight log."""
+
+    def __init__(self, wire, log):
+        self.wire = wire
+        self.log = log
+
+    def event(self, name, fields):
+        self.wire.event(name, fields)
+        log = self.log
+        if log is None:
+            return
+        try:
+            import flightlog
+
+            if name == "phase":
+                d = dict(fields)
+                log.event(flightlog.EV_PHASE, PHASE_CODE.get(d.get("to"), -1), PHASE_CODE.get(d.get("from"), -1))
+            elif name == "fire":
+                d = dict(fields)
+                log.event(flightlog.EV_FIRE, CHANNEL_CODE.get(d.get("channel"), 9), 0)
+            elif name == "fault":
+                log.event(flightlog.EV_FAULT, 0, 0)
+        except Exception:
+            pass  # the log never stops an event from reaching the link
+
+
+PHASE_CODE = {name: i for i, name in enumerate(flight.PHASE_NAMES)}
+CHANNEL_CODE = {"drogue": 0, "main": 1}
+
+
 class App:
     def __init__(self, out=None, inp=None):
         self.out = out or sys.stdout
@@ -66,9 +97,10 @@ class App:
         self.cfg, cfg_errors = config.load(CONFIG_FILE)
         self.config_errors = cfg_errors
         self.sample = sample_mod.Sample()
-        self.fc = flight.build(self.cfg, self.clock, self.hw.pyro_outputs, self.wire, STATE_FILE)
-        self.gnss = gnss.GnssReader(self.hw.gnss_uart, self.clock)
         self.log = self._optional_log()
+        self.events = EventSink(self.wire, self.log)
+        self.fc = flight.build(self.cfg, self.clock, self.hw.pyro_outputs, self.events, STATE_FILE)
+        self.gnss = gnss.GnssReader(self.hw.gnss_uart, self.clock)
         self.beacon = self._optional_beacon()
         self.loop_faults = 0
         self.iterations = 0
@@ -232,7 +264,7 @@ class App:
             con.reply_ok("arm", [("phase", flight.PHASE_NAMES[self.fc.phase])])
 
     def cmd_disarm(self, con, args):
-        reason = self.fc.disarm()
+        reason = self.fc.disarm(force=bool(args) and args[0] == "force")
         if reason:
             con.reply_error("disarm", reason)
         else:
@@ -258,7 +290,10 @@ class App:
                 return
             config.save(self.cfg, CONFIG_FILE)
             self.config_errors = []
-            self.fc.reconfigure(self.cfg)
+            reason = self.fc.reconfigure(self.cfg)
+            if reason:
+                con.reply_error("config", reason)
+                return
             con.reply_ok("config", [(args[1], dict(config.as_items(self.cfg))[args[1]])])
         else:
             con.reply_error("config", "usage: config list | config get KEY | config set KEY VALUE")
@@ -308,7 +343,7 @@ class App:
             return
         if args and args[0] == "flush":
             self.log.flush()
-        con.reply_ok("log", list(self.log.stats()))
+        con.reply_ok("log", list(self.log.stats().items()))
 
     # -- main loop ------------------------------------------------------------
     def announce(self):

@@ -102,7 +102,9 @@ class Flasher:
 
     def connect(self):
         try:
-            self.transport = SerialTransport(self.port, baudrate=115200)
+            # A read timeout: on a pseudo-terminal mpremote reads without
+            # checking what is waiting, so a silent port would block forever.
+            self.transport = SerialTransport(self.port, baudrate=115200, timeout=1)
         except TransportError as exc:
             raise FlashError("cannot open %s: %s" % (self.port, exc)) from None
         try:
