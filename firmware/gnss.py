@@ -151,7 +151,9 @@ class GnssReader:
         self._end_key = -1 if name is None else sentence_key(name)
 
     def poll(self):
-        """Read what the UART has (at most max_bytes_per_poll), decode it.
+        """Read what the UART has (at most max_bytes_per_poll), decode it, and
+        close the open cycle after `epoch_gap_ms` without bytes (also when the
+        bytes arrive by feed() and the reader has no UART).
 
         Returns the number of bytes read. Never blocks when the UART has any()
         (only what is waiting is read) or was opened with timeout=0."""
@@ -179,9 +181,7 @@ class GnssReader:
                 got += n
                 if n < want:
                     break
-        if got:
-            self._last_rx_ms = self.clock.now_ms()
-        elif self._ep_open and self.epoch_gap_ms > 0:
+        if not got and self._ep_open and self.epoch_gap_ms > 0:
             clock = self.clock
             if clock.diff_ms(clock.now_ms(), self._last_rx_ms) >= self.epoch_gap_ms:
                 self._publish()
@@ -208,6 +208,7 @@ class GnssReader:
     def feed(self, buf, n):
         """Decode buf[0:n] (bytes or bytearray), continuing the previous feed."""
         self.bytes_in += n
+        self._last_rx_ms = self.clock.now_ms()  # for the silence that ends a cycle
         i = 0
         s = -1  # '$' of a sentence that started in this buffer
         b5 = -1  # next 0xB5 at or after i (n if none)

@@ -315,6 +315,27 @@ print(r.epochs, r.fix.mode, r.fix.second)
     assert out.split() == ["0", "0", "0", "1", "3", "1"]
 
 
+def test_silence_also_closes_a_cycle_fed_from_the_sim_link_without_a_uart():
+    burst = nmea("GPRMC,000001.00,A,4807.038,N,01131.000,E,0.0,0.0,010120,,,A")
+    out = run_mpy(
+        f"""
+import gnss, clock
+clk = clock.VirtualClock()
+r = gnss.GnssReader(None, clk)
+r.epoch_gap_ms = 200
+data = {burst!r}
+r.feed(data, len(data))
+clk.advance_ms(199)
+r.poll()
+print(r.epochs)
+clk.advance_ms(1)
+r.poll()
+print(r.epochs, r.fix.mode)
+"""
+    )
+    assert out.split() == ["0", "1", "2"]
+
+
 def test_last_good_fix_is_kept_with_its_age_when_the_fix_is_lost():
     good = nmea("GPRMC,120000.00,A,5155.55307,N,00434.65949,E,0.152,,210810,,,A") + nmea(
         "GPGGA,120000.00,5155.55307,N,00434.65949,E,1,06,2.50,-5.1,M,46.0,M,,"
