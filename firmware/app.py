@@ -65,10 +65,14 @@ class EventSink:
 
             if name == "phase":
                 d = dict(fields)
-                log.event(flightlog.EV_PHASE, PHASE_CODE.get(d.get("to"), -1), PHASE_CODE.get(d.get("from"), -1))
+                to = PHASE_CODE.get(d.get("to"), -1)
+                log.event(flightlog.EV_PHASE, to, PHASE_CODE.get(d.get("from"), -1))
+                if to >= PHASE_CODE["LANDED"]:
+                    log.flush()  # the capsule is down: what it knows is on flash now
             elif name == "fire":
                 d = dict(fields)
                 log.event(flightlog.EV_FIRE, CHANNEL_CODE.get(d.get("channel"), 9), 0)
+                log.flush()
             elif name == "fault":
                 log.event(flightlog.EV_FAULT, 0, 0)
         except Exception:
@@ -356,6 +360,15 @@ class App:
         self.wire.event("ready", [("phase", flight.PHASE_NAMES[self.fc.phase])])
 
     def run(self):
+        try:
+            self._run()
+        except KeyboardInterrupt:
+            # Ctrl-C from the host (flash, log pull): close the log cleanly
+            if self.log is not None:
+                self.log.close()
+            raise
+
+    def _run(self):
         self.announce()
         gc.collect()
         if self.sim:
