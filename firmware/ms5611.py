@@ -133,6 +133,7 @@ class MS5611:
         self._d2 = 0
         self._have_d2 = False
         self._consecutive = 0
+        self._discard = False
         self._last_ok_ms = 0
         self._ok = False
         # Results of the last compensation (valid when self._ok).
@@ -168,7 +169,12 @@ class MS5611:
     # ---- public API ----
 
     def present(self):
-        """Self-test: the chip answers and its PROM passes CRC-4. Never raises."""
+        """Self-test: the chip answers and its PROM passes CRC-4. Never raises.
+        A conversion running meanwhile is discarded (the datasheet promises
+        nothing for commands sent during a conversion): read() lets it end,
+        reads and drops its result, then starts a fresh one."""
+        if self._state == _S_CONV_T or self._state == _S_CONV_P:
+            self._discard = True
         try:
             ok = self._load_prom()
         except OSError:
@@ -197,6 +203,7 @@ class MS5611:
         return fresh
 
     def _error(self):
+        self._discard = False
         self._consecutive += 1
         if self._consecutive >= RESET_AFTER_ERRORS:
             self._consecutive = 0
@@ -231,6 +238,10 @@ class MS5611:
             if clk.diff_ms(now, self._t0) < self._wait_ms:
                 return False
             adc = self._read_adc()
+            if self._discard:
+                self._discard = False
+                self._state = _S_IDLE
+                return False
             if adc == 0:  # read during/without a conversion: result lost
                 self.data_errors += 1
                 self._ok = False

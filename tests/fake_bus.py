@@ -186,6 +186,9 @@ class FakeMS5611:
             self.out_len = 3
             return
         if 0xA0 <= cmd <= 0xAE and not (cmd & 1):
+            if self.conv and now < self.conv_start_us + self.conv_tmax_us:
+                self.disturbed += 1  # modelled as spoiling the conversion
+                self.conv_corrupt = True
             w = self.prom[(cmd - 0xA0) >> 1]
             self.out[0] = w >> 8
             self.out[1] = w & 0xFF
