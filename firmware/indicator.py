@@ -14,7 +14,8 @@ a serial cable. The patterns, chosen so each mode sounds different:
   BEACON   landed: three 200 ms chirps every 5 s, to find the capsule by ear.
   OFF      everything off.
 
-`poll(mode)` is called from the main loop; it reads the clock and switches
+`poll(mode)` is called from the main loop (`mode_for(phase, fault)` maps a
+flight_phase phase to a mode); it reads the clock and switches
 the outputs only when a step ends. It never sleeps and never allocates: a
 pattern is a list of (duration, outputs) steps written into two preallocated
 bytearrays when the mode changes (or when a continuity result changes, at
@@ -39,6 +40,27 @@ MODE_FLIGHT = const(3)
 MODE_FAULT = const(4)
 MODE_BEACON = const(5)
 MODE_NAMES = ("off", "safe", "armed", "flight", "fault", "beacon")
+
+# flight_phase phase (SAFE, ARMED, DESCENT, DROGUE, MAIN, LANDED, BEACON) -> mode
+MODE_FOR_PHASE = (
+    MODE_SAFE,
+    MODE_ARMED,
+    MODE_FLIGHT,
+    MODE_FLIGHT,
+    MODE_FLIGHT,
+    MODE_BEACON,
+    MODE_BEACON,
+)
+
+
+def mode_for(phase, fault=False):
+    """The indicator mode for a flight_phase phase; a fault (failed self-test,
+    lost sensor) sounds on the ground, but never over the flight modes."""
+    mode = MODE_FOR_PHASE[phase] if 0 <= phase < len(MODE_FOR_PHASE) else MODE_FAULT
+    if fault and (mode == MODE_SAFE or mode == MODE_ARMED):
+        return MODE_FAULT
+    return mode
+
 
 UNIT_MS = const(10)  # durations are stored in 10 ms units (one byte per step)
 BEEP_MS = const(150)

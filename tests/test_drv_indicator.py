@@ -174,3 +174,26 @@ print(measure())
 """
     )
     assert out.strip() == "0"
+
+
+def test_every_flight_phase_has_a_mode_and_faults_sound_only_on_the_ground():
+    out = mpy(
+        """
+import flight_phase
+for i, name in enumerate(flight_phase.PHASE_NAMES):
+    print(name, indicator.MODE_NAMES[indicator.mode_for(i)],
+          indicator.MODE_NAMES[indicator.mode_for(i, True)])
+print(indicator.MODE_NAMES[indicator.mode_for(99)])
+"""
+    )
+    rows = [line.split() for line in out.strip().split("\n")]
+    assert rows[:-1] == [
+        ["SAFE", "safe", "fault"],
+        ["ARMED", "armed", "fault"],
+        ["DESCENT", "flight", "flight"],
+        ["DROGUE", "flight", "flight"],
+        ["MAIN", "flight", "flight"],
+        ["LANDED", "beacon", "beacon"],
+        ["BEACON", "beacon", "beacon"],
+    ]
+    assert rows[-1] == ["fault"]
