@@ -205,20 +205,21 @@ def _check_value(row, value):
     return None
 
 
-def _consistency(values):
-    """[(low, high, message)] for rules that involve two keys; values: key -> value."""
+def _consistency(values, subject=None):
+    """[(low, high, message)] for rules that involve two keys; values: key ->
+    value. The message starts with `subject` when it is one of the two keys
+    (the key a person just typed), else with the lower key."""
     errors = []
     for low, high, strict, why in _ORDERED:
         a, b = values[low], values[high]
         if a > b or (strict and a == b):
-            errors.append(
-                (
-                    low,
-                    high,
-                    "%s: %s must be %s %s (%s): %s"
-                    % (low, a, "below" if strict else "at most", high, b, why),
-                )
-            )
+            if subject == high:
+                msg = "%s: %s must be %s %s (%s): %s" % (
+                    high, b, "above" if strict else "at least", low, a, why)
+            else:
+                msg = "%s: %s must be %s %s (%s): %s" % (
+                    low, a, "below" if strict else "at most", high, b, why)
+            errors.append((low, high, msg))
     return errors
 
 
@@ -328,7 +329,7 @@ def set_value(cfg, key, text):
         return err
     values = _values(cfg)
     values[key] = value
-    for low, high, msg in _consistency(values):
+    for low, high, msg in _consistency(values, key):
         if key in (low, high):
             return msg
     setattr(cfg, key, value)

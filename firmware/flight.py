@@ -21,8 +21,11 @@ Detection rules (thresholds are config keys, fixed point, see config.py):
   DESCENT start, either mode: the filter's descent rate above drop_speed for
     entry_ms (baro must have been fused long enough for the speed to be
     believed). Reentry mode adds the g-switch: |a| >= entry_g for entry_ms,
-    vetoed while a healthy baro says the capsule sits still near the ground
-    (a stuck or shaken accelerometer on the stand). Drop mode adds free fall:
+    armed only once free fall (|a| <= FREEFALL_MG for ORBIT_FREE_FALL_MS) has
+    been seen since arming -- every capsule coasts in orbit before entry, and
+    an accelerometer that goes bad on the stand (1 g) then cannot start the
+    sequence. Arm it after launch: a rocket's boost exceeds entry_g, and its
+    coasts are free fall. Drop mode adds free fall:
     |a| <= FREEFALL_MG for entry_ms. The descent-rate rule is also what saves
     a reentry whose accelerometer is dead or whose g-switch never closes
     (Genesis): the baro comes into range near 31 km and sees the fall.
@@ -99,8 +102,7 @@ NO_MEAS_MS = const(1000)  # no measurement at all this long: the speed is no lon
 ACCEL_ONLY_MAX_MS = const(60000)  # accel alone carries the speed this long (bias drift)
 SETTLE_MG = const(2000)  # reentry: entry pulse over once |a| stays below this ...
 SETTLE_MS = const(1000)  # ... this long
-ENTRY_VETO_CM = const(300000)  # g-switch ignored while baro says below 3 km ...
-ENTRY_VETO_SPEED_CMS = const(1000)  # ... and still (slower than 10 m/s)
+ORBIT_FREE_FALL_MS = const(2000)  # reentry: free fall this long arms the g-switch
 FREEFALL_MG = const(300)
 LANDED_BAND_CM = const(500)
 LANDED_ACCEL_MG = const(500)
@@ -157,6 +159,7 @@ class FlightComputer:
         self._have_t = False
         self.samples = 0
         self.boots = 0
+        self._new_estimator()
         self._new_flight()
         self._g_sum_q4 = ONE_G_MG << 4
         self._g_count = 0
@@ -165,7 +168,19 @@ class FlightComputer:
 
     # --- state --------------------------------------------------------------
 
+    def _new_estimator(self):
+        """What the filter knows; survives arming (the stand is the stand)."""
+        self.speed_trusted = False
+        self.lockout = False
+        self.kf_ready = False
+        self._accel_vertical = not self.cfg.reentry_mode
+        self.baro_run_ms = 0
+        self.baro_age_ms = RUN_MS_MAX
+        self.meas_age_ms = 0
+        self.accel_only_ms = 0
+
     def _new_flight(self):
+        """What one flight decides; reset when a new flight is armed."""
         self.phase = SAFE
         self.armed = False
         self.flight_ms = 0  # since descent start, accumulated (wrap-free)
@@ -174,16 +189,10 @@ class FlightComputer:
         self.main_ms = -1
         self.landed_ms = -1
         self.one_g_mg = ONE_G_MG
-        self.speed_trusted = False
         self.settled = False  # reentry pulse over: accel is vertical
         self.drogue_failed = False
-        self.lockout = False
-        self.kf_ready = False
-        self._accel_vertical = not self.cfg.reentry_mode
-        self.baro_run_ms = 0
-        self.baro_age_ms = RUN_MS_MAX
-        self.meas_age_ms = 0
-        self.accel_only_ms = 0
+        self.orbit_seen = False  # reentry: free fall seen since arming
+        self.free_fall_ms = 0
         self.entry_run_ms = 0
         self.drop_run_ms = 0
         self.settle_run_ms = 0
@@ -191,7 +200,7 @@ class FlightComputer:
         self.land_run_ms = 0
         self.land_ref_cm = 0
         self.main_alt_count = 0
-        self.entry_vetoes = 0
+        self.entry_held = 0  # g-switch samples held off: no free fall seen yet
         self.persist_ms = 0
         self._fault_quiet_ms = FAULT_EVENT_MS
         self._rep_rejects = 0
@@ -462,12 +471,21 @@ class FlightComputer:
         kf = self.kf
         if sc.accel_valid:  # rejected samples neither count nor reset
             if cfg.reentry_mode:
+                # a capsule meets the atmosphere after free fall in orbit: the
+                # g-switch closes only once that was seen, so an accelerometer
+                # that goes bad on the stand (1 g) cannot start the sequence
+                if not self.orbit_seen:
+                    if sc.mag_mg <= FREEFALL_MG:
+                        self.free_fall_ms += dt
+                        if self.free_fall_ms >= ORBIT_FREE_FALL_MS:
+                            self.orbit_seen = True
+                            self._save()
+                    else:
+                        self.free_fall_ms = 0
                 hit = sc.mag_mg >= cfg.entry_mg
-                if hit and baro_fresh and self.speed_trusted:
-                    if kf.alt_cm < ENTRY_VETO_CM and _abs(kf.speed_cms) < ENTRY_VETO_SPEED_CMS:
-                        # a healthy baro says we sit still near the ground
-                        self.entry_vetoes += 1
-                        hit = False
+                if hit and not self.orbit_seen:
+                    self.entry_held += 1
+                    hit = False
             else:
                 hit = sc.mag_mg <= FREEFALL_MG
             if hit:
@@ -597,6 +615,8 @@ class FlightComputer:
             f |= persist.FLAG_SETTLED
         if self.drogue_failed:
             f |= persist.FLAG_DROGUE_FAILED
+        if self.orbit_seen:
+            f |= persist.FLAG_ORBIT_SEEN
         return f
 
     def _save(self, fired_bits=None):
@@ -648,6 +668,7 @@ class FlightComputer:
         self.speed_trusted = bool(r.flags & persist.FLAG_SPEED_TRUSTED)
         self.settled = bool(r.flags & persist.FLAG_SETTLED)
         self.drogue_failed = bool(r.flags & persist.FLAG_DROGUE_FAILED)
+        self.orbit_seen = bool(r.flags & persist.FLAG_ORBIT_SEEN)
         if phase >= DESCENT:
             self._accel_vertical = phase >= DROGUE or self.settled
             # the recorded height is stale: the first baro sample re-seeds it
@@ -701,9 +722,7 @@ class FlightComputer:
         self.altimeter = atmosphere.Altimeter(cfg.ground_elevation_m, cfg.sea_level_pa)
         self.screen = SensorScreen(self.altimeter)
         self.pyro.pulse_ms = cfg.fire_pulse_ms
-        self.kf_ready = False
-        self.speed_trusted = False
-        self._accel_vertical = not cfg.reentry_mode
+        self._new_estimator()
         return None
 
     def disarm(self, force=False):

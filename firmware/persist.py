@@ -48,6 +48,7 @@ RECORD_SIZE = _BODY + 4
 FLAG_SPEED_TRUSTED = const(1)
 FLAG_SETTLED = const(2)
 FLAG_DROGUE_FAILED = const(4)
+FLAG_ORBIT_SEEN = const(8)
 
 
 def _crc(buf, n):
@@ -136,11 +137,16 @@ class Store:
         return self.path + (".0" if i == 0 else ".1")
 
     def _read_slot(self, i):
+        """The record in slot i, or None (missing, torn or corrupt)."""
         try:
             with open(self.slot_path(i), "rb") as f:
                 return unpack(f.read(RECORD_SIZE + 1))
         except OSError:
             return None
+
+    def _write_slot(self, i, buf):
+        with open(self.slot_path(i), "wb") as f:
+            f.write(buf)
 
     def load(self):
         """The newest valid record, or None (fresh board or both slots bad)."""
@@ -164,8 +170,7 @@ class Store:
         rec.seq = self.seq
         pack(rec, self._buf)
         try:
-            with open(self.slot_path(self.seq & 1), "wb") as f:
-                f.write(self._buf)
+            self._write_slot(self.seq & 1, self._buf)
             self.writes += 1
             return True
         except OSError:

@@ -220,12 +220,38 @@ class Capsule:
             faults(self, s)
 
 
+class RamStore(persist.Store):
+    """The two-slot store with its slots in RAM (same record format and slot
+    logic): flash that survives a simulated reset, without the file-system
+    time. Pass the same object to the board after a reset."""
+
+    def __init__(self, path="ram"):
+        super().__init__(path)
+        self.slots = [None, None]
+
+    def _read_slot(self, i):
+        return persist.unpack(self.slots[i])
+
+    def _write_slot(self, i, buf):
+        self.slots[i] = bytes(buf)
+
+    def erase(self):
+        self.slots = [None, None]
+        self.seq = 0
+
+
 def make_config(**over):
+    """Defaults with some keys changed (all at once, then checked together)."""
     cfg, errors = config.load("/nonexistent-config.json")
     assert not errors, errors
-    for k in over:
-        err = config.set_value(cfg, k, str(over[k]))
-        assert err is None, err
+    values = config.to_dict(cfg)
+    for key, value in over.items():
+        values[key] = value
+    errors = config.validate(values)
+    assert not errors, errors
+    for key, value in over.items():
+        setattr(cfg, key, value)
+    config.derive(cfg)
     return cfg
 
 
@@ -236,8 +262,10 @@ class Rig:
                  cont=True, faults=None):  # fmt: skip
         self.cfg = cfg
         self.capsule = capsule
-        self.store_path = store_path
-        persist.Store(store_path).erase()
+        self.store_path = store_path  # None: a RamStore kept across resets
+        self.ram = RamStore() if store_path is None else None
+        if self.ram is None:
+            persist.Store(store_path).erase()
         self.outputs = {
             "drogue": FakeOutput("drogue", capsule, cont),
             "main": FakeOutput("main", capsule, cont),
@@ -255,7 +283,11 @@ class Rig:
             o.on = False  # the pins drop at reset
         self.clock = clock.VirtualClock(clock_start)
         self.bank = pyro.PyroBank(self.outputs, self.clock, self.cfg.fire_pulse_ms)
-        self.store = persist.Store(self.store_path)
+        if self.ram is not None:
+            self.store = self.ram
+            self.ram.seq = 0  # a booting board knows nothing until it loads
+        else:
+            self.store = persist.Store(self.store_path)
         self.fc = FlightComputer(self.cfg, self.clock, self.bank, self.events, self.store)
 
     def reset(self, down_ms=1500, clock_start=None):
@@ -323,3 +355,37 @@ class Rig:
 
 def dump(x):
     print(json.dumps(x))
+
+
+# A quick reference flight for the test suite: the reference capsule from
+# 90 km, steep entry, chutes opening a little lower than the defaults, 10 Hz.
+FAST = {
+    "sample_hz": 10,
+    "drogue_deploy_m": 6000,
+    "main_deploy_m": 1000,
+    "drogue_backup_s": 300,
+    "main_backup_s": 260,
+    "landed_s": 10,
+}
+
+
+def fly(cfg_over=None, capsule_kw=None, faults=None, resets=(), store_path=None,
+        stand_s=3.0, max_s=1500.0, arm=True, until_phase=None):  # fmt: skip
+    """Stand, arm, fly, land; returns the summary dict (plus 'arm')."""
+    over = dict(FAST)
+    over.update(cfg_over or {})
+    cfg = make_config(**over)
+    kw = {"h": 90000.0, "gamma_deg": -6.0, "main_cda": 6.0}
+    kw.update(capsule_kw or {})
+    cap = Capsule(**kw)
+    cap.stand = kw.get("hold_s", 0.0) == 0.0  # a drop test arms under its drone instead
+    rig = Rig(cfg, cap, store_path, faults=faults)
+    rig.settle_on_stand(stand_s)
+    why = rig.fc.arm() if arm else "not armed"
+    cap.stand = False
+    out = rig.run(max_s=max_s, resets=resets, until_phase=until_phase)
+    out["arm"] = why
+    out["phases"] = [d["to"] for n, d in rig.events.log if n == "phase"]
+    out["status"] = rig.fc.status_fields()
+    out["rejects"] = [rig.fc.screen.baro_rejects(), rig.fc.screen.accel_rejects()]
+    return out

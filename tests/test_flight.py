@@ -1,0 +1,338 @@
+"""The flight sequencer (firmware/flight.py) flown on MicroPython against the
+closed-loop capsule simulator in tests/flight_helpers.py: every phase, every
+backup path, every sensor fault, the arming checks.
+
+The simulator's chutes open only when the sequencer's outputs go high, so a
+missing or late fire shows up as a hard landing (impact_speed), not just as a
+missing event. The virtual clock starts 7 s before the 2**30 tick wrap, so
+every flight crosses it.
+"""
+
+import json
+from pathlib import Path
+
+from mpy import run_mpy
+
+TESTS = str(Path(__file__).resolve().parent)
+SAFE_IMPACT_M_S = 10.0  # under the main (~7-9 m/s); a drogue alone lands at 18+
+PHASES = ["DESCENT", "DROGUE", "MAIN", "LANDED", "BEACON"]
+
+
+def fly(args="", prelude=""):
+    """fly(args) on MicroPython; returns the summary dict."""
+    code = "import json\nfrom flight_helpers import *\n" + prelude + "\n"
+    code += "print(json.dumps(fly(" + args + ")))\n"
+    out = run_mpy(code, extra_path=[TESTS], timeout=180)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def events(summary, name):
+    return [d for n, d in summary["events"] if n == name]
+
+
+def fire(summary, channel):
+    """(why, true height m, true vertical speed m/s) of a channel's fire event."""
+    (e,) = [d for d in events(summary, "fire") if d["channel"] == channel]
+    return e["why"], e["_h"], e["_v"]
+
+
+def assert_recovered(s):
+    assert s["arm"] is None
+    assert s["phases"] == PHASES, s["phases"]
+    assert s["rises"] == {"drogue": 1, "main": 1}
+    assert fire(s, "main")[1] > 0.0  # the main was out before the ground
+    assert s["impact_speed"] < SAFE_IMPACT_M_S, s["impact_speed"]
+
+
+def test_nominal_reentry_fires_drogue_and_main_by_altitude_and_ends_beaconing():
+    s = fly()
+    assert_recovered(s)
+    descent = events(s, "phase")[0]
+    assert descent["why"] == "g_switch" and descent["accel_mg"] >= 3000
+    why, h, v = fire(s, "drogue")
+    assert why == "altitude" and 5800.0 < h <= 6000.0 and -v < 200.0
+    why, h, v = fire(s, "main")
+    assert why == "altitude" and 850.0 < h <= 1000.0
+    for e in events(s, "phase") + events(s, "fire"):
+        for key in ("why", "alt_m", "speed_m_s", "press_pa", "accel_mg", "flight_ms"):
+            assert key in e, (key, e)  # every decision carries its readings
+    landed = [e for e in events(s, "phase") if e["to"] == "LANDED"][0]
+    assert landed["why"] == "steady" and landed["_t"] - s["landed_t"] < 30.0
+    assert s["phase"] == 6 and s["pyro_bits"] == 3
+
+
+def test_drop_mode_starts_on_free_fall_under_a_drone():
+    s = fly(
+        "{'start_mode': 'drop', 'drogue_deploy_m': 2500, 'main_deploy_m': 800},"
+        " {'h': 3000.0, 'speed': 0.01, 'gamma_deg': -90.0, 'hold_s': 10.0}"
+    )
+    assert_recovered(s)
+    descent = events(s, "phase")[0]
+    assert descent["why"] == "free_fall" and descent["_t"] < 12.0
+    assert 2300.0 < fire(s, "drogue")[1] <= 2500.0
+    assert 650.0 < fire(s, "main")[1] <= 800.0
+
+
+def test_drop_mode_detects_a_sustained_descent_rate_when_the_accelerometer_is_dead():
+    dead_accel = "def faults(c, s):\n    if c.t > 0.0:\n        s.accel_ok = False\n"
+    s = fly(
+        "{'start_mode': 'drop', 'drogue_deploy_m': 2500, 'main_deploy_m': 800},"
+        " {'h': 3000.0, 'speed': 0.01, 'gamma_deg': -90.0, 'hold_s': 10.0}, faults",
+        dead_accel,
+    )
+    assert_recovered(s)
+    descent = events(s, "phase")[0]
+    assert descent["why"] == "descent_rate" and descent["_t"] < 16.0
+
+
+def test_dead_accelerometer_in_reentry_mode_falls_back_to_the_baro_descent_rate():
+    dead_accel = "def faults(c, s):\n    if not c.stand:\n        s.accel_ok = False\n"
+    s = fly("None, None, faults", dead_accel)
+    assert_recovered(s)
+    descent = events(s, "phase")[0]
+    # the baro comes into range near 31 km and sees the fall at once
+    assert descent["why"] == "descent_rate" and 26000.0 < descent["_h"] < 31500.0
+    assert fire(s, "drogue")[0] == "altitude" and fire(s, "main")[0] == "altitude"
+
+
+def test_transonic_lockout_holds_the_drogue_until_slow_enough():
+    s = fly("{'drogue_max_speed_m_s': 50, 'drogue_backup_s': 400}")
+    assert_recovered(s)
+    why, h, v = fire(s, "drogue")
+    # 6 km is reached at ~56 m/s: the drogue waits for the capsule to slow
+    assert why == "altitude" and h < 5500.0 and -v <= 51.0
+
+
+def test_drogue_backup_timer_fires_when_the_altitude_is_never_reached():
+    s = fly("{'drogue_deploy_m': 500, 'main_deploy_m': 300, 'drogue_backup_s': 200}")
+    why, h, _ = fire(s, "drogue")
+    descent_t = events(s, "phase")[0]["_t"]
+    d = [e for e in events(s, "fire") if e["channel"] == "drogue"][0]
+    assert why == "backup_timer" and h > 500.0
+    assert abs(d["_t"] - descent_t - 200.0) < 0.3
+
+
+# Timers for a flight whose baro fails: drogue just after its nominal time,
+# main early enough that a drogue fired late still leaves the main time to
+# open (sooner rather than later).
+DEAD_BARO_TIMERS = "{'drogue_backup_s': 290, 'main_backup_s': 200}"
+
+
+def test_dead_baro_still_fires_both_chutes_by_their_backup_timers():
+    dead = "def faults(c, s):\n    if not c.stand:\n        s.baro_ok = False\n"
+    s = fly(DEAD_BARO_TIMERS + ", None, faults", dead)
+    assert_recovered(s)
+    assert fire(s, "drogue")[0] == "backup_timer"
+    assert fire(s, "main")[0] == "backup_timer"
+    assert s["rejects"][0] > 1000
+
+
+def test_baro_dying_under_the_drogue_leaves_the_main_to_its_timer():
+    dies = "def faults(c, s):\n    if 'drogue' in c.deployed:\n        s.baro_ok = False\n"
+    s = fly("None, None, faults", dies)
+    assert_recovered(s)
+    assert fire(s, "drogue")[0] == "altitude" and fire(s, "main")[0] == "backup_timer"
+
+
+def test_failed_drogue_fires_the_main_early_and_above_its_floor():
+    s = fly("{'main_max_speed_m_s': 90}, {'drogue_works': False}")
+    assert_recovered(s)
+    (failed,) = events(s, "drogue_failed")
+    drogue_t = [e for e in events(s, "fire") if e["channel"] == "drogue"][0]["_t"]
+    assert 10.0 <= failed["_t"] - drogue_t < 11.0  # drogue_fail_s after the fire
+    why, h, v = fire(s, "main")
+    assert why == "drogue_failed" and h > 1000.0 and -v <= 90.0
+
+
+def test_failed_drogue_with_a_too_fast_capsule_waits_for_the_main_altitude():
+    s = fly("{'main_max_speed_m_s': 20}, {'drogue_works': False}")
+    assert len(events(s, "drogue_failed")) == 1
+    why, h, _ = fire(s, "main")
+    assert why == "altitude" and 850.0 < h <= 1000.0  # the floor still holds
+
+
+def test_stuck_baro_is_rejected_and_the_timers_take_over():
+    stuck = """
+frozen = [None]
+def faults(c, s):
+    if c.h < 20000.0 and not c.stand:
+        if frozen[0] is None:
+            frozen[0] = s.press_dpa
+        s.press_dpa = frozen[0]
+"""
+    s = fly(DEAD_BARO_TIMERS + ", None, faults", stuck)
+    assert_recovered(s)
+    assert fire(s, "drogue")[0] == "backup_timer"  # never fooled by the frozen 20 km
+    assert fire(s, "main")[0] == "backup_timer"
+    assert s["rejects"][0] > 100
+
+
+def test_noisy_baro_spikes_are_rejected_and_fire_nothing_early():
+    noisy = """
+import random
+def faults(c, s):
+    if not c.stand and random.random() < 0.1:
+        s.press_dpa += random.randint(-300000, 300000)   # km-sized spikes
+    elif not c.stand:
+        s.press_dpa += random.randint(-300, 300)       # +-30 Pa of noise
+"""
+    s = fly("None, None, faults", noisy)
+    assert_recovered(s)
+    why, h, _ = fire(s, "drogue")
+    assert why == "altitude" and 5600.0 < h <= 6100.0
+    why, h, _ = fire(s, "main")
+    assert why == "altitude" and 800.0 < h <= 1050.0
+    assert s["rejects"][0] > 100
+
+
+def test_out_of_range_and_bus_error_baro_readings_are_counted_not_believed():
+    bad = """
+import random
+def faults(c, s):
+    if c.stand:
+        return
+    r = random.random()
+    if r < 0.1:
+        s.press_dpa = 0
+    elif r < 0.2:
+        s.press_dpa = 5000000
+    elif r < 0.3:
+        s.baro_ok = False
+"""
+    s = fly("None, None, faults", bad)
+    assert_recovered(s)
+    assert fire(s, "drogue")[0] == "altitude" and fire(s, "main")[0] == "altitude"
+    faults = s["faults"][0]
+    assert faults["baro_range"] > 100 and faults["baro_bus"] > 50
+
+
+def test_inverted_accelerometer_refuses_to_arm():
+    # the board is mounted upside down but the config says +x+y+z (Genesis)
+    s = fly("None, {'axes': '+x-y-z'}, max_s=5.0")
+    assert "upside down" in s["arm"] and "accel_axes" in s["arm"]
+    assert s["rises"] == {"drogue": 0, "main": 0} and s["phase"] == 0
+
+
+def test_a_mounting_that_matches_the_config_arms():
+    s = fly("{'accel_axes': '+x-y-z'}, {'axes': '+x-y-z'}, max_s=5.0")
+    assert s["arm"] is None
+
+
+def test_open_continuity_low_battery_and_open_arm_switch_refuse_to_arm():
+    out = run_mpy(
+        """
+from flight_helpers import *
+cfg = make_config(**FAST)
+cap = Capsule(h=0.0)
+cap.stand = True
+rig = Rig(cfg, cap, None, cont=False)
+print(repr(rig.fc.arm()))
+rig.settle_on_stand(1.0)
+print(repr(rig.fc.arm()))
+rig = Rig(cfg, cap, None)
+rig.settle_on_stand(1.0)
+rig.sample.vbatt_mv = 3300
+print(repr(rig.fc.arm()))
+rig.sample.vbatt_mv = 3900
+print(repr(rig.fc.arm(False)))
+print(repr(rig.fc.arm()), rig.fc.phase, rig.bank.armed)
+""",
+        extra_path=[TESTS],
+    )
+    no_sample, cont, batt, switch, ok = out.strip().splitlines()
+    assert "no sensor sample" in no_sample
+    assert "drogue continuity open" in cont and "main continuity open" in cont
+    assert "battery" in batt and "3300" in batt and "3500" in batt
+    assert "arm switch open" in switch
+    assert ok == "None 1 True"
+
+
+def test_disarmed_boards_never_fire_over_long_random_sensor_noise():
+    out = run_mpy(
+        """
+import random
+from flight_helpers import *
+random.seed(11)
+cfg = make_config(**FAST)
+rig = Rig(cfg, Capsule(h=0.0), None)
+s = rig.sample
+phases = set()
+for i in range(60000):
+    rig.clock.advance_ms(random.choice((0, 1, 10, 100, 5000)))
+    s.t_ms = rig.clock.now_ms() - random.randint(0, 50)
+    s.press_dpa = random.choice((random.randint(-10, 2000000), 1013250, 0, 10000))
+    s.baro_ok = random.random() < 0.8
+    s.ax_mg = random.randint(-300000, 300000)
+    s.ay_mg = random.randint(-20000, 20000)
+    s.az_mg = random.choice((random.randint(-300000, 300000), 0, 1000, 50000))
+    s.accel_ok = random.random() < 0.8
+    s.vbatt_mv = random.randint(0, 5000)
+    s.arm_input = random.random() < 0.5
+    rig.fc.step(s)
+    phases.add(rig.fc.phase)
+print(rig.outputs['drogue'].rises, rig.outputs['main'].rises, sorted(phases))
+""",
+        extra_path=[TESTS],
+        timeout=180,
+    )
+    assert out.split() == ["0", "0", "[0]"]
+
+
+def test_a_stuck_high_g_accelerometer_on_the_stand_does_not_start_the_descent():
+    stuck = """
+import random
+def faults(c, s):
+    s.az_mg = 6000 + random.randint(-30, 30)   # 6 g, noisy, on a still stand
+"""
+    out = run_mpy(
+        "import json\nfrom flight_helpers import *\n"
+        + stuck
+        + """
+cfg = make_config(**FAST)
+cap = Capsule(h=0.0)
+cap.stand = True
+rig = Rig(cfg, cap, None)
+rig.settle_on_stand(3.0)
+print(rig.fc.arm())
+rig.faults = faults
+rig.settle_on_stand(600.0)
+print(rig.fc.phase, rig.fc.entry_held > 1000, rig.outputs['drogue'].rises)
+""",
+        extra_path=[TESTS],
+    )
+    assert out.split() == ["None", "1", "True", "0"]
+
+
+def test_disarm_is_refused_during_the_descent_unless_forced():
+    out = run_mpy(
+        """
+from flight_helpers import *
+cfg = make_config(**FAST)
+cap = Capsule(h=90000.0, gamma_deg=-6.0, main_cda=6.0)
+cap.stand = True
+rig = Rig(cfg, cap, None)
+rig.settle_on_stand(2.0)
+fc = rig.fc
+print(fc.arm(), fc.disarm(), fc.phase, fc.arm(), fc.phase)
+cap.stand = False
+rig.run(until_phase=3)
+print(repr(fc.disarm()))
+print(fc.phase, rig.bank.armed, fc.disarm(force=True), fc.phase, rig.bank.armed)
+""",
+        extra_path=[TESTS],
+    )
+    first, refused, forced = out.strip().splitlines()
+    assert first == "None None 0 None 1"
+    assert "refused" in refused and "DROGUE" in refused
+    assert forced == "3 True None 0 False"
+
+
+def test_status_reports_phase_altitude_speed_fired_channels_continuity_and_faults():
+    s = fly("max_s=400.0")
+    status = dict(s["status"])
+    assert status["phase"] == "DROGUE" and status["armed"] == 1
+    assert status["fired"] == "drogue"
+    assert status["pyro_drogue"] == "fired" and status["pyro_main"] == "ok"
+    for key in ("alt_m", "speed_m_s", "baro_rejects", "accel_rejects", "config", "one_g_mg"):
+        assert key in status
+    assert float(status["speed_m_s"]) < 0.0

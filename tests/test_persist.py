@@ -1,0 +1,127 @@
+"""The persisted flight record (firmware/persist.py), run on MicroPython:
+alternating slots, CRC, torn writes."""
+
+import json
+
+from mpy import run_mpy
+
+PRELUDE = """
+import json, persist
+def rec(phase, flight_ms, fired=0):
+    r = persist.FlightRecord()
+    r.phase = phase
+    r.armed = 1
+    r.flight_ms = flight_ms
+    r.fired_bits = fired
+    r.drogue_ms = 1234 if fired else -1
+    r.speed_cms = -7100
+    r.alt_cm = 987654
+    r.flags = 3
+    r.boots = 2
+    return r
+def fields(r):
+    if r is None:
+        return None
+    return [r.phase, r.armed, r.flight_ms, r.fired_bits, r.drogue_ms, r.main_ms,
+            r.speed_cms, r.alt_cm, r.flags, r.boots, r.seq]
+"""
+
+
+def _run(code, path):
+    return json.loads(run_mpy(PRELUDE + code.replace("$PATH", repr(str(path)))).strip().splitlines()[-1])
+
+
+def test_a_record_round_trips_through_the_store(tmp_path):
+    got = _run(
+        """
+s = persist.Store($PATH)
+s.save(rec(3, 250000, 1))
+print(json.dumps(fields(persist.Store($PATH).load())))
+""",
+        tmp_path / "f.rec",
+    )
+    assert got == [3, 1, 250000, 1, 1234, -1, -7100, 987654, 3, 2, 1]
+
+
+def test_writes_alternate_slots_and_the_newest_valid_record_wins(tmp_path):
+    got = _run(
+        """
+import os
+s = persist.Store($PATH)
+for i in range(5):
+    s.save(rec(2, i * 1000))
+print(json.dumps([fields(persist.Store($PATH).load()), sorted(os.listdir(%r))]))
+""".replace("%r", repr(str(tmp_path))),
+        tmp_path / "f.rec",
+    )
+    newest, files = got
+    assert newest[2] == 4000 and newest[-1] == 5
+    assert files == ["f.rec.0", "f.rec.1"]
+
+
+def test_a_torn_or_corrupted_newest_slot_leaves_the_previous_record(tmp_path):
+    # every truncation length and a flipped byte anywhere in the newest slot
+    got = _run(
+        """
+s = persist.Store($PATH)
+s.save(rec(3, 100000, 1))      # seq 1 -> slot 1
+s.save(rec(4, 200000, 3))      # seq 2 -> slot 0 (newest)
+newest = s.slot_path(0)
+with open(newest, 'rb') as f:
+    good = f.read()
+res = []
+for n in range(len(good)):
+    with open(newest, 'wb') as f:
+        f.write(good[:n])
+    res.append(fields(persist.Store($PATH).load()))
+for i in range(len(good)):
+    bad = bytearray(good)
+    bad[i] ^= 0x40
+    with open(newest, 'wb') as f:
+        f.write(bad)
+    res.append(fields(persist.Store($PATH).load()))
+print(json.dumps(res))
+""",
+        tmp_path / "f.rec",
+    )
+    assert len(got) == 2 * 48
+    for r in got:
+        assert r is not None and r[0] == 3 and r[2] == 100000 and r[3] == 1  # the old record
+
+
+def test_no_valid_slot_means_no_record(tmp_path):
+    got = _run(
+        """
+s = persist.Store($PATH)
+a = s.load()
+with open(s.slot_path(0), 'wb') as f:
+    f.write(b'garbage' * 7)
+print(json.dumps([a, persist.Store($PATH).load()]))
+""",
+        tmp_path / "f.rec",
+    )
+    assert got == [None, None]
+
+
+def test_sequence_numbers_compare_across_their_wrap():
+    got = json.loads(
+        run_mpy(
+            PRELUDE
+            + "print(json.dumps([persist.seq_newer(0, persist.SEQ_MASK),"
+            " persist.seq_newer(persist.SEQ_MASK, 0), persist.seq_newer(5, 4),"
+            " persist.seq_newer(4, 5), persist.seq_newer(7, 7)]))"
+        )
+    )
+    assert got == [True, False, True, False, False]
+
+
+def test_a_store_that_cannot_write_reports_it_and_keeps_going(tmp_path):
+    got = _run(
+        """
+s = persist.Store($PATH)
+ok = s.save(rec(2, 1))
+print(json.dumps([ok, s.write_errors, s.load()]))
+""",
+        tmp_path / "missing-dir" / "f.rec",
+    )
+    assert got == [False, 1, None]
