@@ -336,3 +336,23 @@ print(n, bytes(b).hex())
 """
     )
     assert out.split() == ["14", "b56206080600e803010001000139"]
+
+
+def test_a_uart_that_takes_a_few_bytes_per_write_still_gets_whole_frames():
+    out = run_mpy(
+        SIM_RECEIVER
+        + """
+class SlowTx(SimReceiver):
+    # a full TX buffer: write() takes at most 16 bytes and says how many
+    def write(self, data):
+        return SimReceiver.write(self, bytes(data)[:16])
+clk = clock.VirtualClock()
+rx = SlowTx()
+reader = gnss.GnssReader(rx, clk)
+cfg = ubx.UbxConfigurator(rx, clk, reader, 'valset')
+cfg.start('descent')
+run(rx, cfg, reader, clk)
+print(cfg.state, cfg.sent, cfg.timeouts, rx.frames)
+"""
+    )
+    assert out.split() == ["done", "2", "0", "[(6,", "138),", "(6,", "138)]"]
