@@ -43,7 +43,9 @@ PROMPT = b">>> "
 POWER_CUT = b"#R\n"
 ISIG_READY = b"\x00vboard:isig\x00"  # printed by vboard_rom.py once Ctrl-C interrupts
 CLIENT_BUFFER_MAX = 1 << 20  # bytes held for a slow client before the board blocks
-RESPAWN_BACKOFF_S = 1.0  # a board that crashes at once is restarted at most this often
+RESPAWN_BACKOFF_S = 1.0
+INTERRUPT = b"\x03"
+INTERRUPT_SETTLE_S = 0.5  # longest wait for a Ctrl-C to land before later bytes follow  # a board that crashes at once is restarted at most this often
 
 
 def micropython_executable():
@@ -98,8 +100,9 @@ class VirtualBoard:
         self._tail = b""
         self._to_child = bytearray()
         self._to_client = bytearray()
-        self._line_start = True
         self._input_tail = b""
+        self._after_interrupt = bytearray()  # bytes held back behind a Ctrl-C
+        self._interrupt_deadline = 0.0
         self._stop = threading.Event()
         self._thread = None
         self._lock = threading.Lock()
@@ -205,6 +208,8 @@ class VirtualBoard:
         self._kill_child()
         self.resets += 1
         self._to_child.clear()
+        self._to_child += self._after_interrupt
+        self._after_interrupt.clear()
         if not power_cut:
             self._send_client(SOFT_REBOOT)
         self._spawn(raw=was_raw, crashed=crashed)
@@ -231,14 +236,36 @@ class VirtualBoard:
         friendly_at = window.rfind(FRIENDLY_BANNER)
         if raw_at >= 0 or friendly_at >= 0:
             self._raw = raw_at > friendly_at
+        self._release_after_interrupt(PROMPT in window)
         if self._enter_raw_on_prompt and PROMPT in window:
             self._enter_raw_on_prompt = False
             self._to_child += b"\x01"
         self._tail = window[-64:]
         return data
 
+    def _hold_after_interrupt(self, data):
+        """A board takes Ctrl-C out of the stream the moment it arrives, so the
+        bytes behind it (mpremote's Ctrl-A) reach the REPL. Here Ctrl-C is a
+        signal that lands at the next bytecode, and a running program could
+        read those bytes first; so they wait until the REPL prompt appears."""
+        if self._after_interrupt:
+            self._after_interrupt += data
+            return b""
+        at = data.rfind(INTERRUPT)
+        if at < 0 or at == len(data) - 1 or self._raw:
+            return data
+        self._after_interrupt += data[at + 1 :]
+        self._interrupt_deadline = time.monotonic() + INTERRUPT_SETTLE_S
+        return data[: at + 1]
+
+    def _release_after_interrupt(self, prompt_seen):
+        if self._after_interrupt and (prompt_seen or time.monotonic() >= self._interrupt_deadline):
+            self._to_child += self._after_interrupt
+            self._after_interrupt.clear()
+
     def _watch_input(self, data):
         """Find a power-cut line in what the client sends (not inside the raw REPL)."""
+        data = self._hold_after_interrupt(data)
         if self._raw:
             self._input_tail = b""
             return data
@@ -258,6 +285,7 @@ class VirtualBoard:
         while not self._stop.is_set():
             with self._lock:
                 cut, self._cut_requested = self._cut_requested, False
+            self._release_after_interrupt(False)
             if cut:
                 self._restart(power_cut=True)
             poller = select.poll()
