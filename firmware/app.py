@@ -105,6 +105,8 @@ class App:
         self.events = EventSink(self.wire, self.log)
         self.fc = flight.build(self.cfg, self.clock, self.hw.pyro_outputs, self.events, STATE_FILE)
         self.gnss = gnss.GnssReader(self.hw.gnss_uart, self.clock)
+        self.ubx = self._optional_ubx()
+        self.gnss_profile_phase = -1
         self.beacon = self._optional_beacon()
         self.loop_faults = 0
         self.iterations = 0
@@ -123,6 +125,25 @@ class App:
         import hw_real
 
         return hw_real.build(self.board, self.clock)
+
+    def _optional_ubx(self):
+        """u-blox receivers are configured per phase (airborne model for the
+        descent, sea model and power save after splashdown)."""
+        if self.hw.gnss_uart is None or self.board.get("gnss", {}).get("driver") != "ublox":
+            return None
+        import ubx
+
+        return ubx.UbxConfigurator(self.hw.gnss_uart, self.clock, self.gnss)
+
+    def gnss_profile(self):
+        phase = self.fc.phase
+        if self.ubx is None or phase == self.gnss_profile_phase:
+            return
+        if phase == flight.PHASE_NAMES.index("ARMED") or self.gnss_profile_phase < 0:
+            self.ubx.start("descent")
+        elif phase == flight.PHASE_NAMES.index("LANDED"):
+            self.ubx.start("float")
+        self.gnss_profile_phase = phase
 
     def _optional_log(self):
         try:
@@ -385,6 +406,9 @@ class App:
                 self.safe_step()
                 self.hw.feed_watchdog()
             self.gnss.poll()
+            if self.ubx is not None:
+                self.gnss_profile()
+                self.ubx.poll()
             self.console.poll(0, 64)
 
 
