@@ -98,6 +98,7 @@ class App:
         self.clock = clock_mod.VirtualClock() if self.sim else clock_mod.TicksClock()
         self.wire = wire_mod.Wire(self.out, self.clock)
         self.hw = self._build_hw()
+        self.errors.extend(getattr(self.hw, "errors", ()))
         self.cfg, cfg_errors = config.load(CONFIG_FILE)
         self.config_errors = cfg_errors
         self.sample = sample_mod.Sample()
