@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from mpy import FIRMWARE, run_mpy  # noqa: E402
+from mpy import FIRMWARE, run_mpy
 
 PICO_SLOWDOWN = 75
 HEAP_LIMIT = "256K"
@@ -262,8 +262,8 @@ def run():
         "flight_completed": ram.get("phase_end") == 6 and ram.get("fired") == 3,
     }
     print(
-        "  pico estimate: unix-port iterations/s divided by %d (MicroPython on a 125 MHz"
-        " RP2040 runs bytecode roughly 50-100x slower than on a desktop core)" % PICO_SLOWDOWN
+        f"  pico estimate: unix-port iterations/s divided by {PICO_SLOWDOWN} (MicroPython"
+        " on a 125 MHz RP2040 runs bytecode roughly 50-100x slower than on a desktop core)"
     )
     return figures
 
@@ -291,6 +291,7 @@ def _mpy_with_path(code, path, heap):
     proc = subprocess.run(
         [micropython_path(), "-X", "heapsize=" + heap, "-c", code],
         capture_output=True,
+        check=False,
         text=True,
         env=env,
         timeout=300,

@@ -162,7 +162,7 @@ class Capsule:
             t0 = self.deployed.get(name)
             if t0 is not None:
                 f = (self.t - t0) / self.inflate_s
-                a += extra * (1.0 if f > 1.0 else (f if f > 0.0 else 0.0))
+                a += extra * (1.0 if f > 1.0 else (max(0.0, f)))
         return a
 
     def step(self, dt):
@@ -173,7 +173,7 @@ class Capsule:
         if self.t < self.hold_s:
             self.force_g = 1.0
             return
-        p, rho = standard_atmosphere(self.h)
+        _, rho = standard_atmosphere(self.h)
         v = math.sqrt(self.vx * self.vx + self.vz * self.vz)
         drag = 0.5 * rho * v * v * self._area() / self.mass
         g = G0 * (R_EARTH / (R_EARTH + self.h)) ** 2
@@ -327,7 +327,9 @@ class Rig:
             for n, o in self.outputs.items():
                 if o.rises != before[n]:
                     c = self.capsule
-                    self.fires.setdefault(n, []).append((round(c.t, 2), round(c.h, 1), round(c.vz, 1)))
+                    self.fires.setdefault(n, []).append(
+                        (round(c.t, 2), round(c.h, 1), round(c.vz, 1))
+                    )
             if until_phase is not None and self.fc.phase == until_phase:
                 break
             if self.capsule.landed_t is not None:

@@ -29,7 +29,7 @@ def _mant_bits(p_dpa):
     bits = 0
     while p_dpa * 2**bits < 2**28:
         bits += 1
-    return int(round(p_dpa * 2**bits)), bits
+    return round(p_dpa * 2**bits), bits
 
 
 def _reference(heights):
@@ -46,9 +46,9 @@ def test_altitude_matches_ambiance_from_sea_level_to_86_km():
     cases = [_mant_bits(p * 10.0) for p in pressures]
     out = run_mpy(
         "import atmosphere, json\n"
-        "cases = %s\n"
+        f"cases = {json.dumps(cases)}\n"
         "print(json.dumps([(atmosphere.altitude_cm_scaled(m, b),"
-        " atmosphere.geopotential_cm_scaled(m, b)) for m, b in cases]))" % json.dumps(cases)
+        " atmosphere.geopotential_cm_scaled(m, b)) for m, b in cases]))"
     )
     got = json.loads(out)
     worst = 0.0
@@ -63,10 +63,10 @@ def test_decipascal_input_is_within_tolerance_over_the_baro_range():
     # the flight path: integer dPa, from 1200 mbar down to the MS5611's 10 mbar
     heights = [float(h) for h in range(-1500, 31001, 250)]
     pressures, _ = _reference(heights)
-    press = [int(round(p * 10.0)) for p in pressures]
+    press = [round(p * 10.0) for p in pressures]
     out = run_mpy(
         "import atmosphere, json\n"
-        "print(json.dumps([atmosphere.altitude_cm(p) for p in %s]))" % json.dumps(press)
+        f"print(json.dumps([atmosphere.altitude_cm(p) for p in {json.dumps(press)}]))"
     )
     for h, z_cm in zip(heights, json.loads(out)):
         assert abs(z_cm / 100 - h) <= _tolerance(h), (h, z_cm / 100)
@@ -81,7 +81,7 @@ def test_ground_elevation_and_sea_level_pressure_shift_the_height():
         "import atmosphere\n"
         "a = atmosphere.Altimeter(ground_elevation_m=500)\n"
         "b = atmosphere.Altimeter(0, sea_level_pa=102000)\n"
-        "print(a.agl_cm(%d), b.agl_cm(%d))" % (round(p500 * 10), round(p_qnh[0] * 10))
+        f"print(a.agl_cm({round(p500 * 10)}), b.agl_cm({round(p_qnh[0] * 10)}))"
     )
     agl_at_site, agl_qnh = (int(x) / 100 for x in out.split())
     assert abs(agl_at_site) <= ABS_TOL_M  # standing on a 500 m site reads 0 m AGL

@@ -7,7 +7,10 @@ import pytest
 from mpy import run_mpy
 
 
-def _mpy_json(code):
+def _mpy_json(code, **paths):
+    """Run code after `import config, json`; $NAME is replaced by repr(str(path))."""
+    for name, path in paths.items():
+        code = code.replace("$" + name, repr(str(path)))
     return json.loads(run_mpy("import config, json\n" + code).strip().splitlines()[-1])
 
 
@@ -16,13 +19,34 @@ SCHEMA = _mpy_json(
     " for r in config.SCHEMA]))"
 )
 KEYS = [row[0] for row in SCHEMA]
-REQUIRED = (
-    "start_mode entry_g entry_ms drop_speed_m_s drogue_deploy_m drogue_max_speed_m_s "
-    "drogue_backup_s main_deploy_m main_backup_s main_debounce_n drogue_fail_speed_m_s "
-    "drogue_fail_s landed_s fire_pulse_ms ground_elevation_m accel_axes sample_hz callsign ssid "
-    "lora_freq_khz duty_cycle_permille beacon_descent_s beacon_landed_s beacon_slow_s "
-    "beacon_slow_after_s batt_low_mv"
-).split()
+REQUIRED = [
+    "start_mode",
+    "entry_g",
+    "entry_ms",
+    "drop_speed_m_s",
+    "drogue_deploy_m",
+    "drogue_max_speed_m_s",
+    "drogue_backup_s",
+    "main_deploy_m",
+    "main_backup_s",
+    "main_debounce_n",
+    "drogue_fail_speed_m_s",
+    "drogue_fail_s",
+    "landed_s",
+    "fire_pulse_ms",
+    "ground_elevation_m",
+    "accel_axes",
+    "sample_hz",
+    "callsign",
+    "ssid",
+    "lora_freq_khz",
+    "duty_cycle_permille",
+    "beacon_descent_s",
+    "beacon_landed_s",
+    "beacon_slow_s",
+    "beacon_slow_after_s",
+    "batt_low_mv",
+]
 
 
 def test_schema_has_every_key_the_firmware_relies_on_with_the_agreed_beacon_defaults():
@@ -41,9 +65,10 @@ def test_schema_has_every_key_the_firmware_relies_on_with_the_agreed_beacon_defa
 
 def test_missing_file_gives_valid_defaults_and_no_errors(tmp_path):
     out = _mpy_json(
-        "cfg, errors = config.load(%r)\n"
+        "cfg, errors = config.load($P)\n"
         "print(json.dumps([errors, config.validate(config.to_dict(cfg)), cfg.main_deploy_cm,"
-        " cfg.drogue_deploy_cm, cfg.entry_mg, cfg.fire_pulse_ms]))" % str(tmp_path / "none.json")
+        " cfg.drogue_deploy_cm, cfg.entry_mg, cfg.fire_pulse_ms]))",
+        P=tmp_path / "none.json",
     )
     errors, revalidated, main_cm, drogue_cm, entry_mg, pulse = out
     assert errors == [] and revalidated == []
@@ -52,7 +77,7 @@ def test_missing_file_gives_valid_defaults_and_no_errors(tmp_path):
 
 
 def _bad_values(row):
-    key, kind, default, lo, hi = row
+    _, kind, _, lo, hi = row
     if kind in ("int", "float"):
         bad = [lo - 1, hi + 1, "12", None, True]
         return bad + [lo + 0.5] if kind == "int" else bad
@@ -67,11 +92,11 @@ def test_out_of_range_and_wrong_type_values_are_rejected_naming_the_key():
     cases = [{row[0]: v} for row in SCHEMA for v in _bad_values(row)]
     cases += [{row[0]: row[2]} for row in SCHEMA]  # each default alone is valid
     results = _mpy_json(
-        "print(json.dumps([config.validate(d) for d in json.loads(%r)]))" % json.dumps(cases)
+        f"print(json.dumps([config.validate(d) for d in json.loads({json.dumps(cases)!r})]))"
     )
     by_key = {row[0]: row for row in SCHEMA}
     for case, errors in zip(cases, results):
-        (key, value), = case.items()
+        ((key, value),) = case.items()
         _, kind, default, lo, hi = by_key[key]
         if value == default and type(value) is type(default):
             assert errors == [], (key, value, errors)
@@ -79,7 +104,7 @@ def test_out_of_range_and_wrong_type_values_are_rejected_naming_the_key():
         assert len(errors) == 1, (key, value, errors)
         assert errors[0].startswith(key + ":"), errors
         if kind in ("int", "float"):
-            assert "%s..%s" % (lo, hi) in errors[0], errors  # the allowed range is named
+            assert f"{lo}..{hi}" in errors[0], errors  # the allowed range is named
 
 
 def test_fire_pulse_of_zero_and_main_above_drogue_are_rejected():
@@ -88,9 +113,7 @@ def test_fire_pulse_of_zero_and_main_above_drogue_are_rejected():
         " 'drogue_deploy_m': 4000})))"
     )
     assert any(e.startswith("fire_pulse_ms:") and "10..5000" in e for e in errors), errors
-    assert any(
-        e.startswith("main_deploy_m:") and "drogue_deploy_m" in e for e in errors
-    ), errors
+    assert any(e.startswith("main_deploy_m:") and "drogue_deploy_m" in e for e in errors), errors
     # equal heights are inconsistent too: the main deploys below the drogue
     errors = _mpy_json(
         "print(json.dumps(config.validate({'main_deploy_m': 3000, 'drogue_deploy_m': 3000})))"
@@ -116,9 +139,10 @@ def test_a_bad_file_keeps_defaults_for_the_bad_keys_and_reports_each(tmp_path):
         )
     )
     out = _mpy_json(
-        "cfg, errors = config.load(%r)\n"
+        "cfg, errors = config.load($P)\n"
         "print(json.dumps([errors, cfg.main_deploy_m, cfg.drogue_backup_s, cfg.callsign,"
-        " cfg.errors == errors]))" % str(path)
+        " cfg.errors == errors]))",
+        P=path,
     )
     errors, main_m, backup_s, callsign, same = out
     assert main_m == 800 and backup_s == 260 and callsign == "N0CALL" and same
@@ -129,8 +153,9 @@ def test_an_inconsistent_file_falls_back_to_defaults_for_both_keys(tmp_path):
     path = tmp_path / "config.json"
     path.write_text(json.dumps({"main_deploy_m": 9000, "drogue_deploy_m": 5000}))
     errors, main_m, drogue_m = _mpy_json(
-        "cfg, errors = config.load(%r)\n"
-        "print(json.dumps([errors, cfg.main_deploy_m, cfg.drogue_deploy_m]))" % str(path)
+        "cfg, errors = config.load($P)\n"
+        "print(json.dumps([errors, cfg.main_deploy_m, cfg.drogue_deploy_m]))",
+        P=path,
     )
     assert len(errors) == 1 and "main_deploy_m" in errors[0] and "drogue_deploy_m" in errors[0]
     assert (main_m, drogue_m) == (2000, 10000)
@@ -141,7 +166,7 @@ def test_an_unreadable_file_gives_defaults_and_an_error(tmp_path, text):
     path = tmp_path / "config.json"
     path.write_text(text)
     errors, main_m = _mpy_json(
-        "cfg, errors = config.load(%r)\nprint(json.dumps([errors, cfg.main_deploy_m]))" % str(path)
+        "cfg, errors = config.load($P)\nprint(json.dumps([errors, cfg.main_deploy_m]))", P=path
     )
     assert len(errors) == 1 and errors[0].startswith("config:") and main_m == 2000
 
@@ -192,8 +217,9 @@ def test_set_value_clears_the_load_error_of_that_key(tmp_path):
     path = tmp_path / "config.json"
     path.write_text(json.dumps({"landed_s": 0}))
     before, after = _mpy_json(
-        "cfg, errors = config.load(%r)\nb = list(cfg.errors)\n"
-        "config.set_value(cfg, 'landed_s', '15')\nprint(json.dumps([b, cfg.errors]))" % str(path)
+        "cfg, errors = config.load($P)\nb = list(cfg.errors)\n"
+        "config.set_value(cfg, 'landed_s', '15')\nprint(json.dumps([b, cfg.errors]))",
+        P=path,
     )
     assert len(before) == 1 and after == []
 
@@ -202,14 +228,15 @@ def test_save_is_atomic_and_round_trips(tmp_path):
     path = tmp_path / "config.json"
     out = _mpy_json(
         "import os\n"
-        "cfg, _ = config.load(%r)\n"
+        "cfg, _ = config.load($P)\n"
         "config.set_value(cfg, 'main_deploy_m', '1234')\n"
         "config.set_value(cfg, 'callsign', 'AB1CD')\n"
-        "config.save(cfg, %r)\n"
-        "cfg2, errors = config.load(%r)\n"
+        "config.save(cfg, $P)\n"
+        "cfg2, errors = config.load($P)\n"
         "print(json.dumps([errors, config.as_items(cfg2) == config.as_items(cfg),"
-        " sorted(os.listdir(%r)), config.config_hash(cfg) == config.config_hash(cfg2)]))"
-        % (str(path), str(path), str(path), str(tmp_path))
+        " sorted(os.listdir($D)), config.config_hash(cfg) == config.config_hash(cfg2)]))",
+        P=path,
+        D=tmp_path,
     )
     errors, same, files, same_hash = out
     assert errors == [] and same and same_hash
@@ -221,9 +248,9 @@ def test_save_replaces_an_existing_file_and_clears_load_errors(tmp_path):
     path = tmp_path / "config.json"
     path.write_text("{broken")
     errors_before, errors_after, text_ok = _mpy_json(
-        "cfg, e = config.load(%r)\nb = list(e)\nconfig.save(cfg, %r)\n"
-        "cfg2, e2 = config.load(%r)\nprint(json.dumps([b, cfg.errors + e2, True]))"
-        % (str(path), str(path), str(path))
+        "cfg, e = config.load($P)\nb = list(e)\nconfig.save(cfg, $P)\n"
+        "cfg2, e2 = config.load($P)\nprint(json.dumps([b, cfg.errors + e2, True]))",
+        P=path,
     )
     assert len(errors_before) == 1 and errors_after == [] and text_ok
 
@@ -251,15 +278,14 @@ def test_the_sequencer_refuses_to_arm_on_an_invalid_config_and_names_the_key(tmp
         """
 import config
 from flight_helpers import Capsule, Rig
-cfg, errors = config.load(%r)
+cfg, errors = config.load($P)
 cap = Capsule(h=0.0)
 cap.stand = True
-rig = Rig(cfg, cap, %r)
+rig = Rig(cfg, cap, $R)
 rig.settle_on_stand(1.0)
 print(rig.fc.arm())
 print(rig.fc.phase, rig.bank.armed)
-"""
-        % (str(path), str(tmp_path / "rec")),
+""".replace("$P", repr(str(path))).replace("$R", repr(str(tmp_path / "rec"))),
         extra_path=[str(Path(__file__).parent)],
     )
     reason, state = out.strip().splitlines()

@@ -56,7 +56,7 @@ def test_nominal_reentry_fires_drogue_and_main_by_altitude_and_ends_beaconing():
     for e in events(s, "phase") + events(s, "fire"):
         for key in ("why", "alt_m", "speed_m_s", "press_pa", "accel_mg", "flight_ms"):
             assert key in e, (key, e)  # every decision carries its readings
-    landed = [e for e in events(s, "phase") if e["to"] == "LANDED"][0]
+    landed = next(e for e in events(s, "phase") if e["to"] == "LANDED")
     assert landed["why"] == "steady" and landed["_t"] - s["landed_t"] < 30.0
     assert s["phase"] == 6 and s["pyro_bits"] == 3
 
@@ -107,7 +107,7 @@ def test_drogue_backup_timer_fires_when_the_altitude_is_never_reached():
     s = fly("{'drogue_deploy_m': 500, 'main_deploy_m': 300, 'drogue_backup_s': 200}")
     why, h, _ = fire(s, "drogue")
     descent_t = events(s, "phase")[0]["_t"]
-    d = [e for e in events(s, "fire") if e["channel"] == "drogue"][0]
+    d = next(e for e in events(s, "fire") if e["channel"] == "drogue")
     assert why == "backup_timer" and h > 500.0
     assert abs(d["_t"] - descent_t - 200.0) < 0.3
 
@@ -138,7 +138,7 @@ def test_failed_drogue_fires_the_main_early_and_above_its_floor():
     s = fly("{'main_max_speed_m_s': 90}, {'drogue_works': False}")
     assert_recovered(s)
     (failed,) = events(s, "drogue_failed")
-    drogue_t = [e for e in events(s, "fire") if e["channel"] == "drogue"][0]["_t"]
+    drogue_t = next(e for e in events(s, "fire") if e["channel"] == "drogue")["_t"]
     assert 10.0 <= failed["_t"] - drogue_t < 11.0  # drogue_fail_s after the fire
     why, h, v = fire(s, "main")
     assert why == "drogue_failed" and h > 1000.0 and -v <= 90.0
@@ -257,7 +257,7 @@ cfg = make_config(**FAST)
 rig = Rig(cfg, Capsule(h=0.0), None)
 s = rig.sample
 phases = set()
-for i in range(60000):
+for i in range(25000):
     rig.clock.advance_ms(random.choice((0, 1, 10, 100, 5000)))
     s.t_ms = rig.clock.now_ms() - random.randint(0, 50)
     s.press_dpa = random.choice((random.randint(-10, 2000000), 1013250, 0, 10000))

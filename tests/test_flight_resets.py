@@ -29,7 +29,7 @@ def _fly_with_resets(resets, cfg="None", faults="None", prelude="", store="None"
     code = "import json\nfrom flight_helpers import *\nimport random\nrandom.seed(5)\n" + prelude
     code += "\n"
     for r in resets:  # one flight per line of output, one process for all
-        code += "print(json.dumps(fly(%s, None, %s, %s, %s)))\n" % (cfg, faults, json.dumps(r), store)
+        code += f"print(json.dumps(fly({cfg}, None, {faults}, {json.dumps(r)}, {store})))\n"
     out = run_mpy(code, extra_path=[TESTS], timeout=300, heap="1M")
     return [json.loads(line) for line in out.strip().splitlines()[-len(resets) :]]
 

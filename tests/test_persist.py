@@ -28,7 +28,9 @@ def fields(r):
 
 
 def _run(code, path):
-    return json.loads(run_mpy(PRELUDE + code.replace("$PATH", repr(str(path)))).strip().splitlines()[-1])
+    return json.loads(
+        run_mpy(PRELUDE + code.replace("$PATH", repr(str(path)))).strip().splitlines()[-1]
+    )
 
 
 def test_a_record_round_trips_through_the_store(tmp_path):
@@ -106,8 +108,7 @@ print(json.dumps([a, persist.Store($PATH).load()]))
 def test_sequence_numbers_compare_across_their_wrap():
     got = json.loads(
         run_mpy(
-            PRELUDE
-            + "print(json.dumps([persist.seq_newer(0, persist.SEQ_MASK),"
+            PRELUDE + "print(json.dumps([persist.seq_newer(0, persist.SEQ_MASK),"
             " persist.seq_newer(persist.SEQ_MASK, 0), persist.seq_newer(5, 4),"
             " persist.seq_newer(4, 5), persist.seq_newer(7, 7)]))"
         )
