@@ -146,6 +146,20 @@ class App:
             self.ubx.start("float")
         self.gnss_profile_phase = phase
 
+    def show_state(self):
+        """LED/buzzer: the state a person on the stand or at the capsule needs."""
+        ind = getattr(self.hw, "indicator", None)
+        if ind is None:
+            return
+        import indicator
+
+        if self.iterations & 255 == 0:  # continuity changes slowly: sample it now and then
+            bank = self.fc.pyro
+            for ch in range(len(bank.names)):
+                ind.set_continuity(ch, bank.continuity(ch))
+        fault = bool(self.config_errors) or self.loop_faults > 0
+        ind.poll(indicator.mode_for(self.fc.phase, fault))
+
     def _optional_log(self):
         try:
             import flightlog
@@ -207,9 +221,16 @@ class App:
         try:
             self.step()
         except Exception as exc:
-            self.loop_faults += 1
-            if self.loop_faults < 20 or self.loop_faults % 1000 == 0:
-                self.wire.event("fault", [("where", "loop"), ("n", self.loop_faults), ("error", repr(exc))])
+            self.fault("step", exc)
+
+    def fault(self, where, exc):
+        """Count and report an exception; the loop goes on (rate-limited report)."""
+        self.loop_faults += 1
+        if self.loop_faults < 20 or self.loop_faults % 1000 == 0:
+            try:
+                self.wire.event("fault", [("where", where), ("n", self.loop_faults), ("error", repr(exc))])
+            except Exception:
+                pass
 
     # -- frames (sim / bench) -------------------------------------------------
     def _frames(self):
@@ -395,22 +416,33 @@ class App:
         gc.collect()
         if self.sim:
             while True:
-                self.console.poll(1000)
-        period_ms = 1000 // self.cfg.sample_hz
-        next_ms = self.clock.now_ms()
+                try:
+                    self.console.poll(1000)
+                except Exception as exc:
+                    self.fault("console", exc)
+        self.next_ms = self.clock.now_ms()
         while True:
-            now = self.clock.now_ms()
-            if self.clock.diff_ms(now, next_ms) >= 0:
-                next_ms = clock_mod.add_ms(next_ms, period_ms)
-                if self.clock.diff_ms(now, next_ms) > 10 * period_ms:
-                    next_ms = clock_mod.add_ms(now, period_ms)  # we fell behind: do not burst
-                self.safe_step()
-                self.hw.feed_watchdog()
+            self.hw_pass()
+
+    def hw_pass(self):
+        """One pass of a real board's loop: sample when due, then the slow work."""
+        period_ms = 1000 // self.cfg.sample_hz
+        now = self.clock.now_ms()
+        if self.clock.diff_ms(now, self.next_ms) >= 0:
+            self.next_ms = clock_mod.add_ms(self.next_ms, period_ms)
+            if self.clock.diff_ms(now, self.next_ms) > 10 * period_ms:
+                self.next_ms = clock_mod.add_ms(now, period_ms)  # fell behind: do not burst
+            self.safe_step()
+            self.hw.feed_watchdog()
+        try:
             self.gnss.poll()
+            self.show_state()
             if self.ubx is not None:
                 self.gnss_profile()
                 self.ubx.poll()
             self.console.poll(0, 64)
+        except Exception as exc:
+            self.fault("io", exc)
 
 
 def main():

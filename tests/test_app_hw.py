@@ -1,0 +1,68 @@
+"""The whole firmware boots and runs its loop on a real board's definition
+(Pico, T-Beam), with a fake `machine` holding the datasheets' chips: the
+board file, hw_real, drivers, sequencer, GNSS, log and beacon fit together."""
+
+import shutil
+
+import pytest
+
+from drv_oracles import MS5611_EXAMPLE_PROM
+from mpy import BOARDS, run_mpy
+from test_drv_ms5611 import TESTS
+
+BOOT = f"""
+import sys, os, fake_bus, clock
+fm = fake_bus.FakeMachine()
+
+class UART(fm.UART):
+    def readinto(self, buf):
+        return None
+    def write(self, buf):
+        return len(buf)
+    def any(self):
+        return 0
+fm.UART = UART
+sys.modules["machine"] = fm
+clk = clock.VirtualClock(0)
+clock.TicksClock = lambda: clk
+ms = fake_bus.FakeMS5611(clk, {MS5611_EXAMPLE_PROM!r}, 9085466, 8569150)
+fm.i2c_chips[0] = {{0x77: ms, 0x53: fake_bus.FakeADXL375((0, 0, 21)), 0x18: fake_bus.FakeLIS3DH((0, 0, 83)), 0x34: fake_bus.FakeAXP192(3900)}}
+fm.adc_values = {{26: 30000, 27: 30000, 28: 47000, 35: 47000}}
+
+class Out:
+    def __init__(self):
+        self.lines = []
+    def write(self, text):
+        self.lines.append(text)
+
+out = Out()
+import app
+a = app.App(out=out, inp=open("/dev/null", "rb"))
+a.announce()
+a.next_ms = clk.now_ms()
+for _ in range(3000):
+    clk.advance_ms(1)
+    a.hw_pass()
+a.cmd_status(a.console, [])
+a.cmd_sensors(a.console, [])
+print("".join(out.lines))
+print("ITER", a.iterations, "FAULTS", a.loop_faults)
+"""
+
+
+@pytest.mark.parametrize("board", ["pico", "tbeam"])
+def test_firmware_boots_and_samples_on_a_real_board_definition(board, tmp_path):
+    shutil.copy(BOARDS / (board + ".py"), tmp_path / ("board_%s.py" % board))
+    (tmp_path / "board.json").write_text('{"board": "%s"}' % board)
+    out = run_mpy(BOOT, extra_path=[TESTS, tmp_path], cwd=tmp_path, heap="512K")
+    assert "EVT 0 boot fw=" in out and "board=%s" % board in out
+    status = [line for line in out.splitlines() if line.startswith("OK ") and " status " in line]
+    assert status, out
+    assert "phase=SAFE" in status[0]
+    iterations = int(out.split("ITER ")[1].split()[0])
+    faults = int(out.split("FAULTS ")[1].split()[0])
+    assert iterations >= 250  # 3 s at the default sample rate (100 Hz) or more
+    assert faults == 0, out
+    sensors = [line for line in out.splitlines() if " sensors " in line][0]
+    assert "press_pa=100009" in sensors  # the MS5611 datasheet's worked example
+    assert "baro_ok=1" in sensors and "accel_ok=1" in sensors
