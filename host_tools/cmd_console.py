@@ -52,8 +52,11 @@ def one_command(args, out):
 def interactive(args, out):
     log = open(args.log, "a") if args.log else None
     stop = threading.Event()
+    pending = [0]  # commands sent and not yet answered
 
     def on_line(line, raw):
+        if line is not None and line.kind in ("OK", "ERR"):
+            pending[0] = max(0, pending[0] - 1)
         text = raw.decode(errors="replace")
         if log:
             log.write("%.3f %s\n" % (time.time(), text))
@@ -86,7 +89,12 @@ def interactive(args, out):
             if stop.is_set():
                 break
             if text.strip():
+                pending[0] += 1
                 link.write(text.strip().encode() + b"\n")
+        # input ended (Ctrl-D or a pipe): let the last replies arrive first
+        deadline = time.monotonic() + args.timeout
+        while pending[0] and not stop.is_set() and time.monotonic() < deadline:
+            time.sleep(0.05)
     except KeyboardInterrupt:
         pass
     finally:

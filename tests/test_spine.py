@@ -189,3 +189,19 @@ def test_dry_run_lists_what_would_be_copied_for_a_pico():
     assert r.returncode == 0, r.stderr
     assert "board_pico.mpy" in r.stdout and "main.py" in r.stdout
     assert "board.json" in r.stdout
+
+
+def test_interactive_console_sends_typed_commands_and_logs_what_it_sees(flashed, tmp_path):
+    port, _ = flashed
+    log = tmp_path / "console.log"
+    r = subprocess.run(
+        [str(BIN / "capsule"), "console", "--port", port, "--log", str(log)],
+        input="status\nversion\n",
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert r.returncode == 0, r.stderr
+    text = log.read_text()
+    assert " OK " in " " + text or "OK " in text
+    assert "status" in text and "version" in text
