@@ -4,7 +4,7 @@ from .vboard import DEFAULT_HEAP, serve
 
 
 def run(args):
-    return serve(args.dir, args.heap)
+    return serve(args.dir, args.heap, lfs_kb=args.lfs_kb)
 
 
 def register(sub):
@@ -16,4 +16,11 @@ def register(sub):
     )
     p.add_argument("--dir", default=None, help="the board's flash file system (default: a temp dir)")
     p.add_argument("--heap", default=DEFAULT_HEAP, help="MicroPython heap size (default %(default)s)")
+    p.add_argument(
+        "--lfs-kb",
+        type=int,
+        default=0,
+        help="give the board a LittleFS flash of this size (KB) in DIR/flash.img "
+        "instead of using DIR's files directly (a Pico has about 1400)",
+    )
     p.set_defaults(func=run)

@@ -80,7 +80,10 @@ def _nonblocking(fd):
 class VirtualBoard:
     """A board on a pseudo-terminal. `start()` returns self; `.port` is the path."""
 
-    def __init__(self, flash_dir=None, heap=DEFAULT_HEAP, micropython=None, log=None):
+    def __init__(self, flash_dir=None, heap=DEFAULT_HEAP, micropython=None, log=None, lfs_kb=0):
+        """lfs_kb: 0 = the flash is the directory itself (files visible on the
+        host); N = a LittleFS file system on an N KB flash image in the
+        directory (`flash.img`), as on a board."""
         self._tmp = None
         if flash_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="vboard-flash-")
@@ -88,6 +91,7 @@ class VirtualBoard:
         self.flash_dir = Path(flash_dir).resolve()
         self.flash_dir.mkdir(parents=True, exist_ok=True)
         self.heap = heap
+        self.lfs_blocks = (int(lfs_kb) + 3) // 4
         self.micropython = micropython or micropython_executable()
         self.log = log  # optional callable(str) for diagnostics
         self.port = None
@@ -157,6 +161,7 @@ class VirtualBoard:
         env.update(
             VBOARD_FLASH=str(self.flash_dir),
             VBOARD_MODE="raw" if raw else "run",
+            VBOARD_LFS_BLOCKS=str(self.lfs_blocks),
             MICROPYPATH=".frozen",
         )
 
@@ -354,9 +359,9 @@ class VirtualBoard:
                 time.sleep(0.005)  # POLLHUP returns at once: do not spin
 
 
-def serve(flash_dir, heap, out=sys.stdout):
+def serve(flash_dir, heap, out=sys.stdout, lfs_kb=0):
     """`capsule vboard`: print the port, run until SIGINT/SIGTERM."""
-    board = VirtualBoard(flash_dir, heap=heap).start()
+    board = VirtualBoard(flash_dir, heap=heap, lfs_kb=lfs_kb).start()
     stop = threading.Event()
 
     def on_signal(signum, frame):

@@ -23,8 +23,61 @@ sys.stdout.write("\x00vboard:isig\x00")
 
 _flash = os.getenv("VBOARD_FLASH")
 _raw = os.getenv("VBOARD_MODE") == "raw"
-vfs.umount("/")
-vfs.mount(vfs.VfsPosix(_flash), "/")
+_image_blocks = int(os.getenv("VBOARD_LFS_BLOCKS") or 0)
+
+
+class _FlashImage:
+    """A NOR flash chip in a host file: 4 KB erase blocks, as on a Pico.
+    LittleFS on it behaves as on the board, power cuts included."""
+
+    BLOCK = 4096
+
+    def __init__(self, path, blocks):
+        try:
+            self.f = open(path, "r+b")
+        except OSError:
+            self.f = open(path, "w+b")
+            erased = b"\xff" * self.BLOCK
+            for _ in range(blocks):
+                self.f.write(erased)
+            self.f.flush()
+        self.blocks = blocks
+
+    def readblocks(self, n, buf, off=0):
+        self.f.seek(n * self.BLOCK + off)
+        self.f.readinto(buf)
+
+    def writeblocks(self, n, buf, off=None):
+        if off is None:  # whole-block write: erase first
+            off = 0
+        self.f.seek(n * self.BLOCK + off)
+        self.f.write(buf)
+        self.f.flush()
+
+    def ioctl(self, op, arg):
+        if op == 4:  # block count
+            return self.blocks
+        if op == 5:  # block size
+            return self.BLOCK
+        if op == 6:  # erase
+            self.f.seek(arg * self.BLOCK)
+            self.f.write(b"\xff" * self.BLOCK)
+            self.f.flush()
+            return 0
+        return 0
+
+
+if _image_blocks:
+    _dev = _FlashImage(_flash + "/flash.img", _image_blocks)
+    vfs.umount("/")
+    try:
+        vfs.mount(vfs.VfsLfs2(_dev), "/")
+    except OSError:
+        vfs.VfsLfs2.mkfs(_dev)
+        vfs.mount(vfs.VfsLfs2(_dev), "/")
+else:
+    vfs.umount("/")
+    vfs.mount(vfs.VfsPosix(_flash), "/")
 os.chdir("/")
 sys.path[:] = ["", ".frozen", "/lib"]
 
@@ -47,4 +100,4 @@ def _vboard_run(name):
 _vboard_run("boot.py")
 if not _raw:
     _vboard_run("main.py")
-del _vboard_run, _flash, _raw
+del _vboard_run, _flash, _raw, _image_blocks

@@ -141,3 +141,17 @@ def test_cli_prints_port_and_exits_cleanly_on_sigterm(tmp_path):
         assert not os.path.exists("/proc/%s" % pid) or "zombie" in open(
             "/proc/%s/status" % pid
         ).read()
+
+
+def test_littlefs_flash_image_holds_files_across_power_cuts(tmp_path):
+    with VirtualBoard(tmp_path, lfs_kb=256) as vb:
+        src = tmp_path / "data.txt"
+        src.write_text("kept\n")
+        assert mpremote(vb.port, "fs", "cp", str(src), ":data.txt").returncode == 0
+        r = mpremote(vb.port, "exec", "import os; print(os.statvfs('/')[0] * os.statvfs('/')[2])")
+        assert int(r.stdout.strip()) == 256 * 1024
+        vb.power_cycle()
+        time.sleep(0.5)
+        r = mpremote(vb.port, "exec", "print(open('data.txt').read().strip())")
+        assert r.stdout.strip() == "kept"
+    assert (tmp_path / "flash.img").stat().st_size == 256 * 1024
