@@ -57,18 +57,18 @@ SEQUENCER_MODULES = (
 )
 
 SCRIPT = r"""
-import gc, sys
-gc.collect()
-BASE = gc.mem_alloc()
-import array, time
-import clock, config, persist, pyro
-import flight
-from sample import Sample
+import gc, sys, array, time
 
 MODE = "%(mode)s"          # ram | file
 TRACK_HEAP = %(track_heap)d
+MEASURE_ALLOC = %(measure_alloc)d  # gc.mem_alloc() walks the heap: never while timing
 STORE_PATH = "%(store_path)s"
+HOLD_MS = %(hold_ms)d  # armed under the drone this long (>= 10 000 ARMED iterations)
+N = %(iterations)d
+BATCH = 100
 
+# --- the harness (board stand-ins, synthetic descent, instrumentation): built
+# before the baseline so the heap figures count the sequencer only ---
 class Out:
     def __init__(self):
         self.on = False
@@ -86,31 +86,16 @@ class Events:
 class RamStore:
     def __init__(self):
         self.writes = 0
-        self.buf = bytearray(persist.RECORD_SIZE)
     def load(self):
         return None
     def save(self, rec):
         self.writes += 1
         return True
 
-cfg, errors = config.load("/nonexistent.json")
-for k, v in (("start_mode", "drop"), ("drogue_deploy_m", "2500"), ("main_deploy_m", "1000"),
-             ("entry_ms", "500"), ("main_backup_s", "600"), ("drogue_backup_s", "600"),
-             ("sample_hz", "100"), ("landed_s", "10")):
-    assert config.set_value(cfg, k, v) is None
-clk = clock.VirtualClock(clock.TICKS_PERIOD - 40000)
-bank = pyro.PyroBank({"drogue": Out(), "main": Out()}, clk, cfg.fire_pulse_ms)
-store = RamStore() if MODE == "ram" else persist.Store(STORE_PATH)
-if MODE != "ram":
-    store.erase()
-fc = flight.FlightComputer(cfg, clk, bank, Events(), store)
-s = Sample()
-
 # pressure (dPa) every 100 m from 0 to 3200 m, 1976 standard (setup only)
-PT = array.array("i", [0] * 34)
+PT = array.array("i", range(34))
 for i in range(34):
-    h = i * 100.0
-    PT[i] = int(1013250.0 * (1.0 - 2.25577e-5 * h) ** 5.25588 + 0.5)
+    PT[i] = int(1013250.0 * (1.0 - 2.25577e-5 * i * 100.0) ** 5.25588 + 0.5)
 
 class Profile:
     # integer descent: h_mm, v_mms (down +), phase-independent of the sequencer
@@ -119,6 +104,8 @@ class Profile:
         self.v_mms = 0
         self.t_ms = 0
         self.rng = 12345
+        self.press_dpa = 0
+        self.acc_mg = 1000
     def noise(self, amp):
         self.rng = (self.rng * 1664525 + 1013904223) & 0x3FFFFFFF
         return ((self.rng >> 10) %% (2 * amp + 1)) - amp
@@ -126,8 +113,8 @@ class Profile:
         self.t_ms += dt_ms
         t = self.t_ms
         acc_mg = 1000
-        if t > 20000 and self.h_mm > 0:
-            if self.v_mms < 50000 and t < 30000:
+        if t > HOLD_MS and self.h_mm > 0:
+            if self.v_mms < 50000 and t < HOLD_MS + 10000:
                 self.v_mms += 9806 * dt_ms // 1000       # free fall
                 acc_mg = 0
             elif self.h_mm > 1000000:
@@ -144,6 +131,17 @@ class Profile:
         self.acc_mg = acc_mg  # attributes, not a tuple: no allocation
 
 prof = Profile()
+# per phase: iterations, bytes allocated in quiet iterations (no event, no
+# record write), iterations with an event or a record write, their bytes
+quiet_iters = array.array("i", bytes(32))
+quiet_bytes = array.array("i", bytes(32))
+busy_iters = array.array("i", bytes(32))
+busy_bytes = array.array("i", bytes(32))
+batch_us = array.array("i", bytes(4 * (N // BATCH)))
+batch_phase = array.array("b", bytes(N // BATCH))
+for k in range(N // BATCH):
+    batch_phase[k] = -1
+harness = [Out(), Out(), Events(), RamStore()]
 
 def fill(dt_ms):
     prof.step(dt_ms)
@@ -158,29 +156,65 @@ def fill(dt_ms):
     s.vbatt_mv = 3900
     s.arm_input = True
 
+gc.collect()
+BASE = gc.mem_alloc()
+
+# --- the sequencer ---
+import clock, config, persist, pyro
+import flight
+from sample import Sample
+gc.collect()
+AFTER_IMPORT = gc.mem_alloc()
+cfg, errors = config.load("/nonexistent.json")
+for k, v in (("start_mode", "drop"), ("drogue_deploy_m", "2500"), ("main_deploy_m", "1000"),
+             ("entry_ms", "500"), ("main_backup_s", "600"), ("drogue_backup_s", "600"),
+             ("sample_hz", "100"), ("landed_s", "10")):
+    assert config.set_value(cfg, k, v) is None
+clk = clock.VirtualClock(clock.TICKS_PERIOD - 40000)
+bank = pyro.PyroBank({"drogue": harness[0], "main": harness[1]}, clk, cfg.fire_pulse_ms)
+store = harness[3] if MODE == "ram" else persist.Store(STORE_PATH)
+if MODE != "ram":
+    store.erase()
+fc = flight.FlightComputer(cfg, clk, bank, harness[2], store)
+s = Sample()
+gc.collect()
+AFTER_BUILD = gc.mem_alloc()
+
 for _ in range(300):          # on the stand for 3 s, then arm
     fill(10)
     fc.step(s)
 assert fc.arm() is None, fc.arm()
 
-N = 32000
-alloc_by_phase = array.array("i", [0] * 8)
-iters_by_phase = array.array("i", [0] * 8)
-us_by_phase = array.array("i", [0] * 8)
 peak = 0
+ev = fc.events
 gc.collect()
 if not TRACK_HEAP:
     gc.disable()
+t_batch = time.ticks_us()
 for n in range(N):
     ph = fc.phase
-    a = gc.mem_alloc()
-    t0 = time.ticks_us()
-    fill(10)
-    fc.step(s)
-    t1 = time.ticks_us()
-    alloc_by_phase[ph] += gc.mem_alloc() - a
-    iters_by_phase[ph] += 1
-    us_by_phase[ph] += time.ticks_diff(t1, t0)
+    if MEASURE_ALLOC:
+        n_ev = ev.n
+        n_wr = store.writes
+        a = gc.mem_alloc()
+        fill(10)
+        fc.step(s)
+        d = gc.mem_alloc() - a
+        if ev.n == n_ev and store.writes == n_wr:
+            quiet_iters[ph] += 1
+            quiet_bytes[ph] += d
+        else:
+            busy_iters[ph] += 1
+            busy_bytes[ph] += d
+    else:
+        fill(10)
+        fc.step(s)
+    if n %% BATCH == BATCH - 1:
+        t = time.ticks_us()
+        k = n // BATCH
+        batch_us[k] = time.ticks_diff(t, t_batch)
+        batch_phase[k] = ph if ph == fc.phase else -1
+        t_batch = time.ticks_us()
     if TRACK_HEAP and n %% 50 == 0:
         gc.collect()
         m = gc.mem_alloc()
@@ -189,35 +223,81 @@ for n in range(N):
 gc.enable()
 print("RESULT", "phase_end", fc.phase, "fired", fc.pyro_bits)
 for ph in range(8):
-    if iters_by_phase[ph]:
-        print("RESULT", "phase", ph, iters_by_phase[ph], alloc_by_phase[ph], us_by_phase[ph])
-print("RESULT", "heap", peak - BASE, BASE)
+    if quiet_iters[ph] or busy_iters[ph]:
+        print("RESULT", "phase", ph, quiet_iters[ph], quiet_bytes[ph], busy_iters[ph], busy_bytes[ph])
+for k in range(N // BATCH):
+    if batch_phase[k] >= 0:
+        print("RESULT", "batch", batch_phase[k], batch_us[k])
+print("RESULT", "heap", peak - BASE, BASE, AFTER_IMPORT - BASE, AFTER_BUILD - AFTER_IMPORT, peak - AFTER_BUILD)
 """
 
 
-def _run(mode, track_heap, extra_path=(), heap="256K"):
+def _code(mode, track_heap, measure_alloc, store_path, iterations=42000, hold_ms=123000):
+    return SCRIPT % {
+        "mode": mode,
+        "track_heap": 1 if track_heap else 0,
+        "measure_alloc": 1 if measure_alloc else 0,
+        "store_path": store_path,
+        "iterations": iterations,
+        "hold_ms": hold_ms,
+    }
+
+
+def _cpu_us_per_iteration(phase_hold=True, short=2000, long=22000):
+    """Process CPU time per loop iteration, from two runs that differ only in
+    their number of iterations (the slope cancels start-up and imports). CPU
+    time, unlike wall time, does not grow when other processes share the
+    cores. phase_hold: the whole run stays ARMED (hanging under the drone)."""
+    import resource
+
+    def cpu(n):
+        hold = 10_000_000 if phase_hold else 123000
+        code = _code("ram", False, False, "/tmp/unused.rec", iterations=n, hold_ms=hold)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        run_mpy(code, timeout=300)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+    best = None
+    for _ in range(3):  # the least disturbed of three pairs
+        slope = (cpu(long) - cpu(short)) / (long - short) * 1e6
+        best = slope if best is None else min(best, slope)
+    return best
+
+
+def _run(mode, track_heap, measure_alloc=False, extra_path=(), heap="256K"):
     with tempfile.TemporaryDirectory() as tmp:
-        code = SCRIPT % {
-            "mode": mode,
-            "track_heap": 1 if track_heap else 0,
-            "store_path": str(Path(tmp) / "bench.rec"),
-        }
+        code = _code(mode, track_heap, measure_alloc, str(Path(tmp) / "bench.rec"))
         out = run_mpy(code, heap=heap, extra_path=extra_path, timeout=300)
-    phases = {}
-    result = {}
+    return _parse(out)
+
+
+def _parse(out):
+    result = {"phases": {}, "batches": {}}
     for line in out.splitlines():
         parts = line.split()
         if not parts or parts[0] != "RESULT":
             continue
         if parts[1] == "phase":
-            phases[int(parts[2])] = tuple(int(x) for x in parts[3:6])
+            result["phases"][int(parts[2])] = tuple(int(x) for x in parts[3:7])
+        elif parts[1] == "batch":
+            result["batches"].setdefault(int(parts[2]), []).append(int(parts[3]))
         elif parts[1] == "heap":
             result["heap"] = int(parts[2])
+            result["heap_parts"] = [int(x) for x in parts[4:7]]
         elif parts[1] == "phase_end":
             result["phase_end"] = int(parts[2])
             result["fired"] = int(parts[4])
-    result["phases"] = phases
     return result
+
+
+def _rate(batches, phases):
+    """Iterations per second from the median 100-iteration batch of the
+    phases given (the median shrugs off other processes on the machine)."""
+    times = sorted(t for p in phases for t in batches.get(p, []))
+    if not times:
+        return 0
+    return int(100 * 1e6 / times[len(times) // 2])
 
 
 def _compiled_modules(tmp):
@@ -234,28 +314,33 @@ def _compiled_modules(tmp):
 
 
 def run():
-    ram = _run("ram", track_heap=False)
+    ram = _run("ram", track_heap=False, measure_alloc=True)
     phases = ram["phases"]
-    armed = phases.get(1, (1, 0, 1))
-    descent = [phases[p] for p in (3, 4) if p in phases]
-    total_iters = sum(v[0] for v in phases.values())
-    total_alloc = sum(v[1] for v in phases.values())
-    d_iters = sum(v[0] for v in descent) or 1
-    d_us = sum(v[2] for v in descent) or 1
-    filed = _run("file", track_heap=False)
-    f_iters = sum(v[0] for v in filed["phases"].values())
-    f_alloc = sum(v[1] for v in filed["phases"].values())
+    speed = _run("ram", track_heap=False)
+    quiet_iters = sum(v[0] for v in phases.values())
+    quiet_bytes = sum(v[1] for v in phases.values())
+    busy_iters = sum(v[2] for v in phases.values())
+    busy_bytes = sum(v[3] for v in phases.values())
+    armed = phases.get(1, (0, 0, 0, 0))
+    filed = _run("file", track_heap=False, measure_alloc=True)["phases"]
+    f_iters = sum(v[0] + v[2] for v in filed.values())
+    f_bytes = sum(v[1] + v[3] for v in filed.values())
     with tempfile.TemporaryDirectory() as tmp:
         heap_mpy = _run_compiled(_compiled_modules(tmp))
     heap_src = _run("ram", track_heap=True, heap=HEAP_LIMIT)
-    iter_per_s = armed[0] * 1e6 / max(armed[2], 1)
+    us_armed = _cpu_us_per_iteration()
+    iter_per_s = int(1e6 / us_armed)
     figures = {
-        "loop_alloc_bytes_per_iter": round(total_alloc / max(total_iters, 1), 3),
+        "loop_alloc_bytes_per_iter": round(quiet_bytes / max(quiet_iters, 1), 3),
+        "loop_alloc_quiet_iterations": quiet_iters,
         "loop_alloc_bytes_per_iter_armed": round(armed[1] / max(armed[0], 1), 3),
-        "loop_alloc_iterations": total_iters,
-        "loop_alloc_bytes_per_iter_file_store": round(f_alloc / max(f_iters, 1), 2),
-        "loop_iter_per_s": int(iter_per_s),
-        "loop_iter_per_s_descent": int(d_iters * 1e6 / d_us),
+        "loop_alloc_event_iterations": busy_iters,
+        "loop_alloc_event_bytes_total": busy_bytes,
+        "loop_alloc_bytes_per_iter_file_store": round(f_bytes / max(f_iters, 1), 2),
+        "loop_iter_per_s": iter_per_s,
+        "loop_us_per_iter_cpu": round(us_armed, 2),
+        "loop_iter_per_s_wall_median_armed": _rate(speed["batches"], (1,)),
+        "loop_iter_per_s_wall_median_descent": _rate(speed["batches"], (2, 3, 4)),
         "loop_iter_per_s_pico_estimate": int(iter_per_s / PICO_SLOWDOWN),
         "heap_peak_bytes": heap_mpy["heap"],
         "heap_peak_bytes_source": heap_src["heap"],
@@ -271,15 +356,11 @@ def run():
 def _run_compiled(mpy_dir):
     """Run the heap measurement with only compiled sequencer modules visible."""
     with tempfile.TemporaryDirectory() as tmp:
-        code = SCRIPT % {"mode": "ram", "track_heap": 1, "store_path": str(Path(tmp) / "b.rec")}
+        code = _code("ram", True, False, str(Path(tmp) / "b.rec"))
         env_path = [str(mpy_dir)]
         # modules not compiled (none expected) would still come from firmware/
         out = _mpy_with_path(code, env_path + [str(FIRMWARE)], heap=HEAP_LIMIT)
-    for line in out.splitlines():
-        parts = line.split()
-        if parts[:2] == ["RESULT", "heap"]:
-            return {"heap": int(parts[2])}
-    return {"heap": -1}
+    return _parse(out)
 
 
 def _mpy_with_path(code, path, heap):

@@ -63,8 +63,8 @@ LAYERS = (
     (71000, 214.65, -0.002),
 )
 
-_LOG2_MANT = array("i", [0] * 257)  # log2(1 + i/256) in Q16
-_LOG2P = array("i", [0] * N_NODES)  # log2(pressure in dPa) in Q16 per node
+_LOG2_MANT = array("i", bytes(4 * 257))  # log2(1 + i/256) in Q16
+_LOG2P = array("i", bytes(4 * N_NODES))  # log2(pressure in dPa) in Q16 per node
 _hint = 0  # last node found: pressure changes little between samples
 
 
@@ -158,8 +158,9 @@ def geometric_cm(h_cm):
 def altitude_cm(press_dpa):
     """Geometric altitude above mean sea level (cm) for a pressure in dPa.
 
-    The flight-loop path: log2_q16 and geometric_cm written out inline (one
-    call instead of three per sample); same arithmetic, same bounds."""
+    The flight-loop path: log2_q16, the table step and geometric_cm written
+    out inline (no call per sample while the pressure stays within a table
+    step of the previous one); same arithmetic, same bounds."""
     x = press_dpa
     if x <= 0:
         h_cm = TABLE_TOP_M * 100  # no pressure at all: the table's ceiling
@@ -173,9 +174,14 @@ def altitude_cm(press_dpa):
             e -= 1
         i = (x >> 14) - 256
         lo = _LOG2_MANT[i]
-        h_cm = geopotential_cm_log2(
-            (e << 16) + lo + (((_LOG2_MANT[i + 1] - lo) * (x & 0x3FFF)) >> 14)
-        )
+        lp = (e << 16) + lo + (((_LOG2_MANT[i + 1] - lo) * (x & 0x3FFF)) >> 14)
+        # geopotential_cm_log2(lp) written out (the usual case: no step to walk)
+        i = _hint
+        if _LOG2P[i] >= lp > _LOG2P[i + 1]:
+            top = _LOG2P[i]
+            h_cm = (TABLE_BASE_M + i * STEP_M) * 100 + (STEP_CM * (top - lp)) // (top - _LOG2P[i + 1])
+        else:
+            h_cm = geopotential_cm_log2(lp)
     h_m = h_cm // 100
     t = (h_m << 12) // ((EARTH_R0_M - h_m) >> 10)
     return h_cm + (((h_cm >> 10) * t) >> 12)

@@ -69,12 +69,9 @@ import atmosphere
 import kalman
 import persist
 import pyro
-import selftest
 from flight_phase import (
     ARMED,
     BEACON,
-    CH_DROGUE,
-    CH_MAIN,
     DESCENT,
     DROGUE,
     LANDED,
@@ -154,7 +151,6 @@ class FlightComputer:
         self.ch_drogue = pyro_bank.index("drogue")
         self.ch_main = pyro_bank.index("main")
         self.last_sample = None  # the sample object last stepped (for arm's self-test)
-        self._now = clock.now_ms()
         self._last_t = 0
         self._have_t = False
         self.samples = 0
@@ -216,22 +212,18 @@ class FlightComputer:
 
     def step(self, s):
         """One sensor sample: screen, filter, decide, persist, end pulses.
-        Allocates nothing unless something happens (event, record write)."""
-        clock = self.clock
-        now = clock.now_ms()
-        dt = clock.diff_ms(now, self._now)  # timers: the clock's own time
-        self._now = now
-        if dt < 0:
-            dt = 0
-        elif dt > MAX_DT_MS:
-            dt = MAX_DT_MS
-        sdt = 0  # filter: time between the readings themselves
+        Allocates nothing unless something happens (event, record write).
+
+        Time is the sample's tick (the app stamps it from the clock when it
+        reads the sensors): the filter and every timer advance by the ticks
+        between consecutive samples, wrap-safe through clock.diff_ms."""
+        dt = 0
         if self._have_t:
-            sdt = clock.diff_ms(s.t_ms, self._last_t)
-            if sdt < 0:
-                sdt = 0
-            elif sdt > MAX_DT_MS:
-                sdt = MAX_DT_MS
+            dt = self.clock.diff_ms(s.t_ms, self._last_t)
+            if dt < 0:
+                dt = 0  # a sample from the past: counts no time
+            elif dt > MAX_DT_MS:
+                dt = MAX_DT_MS
         self._last_t = s.t_ms
         self._have_t = True
         self.last_sample = s
@@ -243,8 +235,8 @@ class FlightComputer:
         sc = self.screen
         # a frozen pressure is a fault only while the capsule must be falling;
         # under the main a stuck baro can at worst declare landing early
-        sc.update(s, sdt, DESCENT <= phase <= DROGUE)
-        self._estimate(sdt)
+        sc.update(s, dt, DESCENT <= phase <= DROGUE)
+        self._estimate(dt)
         self._decide(s, dt)
         if phase >= DESCENT and phase != LANDED:
             # the flight clock is recorded about once a second while the
@@ -683,7 +675,16 @@ class FlightComputer:
 
     def self_test(self, sample):
         """Failures that forbid arming now ([] = fit to arm)."""
-        return selftest.check(self.cfg, sample, self.pyro)
+        # imported for the check and released after: arming happens on the
+        # stand, and its strings need not sit in RAM for the whole flight
+        import sys
+
+        import selftest
+
+        try:
+            return selftest.check(self.cfg, sample, self.pyro)
+        finally:
+            sys.modules.pop("selftest", None)
 
     def arm(self, arm_input_ok=True, sample=None):
         """Arm for a new flight: None, or the reason it is refused. The
@@ -786,10 +787,6 @@ class FlightComputer:
             return self.flight_ms
         return self.phase_ms
 
-
-# re-exported for callers that only import flight
-CHANNEL_DROGUE = CH_DROGUE
-CHANNEL_MAIN = CH_MAIN
 
 
 def build(cfg, clock, outputs, events, store_path="flight.rec"):

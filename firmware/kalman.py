@@ -129,58 +129,67 @@ class Kalman:
     def update(self, dt_ms, alt_cm, accel_cms2, mode):
         """Predict over dt_ms, then correct with the measurements `mode` names
         (NONE, BARO, ACCEL, BOTH; the unused argument is ignored)."""
-        if dt_ms > 0:
-            if dt_ms <= SUBSTEP_MS:
-                self._advance(dt_ms)
-            else:
-                if dt_ms > MAX_DT_MS:
-                    dt_ms = MAX_DT_MS
-                while dt_ms > 0:
-                    step = SUBSTEP_MS if dt_ms > SUBSTEP_MS else dt_ms
-                    self._advance(step)
-                    dt_ms -= step
-        h = self.h_mm
-        v = self.v_mms
+        if dt_ms > SUBSTEP_MS:
+            if dt_ms > MAX_DT_MS:
+                dt_ms = MAX_DT_MS
+            while dt_ms > SUBSTEP_MS:
+                self._advance(SUBSTEP_MS)
+                dt_ms -= SUBSTEP_MS
         a = self.a_mms2
+        if dt_ms > 0:
+            # _advance(dt_ms) written out: the usual sample period is one step
+            v0 = self.v_mms
+            n = a * dt_ms + self._v_rem
+            v = v0 + n // 1000
+            self._v_rem = n % 1000
+            if v > V_LIMIT_MMS or v < -V_LIMIT_MMS:
+                v = _clamp(v, V_LIMIT_MMS)
+                self._v_rem = 0
+            n = (v0 + v) * dt_ms + self._h_rem
+            h = self.h_mm + n // 2000
+            self._h_rem = n % 2000
+        else:
+            h = self.h_mm
+            v = self.v_mms
         if mode & BARO:
             eh = alt_cm * 10 - h
-            if eh > REJOIN_MM or eh < -REJOIN_MM:
+            if not -REJOIN_MM <= eh <= REJOIN_MM:
                 # too far to be noise: after a lockout or an outage the
                 # sensor is right and the prediction is stale
                 h = alt_cm * 10
                 self._h_rem = 0
                 self.rejoins += 1
                 eh = 0
-        if mode & ACCEL:
-            ea = accel_cms2 * 10 - a
-            if ea > E_LIMIT:
-                ea = E_LIMIT
-            elif ea < -E_LIMIT:
-                ea = -E_LIMIT
-        # gain products: one multiply each while the innovations are small
-        # (the usual case), the split multiply otherwise
-        if mode == BOTH:
-            if -FAST_E < eh < FAST_E and -FAST_E < ea < FAST_E:
-                h += ((eh * self.k_hh) >> 16) + ((ea * self.k_ha) >> 16)
-                v += ((eh * self.k_vh) >> 16) + ((ea * self.k_va) >> 16)
-                a += ((eh * self.k_ah) >> 16) + ((ea * self.k_aa) >> 16)
+            if mode == BOTH:
+                ea = accel_cms2 * 10 - a
+                # gain products: one multiply each while the innovations
+                # are small (the usual case), the split multiply otherwise
+                if -FAST_E < eh < FAST_E and -FAST_E < ea < FAST_E:
+                    h += ((eh * self.k_hh) >> 16) + ((ea * self.k_ha) >> 16)
+                    v += ((eh * self.k_vh) >> 16) + ((ea * self.k_va) >> 16)
+                    a += ((eh * self.k_ah) >> 16) + ((ea * self.k_aa) >> 16)
+                else:
+                    if not -E_LIMIT <= ea <= E_LIMIT:
+                        ea = E_LIMIT if ea > 0 else -E_LIMIT
+                    h += mul_q16(eh, self.k_hh) + mul_q16(ea, self.k_ha)
+                    v += mul_q16(eh, self.k_vh) + mul_q16(ea, self.k_va)
+                    a += mul_q16(eh, self.k_ah) + mul_q16(ea, self.k_aa)
             else:
-                h += mul_q16(eh, self.k_hh) + mul_q16(ea, self.k_ha)
-                v += mul_q16(eh, self.k_vh) + mul_q16(ea, self.k_va)
-                a += mul_q16(eh, self.k_ah) + mul_q16(ea, self.k_aa)
-        elif mode == BARO:
-            h += _gain(eh, self.kb_h)
-            v += _gain(eh, self.kb_v)
-            a += _gain(eh, self.kb_a)
+                h += _gain(eh, self.kb_h)
+                v += _gain(eh, self.kb_v)
+                a += _gain(eh, self.kb_a)
         elif mode == ACCEL:
+            ea = accel_cms2 * 10 - a
+            if not -E_LIMIT <= ea <= E_LIMIT:
+                ea = E_LIMIT if ea > 0 else -E_LIMIT
             h += _gain(ea, self.ka_h)
             v += _gain(ea, self.ka_v)
             a += _gain(ea, self.ka_a)
-        if h > H_LIMIT_MM or h < -H_LIMIT_MM:
+        if not -H_LIMIT_MM <= h <= H_LIMIT_MM:
             h = _clamp(h, H_LIMIT_MM)
-        if v > V_LIMIT_MMS or v < -V_LIMIT_MMS:
+        if not -V_LIMIT_MMS <= v <= V_LIMIT_MMS:
             v = _clamp(v, V_LIMIT_MMS)
-        if a > A_LIMIT_MMS2 or a < -A_LIMIT_MMS2:
+        if not -A_LIMIT_MMS2 <= a <= A_LIMIT_MMS2:
             a = _clamp(a, A_LIMIT_MMS2)
         self.h_mm = h
         self.v_mms = v

@@ -84,13 +84,6 @@ class FlightRecord:
         self.speed_cms = 0
         self.one_g_mg = 1000
 
-    def copy_from(self, o):
-        for k in (
-            "seq", "phase", "armed", "fired_bits", "flags", "boots", "flight_ms",
-            "drogue_ms", "main_ms", "landed_ms", "alt_cm", "speed_cms", "one_g_mg",
-        ):  # fmt: skip
-            setattr(self, k, getattr(o, k))
-
 
 def pack(rec, buf):
     struct.pack_into(

@@ -336,3 +336,111 @@ def test_status_reports_phase_altitude_speed_fired_channels_continuity_and_fault
     for key in ("alt_m", "speed_m_s", "baro_rejects", "accel_rejects", "config", "one_g_mg"):
         assert key in status
     assert float(status["speed_m_s"]) < 0.0
+
+
+# A noisy integer sample stream (no floats: the generator itself allocates
+# nothing) for allocation and range checks of step().
+INT_STREAM = """
+import gc, clock, pyro, flight
+from flight_helpers import FakeOutput, Events, make_config, FAST
+from sample import Sample
+class NullStore:
+    writes = 0
+    def load(self):
+        return None
+    def save(self, rec):
+        return True
+class Gen:
+    def __init__(self):
+        self.x = 12345
+    def noise(self, amp):
+        self.x = (self.x * 1103515 + 12345) & 0x3FFFFFFF
+        return (self.x >> 8) % (2 * amp + 1) - amp
+def make(start_mode, clock_start=clock.TICKS_PERIOD - 3000):
+    over = dict(FAST)
+    over["sample_hz"] = 100
+    over["start_mode"] = start_mode
+    cfg = make_config(**over)
+    clk = clock.VirtualClock(clock_start)
+    outs = {"drogue": FakeOutput("drogue"), "main": FakeOutput("main")}
+    bank = pyro.PyroBank(outs, clk, cfg.fire_pulse_ms)
+    fc = flight.FlightComputer(cfg, clk, bank, Events(), NullStore())
+    return fc, clk, Sample(), Gen(), outs
+def feed(fc, clk, s, g, n, press, dpress, acc_mg, check=None):
+    for i in range(n):
+        clk.advance_ms(10)
+        s.t_ms = clk.now_ms()
+        s.press_dpa = press + i * dpress // 100 + g.noise(20)
+        s.baro_ok = True
+        s.ax_mg = g.noise(30)
+        s.ay_mg = g.noise(30)
+        s.az_mg = acc_mg + g.noise(30)
+        s.accel_ok = True
+        s.vbatt_mv = 3900
+        s.arm_input = True
+        fc.step(s)
+        if check is not None:
+            check(fc)
+"""
+
+
+def test_step_allocates_nothing_in_steady_state_armed_and_under_the_drogue():
+    out = run_mpy(
+        INT_STREAM
+        + """
+def measure():
+    fc, clk, s, g, outs = make("drop")
+    feed(fc, clk, s, g, 400, 701200, 0, 1000)        # on the stand (hanging), 4 s
+    assert fc.arm() is None
+    feed(fc, clk, s, g, 300, 701200, 0, 1000)
+    gc.collect()
+    a = gc.mem_alloc()
+    feed(fc, clk, s, g, 10000, 701200, 0, 1000)      # ARMED, 100 s
+    armed = gc.mem_alloc() - a
+    # drop: free fall then a steady 25 m/s descent (about 30 Pa/s at 3 km)
+    feed(fc, clk, s, g, 300, 701200, -400, 0)
+    feed(fc, clk, s, g, 2000, 698000, -300, 1000)
+    ph = fc.phase
+    gc.collect()
+    a = gc.mem_alloc()
+    feed(fc, clk, s, g, 10000, 692000, -300, 1000)   # under the drogue, 100 s
+    return armed, ph, fc.phase, gc.mem_alloc() - a
+print(*measure())
+""",
+        extra_path=[TESTS],
+        timeout=180,
+    )
+    armed, phase_before, phase_after, drogue = (int(x) for x in out.split())
+    assert phase_before == phase_after == 3  # DROGUE throughout the second window
+    assert armed == 0 and drogue == 0
+
+
+def test_every_sequencer_integer_stays_below_2_pow_30_at_extremes():
+    out = run_mpy(
+        INT_STREAM
+        + """
+LIM = 1 << 30
+worst = [0]
+def check(fc):
+    for obj in (fc, fc.kf, fc.screen):
+        for k, v in obj.__dict__.items():
+            if type(v) is int:
+                assert -LIM < v < LIM, (k, v)
+                if abs(v) > worst[0]:
+                    worst[0] = abs(v)
+fc, clk, s, g, outs = make("reentry")
+feed(fc, clk, s, g, 400, 1013250, 0, 1000, check)
+assert fc.arm() is None
+feed(fc, clk, s, g, 500, 0, 0, 0, check)                    # orbit: vacuum, free fall
+feed(fc, clk, s, g, 3000, 20000, 3, 249000, check)          # 249 g on z, baro near 31 km
+feed(fc, clk, s, g, 2000, 11000, 50000, 1000, check)        # pressure sweeping up fast
+for acc in (-250000, 250000, 0):
+    s.ax_mg = s.ay_mg = s.az_mg = acc
+    feed(fc, clk, s, g, 100, 1199999, -20000, acc, check)   # saturated, all axes
+print(worst[0], fc.phase)
+""",
+        extra_path=[TESTS],
+        timeout=180,
+    )
+    worst, phase = (int(x) for x in out.split())
+    assert 0 < worst < 2**30 and phase >= 2
