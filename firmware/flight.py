@@ -461,19 +461,21 @@ class FlightComputer:
         cfg = self.cfg
         sc = self.screen
         kf = self.kf
+        if cfg.reentry_mode and not self.orbit_seen and sc.raw_ok:
+            # a capsule meets the atmosphere after free fall in orbit: the
+            # g-switch closes only once that was seen, so an accelerometer
+            # that goes bad on the stand (1 g) cannot start the sequence.
+            # Raw readings count here: a coarse part reads exact zeros in
+            # orbit, which the screen rejects as a dead part.
+            if sc.raw_mag_mg <= FREEFALL_MG:
+                self.free_fall_ms += dt
+                if self.free_fall_ms >= ORBIT_FREE_FALL_MS:
+                    self.orbit_seen = True
+                    self._save()
+            else:
+                self.free_fall_ms = 0
         if sc.accel_valid:  # rejected samples neither count nor reset
             if cfg.reentry_mode:
-                # a capsule meets the atmosphere after free fall in orbit: the
-                # g-switch closes only once that was seen, so an accelerometer
-                # that goes bad on the stand (1 g) cannot start the sequence
-                if not self.orbit_seen:
-                    if sc.mag_mg <= FREEFALL_MG:
-                        self.free_fall_ms += dt
-                        if self.free_fall_ms >= ORBIT_FREE_FALL_MS:
-                            self.orbit_seen = True
-                            self._save()
-                    else:
-                        self.free_fall_ms = 0
                 hit = sc.mag_mg >= cfg.entry_mg
                 if hit and not self.orbit_seen:
                     self.entry_held += 1
@@ -592,6 +594,7 @@ class FlightComputer:
                 ("accel_bus", sc.accel_bus),
                 ("accel_range", sc.accel_range),
                 ("accel_stuck", sc.accel_stuck),
+                ("accel_zero", sc.accel_zero),
             ),
         )
         self._rep_rejects = sc.rejects

@@ -14,15 +14,19 @@ several dPa every sample); jump (height moved further from the last accepted
 reading than BARO_JUMP_CM plus BARO_MAX_RATE_CMS x elapsed time allow).
 
 Accelerometer checks: bus error; any axis beyond ACCEL_MAX_MG (more than any
-part we fit reads, i.e. garbage); stuck (bit-identical x, y, z for
-ACCEL_STUCK_MS: a real MEMS part always shows a least-significant-bit of
-noise; a simulator must add noise too).
+part we fit reads, i.e. garbage); zero (exactly 0 on all three axes: a part
+that lost power or was reset; a live one shows offset and noise); stuck
+(bit-identical x, y, z for ACCEL_STUCK_MS -- long, because a coarse high-g
+part such as the ADXL375, 49 mg per bit, can repeat itself at rest). The raw
+magnitude of every in-range reading is kept (`raw_ok`, `raw_mag_mg`) for the
+one rule that may use a rejected reading: free fall in orbit, which a coarse
+part reads as exact zeros.
 
 Outputs of `update` (ints and bools, no allocation):
   baro_valid, alt_cm (height above the configured ground),
   accel_valid, mag_mg (magnitude of the specific force, orientation free),
   counters baro_bus, baro_range, baro_stuck, baro_jump, accel_bus,
-  accel_range, accel_stuck.
+  accel_range, accel_stuck, accel_zero.
 
 Also `capsule_axis(cfg, s, axis)`: a board-frame reading rotated into the
 capsule frame by the configured mounting (self-test and status only).
@@ -45,7 +49,7 @@ BARO_JUMP_CM = const(1000)  # tolerance on top of the rate limit (noise, spikes 
 BARO_MAX_RATE_CM_PER_MS = const(100)  # 1 km/s: no honest height change is faster
 BARO_SINCE_CAP_MS = const(1000000)
 ACCEL_MAX_MG = const(250000)
-ACCEL_STUCK_MS = const(250)
+ACCEL_STUCK_MS = const(5000)  # coarse high-g parts at rest can repeat for seconds
 SQUARE_SAFE_MG = const(18000)  # 3 * 18000**2 < 2**30: exact magnitude below 18 g
 
 # rejection reasons, for events
@@ -54,7 +58,8 @@ BUS = const(1)
 RANGE = const(2)
 STUCK = const(3)
 JUMP = const(4)
-REASON_NAMES = ("ok", "bus", "range", "stuck", "jump")
+ZERO = const(5)
+REASON_NAMES = ("ok", "bus", "range", "stuck", "jump", "zero")
 
 
 def isqrt(n, guess=1):
@@ -111,7 +116,9 @@ class SensorScreen:
         self.alt_cm = 0
         self.accel_valid = False
         self.accel_reason = OK
-        self.mag_mg = 1000
+        self.mag_mg = 1000  # |a| of the last valid reading
+        self.raw_ok = False  # last reading read and in range, even if rejected
+        self.raw_mag_mg = 1000  # its |a| (free fall in orbit reads 0 on a coarse part)
         self.rejects = 0  # every rejection, both sensors (cheap change detector)
         self.baro_bus = 0
         self.baro_range = 0
@@ -120,6 +127,7 @@ class SensorScreen:
         self.accel_bus = 0
         self.accel_range = 0
         self.accel_stuck = 0
+        self.accel_zero = 0
         self._last_press = -1
         self._press_same_ms = 0
         self._ref_alt_cm = 0
@@ -134,7 +142,7 @@ class SensorScreen:
         return self.baro_bus + self.baro_range + self.baro_stuck + self.baro_jump
 
     def accel_rejects(self):
-        return self.accel_bus + self.accel_range + self.accel_stuck
+        return self.accel_bus + self.accel_range + self.accel_stuck + self.accel_zero
 
     def update(self, s, dt_ms, moving):
         """Screen sample s (dt_ms since the previous one). `moving`: the
@@ -183,6 +191,7 @@ class SensorScreen:
         self.baro_reason = reason
         # --- accelerometer ---
         self.accel_valid = False
+        self.raw_ok = False
         reason = OK
         x = s.ax_mg
         y = s.ay_mg
@@ -197,17 +206,7 @@ class SensorScreen:
             if ax > ACCEL_MAX_MG or ay > ACCEL_MAX_MG or az > ACCEL_MAX_MG:
                 self.accel_range += 1
                 reason = RANGE
-            elif x == self._lx and y == self._ly and z == self._lz:
-                self._accel_same_ms += dt_ms
-                if self._accel_same_ms >= ACCEL_STUCK_MS:
-                    self.accel_stuck += 1
-                    reason = STUCK
             else:
-                self._lx = x
-                self._ly = y
-                self._lz = z
-                self._accel_same_ms = 0
-            if reason == OK:
                 # |a| by Newton's method from the previous magnitude (two or
                 # three divisions); squares of 18 g fit, above that 16 mg steps
                 shift = 0
@@ -218,9 +217,9 @@ class SensorScreen:
                     az >>= 4
                 n = ax * ax + ay * ay + az * az
                 if n == 0:
-                    self.mag_mg = 0
+                    self.raw_mag_mg = 0
                 else:
-                    r = self.mag_mg >> shift
+                    r = self.raw_mag_mg >> shift
                     if r <= 0:
                         r = 1
                     r = (r + n // r) >> 1  # >= isqrt(n) from any start
@@ -231,8 +230,26 @@ class SensorScreen:
                         if q >= r:
                             break
                         r = q
-                    self.mag_mg = r << shift
-                self.accel_valid = True
+                    self.raw_mag_mg = r << shift
+                self.raw_ok = True
+                if n == 0:
+                    # exactly zero on every axis: what a part that lost power
+                    # or was reset reads; a live part shows offset and noise
+                    self.accel_zero += 1
+                    reason = ZERO
+                elif x == self._lx and y == self._ly and z == self._lz:
+                    self._accel_same_ms += dt_ms
+                    if self._accel_same_ms >= ACCEL_STUCK_MS:
+                        self.accel_stuck += 1
+                        reason = STUCK
+                else:
+                    self._lx = x
+                    self._ly = y
+                    self._lz = z
+                    self._accel_same_ms = 0
+                if reason == OK:
+                    self.mag_mg = self.raw_mag_mg
+                    self.accel_valid = True
         if reason != OK:
             self.rejects += 1
         self.accel_reason = reason

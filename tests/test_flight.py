@@ -95,6 +95,42 @@ def test_dead_accelerometer_in_reentry_mode_falls_back_to_the_baro_descent_rate(
     assert fire(s, "drogue")[0] == "altitude" and fire(s, "main")[0] == "altitude"
 
 
+def test_a_coarse_noiseless_accelerometer_still_closes_the_g_switch():
+    # an ADXL375-like part (49 mg per bit) without noise reads exact zeros in
+    # orbit and repeats itself under the chutes
+    coarse = """
+def faults(c, s):
+    if not c.stand:
+        s.ax_mg = 0
+        s.ay_mg = 0
+        s.az_mg = int(c.force_g * 1000.0 / 49.0) * 49
+"""
+    s = fly("None, None, faults", coarse)
+    assert_recovered(s)
+    descent = events(s, "phase")[0]
+    assert descent["why"] == "g_switch" and descent["_h"] > 60000.0
+
+
+def test_a_dead_accelerometer_reading_zeros_under_a_drone_is_not_free_fall():
+    zeros = """
+def faults(c, s):
+    if c.t > 0.0:
+        s.ax_mg = 0
+        s.ay_mg = 0
+        s.az_mg = 0
+"""
+    s = fly(
+        "{'start_mode': 'drop', 'drogue_deploy_m': 2500, 'main_deploy_m': 800},"
+        " {'h': 3000.0, 'speed': 0.01, 'gamma_deg': -90.0, 'hold_s': 30.0}, faults",
+        zeros,
+    )
+    assert_recovered(s)
+    descent = events(s, "phase")[0]
+    # not during the 30 s hover: only once the baro sees the fall
+    assert descent["why"] == "descent_rate" and 30.0 < descent["_t"] < 36.0
+    assert s["faults"][0]["accel_zero"] > 1000
+
+
 def test_transonic_lockout_holds_the_drogue_until_slow_enough():
     s = fly("{'drogue_max_speed_m_s': 50, 'drogue_backup_s': 400}")
     assert_recovered(s)
