@@ -56,7 +56,7 @@ def test_schema_has_every_key_the_firmware_relies_on_with_the_agreed_beacon_defa
     assert by_key["callsign"][2] == "N0CALL" and by_key["callsign"][4] == 6
     assert by_key["ssid"][2] == 11 and (by_key["ssid"][3], by_key["ssid"][4]) == (0, 15)
     assert by_key["lora_freq_khz"][2] == 433775
-    assert by_key["duty_cycle_permille"][2] == 10
+    assert by_key["duty_cycle_permille"][2] == 100  # 10 % in the EU 433 MHz band
     assert (by_key["beacon_descent_s"][2], by_key["beacon_landed_s"][2]) == (5, 30)
     assert (by_key["beacon_slow_s"][2], by_key["beacon_slow_after_s"][2]) == (120, 3600)
     assert by_key["batt_low_mv"][2] == 3500
