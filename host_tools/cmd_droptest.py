@@ -167,11 +167,20 @@ def _run_one(args, sc, out, plots=None):
         raise
 
 
-def _print_result(result, out):
+def _console():
+    """stdout console; wide enough for the tables when it is not a terminal."""
     from rich.console import Console
-    from rich.table import Table
 
     console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)
+    return console
+
+
+def _print_result(result, out):
+    from rich.table import Table
+
+    console = _console()
     table = Table(title="%s: %s" % (result.scenario.name, "PASSED" if result.passed else "FAILED"))
     table.add_column("check")
     table.add_column("result")
@@ -274,7 +283,7 @@ def _list(scenario_mod):
             table.add_row(sc.name, sc.description)
         except scenario_mod.ScenarioError as exc:
             table.add_row(p.stem, "[red]%s" % exc)
-    Console().print(table)
+    _console().print(table)
     return 0
 
 

@@ -36,6 +36,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from . import physics, sensors
 from .wire import parse_line
 
@@ -135,7 +137,7 @@ class Result:
             "events": [e.to_json() for e in self.events],
             "expectations": self.expectations,
             "landing": landing,
-            "max_accel_g": round(max(tr["accel_g"], default=0.0), 2),
+            "max_accel_g": round(max(tr["aero_accel_m_s2"], default=0.0) / physics.G0_M_S2, 2),
             "max_mach": round(max(tr["mach"], default=0.0), 2),
             "link": self.link_stats,
             "board_status": self.board_status,
@@ -143,15 +145,19 @@ class Result:
 
 
 class _Trace:
-    """Per-sample record of truth and readings (for fire altitudes and plots)."""
+    """Per-sample record of truth (physics.Flight.TRACE_KEYS) and of two
+    readings the board got (press_pa, az_mg): for fire altitudes, GNSS
+    epochs, the CSV and the plots."""
 
-    KEYS = (
+    KEYS = physics.Flight.TRACE_KEYS + ("press_pa", "az_mg")
+    CSV_KEYS = (
         "t_s",
+        "alt_m",
         "agl_m",
         "vz_m_s",
         "air_speed_m_s",
         "mach",
-        "accel_g",
+        "aero_accel_m_s2",
         "press_pa",
         "az_mg",
         "east_m",
@@ -160,19 +166,6 @@ class _Trace:
 
     def __init__(self):
         self.data = {k: [] for k in self.KEYS}
-
-    def add(self, truth, press_dpa, az_mg):
-        d = self.data
-        d["t_s"].append(truth.t_s)
-        d["agl_m"].append(truth.agl_m)
-        d["vz_m_s"].append(truth.vz_m_s)
-        d["air_speed_m_s"].append(truth.air_speed_m_s)
-        d["mach"].append(truth.mach)
-        d["accel_g"].append(truth.aero_accel_m_s2 / physics.G0_M_S2)
-        d["press_pa"].append(press_dpa / 10.0)
-        d["az_mg"].append(az_mg)
-        d["east_m"].append(truth.east_m)
-        d["north_m"].append(truth.north_m)
 
     def index_at(self, t_s):
         ts = self.data["t_s"]
@@ -186,6 +179,15 @@ class _Trace:
         if i > 0 and abs(ts[i - 1] - t_s) <= abs(ts[i] - t_s):
             return i - 1
         return i
+
+    def truth(self, i):
+        """physics.Truth of sample i (for the GNSS model)."""
+        d = self.data
+        return physics.Truth(
+            d["t_s"][i], d["alt_m"][i], d["agl_m"][i], d["east_m"][i], d["north_m"][i],
+            d["ve_m_s"][i], d["vn_m_s"][i], d["vz_m_s"][i], d["air_speed_m_s"][i], d["mach"][i],
+            d["pressure_pa"][i], 0.0, 0.0, d["aero_accel_m_s2"][i], 0.0, d["landed"][i],
+        )  # fmt: skip
 
 
 # -- beacon packets -----------------------------------------------------------------
@@ -237,6 +239,7 @@ class DropTest:
         progress=None,
         reply_timeout_s=REPLY_TIMEOUT_S,
         boot_timeout_s=BOOT_TIMEOUT_S,
+        flight=None,
     ):
         self.scenario = scenario
         self.link = link
@@ -245,7 +248,7 @@ class DropTest:
         self.progress = progress  # callable(sim_t_s, agl_m, phase) or None
         self.reply_timeout_s = reply_timeout_s
         self.boot_timeout_s = boot_timeout_s
-        self.flight = scenario.make_flight()
+        self.flight = flight if flight is not None else scenario.make_flight()
         self.sensors = scenario.make_sensors(seed)
         self.rate_hz = scenario.sample_hz
         self.dt_s = 1.0 / self.rate_hz
@@ -253,7 +256,12 @@ class DropTest:
         self.stand_s = scenario.start.get("stand_s", DEFAULT_STAND_S)
         self.t_first_s = -self.stand_s
         self.tick0 = int(run.get("board_start_ms", 1000))
-        self.after_landing_s = run.get("after_landing_s", DEFAULT_AFTER_LANDING_S)
+        # stay on the ground long enough to judge what must happen after touchdown
+        after = run.get("after_landing_s", DEFAULT_AFTER_LANDING_S)
+        for key in ("beacon_within_s", "landed_within_s"):
+            if key in scenario.expect:
+                after = max(after, scenario.expect[key] + 5.0)
+        self.after_landing_s = after
         self.max_flight_s = run.get("max_flight_s", DEFAULT_MAX_FLIGHT_S)
         delays = [c.deploy_delay_s for c in self.flight.chutes] or [0.5]
         # one batch in flight plus the one being built must stay within the
@@ -286,6 +294,7 @@ class DropTest:
         self.board_status = {}
         self._out = bytearray()
         self._log_command_errors = True
+        self._waited_s = 0.0
         self._board_alive = True
         self._wall0 = None
         self._fired_channels = {}
@@ -319,6 +328,7 @@ class DropTest:
 
     def _wait_sync(self, seq):
         """Read lines until the board has acknowledged sync `seq`."""
+        t0 = time.perf_counter()
         deadline = time.monotonic() + self.reply_timeout_s
         while self.acked_seq < seq:
             raw = self.link.read_raw_line(deadline)
@@ -328,6 +338,7 @@ class DropTest:
                     % (seq, self.reply_timeout_s, self.last_t_s)
                 )
             self._on_raw_line(raw)
+        self._waited_s += time.perf_counter() - t0
 
     def _drain(self):
         self._send_sync()
@@ -403,6 +414,8 @@ class DropTest:
             self._event(t, "fault", name, fields)
         elif name in ("boot", "ready"):
             self._event(t, "boot", name, fields)
+        elif name in ("arm", "disarm"):
+            self._event(t, "arm", name, fields)
         else:
             self._event(t, "other", name, fields)
 
@@ -437,50 +450,100 @@ class DropTest:
         self.events.append(Event(t, kind, name, fields, extra or {}))
 
     # -- streaming ---------------------------------------------------------------
-    def _truth_at(self, t):
-        if t < 0:
-            return sensors.rest_truth(
-                t, self.scenario.stand_altitude_m, self.flight.ground_elevation_m
-            )
-        self.flight.advance_to(t)
-        return self.flight.truth()
+    def _fill_rest(self, times):
+        """Truth for samples on the stand (before the flight): at rest."""
+        alt = self.scenario.stand_altitude_m
+        rest = sensors.rest_truth(0.0, alt, self.flight.ground_elevation_m)
+        d = self.trace.data
+        for t in times:
+            for key, v in (
+                ("t_s", t),
+                ("alt_m", alt),
+                ("agl_m", rest.agl_m),
+                ("east_m", 0.0),
+                ("north_m", 0.0),
+                ("ve_m_s", 0.0),
+                ("vn_m_s", 0.0),
+                ("vz_m_s", 0.0),
+                ("air_speed_m_s", 0.0),
+                ("mach", 0.0),
+                ("pressure_pa", rest.pressure_pa),
+                ("aero_accel_m_s2", rest.aero_accel_m_s2),
+                ("landed", True),
+            ):
+                d[key].append(v)
 
-    def _emit_sample(self):
-        """Physics + sensors for the next sample; queue its frame (and GNSS)."""
-        i = self.sample_index
-        t = self.t_of(i)
-        truth = self._truth_at(t)
+    def _emit_batch(self, t_end):
+        """Physics, sensors and frames for up to one batch of samples before
+        t_end; returns how many."""
+        i0 = self.sample_index
+        times = []
+        while len(times) < self.batch:
+            t = self.t_first_s + (i0 + len(times)) * self.dt_s
+            if t >= t_end - 1e-9:
+                break
+            times.append(t)
+        n = len(times)
+        if not n:
+            return 0
+        d = self.trace.data
+        k0 = len(d["t_s"])
+        stand = [t for t in times if t < 0.0]
+        if stand:
+            self._fill_rest(stand)
+        if len(stand) < n:
+            self.flight.fill(times[len(stand) :], d)
         suite = self.sensors
-        frame, values = suite.sample(truth, self.tick_of(i))
-        self.trace.add(truth, values[0], values[3])
-        if self._board_alive:
-            serial = suite.serial
-            junk = serial.garbage(self.dt_s, suite.noise) if t >= 0 else b""
-            if junk:
-                self.link_stats["garbage_bursts"] += 1
-                self._out += junk
-            if t >= 0:
+        values = suite.sample_batch(
+            np.asarray(times),
+            np.asarray(d["pressure_pa"][k0:]),
+            np.asarray(d["mach"][k0:]),
+            np.asarray(d["aero_accel_m_s2"][k0:]),
+            np.asarray(d["landed"][k0:], dtype=bool),
+        )
+        press_col = d["press_pa"].append
+        az_col = d["az_mg"].append
+        alive = self._board_alive
+        out = self._out
+        serial = suite.serial
+        noisy = serial.garbage_per_s > 0 or serial.corrupt_fraction > 0
+        gnss_due = suite.gnss.due
+        encode = sensors.encode_sample_frame_in_range
+        tick0 = self.tick0
+        ms_per_sample = 1000.0 / self.rate_hz
+        mask = TICKS_PERIOD - 1
+        tick = tick0
+        for j, v in enumerate(values):
+            press_col(v[0] / 10.0)
+            az_col(v[3])
+            tick = (tick0 + int(round((i0 + j) * ms_per_sample))) & mask
+            if not alive:
+                continue
+            frame = encode(tick, *v)
+            if noisy and times[j] >= 0.0:
+                junk = serial.garbage(self.dt_s, suite.noise)
+                if junk:
+                    self.link_stats["garbage_bursts"] += 1
+                    out += junk
                 bad = serial.corrupt(frame, suite.noise)
                 if bad is not frame:
                     self.link_stats["corrupted_frames"] += 1
                     frame = bad
-            self._out += frame
-            self.link_stats["sample_frames"] += 1
-            self._emit_gnss(truth)
-        self.last_tick = self.tick_of(i)
-        self.last_t_s = t
-        self.sample_index = i + 1
+            out += frame
+            if gnss_due(times[j]):
+                self._emit_gnss(k0 + j)
+        if alive:
+            self.link_stats["sample_frames"] += n
+        self.last_tick = tick
+        self.last_t_s = times[-1]
+        self.sample_index = i0 + n
+        return n
 
-    def _emit_gnss(self, truth):
-        gnss = self.sensors.gnss
-        if not gnss.due(truth.t_s):
-            return
-        if truth.t_s < 0:
-            lat, lon = self.flight.lat, self.flight.lon
-        else:
-            lat, lon = self.flight.position()
+    def _emit_gnss(self, k):
+        truth = self.trace.truth(k)
+        lat, lon = physics.destination(self.flight.lat, self.flight.lon, truth.east_m, truth.north_m)
         utc = self.scenario.utc_start_s + truth.t_s
-        sentences, _ = gnss.sentences(truth, utc, lat, lon, self.sensors.noise)
+        sentences, _ = self.sensors.gnss.sentences(truth, utc, lat, lon, self.sensors.noise)
         for s in sentences:
             self._out += b"#G" + s
             self.link_stats["gnss_frames"] += 1
@@ -491,10 +554,7 @@ class DropTest:
             self._stream_batch(t_end)
 
     def _stream_batch(self, t_end=math.inf):
-        n = 0
-        while n < self.batch and self.t_of(self.sample_index) < t_end - 1e-9:
-            self._emit_sample()
-            n += 1
+        self._emit_batch(t_end)
         if self.realtime:
             self._pace()
         if self._board_alive:
@@ -611,6 +671,7 @@ class DropTest:
 
     def run(self):
         wall0 = time.perf_counter()
+        cpu0 = time.process_time()
         self._wall0 = wall0
         aborted = ""
         try:
@@ -622,6 +683,11 @@ class DropTest:
             aborted = str(exc)
             self._event(self.last_t_s, "error", "aborted", {"msg": aborted})
         wall = time.perf_counter() - wall0
+        # where the wall time went: this process (physics, sensors, frames,
+        # and the virtual board's relay thread when it runs here) and waiting
+        # for the board to answer syncs
+        self.link_stats["host_cpu_s"] = round(time.process_time() - cpu0, 2)
+        self.link_stats["waiting_for_board_s"] = round(self._waited_s, 2)
         for t, text in self.flight.events:
             self._event(t, "physics", "chute", {"what": text})
         self.events.sort(key=lambda e: e.t_s)
@@ -858,7 +924,7 @@ def write_report(result, out_dir, plots=True):
 
 def _write_trajectory_csv(result, path, every_s=0.1):
     tr = result.trace
-    keys = _Trace.KEYS
+    keys = _Trace.CSV_KEYS
     step = max(1, int(round(every_s * result.scenario.sample_hz)))
     with open(path, "w") as f:
         f.write(",".join(keys) + "\n")

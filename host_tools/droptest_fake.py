@@ -192,6 +192,8 @@ class FakeBoard:
         if "*" in text:
             text = text[: text.rfind("*")]
         words = text.split()
+        if not words:
+            return
         name = words[0].lower()
         if name == "config" and len(words) >= 4 and words[1] == "set":
             key = words[2]

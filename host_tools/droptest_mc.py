@@ -91,7 +91,7 @@ def _client(scheduler, workers):
         ) from None
     if scheduler:
         try:
-            return Client(scheduler, timeout="15s"), None
+            return Client(scheduler, timeout="5s"), None
         except (OSError, TimeoutError) as exc:
             raise CampaignError(
                 "cannot reach the dask scheduler at %s: %s" % (scheduler, exc)

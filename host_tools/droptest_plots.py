@@ -95,7 +95,7 @@ def accel_plot(result, path):
     sl = _thin(len(tr["t_s"]))
     t = np.asarray(tr["t_s"])[sl]
     fig, (a1, a2) = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
-    a1.plot(t, np.asarray(tr["accel_g"])[sl], color="tab:red", lw=1, label="true specific force")
+    a1.plot(t, np.asarray(tr["aero_accel_m_s2"])[sl] / 9.80665, color="tab:red", lw=1, label="true specific force")
     a1.plot(
         t,
         np.asarray(tr["az_mg"])[sl] / 1000.0,

@@ -76,6 +76,10 @@ class Noise:
         self._ui = i + 1
         return self._uniform[i]
 
+    def normals(self, shape):
+        """An array of standard normal draws (batch sensor models)."""
+        return self.rng.standard_normal(shape)
+
 
 def rest_truth(t_s, alt_m, ground_elevation_m):
     """Truth for a capsule at rest (on the stand, hanging under a drone, landed)."""
@@ -117,7 +121,7 @@ class Baro:
     """A barometer such as the MS5611 (10-1200 mbar; the datasheet's RMS noise
     at the highest oversampling is about 0.012 mbar = 1.2 Pa)."""
 
-    min_pa: float = 1000.0
+    min_pa: float = 0.0  # reads on below its specified 10 mbar, which the firmware must reject
     max_pa: float = 120000.0
     noise_pa: float = 1.5
     resolution_pa: float = 1.0
@@ -140,37 +144,79 @@ class Baro:
 
     def indicated_pa(self, truth):
         """Pressure at the sensor port before lag and electronics."""
-        p = truth.pressure_pa
-        m = truth.mach
-        if self.supersonic == "static" or m <= self.transonic_mach:
+        return float(self.indicated_batch(np.array([truth.pressure_pa]), np.array([truth.mach]))[0])
+
+    def indicated_batch(self, p, mach):
+        if self.supersonic == "static":
             return p
-        w = min(1.0, (m - self.transonic_mach) / max(1e-6, 1.0 - self.transonic_mach))
-        return p + w * (pitot_pressure_pa(p, m) - p)
+        lo = self.transonic_mach
+        w = np.clip((mach - lo) / max(1e-6, 1.0 - lo), 0.0, 1.0)
+        if not w.any():
+            return p
+        return p + w * (pitot_pressure_array(p, mach) - p)
 
     def read(self, truth, noise):
-        """(press_dpa, ok) for this sample."""
-        t = truth.t_s
-        if self.dead_at_s is not None and t >= self.dead_at_s:
-            return 0, False
-        if self.stuck_at_s is not None and t >= self.stuck_at_s and self._last_dpa is not None:
-            return self._last_dpa, True
-        p_in = self.indicated_pa(truth)
-        if self._filtered is None or self.lag_s <= 0:
-            self._filtered = p_in
-        else:
-            dt = t - self._t_prev
-            if dt > 0:
-                self._filtered += (p_in - self._filtered) * (1.0 - math.exp(-dt / self.lag_s))
-        self._t_prev = t
-        p = self._filtered + self.bias_pa + self.noise_pa * noise.normal()
+        """(press_dpa, ok) for one sample."""
+        dpa, ok = self.read_batch(
+            np.array([truth.t_s]), np.array([truth.pressure_pa]), np.array([truth.mach]), noise
+        )
+        return int(dpa[0]), bool(ok[0])
+
+    def read_batch(self, t, p_static, mach, noise):
+        """(press_dpa int array, ok bool array) for samples at times t (s)."""
+        n = len(t)
+        p_in = self.indicated_batch(p_static, mach)
+        out = np.empty(n)
+        y = self._filtered
+        t_prev = self._t_prev
+        lag = self.lag_s
+        for i in range(n):  # first-order lag: sequential, but only a batch long
+            x = p_in[i]
+            if y is None or lag <= 0:
+                y = x
+            else:
+                dt = t[i] - t_prev
+                if dt > 0:
+                    y += (x - y) * (1.0 - math.exp(-dt / lag))
+            t_prev = t[i]
+            out[i] = y
+        self._filtered = y
+        self._t_prev = t_prev
+        p = out + self.bias_pa + self.noise_pa * noise.normals(n)
         if self.extra_noise_pa:
-            p += self.extra_noise_pa * noise.normal()
+            p += self.extra_noise_pa * noise.normals(n)
         if self.resolution_pa > 0:
-            p = round(p / self.resolution_pa) * self.resolution_pa
-        p = min(self.max_pa, max(self.min_pa, p))
-        dpa = int(round(p * 10.0))
-        self._last_dpa = dpa
-        return dpa, True
+            p = np.round(p / self.resolution_pa) * self.resolution_pa
+        p = np.clip(p, self.min_pa, self.max_pa)
+        dpa = np.rint(p * 10.0).astype(np.int64)
+        ok = np.ones(n, dtype=bool)
+        if self.stuck_at_s is not None:
+            stuck = t >= self.stuck_at_s
+            if stuck.any():
+                first = int(np.argmax(stuck))
+                if first > 0:
+                    self._last_dpa = int(dpa[first - 1])
+                if self._last_dpa is None:
+                    self._last_dpa = int(dpa[first])
+                dpa[stuck] = self._last_dpa
+        if self.dead_at_s is not None:
+            dead = t >= self.dead_at_s
+            dpa[dead] = 0
+            ok[dead] = False
+        if n and (self.stuck_at_s is None or t[-1] < self.stuck_at_s):
+            self._last_dpa = int(dpa[-1])
+        return dpa, ok
+
+
+def pitot_pressure_array(p_static_pa, mach, gamma=atm.GAMMA_AIR):
+    """`pitot_pressure_pa` over arrays."""
+    m2 = np.maximum(mach, 1e-9) ** 2
+    sub = (1.0 + 0.5 * (gamma - 1.0) * m2) ** (gamma / (gamma - 1.0))
+    a = (0.5 * (gamma + 1.0) * m2) ** (gamma / (gamma - 1.0))
+    b = ((gamma + 1.0) / np.maximum(2.0 * gamma * m2 - (gamma - 1.0), 1e-9)) ** (
+        1.0 / (gamma - 1.0)
+    )
+    return p_static_pa * np.where(mach <= 1.0, sub, a * b)
 
 
 # -- accelerometer ------------------------------------------------------------
@@ -222,36 +268,52 @@ class Accel:
 
     def specific_force_mg(self, truth):
         """Capsule-frame specific force (x, y, z) in milli-g."""
-        a = truth.aero_accel_m_s2 * (1000.0 / G0_M_S2)
-        if truth.landed or self.oscillation_deg <= 0:
-            return (0.0, 0.0, a)
-        phase = 2.0 * math.pi * truth.t_s / self.oscillation_period_s
-        tilt = math.radians(self.oscillation_deg) * math.sin(phase)
-        s = math.sin(tilt)
-        return (a * s, 0.25 * a * s * math.cos(phase), a * math.cos(tilt))
+        x, y, z = self.specific_force_batch(
+            np.array([truth.t_s]), np.array([truth.aero_accel_m_s2]), np.array([truth.landed])
+        )
+        return float(x[0]), float(y[0]), float(z[0])
+
+    def specific_force_batch(self, t, accel_m_s2, landed):
+        a = accel_m_s2 * (1000.0 / G0_M_S2)
+        if self.oscillation_deg <= 0:
+            zero = np.zeros_like(a)
+            return zero, zero, a
+        phase = (2.0 * math.pi / self.oscillation_period_s) * t
+        tilt = math.radians(self.oscillation_deg) * np.sin(phase) * ~landed
+        st = np.sin(tilt)
+        return a * st, 0.25 * a * st * np.cos(phase), a * np.cos(tilt)
 
     def read(self, truth, noise):
-        """((ax, ay, az) board-frame milli-g ints, ok)."""
-        if self.dead_at_s is not None and truth.t_s >= self.dead_at_s:
+        """((ax, ay, az) board-frame milli-g ints, ok) for one sample."""
+        (x, y, z), ok = self.read_batch(
+            np.array([truth.t_s]),
+            np.array([truth.aero_accel_m_s2]),
+            np.array([truth.landed]),
+            noise,
+        )
+        if not ok[0]:
             return (0, 0, 0), False
-        vec = self.specific_force_mg(truth)
-        lim = self._limit
-        res = self.resolution_mg
-        sigma = self.noise_mg
-        bias = self.bias_mg
-        normal = noise.normal
-        out = [0, 0, 0]
-        for j in (0, 1, 2):
+        return [int(x[0]), int(y[0]), int(z[0])], True
+
+    def read_batch(self, t, accel_m_s2, landed, noise):
+        """((x, y, z) board-frame milli-g int arrays, ok bool array)."""
+        n = len(t)
+        capsule = self.specific_force_batch(t, accel_m_s2, landed)
+        raw = noise.normals((3, n)) * self.noise_mg
+        out = []
+        for j in range(3):
             i, sign = self._inverse[j]
-            v = sign * vec[i] + bias[j] + sigma * normal()
-            if res > 0:
-                v = round(v / res) * res
-            if v > lim:
-                v = lim
-            elif v < -lim:
-                v = -lim
-            out[j] = int(v)
-        return out, True
+            v = sign * capsule[i] + self.bias_mg[j] + raw[j]
+            if self.resolution_mg > 0:
+                v = np.round(v / self.resolution_mg) * self.resolution_mg
+            out.append(np.clip(v, -self._limit, self._limit).astype(np.int64))
+        ok = np.ones(n, dtype=bool)
+        if self.dead_at_s is not None:
+            dead = t >= self.dead_at_s
+            ok[dead] = False
+            for v in out:
+                v[dead] = 0
+        return tuple(out), ok
 
 
 # -- battery ------------------------------------------------------------------
@@ -263,8 +325,12 @@ class Battery:
     min_mv: float = 3000.0
 
     def read(self, t_s, noise):
-        v = self.start_mv - self.drain_mv_per_h * max(0.0, t_s) / 3600.0
-        return int(round(max(self.min_mv, v) + self.noise_mv * noise.normal()))
+        return int(self.read_batch(np.array([t_s]), noise)[0])
+
+    def read_batch(self, t, noise):
+        v = self.start_mv - self.drain_mv_per_h * np.maximum(t, 0.0) / 3600.0
+        v = np.maximum(v, self.min_mv) + self.noise_mv * noise.normals(len(t))
+        return np.rint(v).astype(np.int64)
 
 
 # -- GNSS ---------------------------------------------------------------------
@@ -468,15 +534,27 @@ def _xor_bytes(data):
 
 def encode_sample_frame(t_ms, press_dpa, ax_mg, ay_mg, az_mg, vbatt_mv, flags):
     """One 45-byte `#S` frame (firmware/simlink.py); values clamped to their fields."""
-    p = 0 if press_dpa < 0 else (0xFFFFFF if press_dpa > 0xFFFFFF else press_dpa)
-    v = 0 if vbatt_mv < 0 else (0xFFFF if vbatt_mv > 0xFFFF else vbatt_mv)
+    return encode_sample_frame_in_range(
+        t_ms,
+        max(0, min(0xFFFFFF, press_dpa)),
+        max(-0x800000, min(0x7FFFFF, ax_mg)),
+        max(-0x800000, min(0x7FFFFF, ay_mg)),
+        max(-0x800000, min(0x7FFFFF, az_mg)),
+        max(0, min(0xFFFF, vbatt_mv)),
+        flags,
+    )
+
+
+def encode_sample_frame_in_range(t_ms, press_dpa, ax_mg, ay_mg, az_mg, vbatt_mv, flags):
+    """`encode_sample_frame` for values already within their fields (the
+    batch models clip them): the per-sample path, no clamping."""
     payload = b"%08X%06X%06X%06X%06X%04X%02X00" % (
         t_ms & 0xFFFFFFFF,
-        p,
-        max(-0x800000, min(0x7FFFFF, ax_mg)) & 0xFFFFFF,
-        max(-0x800000, min(0x7FFFFF, ay_mg)) & 0xFFFFFF,
-        max(-0x800000, min(0x7FFFFF, az_mg)) & 0xFFFFFF,
-        v,
+        press_dpa,
+        ax_mg & 0xFFFFFF,
+        ay_mg & 0xFFFFFF,
+        az_mg & 0xFFFFFF,
+        vbatt_mv,
         flags,
     )
     return b"#S" + payload + b"%02X\n" % _xor_bytes(payload)
@@ -535,14 +613,38 @@ class SensorSuite:
 
     def sample(self, truth, t_ms, arm_input=False):
         """(frame bytes, (press_dpa, ax, ay, az, vbatt, flags)) for one sample."""
+        values = self.sample_batch(
+            np.array([truth.t_s]),
+            np.array([truth.pressure_pa]),
+            np.array([truth.mach]),
+            np.array([truth.aero_accel_m_s2]),
+            np.array([truth.landed]),
+            arm_input,
+        )[0]
+        return encode_sample_frame_in_range(t_ms, *values), values
+
+    def sample_batch(self, t, p_static, mach, accel_m_s2, landed, arm_input=False):
+        """Readings for a batch of samples: a list of (press_dpa, ax_mg, ay_mg,
+        az_mg, vbatt_mv, flags) int tuples, in the order of the frame fields."""
         noise = self.noise
-        press, baro_ok = self.baro.read(truth, noise)
-        (ax, ay, az), accel_ok = self.accel.read(truth, noise)
-        vbatt = self.battery.read(truth.t_s, noise)
-        flags = (
-            (FLAG_BARO_OK if baro_ok else 0)
-            | (FLAG_ACCEL_OK if accel_ok else 0)
-            | (FLAG_ARM_INPUT if arm_input else 0)
+        press, baro_ok = self.baro.read_batch(t, p_static, mach, noise)
+        (ax, ay, az), accel_ok = self.accel.read_batch(t, accel_m_s2, landed, noise)
+        vbatt = self.battery.read_batch(t, noise)
+        # the frame's field widths (the models already respect them; this
+        # keeps encode_sample_frame_in_range's promise whatever a scenario says)
+        press = np.clip(press, 0, 0xFFFFFF)
+        ax, ay, az = (np.clip(v, -0x800000, 0x7FFFFF) for v in (ax, ay, az))
+        vbatt = np.clip(vbatt, 0, 0xFFFF)
+        flags = baro_ok * FLAG_BARO_OK + accel_ok * FLAG_ACCEL_OK
+        if arm_input:
+            flags = flags + FLAG_ARM_INPUT
+        return list(
+            zip(
+                press.tolist(),
+                ax.tolist(),
+                ay.tolist(),
+                az.tolist(),
+                vbatt.tolist(),
+                flags.astype(np.int64).tolist(),
+            )
         )
-        frame = encode_sample_frame(t_ms, press, ax, ay, az, vbatt, flags)
-        return frame, (press, ax, ay, az, vbatt, flags)

@@ -1,0 +1,323 @@
+"""Replay a recorded flight through the firmware: the samples of a flight log
+(time, pressure or altitude, acceleration) go to the board through the same
+frames, batching and judging as a simulated drop test, with the log as the
+truth instead of the physics.
+
+The CSV needs a header row; lines starting with '#' are skipped. Columns
+(case-insensitive; the first match wins):
+    time        time_s, time, t_s, t, seconds (s)
+    pressure    pressure_pa, pressure, press_pa, baro_pa (Pa)
+                pressure_hpa, pressure_mbar (hPa = mbar)
+    altitude    altitude_m, altitude, alt_m (above sea level)
+                height_m, height, agl_m (above the ground: the scenario's
+                ground elevation is added)
+    accel       accel_g, acceleration_g, specific_force_g (g), or
+                accel_m_s2, acceleration_m_s2, accel, acceleration (m/s^2):
+                the specific force along the capsule's axis, as an
+                accelerometer reads it (+1 g at rest, ~0 in free fall);
+                accel_kinematic_m_s2: acceleration with gravity removed
+                (AltOS style, 0 at rest): 1 g is added
+    position    lat / latitude, lon / longitude (optional; else the
+                scenario's start point)
+Pressure wins over altitude when both are present; without pressure, the
+1976 standard atmosphere turns altitude into pressure.
+
+A fire changes nothing here (the log already happened); its altitude in the
+report is the log's height above the ground at that moment. The touchdown is
+where the log's height first settles within 3 m of its final value, with the
+descent rate of the second before it.
+"""
+
+import copy
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from . import atmosphere1976 as atm
+from . import droptest, physics
+from .scenario import Scenario
+
+TIME_COLS = ("time_s", "time", "t_s", "t", "seconds")
+PRESSURE_PA_COLS = ("pressure_pa", "pressure", "press_pa", "baro_pa")
+PRESSURE_HPA_COLS = ("pressure_hpa", "pressure_mbar")
+ALTITUDE_MSL_COLS = ("altitude_m", "altitude", "alt_m")
+ALTITUDE_AGL_COLS = ("height_m", "height", "agl_m")
+ACCEL_G_COLS = ("accel_g", "acceleration_g", "specific_force_g")
+ACCEL_MS2_COLS = ("accel_m_s2", "acceleration_m_s2", "accel", "acceleration")
+ACCEL_KINEMATIC_COLS = ("accel_kinematic_m_s2",)
+LAT_COLS = ("lat", "latitude")
+LON_COLS = ("lon", "longitude")
+LANDED_BAND_M = 3.0
+
+
+class ReplayError(ValueError):
+    """A flight log that cannot be replayed; the message names the file and column."""
+
+
+class FlightLog:
+    """Columns of a flight log as numpy arrays (time from 0)."""
+
+    def __init__(self, path, t, pressure_pa=None, alt_msl_m=None, agl_m=None, accel_m_s2=None,
+                 lat=None, lon=None):  # fmt: skip
+        self.path = str(path)
+        self.t = t
+        self.pressure_pa = pressure_pa
+        self.alt_msl_m = alt_msl_m
+        self.agl_m = agl_m
+        self.accel_m_s2 = accel_m_s2
+        self.lat = lat
+        self.lon = lon
+
+    @property
+    def duration_s(self):
+        return float(self.t[-1])
+
+    def altitude_msl(self, ground_m):
+        if self.alt_msl_m is not None:
+            return self.alt_msl_m
+        if self.agl_m is not None:
+            return self.agl_m + ground_m
+        return np.array([atm.altitude_from_pressure_m(p) for p in self.pressure_pa])
+
+    def pressure(self, ground_m):
+        if self.pressure_pa is not None:
+            return self.pressure_pa
+        return np.array([atm.pressure_pa(z) for z in self.altitude_msl(ground_m)])
+
+
+def _pick(header, names):
+    for n in names:
+        if n in header:
+            return n
+    return None
+
+
+def read_flight_csv(path):
+    """Read and check a flight log CSV (see the module docstring)."""
+    p = Path(path)
+    try:
+        lines = [ln for ln in p.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReplayError("%s: cannot read: %s" % (p, exc)) from None
+    if len(lines) < 3:
+        raise ReplayError("%s: needs a header row and at least two samples" % p.name)
+    reader = csv.reader(lines)
+    header = [h.strip().lower() for h in next(reader)]
+    rows = list(reader)
+    col = {name: i for i, name in enumerate(header)}
+    t_name = _pick(col, TIME_COLS)
+    if t_name is None:
+        raise ReplayError("%s: no time column (one of: %s)" % (p.name, ", ".join(TIME_COLS)))
+
+    def column(name, scale=1.0, offset=0.0):
+        i = col[name]
+        out = np.empty(len(rows))
+        for k, row in enumerate(rows):
+            try:
+                out[k] = float(row[i]) * scale + offset
+            except (ValueError, IndexError):
+                raise ReplayError(
+                    "%s: line %d, column %s: not a number: %r"
+                    % (p.name, k + 2, name, row[i] if i < len(row) else "")
+                ) from None
+        return out
+
+    t = column(t_name)
+    if np.any(np.diff(t) <= 0):
+        raise ReplayError("%s: column %s: times must increase" % (p.name, t_name))
+    t = t - t[0]
+    pressure = None
+    name = _pick(col, PRESSURE_PA_COLS)
+    if name:
+        pressure = column(name)
+    elif _pick(col, PRESSURE_HPA_COLS):
+        pressure = column(_pick(col, PRESSURE_HPA_COLS), 100.0)
+    alt = column(_pick(col, ALTITUDE_MSL_COLS)) if _pick(col, ALTITUDE_MSL_COLS) else None
+    agl = column(_pick(col, ALTITUDE_AGL_COLS)) if _pick(col, ALTITUDE_AGL_COLS) else None
+    if pressure is None and alt is None and agl is None:
+        raise ReplayError(
+            "%s: no pressure or altitude column (one of: %s)"
+            % (p.name, ", ".join(PRESSURE_PA_COLS + PRESSURE_HPA_COLS + ALTITUDE_MSL_COLS + ALTITUDE_AGL_COLS))
+        )
+    if pressure is not None and np.any(pressure <= 0):
+        raise ReplayError("%s: pressure must be positive" % p.name)
+    accel = None
+    if _pick(col, ACCEL_G_COLS):
+        accel = column(_pick(col, ACCEL_G_COLS), physics.G0_M_S2)
+    elif _pick(col, ACCEL_KINEMATIC_COLS):
+        accel = column(_pick(col, ACCEL_KINEMATIC_COLS), 1.0, physics.G0_M_S2)
+    elif _pick(col, ACCEL_MS2_COLS):
+        accel = column(_pick(col, ACCEL_MS2_COLS))
+    if accel is None:
+        raise ReplayError(
+            "%s: no acceleration column (one of: %s)"
+            % (p.name, ", ".join(ACCEL_G_COLS + ACCEL_MS2_COLS + ACCEL_KINEMATIC_COLS))
+        )
+    lat = column(_pick(col, LAT_COLS)) if _pick(col, LAT_COLS) else None
+    lon = column(_pick(col, LON_COLS)) if _pick(col, LON_COLS) else None
+    return FlightLog(p, t, pressure, alt, agl, accel, lat, lon)
+
+
+def replay_scenario(log, base=None):
+    """The scenario a replay runs under: `base` (its config, sensors mounting,
+    expectations) or a default one; start and ground come from the log."""
+    if base is not None:
+        raw = copy.deepcopy(base.raw)
+        name = base.name
+    else:
+        name = "replay_" + Path(log.path).stem
+        raw = {
+            "name": name,
+            "description": "Replay of %s" % Path(log.path).name,
+            "capsule": {"mass_kg": 1.0, "cd_area_m2": 1.0},
+            "start": {"speed_m_s": 0.0, "flight_path_deg": -90.0, "lat": 0.0, "lon": 0.0},
+            "chutes": {},
+            "ground": {"elevation_m": 0.0},
+            "config": {"start_mode": "drop"},
+            "faults": {},
+            "expect": {},
+            "run": {},
+        }
+    if base is None and log.agl_m is None:
+        # the log ends on the ground: that is the landing site's elevation
+        raw["ground"]["elevation_m"] = float(log.altitude_msl(0.0)[-1])
+    ground = raw["ground"]["elevation_m"]
+    alt = log.altitude_msl(ground)
+    raw["start"]["altitude_m"] = float(alt[0])
+    raw["start"]["stand_altitude_m"] = float(alt[0])
+    if log.lat is not None and log.lon is not None:
+        raw["start"]["lat"] = float(log.lat[0])
+        raw["start"]["lon"] = float(log.lon[0])
+    raw["run"]["max_flight_s"] = log.duration_s
+    raw["run"].setdefault("after_landing_s", 0.0)
+    raw["faults"] = {}  # a recorded flight has its faults already
+    raw["sensors"] = {
+        "baro": {"noise_pa": 0.0, "lag_s": 0.0, "resolution_pa": 0.0, "supersonic": "static"},
+        "accel": {
+            "noise_mg": 0.0,
+            "resolution_mg": 0.0,
+            "oscillation_deg": 0.0,
+            "mounting": raw.get("sensors", {}).get("accel", {}).get("mounting", "+x+y+z"),
+        },
+        "gnss": raw.get("sensors", {}).get("gnss", {"first_fix_s": 0.0}),
+    }
+    return Scenario(name, log.path, raw)
+
+
+class ReplayFlight:
+    """Stands in for physics.Flight: the log is the truth."""
+
+    def __init__(self, log, scenario):
+        self.log = log
+        self.ground_elevation_m = scenario.ground["elevation_m"]
+        self.lat = scenario.start["lat"]
+        self.lon = scenario.start["lon"]
+        self.alt = log.altitude_msl(self.ground_elevation_m)
+        self.press = log.pressure(self.ground_elevation_m)
+        self.chutes = []
+        self.events = []
+        self.t_s = 0.0
+        self.fired = {}
+        self.landing = None
+        self._touchdown = self._find_touchdown()
+
+    def _find_touchdown(self):
+        agl = self.alt - self.ground_elevation_m
+        t = self.log.t
+        final = agl[-1]
+        top = int(np.argmax(agl))
+        settled = np.nonzero(np.abs(agl[top:] - final) <= LANDED_BAND_M)[0]
+        if not len(settled) or agl[top] - final < 10.0:
+            return None
+        i = top + int(settled[0])
+        j = int(np.searchsorted(t, t[i] - 1.0))
+        rate = (agl[j] - agl[i]) / max(1e-6, t[i] - t[j])
+        lat, lon = self.lat, self.lon
+        if self.log.lat is not None:
+            lat, lon = float(self.log.lat[i]), float(self.log.lon[i])
+        return physics.Landing(float(t[i]), abs(rate), rate, 0.0, 0.0, 0.0, lat, lon)
+
+    def fire(self, channel, t_s):
+        if channel in self.fired:
+            return False
+        self.fired[channel] = t_s
+        return True
+
+    def chute(self, channel):
+        return None
+
+    def fill(self, times, trace):
+        t = np.asarray(times)
+        log = self.log
+        alt = np.interp(t, log.t, self.alt)
+        vz = np.gradient(self.alt, log.t)
+        values = {
+            "t_s": t,
+            "alt_m": alt,
+            "agl_m": alt - self.ground_elevation_m,
+            "east_m": np.zeros_like(t),
+            "north_m": np.zeros_like(t),
+            "ve_m_s": np.zeros_like(t),
+            "vn_m_s": np.zeros_like(t),
+            "vz_m_s": np.interp(t, log.t, vz),
+            "air_speed_m_s": np.abs(np.interp(t, log.t, vz)),
+            "mach": np.zeros_like(t),
+            "pressure_pa": np.interp(t, log.t, self.press),
+            "aero_accel_m_s2": np.interp(t, log.t, log.accel_m_s2),
+        }
+        for key, v in values.items():
+            trace[key].extend(v.tolist())
+        trace["landed"].extend([False] * len(t))
+        self.t_s = float(t[-1])
+        if self._touchdown is not None and self.t_s >= self._touchdown.t_s:
+            self.landing = self._touchdown
+
+
+class ReplayTest(droptest.DropTest):
+    """A DropTest whose truth is a flight log."""
+
+    def __init__(self, log, scenario, link, **kw):
+        super().__init__(scenario, link, flight=ReplayFlight(log, scenario), **kw)
+        self.log = log
+        self.batch = droptest.MAX_BATCH_SAMPLES  # nothing to feed back into
+        self.end_s = log.duration_s
+
+    def _fill_rest(self, times):
+        """The stand: the log's first row, held."""
+        f = self.flight
+        d = self.trace.data
+        first = {
+            "alt_m": float(f.alt[0]),
+            "agl_m": float(f.alt[0]) - f.ground_elevation_m,
+            "pressure_pa": float(f.press[0]),
+            "aero_accel_m_s2": float(self.log.accel_m_s2[0]),
+        }
+        for t in times:
+            for key in physics.Flight.TRACE_KEYS:
+                if key == "t_s":
+                    d[key].append(t)
+                elif key == "landed":
+                    d[key].append(False)
+                else:
+                    d[key].append(first.get(key, 0.0))
+
+    def _flight(self):
+        while self.t_of(self.sample_index) <= self.end_s:
+            self._stream_batch(self.end_s + 1e-6)
+
+
+def run_replay(log, scenario, port=None, out_dir=None, link=None, plots=True, seed=0, progress=None):
+    closer = None
+    if link is None:
+        link, closer = droptest.open_board(port)
+    try:
+        result = ReplayTest(log, scenario, link, seed=seed, progress=progress).run()
+    finally:
+        if closer:
+            closer()
+    result.replay = log.path
+    if out_dir is not None:
+        droptest.write_report(result, out_dir, plots=plots)
+    return result
+
