@@ -25,10 +25,11 @@ Detection rules (thresholds are config keys, fixed point, see config.py):
     been seen since arming -- every capsule coasts in orbit before entry, and
     an accelerometer that goes bad on the stand (1 g) then cannot start the
     sequence. Arm it after launch: a rocket's boost exceeds entry_g, and its
-    coasts are free fall. Drop mode adds free fall:
-    |a| <= FREEFALL_MG for entry_ms. The descent-rate rule is also what saves
-    a reentry whose accelerometer is dead or whose g-switch never closes
-    (Genesis): the baro comes into range near 31 km and sees the fall.
+    coasts are free fall. Drop mode adds free fall: |a| <= FREEFALL_MG for
+    entry_ms (all-zero readings, what a dead part returns, do not count).
+    The descent-rate rule is also what saves a reentry whose accelerometer
+    is dead or whose g-switch never closes (Genesis): the baro comes into
+    range near 31 km and sees the fall.
   DROGUE: height <= drogue_deploy AND descending slower than drogue_max_speed
     (transonic lockout) with a believed speed and a fresh baro; or
     drogue_backup after descent start; or the main's altitude reached
@@ -38,20 +39,26 @@ Detection rules (thresholds are config keys, fixed point, see config.py):
     declared failed (still faster than drogue_fail_speed for drogue_fail
     after firing, as OSIRIS-REx's drogue in 2023), as soon as the descent
     rate is at most main_max_speed -- the altitude rule stays the floor.
-  LANDED: height within +-LANDED_BAND_CM, |a| within 1 g +- LANDED_ACCEL_MG
-    and (with a baro) speed under LANDED_SPEED_CMS for landed_s -- waves on a
+  LANDED: baro height within +-LANDED_BAND_CM, speed under LANDED_SPEED_CMS
+    and |a| within 1 g +- LANDED_ACCEL_MG for landed_s -- waves on a
     splashdown stay inside these; or an impact (|a| >= IMPACT_MG) once the
     main has been open MAIN_SETTLE_MS; or LANDED_TIMEOUT_MS after the main.
+    Without a baro only the impact or the timeout can say so: a steady
+    descent under the main reads 1 g as well.
     Landing disarms the pyro bank: nothing can fire near a recovery crew.
   BEACON: right after LANDED is recorded; stays until disarmed.
 
 Filter inputs: the baro height always when screened valid, except above
 baro_max_speed while the accelerometer can carry the estimate (transonic
 lockout, as AltOS); the accelerometer as vertical acceleration |a| - 1 g
-(1 g calibrated at arming) only when the capsule falls near-vertically:
-drop mode always, reentry mode once the entry pulse has settled (|a| under
-SETTLE_MG for SETTLE_MS) -- during a shallow entry the deceleration is mostly
-horizontal and integrating it as vertical would wreck the speed estimate.
+(1 g calibrated at arming) once the baro has established the speed, and only
+while the capsule falls near-vertically: drop mode always, reentry mode once
+the entry pulse has settled (|a| under SETTLE_MG for SETTLE_MS) -- during a
+shallow entry the deceleration is mostly horizontal and integrating it as
+vertical would wreck the speed estimate. Without a baro the speed is not
+believed after ACCEL_ONLY_MAX_MS (bias drift): rules that need it wait and
+the backup timers decide. Time is the samples' own ticks (stamped from the
+clock by the app when it reads the sensors), differenced wrap-safe.
 
 Disarm: allowed in SAFE, ARMED, LANDED and BEACON. Refused during DESCENT,
 DROGUE and MAIN: a stray command (or a bouncing arm line) must not lose the
@@ -316,11 +323,11 @@ class FlightComputer:
             return
         self.meas_age_ms += sdt
         if self.meas_age_ms > NO_MEAS_MS:
-            # blind: hold the speed (terminal velocity changes slowly), stop
-            # extrapolating the acceleration; on the ground or in orbit there
-            # is no speed worth holding at all
+            # blind: the speed is no longer known; stop extrapolating (the
+            # rules that need a speed wait, the backup timers decide, and
+            # the logged height does not drift off to nonsense)
             self.speed_trusted = False
-            kf.coast(stop=self.phase < DESCENT)
+            kf.coast(stop=True)
             self.meas_age_ms = 0
 
     def _set_lockout(self, on):
@@ -424,8 +431,10 @@ class FlightComputer:
             return
 
         if phase == MAIN:
-            # Under the main. Leaves when the capsule is down.
-            steady = baro_fresh or sc.accel_valid  # something must say so
+            # Under the main. Leaves when the capsule is down. "Steady" needs
+            # the baro: a steady descent under the main also reads 1 g, so an
+            # accelerometer alone can only report the impact (or the timeout)
+            steady = baro_fresh
             if sc.baro_valid:
                 d = sc.alt_cm - self.land_ref_cm
                 if d > LANDED_BAND_CM or d < -LANDED_BAND_CM:

@@ -24,6 +24,7 @@ from flight import FlightComputer
 from sample import Sample
 
 G0 = 9.80665
+IMPACT_S = 0.15  # splashdown / touchdown deceleration time
 R_EARTH = 6356766.0
 _LAYERS = (  # geopotential base m, base K, lapse K/m (1976 standard)
     (0.0, 288.15, -0.0065),
@@ -168,7 +169,11 @@ class Capsule:
     def step(self, dt):
         self.t += dt
         if self.landed_t is not None:
-            self.force_g = 1.0
+            # touchdown: the vertical speed stops within IMPACT_S, then 1 g
+            if self.t - self.landed_t < IMPACT_S:
+                self.force_g = 1.0 + self.impact_speed / (IMPACT_S * G0)
+            else:
+                self.force_g = 1.0
             return
         if self.t < self.hold_s:
             self.force_g = 1.0

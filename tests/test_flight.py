@@ -57,8 +57,22 @@ def test_nominal_reentry_fires_drogue_and_main_by_altitude_and_ends_beaconing():
         for key in ("why", "alt_m", "speed_m_s", "press_pa", "accel_mg", "flight_ms"):
             assert key in e, (key, e)  # every decision carries its readings
     landed = next(e for e in events(s, "phase") if e["to"] == "LANDED")
-    assert landed["why"] == "steady" and landed["_t"] - s["landed_t"] < 30.0
+    assert landed["why"] == "impact" and landed["_t"] - s["landed_t"] < 1.0
     assert s["phase"] == 6 and s["pyro_bits"] == 3
+
+
+def test_a_soft_splashdown_without_an_impact_is_found_by_the_steady_rule():
+    soft = """
+import random
+def faults(c, s):
+    if c.landed_t is not None:
+        s.az_mg = 1000 + random.randint(-60, 60)   # no spike: waves only
+"""
+    s = fly("None, None, faults", soft)
+    assert_recovered(s)
+    landed = next(e for e in events(s, "phase") if e["to"] == "LANDED")
+    # landed_s (10 s here) of steady height and 1 g, despite the swell
+    assert landed["why"] == "steady" and 10.0 <= landed["_t"] - s["landed_t"] < 20.0
 
 
 def test_drop_mode_starts_on_free_fall_under_a_drone():
@@ -161,6 +175,9 @@ def test_dead_baro_still_fires_both_chutes_by_their_backup_timers():
     assert fire(s, "drogue")[0] == "backup_timer"
     assert fire(s, "main")[0] == "backup_timer"
     assert s["rejects"][0] > 1000
+    # a steady descent under the main reads 1 g too: only the impact says landed
+    landed = next(e for e in events(s, "phase") if e["to"] == "LANDED")
+    assert landed["why"] == "impact" and landed["_t"] - s["landed_t"] < 1.0
 
 
 def test_baro_dying_under_the_drogue_leaves_the_main_to_its_timer():
