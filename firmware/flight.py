@@ -481,6 +481,7 @@ class FlightComputer:
                 if self.free_fall_ms >= ORBIT_FREE_FALL_MS:
                     self.orbit_seen = True
                     self._save()
+                    self._event("orbit_free_fall", (("accel_mg", sc.raw_mag_mg),))
             else:
                 self.free_fall_ms = 0
         if sc.accel_valid:  # rejected samples neither count nor reset

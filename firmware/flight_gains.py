@@ -59,7 +59,10 @@ def steady_gains(dt, rows, sigma_h=SIGMA_BARO_M, sigma_a=SIGMA_ACCEL_M_S2, q=JER
         s = _mat_mul(_mat_mul(h, pp), ht)
         for i in range(len(rows)):
             s[i][i] += noise[rows[i]]
+        k_old = k
         k = _mat_mul(_mat_mul(pp, ht), _inverse_small(s))
+        if k_old is not None and max(abs(k[i][j] - k_old[i][j]) for i in range(3) for j in range(len(rows))) < 1e-13:
+            break
         kh = _mat_mul(k, h)
         ikh = [[(1.0 if i == j else 0.0) - kh[i][j] for j in range(3)] for i in range(3)]
         p = _mat_mul(ikh, pp)
