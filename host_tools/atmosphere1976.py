@@ -126,8 +126,7 @@ def properties(z_m):
         return t, p, rho, math.sqrt(GAMMA_AIR * R_AIR_J_KG_K * t)
     h = EARTH_RADIUS_GEOPOTENTIAL_M * z_m / (EARTH_RADIUS_GEOPOTENTIAL_M + z_m)
     i = bisect_right(_LAYER_H, h) - 1
-    if i < 0:
-        i = 0
+    i = max(i, 0)
     hb, tb, lapse, pb, k = _LAYER_FAST[i]
     dh = h - hb
     if lapse:
@@ -149,8 +148,7 @@ def density_kg_m3(z_m):
         return _upper_log_interp(z_m, _UPPER_LNRHO)
     h = EARTH_RADIUS_GEOPOTENTIAL_M * z_m / (EARTH_RADIUS_GEOPOTENTIAL_M + z_m)
     i = bisect_right(_LAYER_H, h) - 1
-    if i < 0:
-        i = 0
+    i = max(i, 0)
     hb, tb, lapse, pb, k = _LAYER_FAST[i]
     if lapse:
         t = tb + lapse * (h - hb)
@@ -164,7 +162,7 @@ def altitude_from_pressure_m(p_pa):
     The inverse of `properties` below 86 km (pressure altitude, as a flight
     computer computes it); log-interpolated above."""
     if p_pa <= 0:
-        raise ValueError("pressure must be positive, got %r" % p_pa)
+        raise ValueError(f"pressure must be positive, got {p_pa!r}")
     if p_pa < _UPPER[0][2]:
         lnp = math.log(p_pa)
         for i in range(len(_UPPER) - 1):

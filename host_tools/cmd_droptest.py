@@ -28,7 +28,7 @@ def register(subparsers):
     )
     p.add_argument("scenario", nargs="?", help="scenario file or library name (see --list)")
     p.add_argument("--port", help="serial port of a board already running the firmware")
-    p.add_argument("--out", help="output directory (default %s/NAME)" % DEFAULT_OUT)
+    p.add_argument("--out", help=f"output directory (default {DEFAULT_OUT}/NAME)")
     p.add_argument("--realtime", action="store_true", help="pace the samples at wall-clock speed")
     p.add_argument(
         "--seed", type=int, default=0, help="random seed of the sensor noise (default 0)"
@@ -83,7 +83,7 @@ def run(args):
     if sum(modes) > 1:
         raise UserError("choose one of --all, --monte-carlo, --replay, --demo, --list")
     if args.monte_carlo is not None and args.monte_carlo < 1:
-        raise UserError("--monte-carlo N: N must be >= 1, got %d" % args.monte_carlo)
+        raise UserError(f"--monte-carlo N: N must be >= 1, got {args.monte_carlo}")
     if args.list:
         return _list(scenario_mod)
     if args.demo:
@@ -96,8 +96,9 @@ def run(args):
         return _replay(args)
     if not args.scenario:
         raise UserError(
-            "name a scenario (file or one of: %s), or use --all / --demo / --list"
-            % ", ".join(scenario_mod.library_names())
+            "name a scenario (file or one of: {}), or use --all / --demo / --list".format(
+                ", ".join(scenario_mod.library_names())
+            )
         )
     sc = _load(args.scenario)
     if args.monte_carlo:
@@ -181,7 +182,9 @@ def _print_result(result, out):
     from rich.table import Table
 
     console = _console()
-    table = Table(title="%s: %s" % (result.scenario.name, "PASSED" if result.passed else "FAILED"))
+    table = Table(
+        title="{}: {}".format(result.scenario.name, "PASSED" if result.passed else "FAILED")
+    )
     table.add_column("check")
     table.add_column("result")
     table.add_column("detail")
@@ -189,24 +192,22 @@ def _print_result(result, out):
         table.add_row(e["name"], "[green]pass" if e["passed"] else "[red]FAIL", e["detail"])
     console.print(table)
     fires = ", ".join(
-        "%s at %.0f m" % (e.extra.get("channel"), e.extra.get("altitude_m", float("nan")))
+        "{} at {:.0f} m".format(e.extra.get("channel"), e.extra.get("altitude_m", float("nan")))
         for e in result.fires()
     )
     console.print(
-        "flight %.0f s simulated in %.1f s; fires: %s; landing %s"
-        % (
+        "flight {:.0f} s simulated in {:.1f} s; fires: {}; landing {}".format(
             result.sim_s,
             result.wall_s,
             fires or "none",
-            "%.1f m/s" % result.landing.vertical_speed_m_s if result.landing else "none",
+            f"{result.landing.vertical_speed_m_s:.1f} m/s" if result.landing else "none",
         )
     )
-    console.print("report: %s  (%s)" % (out / "report.md", out / "report.json"))
+    console.print("report: {}  ({})".format(out / "report.md", out / "report.json"))
 
 
 # -- every scenario ------------------------------------------------------------------
 def _all(args):
-    from rich.console import Console
     from rich.table import Table
 
     from . import scenario as scenario_mod
@@ -214,7 +215,7 @@ def _all(args):
     if args.all:
         folder = Path(args.all)
         if not folder.is_dir():
-            raise UserError("--all %s: not a directory" % folder)
+            raise UserError(f"--all {folder}: not a directory")
         paths = sorted(folder.glob("*.toml"))
     else:
         paths = scenario_mod.library()
@@ -243,18 +244,15 @@ def _all(args):
         table.add_row(
             sc.name,
             "[green]pass" if result.passed else "[red]FAIL",
-            "%.0f m" % d[0].extra.get("altitude_m", float("nan")) if d else "-",
-            "%.0f m" % m[0].extra.get("altitude_m", float("nan")) if m else "-",
-            "%.1f m/s" % result.landing.vertical_speed_m_s if result.landing else "-",
-            "%.0f" % result.sim_s,
-            "%.1f" % result.wall_s,
+            "{:.0f} m".format(d[0].extra.get("altitude_m", float("nan"))) if d else "-",
+            "{:.0f} m".format(m[0].extra.get("altitude_m", float("nan"))) if m else "-",
+            f"{result.landing.vertical_speed_m_s:.1f} m/s" if result.landing else "-",
+            f"{result.sim_s:.0f}",
+            f"{result.wall_s:.1f}",
             ", ".join(e["name"] for e in result.expectations if not e["passed"]),
         )
-    Console().print(table)
-    print(
-        "%d of %d scenarios passed; reports in %s"
-        % (len(scenarios) - failures, len(scenarios), base)
-    )
+    _console().print(table)
+    print(f"{len(scenarios) - failures} of {len(scenarios)} scenarios passed; reports in {base}")
     return 0 if failures == 0 else 1
 
 
@@ -265,16 +263,19 @@ def _demo(args):
     t0 = time.perf_counter()
     result = _run_one(args, sc, out, plots=True)
     _print_result(result, out)
-    print("plots: %s" % ", ".join(str(out / n) for n in ("profile.png", "accel.png", "track.png")))
+    print(
+        "plots: {}".format(
+            ", ".join(str(out / n) for n in ("profile.png", "accel.png", "track.png"))
+        )
+    )
     print("demo finished in %.1f s" % (time.perf_counter() - t0))
     return 0 if result.passed else 1
 
 
 def _list(scenario_mod):
-    from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="scenario library (%s)" % scenario_mod.SCENARIO_DIR)
+    table = Table(title=f"scenario library ({scenario_mod.SCENARIO_DIR})")
     table.add_column("name")
     table.add_column("description")
     for p in scenario_mod.library():
@@ -282,7 +283,7 @@ def _list(scenario_mod):
             sc = scenario_mod.load(p)
             table.add_row(sc.name, sc.description)
         except scenario_mod.ScenarioError as exc:
-            table.add_row(p.stem, "[red]%s" % exc)
+            table.add_row(p.stem, f"[red]{exc}")
     _console().print(table)
     return 0
 

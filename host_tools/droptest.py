@@ -195,20 +195,31 @@ _APRS_POS = re.compile(r"[!=/@](?:\d{6}[hz/])?(\d{2})(\d{2}\.\d+)([NS]).(\d{3})(
 _UKHAS = re.compile(r"\$\$[^,]+,[^,]*,[^,]*,(-?\d+\.\d+),(-?\d+\.\d+)")
 
 
+def _aprslib_position(text):
+    """(lat, lon) by aprslib when it is installed and the packet is APRS."""
+    try:
+        import aprslib
+        from aprslib.exceptions import ParseError, UnknownFormat
+    except ImportError:
+        return None
+    try:
+        parsed = aprslib.parse(text)
+    except (ParseError, UnknownFormat, ValueError):
+        return None
+    if "latitude" in parsed and "longitude" in parsed:
+        return float(parsed["latitude"]), float(parsed["longitude"])
+    return None
+
+
 def decode_packet(raw):
     """(text, (lat, lon) or None) of a radio packet as the board sent it."""
     data = bytes(raw)
     if data.startswith(b"<\xff\x01"):
         data = data[3:]
     text = data.decode("latin-1")
-    try:
-        import aprslib
-
-        parsed = aprslib.parse(text)
-        if "latitude" in parsed and "longitude" in parsed:
-            return text, (float(parsed["latitude"]), float(parsed["longitude"]))
-    except Exception:
-        pass
+    parsed = _aprslib_position(text)
+    if parsed is not None:
+        return text, parsed
     m = _APRS_POS.search(text)
     if m:
         lat = int(m.group(1)) + float(m.group(2)) / 60.0
@@ -301,7 +312,7 @@ class DropTest:
 
     # -- time ------------------------------------------------------------------
     def tick_of(self, index):
-        return (self.tick0 + int(round(index * 1000.0 / self.rate_hz))) & (TICKS_PERIOD - 1)
+        return (self.tick0 + round(index * 1000.0 / self.rate_hz)) & (TICKS_PERIOD - 1)
 
     def t_of(self, index):
         return self.t_first_s + index * self.dt_s
@@ -334,8 +345,8 @@ class DropTest:
             raw = self.link.read_raw_line(deadline)
             if raw is None:
                 raise DropTestError(
-                    "the board stopped answering (no sync reply %d within %.0f s at t=%.1f s)"
-                    % (seq, self.reply_timeout_s, self.last_t_s)
+                    f"the board stopped answering (no sync reply {seq} within "
+                    f"{self.reply_timeout_s:.0f} s at t={self.last_t_s:.1f} s)"
                 )
             self._on_raw_line(raw)
         self._waited_s += time.perf_counter() - t0
@@ -516,7 +527,7 @@ class DropTest:
         for j, v in enumerate(values):
             press_col(v[0] / 10.0)
             az_col(v[3])
-            tick = (tick0 + int(round((i0 + j) * ms_per_sample))) & mask
+            tick = (tick0 + round((i0 + j) * ms_per_sample)) & mask
             if not alive:
                 continue
             frame = encode(tick, *v)
@@ -541,7 +552,9 @@ class DropTest:
 
     def _emit_gnss(self, k):
         truth = self.trace.truth(k)
-        lat, lon = physics.destination(self.flight.lat, self.flight.lon, truth.east_m, truth.north_m)
+        lat, lon = physics.destination(
+            self.flight.lat, self.flight.lon, truth.east_m, truth.north_m
+        )
         utc = self.scenario.utc_start_s + truth.t_s
         sentences, _ = self.sensors.gnss.sentences(truth, utc, lat, lon, self.sensors.noise)
         for s in sentences:
@@ -589,8 +602,7 @@ class DropTest:
                 if booted:
                     break
                 raise DropTestError(
-                    "no boot event within %.0f s after the power cut at t=%.1f s"
-                    % (self.boot_timeout_s, t)
+                    f"no boot event within {self.boot_timeout_s:.0f} s after the power cut at t={t:.1f} s"
                 )
             line = parse_line(raw)
             self._on_raw_line(raw)
@@ -729,21 +741,23 @@ def judge(result, scenario, replies=None):
         check(
             "refuses_arm",
             refused,
-            "arm -> %s %s" % (arm.kind, arm.get("msg", "")) if arm else "no reply to arm",
+            "arm -> {} {}".format(arm.kind, arm.get("msg", "")) if arm else "no reply to arm",
         )
     else:
         accepted = arm is not None and arm.kind == "OK"
         check(
             "arms",
             accepted,
-            "arm -> %s %s" % (arm.kind, arm.get("msg", arm.fields)) if arm else "no reply to arm",
+            "arm -> {} {}".format(arm.kind, arm.get("msg", arm.fields))
+            if arm
+            else "no reply to arm",
         )
     if scenario.config:
         bad = [e for e in result.events if e.kind == "error" and e.name == "config"]
         check(
             "config accepted",
             not bad,
-            "%d config keys set" % len(scenario.config)
+            f"{len(scenario.config)} config keys set"
             if not bad
             else "; ".join(str(e.fields.get("msg", e.fields)) for e in bad),
         )
@@ -752,8 +766,9 @@ def judge(result, scenario, replies=None):
         if key in exp:
             fired = bool(fires[channel])
             detail = (
-                "fired at t=%.1f s, %.0f m AGL"
-                % (fires[channel][0].t_s, fires[channel][0].extra.get("altitude_m", float("nan")))
+                "fired at t={:.1f} s, {:.0f} m AGL".format(
+                    fires[channel][0].t_s, fires[channel][0].extra.get("altitude_m", float("nan"))
+                )
                 if fired
                 else "never fired"
             )
@@ -763,9 +778,9 @@ def judge(result, scenario, replies=None):
             lo, hi = exp[key]
             if fires[channel]:
                 alt = fires[channel][0].extra.get("altitude_m", float("nan"))
-                check(key, lo <= alt <= hi, "%.0f m AGL (want %g..%g)" % (alt, lo, hi))
+                check(key, lo <= alt <= hi, f"{alt:.0f} m AGL (want {lo:g}..{hi:g})")
             else:
-                check(key, False, "%s never fired (want %g..%g m)" % (channel, lo, hi))
+                check(key, False, f"{channel} never fired (want {lo:g}..{hi:g} m)")
     if exp.get("no_fire"):
         all_fires = result.fires()
         check(
@@ -773,7 +788,9 @@ def judge(result, scenario, replies=None):
             not all_fires,
             "no pyro fired"
             if not all_fires
-            else ", ".join("%s at t=%.1f s" % (e.extra.get("channel"), e.t_s) for e in all_fires),
+            else ", ".join(
+                "{} at t={:.1f} s".format(e.extra.get("channel"), e.t_s) for e in all_fires
+            ),
         )
     if exp.get("no_double_fire"):
         counts = {}
@@ -795,8 +812,7 @@ def judge(result, scenario, replies=None):
             check(
                 "max_landing_speed_m_s",
                 landing.vertical_speed_m_s <= limit,
-                "%.1f m/s vertical, %.1f m/s drift (limit %g vertical)"
-                % (landing.vertical_speed_m_s, landing.horizontal_speed_m_s, limit),
+                f"{landing.vertical_speed_m_s:.1f} m/s vertical, {landing.horizontal_speed_m_s:.1f} m/s drift (limit {limit:g} vertical)",
             )
     beacons = [e for e in result.events if e.kind == "beacon"]
     if "beacon_within_s" in exp:
@@ -807,7 +823,7 @@ def judge(result, scenario, replies=None):
             after = [e for e in beacons if e.t_s >= landing.t_s]
             if after:
                 dt = after[0].t_s - landing.t_s
-                check("beacon_within_s", dt <= limit, "first beacon %.1f s after touchdown" % dt)
+                check("beacon_within_s", dt <= limit, f"first beacon {dt:.1f} s after touchdown")
             else:
                 check("beacon_within_s", False, "no beacon after touchdown")
     if "beacon_position_within_m" in exp:
@@ -825,7 +841,7 @@ def judge(result, scenario, replies=None):
             check(
                 "beacon_position_within_m",
                 d <= limit,
-                "last beacon %.0f m from the landing point (limit %g)" % (d, limit),
+                f"last beacon {d:.0f} m from the landing point (limit {limit:g})",
             )
     if "landed_within_s" in exp:
         limit = exp["landed_within_s"]
@@ -843,7 +859,7 @@ def judge(result, scenario, replies=None):
             check(
                 "landed_within_s",
                 -1.0 <= dt <= limit,
-                "landed phase %.1f s after touchdown" % dt,
+                f"landed phase {dt:.1f} s after touchdown",
             )
     if "phases" in exp:
         seen = [str(e.fields.get("to", "")).upper() for e in result.events if e.kind == "phase"]
@@ -925,46 +941,50 @@ def write_report(result, out_dir, plots=True):
 def _write_trajectory_csv(result, path, every_s=0.1):
     tr = result.trace
     keys = _Trace.CSV_KEYS
-    step = max(1, int(round(every_s * result.scenario.sample_hz)))
+    step = max(1, round(every_s * result.scenario.sample_hz))
     with open(path, "w") as f:
         f.write(",".join(keys) + "\n")
         n = len(tr["t_s"])
-        for i in range(0, n, step):
-            f.write(",".join("%.3f" % tr[k][i] for k in keys) + "\n")
+        f.writelines(",".join(f"{tr[k][i]:.3f}" for k in keys) + "\n" for i in range(0, n, step))
 
 
 def markdown_report(doc, images=()):
     lines = [
-        "# Drop test: %s — %s" % (doc["scenario"], "PASSED" if doc["passed"] else "FAILED"),
+        "# Drop test: {} — {}".format(doc["scenario"], "PASSED" if doc["passed"] else "FAILED"),
         "",
         doc.get("description") or "",
         "",
-        "- simulated: %.1f s of flight in %.1f s wall, %d samples at %g Hz (seed %s)"
-        % (doc["sim_s"], doc["wall_s"], doc["samples"], doc["sample_hz"], doc["seed"]),
+        (
+            f"- simulated: {doc['sim_s']:.1f} s of flight in {doc['wall_s']:.1f} s wall, "
+            f"{doc['samples']} samples at {doc['sample_hz']:g} Hz (seed {doc['seed']})"
+        ),
     ]
     if doc.get("aborted"):
-        lines.append("- **aborted**: %s" % doc["aborted"])
+        lines.append("- **aborted**: {}".format(doc["aborted"]))
     lg = doc.get("landing")
     if lg:
         lines.append(
-            "- touchdown at t=%.1f s, %.2f m/s (vertical %.2f), %.6f, %.6f"
-            % (lg["t_s"], lg["speed_m_s"], lg["vertical_speed_m_s"], lg["lat"], lg["lon"])
+            "- touchdown at t={:.1f} s, {:.2f} m/s (vertical {:.2f}), {:.6f}, {:.6f}".format(
+                lg["t_s"], lg["speed_m_s"], lg["vertical_speed_m_s"], lg["lat"], lg["lon"]
+            )
         )
     else:
         lines.append("- no touchdown")
-    lines.append("- max deceleration %.1f g, max Mach %.2f" % (doc["max_accel_g"], doc["max_mach"]))
+    lines.append(
+        "- max deceleration {:.1f} g, max Mach {:.2f}".format(doc["max_accel_g"], doc["max_mach"])
+    )
     lines += ["", "## Expectations", "", "| check | result | detail |", "|---|---|---|"]
     for e in doc["expectations"]:
         lines.append(
-            "| %s | %s | %s |" % (e["name"], "pass" if e["passed"] else "**FAIL**", e["detail"])
+            "| {} | {} | {} |".format(e["name"], "pass" if e["passed"] else "**FAIL**", e["detail"])
         )
     lines += ["", "## Events", "", "| t (s) | kind | what |", "|---:|---|---|"]
     for e in doc["events"]:
         if e["kind"] in ("pyro",) and e["fields"].get("on") == "0":
             continue
-        what = " ".join("%s=%s" % kv for kv in e["fields"].items())
+        what = " ".join("{}={}".format(*kv) for kv in e["fields"].items())
         if e["kind"] == "fire":
-            what = "%s at %s m AGL, %s m/s — %s" % (
+            what = "{} at {} m AGL, {} m/s — {}".format(
                 e.get("channel"),
                 e.get("altitude_m"),
                 e.get("speed_m_s"),
@@ -972,15 +992,15 @@ def markdown_report(doc, images=()):
             )
         elif e["kind"] == "beacon":
             what = "`%s`" % (e.get("packet") or "")
-        lines.append("| %.2f | %s | %s |" % (e["t_s"], e["kind"], what.replace("|", "\\|")))
+        lines.append("| {:.2f} | {} | {} |".format(e["t_s"], e["kind"], what.replace("|", "\\|")))
     if images:
         lines += ["", "## Plots", ""]
         for img in images:
-            lines.append("![%s](%s)" % (Path(img).stem, Path(img).name))
+            lines.append(f"![{Path(img).stem}]({Path(img).name})")
     link = doc.get("link") or {}
     if link:
         lines += ["", "## Link", ""]
-        lines += ["- %s: %s" % kv for kv in link.items()]
+        lines += ["- {}: {}".format(*kv) for kv in link.items()]
     return "\n".join(lines) + "\n"
 
 

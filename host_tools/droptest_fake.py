@@ -14,6 +14,7 @@ what a board would persist (phase, armed, which channels fired).
 
 import binascii
 import time
+from typing import ClassVar
 
 from . import atmosphere1976 as atm
 from .sensors import parse_axes
@@ -26,13 +27,13 @@ def _line(kind, t_ms, name, fields=()):
     parts = [kind, str(t_ms), name]
     for k, v in fields:
         v = str(v)
-        parts.append("%s=%s" % (k, '"%s"' % v if (" " in v or not v) else v))
+        parts.append("{}={}".format(k, f'"{v}"' if (" " in v or not v) else v))
     body = " ".join(parts)
-    return ("%s*%02X" % (body, checksum(body))).encode()
+    return (f"{body}*{checksum(body):02X}").encode()
 
 
 class FakeBoard:
-    DEFAULTS = {
+    DEFAULTS: ClassVar[dict] = {
         "start_mode": "reentry",
         "entry_g": 2.0,
         "drogue_deploy_m": 10000.0,
@@ -235,14 +236,14 @@ class FakeBoard:
             return
         z = self._capsule_accel()[2]
         if not 700 <= z <= 1300:
-            self._emit("ERR", "arm", [("msg", "gravity reads %d mg on z: check mounting" % z)])
+            self._emit("ERR", "arm", [("msg", f"gravity reads {z} mg on z: check mounting")])
             return
         self._set_phase("ARMED")
         self._emit("OK", "arm", [("phase", "ARMED")])
 
     # -- the rules ------------------------------------------------------------------------
     def _step(self):
-        p, ax, ay, az, v, flags = self.last
+        p, ax, ay, az, _v, flags = self.last
         cfg = self.config
         alt = None
         if flags & 1 and p > 0:
@@ -273,31 +274,30 @@ class FakeBoard:
             if alt is not None and alt < float(cfg["main_deploy_m"]):
                 self._fire("main")
                 self._set_phase("MAIN")
-        elif phase == "MAIN":
-            if alt is not None:
-                if self.landed_ref is None or abs(alt - self.landed_ref[1]) > 5.0:
-                    self.landed_ref = (self.t_ms, alt)
-                elif self.t_ms - self.landed_ref[0] >= float(cfg["landed_s"]) * 1000:
-                    self._set_phase("LANDED")
-                    self.next_beacon_ms = self.t_ms
-        if self.phase == "LANDED" and self.next_beacon_ms is not None:
-            if self.t_ms >= self.next_beacon_ms:
-                self.next_beacon_ms = self.t_ms + int(float(cfg["beacon_s"]) * 1000)
-                self._beacon()
+        elif phase == "MAIN" and alt is not None:
+            if self.landed_ref is None or abs(alt - self.landed_ref[1]) > 5.0:
+                self.landed_ref = (self.t_ms, alt)
+            elif self.t_ms - self.landed_ref[0] >= float(cfg["landed_s"]) * 1000:
+                self._set_phase("LANDED")
+                self.next_beacon_ms = self.t_ms
+        if (
+            self.phase == "LANDED"
+            and self.next_beacon_ms is not None
+            and self.t_ms >= self.next_beacon_ms
+        ):
+            self.next_beacon_ms = self.t_ms + int(float(cfg["beacon_s"]) * 1000)
+            self._beacon()
 
     def _beacon(self):
         if self.lat is None:
-            text = "%s>APLRT1:>no fix" % self.config["callsign"]
+            text = "{}>APLRT1:>no fix".format(self.config["callsign"])
         else:
             lat, lon = abs(self.lat), abs(self.lon)
-            text = "%s>APLRT1:!%02d%05.2f%s/%03d%05.2f%s>capsule" % (
-                self.config["callsign"],
-                int(lat),
-                (lat - int(lat)) * 60,
-                "N" if self.lat >= 0 else "S",
-                int(lon),
-                (lon - int(lon)) * 60,
-                "E" if self.lon >= 0 else "W",
+            ns = "N" if self.lat >= 0 else "S"
+            ew = "E" if self.lon >= 0 else "W"
+            text = (
+                f"{self.config['callsign']}>APLRT1:!{int(lat):02d}{(lat - int(lat)) * 60:05.2f}{ns}"
+                f"/{int(lon):03d}{(lon - int(lon)) * 60:05.2f}{ew}>capsule"
             )
         packet = b"<\xff\x01" + text.encode()
         self._emit("EVT", "tx", [("radio", "lora"), ("hex", binascii.hexlify(packet).decode())])

@@ -46,12 +46,12 @@ def run_dispersed(raw, name, path, seed, index, board="virtual"):
         link = FakeBoard()
     try:
         result = droptest.run_scenario(sc, seed=run_seed, link=link, plots=False)
-    except Exception as exc:  # a broken run is a failed run, not a broken campaign
+    except Exception as exc:  # noqa: BLE001 - a broken run is a failed run, not a broken campaign
         return {
             "index": index,
             "seed": run_seed,
             "passed": False,
-            "aborted": "%s: %s" % (type(exc).__name__, exc),
+            "aborted": f"{type(exc).__name__}: {exc}",
             "failed_checks": ["run completed"],
             "wall_s": time.perf_counter() - t0,
         }
@@ -93,15 +93,14 @@ def _client(scheduler, workers):
         try:
             return Client(scheduler, timeout="5s"), None
         except (OSError, TimeoutError) as exc:
-            raise CampaignError(
-                "cannot reach the dask scheduler at %s: %s" % (scheduler, exc)
-            ) from None
+            raise CampaignError(f"cannot reach the dask scheduler at {scheduler}: {exc}") from None
     n = workers or max(1, os.cpu_count() or 1)
     cluster = LocalCluster(
         n_workers=n,
         threads_per_worker=1,
         processes=True,
         dashboard_address=None,
+        worker_dashboard_address=None,
         silence_logs=40,
     )
     return Client(cluster), cluster
@@ -135,7 +134,7 @@ def run_campaign(
                 i,
                 board,
                 pure=False,
-                key="mc-%s-%d-%d" % (sc.name, seed, i),
+                key=f"mc-{sc.name}-{seed}-{i}",
             )
             for i in range(n)
         ]
@@ -144,7 +143,7 @@ def run_campaign(
             for fut in as_completed(futures):
                 try:
                     runs.append(fut.result())
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - a lost worker is a failed run
                     runs.append(
                         {
                             "index": -1,
@@ -162,7 +161,7 @@ def run_campaign(
     runs.sort(key=lambda r: r.get("index", -1))
     summary = summarise(sc, runs, seed)
     summary["wall_s"] = round(time.perf_counter() - t0, 2)
-    summary["scheduler"] = scheduler or "local (%d workers)" % (workers or os.cpu_count() or 1)
+    summary["scheduler"] = scheduler or f"local ({workers or os.cpu_count() or 1} workers)"
     if out_dir is not None:
         write_campaign(summary, runs, sc, out_dir, plots)
     return summary
@@ -258,7 +257,7 @@ def write_campaign(summary, runs, sc, out_dir, plots=True):
             droptest_plots.histogram_plot(
                 [r.get("main_fire_altitude_m") for r in runs],
                 out / "main_deploy_hist.png",
-                "%s: main deploy altitude (%d runs)" % (sc.name, len(runs)),
+                f"{sc.name}: main deploy altitude ({len(runs)} runs)",
                 "true altitude AGL at main fire (m)",
                 limits,
             )
@@ -271,7 +270,7 @@ def write_campaign(summary, runs, sc, out_dir, plots=True):
                     [r["landing_north_m"] for r in landed],
                     [r.get("passed") for r in landed],
                     out / "landing_ellipse.png",
-                    "%s: landing points (%d runs)" % (sc.name, len(landed)),
+                    f"{sc.name}: landing points ({len(landed)} runs)",
                 )
             )
     summary["images"] = [p.name for p in images]
@@ -279,38 +278,36 @@ def write_campaign(summary, runs, sc, out_dir, plots=True):
     doc["run_results"] = runs
     (out / "monte_carlo.json").write_text(json.dumps(doc, indent=2) + "\n")
     lines = [
-        "# Monte Carlo: %s" % sc.name,
+        f"# Monte Carlo: {sc.name}",
         "",
-        "- %d runs, %d passed (%.1f %%), seed %s, %s, %.1f s wall"
-        % (
-            summary["runs"],
-            summary["passed"],
-            100 * summary["success_rate"],
-            summary["seed"],
-            summary.get("scheduler", ""),
-            summary.get("wall_s", 0.0),
+        (
+            f"- {summary['runs']} runs, {summary['passed']} passed "
+            f"({100 * summary['success_rate']:.1f} %), seed {summary['seed']}, "
+            f"{summary.get('scheduler', '')}, {summary.get('wall_s', 0.0):.1f} s wall"
         ),
     ]
     m = summary.get("main_fire_altitude_m")
     if m:
         lines.append(
-            "- main deploy altitude: mean %.0f m, sd %.0f m, range %.0f..%.0f m"
-            % (m["mean"], m["std"], m["min"], m["max"])
+            "- main deploy altitude: mean {:.0f} m, sd {:.0f} m, range {:.0f}..{:.0f} m".format(
+                m["mean"], m["std"], m["min"], m["max"]
+            )
         )
     e = summary.get("landing_ellipse_2sigma")
     if e:
         lines.append(
-            "- landing ellipse (2 sigma): %.0f x %.0f m semi-axes, major axis at %.0f deg"
-            % (e["semi_major_m"], e["semi_minor_m"], e["angle_deg"])
+            "- landing ellipse (2 sigma): {:.0f} x {:.0f} m semi-axes, major axis at {:.0f} deg".format(
+                e["semi_major_m"], e["semi_minor_m"], e["angle_deg"]
+            )
         )
     if summary["failed_checks"]:
         lines.append(
             "- failed checks: "
-            + ", ".join("%s (%d)" % kv for kv in sorted(summary["failed_checks"].items()))
+            + ", ".join(f"{k} ({n})" for k, n in sorted(summary["failed_checks"].items()))
         )
     lines.append("")
     for img in images:
-        lines.append("![%s](%s)" % (img.stem, img.name))
+        lines.append(f"![{img.stem}]({img.name})")
     (out / "monte_carlo.md").write_text("\n".join(lines) + "\n")
 
 
@@ -319,26 +316,24 @@ def print_summary(summary, out):
 
     console = Console()
     console.print(
-        "[bold]%s[/]: %d/%d passed (%.1f %%) in %.1f s"
-        % (
-            summary["scenario"],
-            summary["passed"],
-            summary["runs"],
-            100 * summary["success_rate"],
-            summary.get("wall_s", 0.0),
-        )
+        f"[bold]{summary['scenario']}[/]: {summary['passed']}/{summary['runs']} passed "
+        f"({100 * summary['success_rate']:.1f} %) in {summary.get('wall_s', 0.0):.1f} s"
     )
     m = summary.get("main_fire_altitude_m")
     if m:
         console.print(
-            "main deploy: %.0f +- %.0f m (%.0f..%.0f)" % (m["mean"], m["std"], m["min"], m["max"])
+            "main deploy: {:.0f} +- {:.0f} m ({:.0f}..{:.0f})".format(
+                m["mean"], m["std"], m["min"], m["max"]
+            )
         )
     e = summary.get("landing_ellipse_2sigma")
     if e:
         console.print(
-            "landing ellipse 2-sigma: %.0f x %.0f m" % (e["semi_major_m"], e["semi_minor_m"])
+            "landing ellipse 2-sigma: {:.0f} x {:.0f} m".format(
+                e["semi_major_m"], e["semi_minor_m"]
+            )
         )
     if summary["failed_checks"]:
-        console.print("failed checks: %s" % summary["failed_checks"])
+        console.print("failed checks: {}".format(summary["failed_checks"]))
     if out is not None:
         console.print("report: %s" % (Path(out) / "monte_carlo.md"))

@@ -13,8 +13,8 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
 MAX_POINTS = 4000
 FIRE_COLOURS = {"drogue": "tab:orange", "main": "tab:red"}
@@ -32,7 +32,7 @@ def _mark_events(ax, events, label=True):
             ax.axvline(e.t_s, color=c, lw=1.5)
             if label:
                 ax.annotate(
-                    "%s fire" % e.extra.get("channel"),
+                    "{} fire".format(e.extra.get("channel")),
                     (e.t_s, 1.0),
                     xycoords=("data", "axes fraction"),
                     rotation=90,
@@ -77,7 +77,7 @@ def profile_plot(result, path):
     a1.set_ylabel("altitude AGL (km)")
     a1.grid(alpha=0.3)
     _mark_events(a1, result.events)
-    a1.set_title("%s: altitude and vertical speed" % result.scenario.name)
+    a1.set_title(f"{result.scenario.name}: altitude and vertical speed")
     a2.plot(t, -np.asarray(tr["vz_m_s"])[sl], color="tab:green", label="descent rate")
     a2.set_yscale("symlog", linthresh=20)
     a2.set_ylabel("descent rate (m/s)")
@@ -95,7 +95,13 @@ def accel_plot(result, path):
     sl = _thin(len(tr["t_s"]))
     t = np.asarray(tr["t_s"])[sl]
     fig, (a1, a2) = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
-    a1.plot(t, np.asarray(tr["aero_accel_m_s2"])[sl] / 9.80665, color="tab:red", lw=1, label="true specific force")
+    a1.plot(
+        t,
+        np.asarray(tr["aero_accel_m_s2"])[sl] / 9.80665,
+        color="tab:red",
+        lw=1,
+        label="true specific force",
+    )
     a1.plot(
         t,
         np.asarray(tr["az_mg"])[sl] / 1000.0,
@@ -107,7 +113,7 @@ def accel_plot(result, path):
     a1.set_ylabel("g")
     a1.legend(loc="upper right", fontsize=8)
     a1.grid(alpha=0.3)
-    a1.set_title("%s: acceleration and Mach" % result.scenario.name)
+    a1.set_title(f"{result.scenario.name}: acceleration and Mach")
     _mark_events(a1, result.events)
     a2.plot(t, np.asarray(tr["mach"])[sl], color="tab:purple")
     a2.set_ylabel("Mach")
@@ -229,7 +235,7 @@ def landing_ellipse_plot(east, north, passed, path, title):
                     fill=False,
                     ls=style,
                     color="tab:blue",
-                    label="%g-sigma" % sigma,
+                    label=f"{sigma:g}-sigma",
                 )
             )
     ax.set_xlabel("east of the start (km)")

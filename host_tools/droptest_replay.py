@@ -99,16 +99,16 @@ def read_flight_csv(path):
     try:
         lines = [ln for ln in p.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
     except (OSError, UnicodeDecodeError) as exc:
-        raise ReplayError("%s: cannot read: %s" % (p, exc)) from None
+        raise ReplayError(f"{p}: cannot read: {exc}") from None
     if len(lines) < 3:
-        raise ReplayError("%s: needs a header row and at least two samples" % p.name)
+        raise ReplayError(f"{p.name}: needs a header row and at least two samples")
     reader = csv.reader(lines)
     header = [h.strip().lower() for h in next(reader)]
     rows = list(reader)
     col = {name: i for i, name in enumerate(header)}
     t_name = _pick(col, TIME_COLS)
     if t_name is None:
-        raise ReplayError("%s: no time column (one of: %s)" % (p.name, ", ".join(TIME_COLS)))
+        raise ReplayError("{}: no time column (one of: {})".format(p.name, ", ".join(TIME_COLS)))
 
     def column(name, scale=1.0, offset=0.0):
         i = col[name]
@@ -117,15 +117,15 @@ def read_flight_csv(path):
             try:
                 out[k] = float(row[i]) * scale + offset
             except (ValueError, IndexError):
+                value = row[i] if i < len(row) else ""
                 raise ReplayError(
-                    "%s: line %d, column %s: not a number: %r"
-                    % (p.name, k + 2, name, row[i] if i < len(row) else "")
+                    f"{p.name}: line {k + 2}, column {name}: not a number: {value!r}"
                 ) from None
         return out
 
     t = column(t_name)
     if np.any(np.diff(t) <= 0):
-        raise ReplayError("%s: column %s: times must increase" % (p.name, t_name))
+        raise ReplayError(f"{p.name}: column {t_name}: times must increase")
     t = t - t[0]
     pressure = None
     name = _pick(col, PRESSURE_PA_COLS)
@@ -137,11 +137,15 @@ def read_flight_csv(path):
     agl = column(_pick(col, ALTITUDE_AGL_COLS)) if _pick(col, ALTITUDE_AGL_COLS) else None
     if pressure is None and alt is None and agl is None:
         raise ReplayError(
-            "%s: no pressure or altitude column (one of: %s)"
-            % (p.name, ", ".join(PRESSURE_PA_COLS + PRESSURE_HPA_COLS + ALTITUDE_MSL_COLS + ALTITUDE_AGL_COLS))
+            "{}: no pressure or altitude column (one of: {})".format(
+                p.name,
+                ", ".join(
+                    PRESSURE_PA_COLS + PRESSURE_HPA_COLS + ALTITUDE_MSL_COLS + ALTITUDE_AGL_COLS
+                ),
+            )
         )
     if pressure is not None and np.any(pressure <= 0):
-        raise ReplayError("%s: pressure must be positive" % p.name)
+        raise ReplayError(f"{p.name}: pressure must be positive")
     accel = None
     if _pick(col, ACCEL_G_COLS):
         accel = column(_pick(col, ACCEL_G_COLS), physics.G0_M_S2)
@@ -151,8 +155,9 @@ def read_flight_csv(path):
         accel = column(_pick(col, ACCEL_MS2_COLS))
     if accel is None:
         raise ReplayError(
-            "%s: no acceleration column (one of: %s)"
-            % (p.name, ", ".join(ACCEL_G_COLS + ACCEL_MS2_COLS + ACCEL_KINEMATIC_COLS))
+            "{}: no acceleration column (one of: {})".format(
+                p.name, ", ".join(ACCEL_G_COLS + ACCEL_MS2_COLS + ACCEL_KINEMATIC_COLS)
+            )
         )
     lat = column(_pick(col, LAT_COLS)) if _pick(col, LAT_COLS) else None
     lon = column(_pick(col, LON_COLS)) if _pick(col, LON_COLS) else None
@@ -169,7 +174,7 @@ def replay_scenario(log, base=None):
         name = "replay_" + Path(log.path).stem
         raw = {
             "name": name,
-            "description": "Replay of %s" % Path(log.path).name,
+            "description": f"Replay of {Path(log.path).name}",
             "capsule": {"mass_kg": 1.0, "cd_area_m2": 1.0},
             "start": {"speed_m_s": 0.0, "flight_path_deg": -90.0, "lat": 0.0, "lon": 0.0},
             "chutes": {},
@@ -307,7 +312,9 @@ class ReplayTest(droptest.DropTest):
             self._stream_batch(self.end_s + 1e-6)
 
 
-def run_replay(log, scenario, port=None, out_dir=None, link=None, plots=True, seed=0, progress=None):
+def run_replay(
+    log, scenario, port=None, out_dir=None, link=None, plots=True, seed=0, progress=None
+):
     closer = None
     if link is None:
         link, closer = droptest.open_board(port)
@@ -320,4 +327,3 @@ def run_replay(log, scenario, port=None, out_dir=None, link=None, plots=True, se
     if out_dir is not None:
         droptest.write_report(result, out_dir, plots=plots)
     return result
-

@@ -43,9 +43,10 @@ import ast
 import copy
 import datetime
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+import tomllib
 
 from . import physics, sensors
 
@@ -76,10 +77,10 @@ def _range_text(lo, hi, lo_open):
     if lo == -math.inf and hi == math.inf:
         return ""
     if hi == math.inf:
-        return " %s %g" % (">" if lo_open else ">=", lo)
+        return " {} {:g}".format(">" if lo_open else ">=", lo)
     if lo == -math.inf:
-        return " <= %g" % hi
-    return " in %s%g, %g]" % ("(" if lo_open else "[", lo, hi)
+        return f" <= {hi:g}"
+    return " in {}{:g}, {:g}]".format("(" if lo_open else "[", lo, hi)
 
 
 def _optional_number(lo=-math.inf, hi=math.inf, lo_open=False):
@@ -94,7 +95,7 @@ def _optional_number(lo=-math.inf, hi=math.inf, lo_open=False):
 def _integer(lo=-(2**63), hi=2**63):
     def check(v):
         if isinstance(v, bool) or not isinstance(v, int) or v < lo or v > hi:
-            raise ValueError("must be an integer in [%d, %d]" % (lo, hi))
+            raise ValueError(f"must be an integer in [{lo}, {hi}]")
         return v
 
     return check
@@ -102,14 +103,14 @@ def _integer(lo=-(2**63), hi=2**63):
 
 def _bool(v):
     if not isinstance(v, bool):
-        raise ValueError("must be true or false")
+        raise TypeError("must be true or false")
     return v
 
 
 def _choice(*options):
     def check(v):
         if v not in options:
-            raise ValueError("must be one of %s" % ", ".join(repr(o) for o in options))
+            raise ValueError("must be one of {}".format(", ".join(repr(o) for o in options)))
         return v
 
     return check
@@ -117,7 +118,7 @@ def _choice(*options):
 
 def _text(v):
     if not isinstance(v, str):
-        raise ValueError("must be a string")
+        raise TypeError("must be a string")
     return v
 
 
@@ -130,7 +131,7 @@ def _utc(v):
         except ValueError:
             raise ValueError("must be an ISO 8601 time such as 2026-03-01T02:00:00Z") from None
     else:
-        raise ValueError("must be an ISO 8601 time such as 2026-03-01T02:00:00Z")
+        raise TypeError("must be an ISO 8601 time such as 2026-03-01T02:00:00Z")
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=datetime.timezone.utc)
     return dt.timestamp()
@@ -155,7 +156,7 @@ def _range_pair(lo=-math.inf, hi=math.inf):
             raise ValueError("must be [min, max] with min <= max")
         for x in v:
             if x < lo or x > hi:
-                raise ValueError("values must be in [%g, %g]" % (lo, hi))
+                raise ValueError(f"values must be in [{lo:g}, {hi:g}]")
         return [float(v[0]), float(v[1])]
 
     return check
@@ -184,7 +185,7 @@ def _times(v):
 
 def _channel(v):
     if v != "" and v not in CHANNELS:
-        raise ValueError("must be one of %s or empty" % ", ".join(CHANNELS))
+        raise ValueError("must be one of {} or empty".format(", ".join(CHANNELS)))
     return v
 
 
@@ -552,17 +553,16 @@ class Scenario:
         and a non-default sample rate."""
         cfg = {}
         if "ground_elevation_m" not in self.config:
-            cfg["ground_elevation_m"] = int(round(self.ground["elevation_m"]))
+            cfg["ground_elevation_m"] = round(self.ground["elevation_m"])
         if "sample_hz" not in self.config and self.run.get("sample_hz", 100.0) != 100.0:
-            cfg["sample_hz"] = int(round(self.run["sample_hz"]))
+            cfg["sample_hz"] = round(self.run["sample_hz"])
         cfg.update(self.config)
         return cfg
 
     def config_commands(self):
         """`config set KEY VALUE` lines: implied keys first, then [config] in file order."""
         return [
-            "config set %s %s" % (k, config_value_text(v))
-            for k, v in self.effective_config().items()
+            f"config set {k} {config_value_text(v)}" for k, v in self.effective_config().items()
         ]
 
     def dispersed(self, rng):
@@ -612,14 +612,14 @@ class Scenario:
 
 
 def _fail(where, key, message):
-    raise ScenarioError("%s: %s%s: %s" % (where[0], where[1], key, message))
+    raise ScenarioError(f"{where[0]}: {where[1]}{key}: {message}")
 
 
 def _check_table(data, keys, where, required=()):
     """Validate one table against {key: check}; returns the checked dict."""
     table_name = where[1]
     if not isinstance(data, dict):
-        raise ScenarioError("%s: %s must be a table" % (where[0], table_name.strip() or "file"))
+        raise ScenarioError("{}: {} must be a table".format(where[0], table_name.strip() or "file"))
     for key in required:
         if key not in data:
             _fail(where, key, "missing (required)")
@@ -627,28 +627,26 @@ def _check_table(data, keys, where, required=()):
     for key, value in data.items():
         if key not in keys:
             allowed = ", ".join(sorted(keys))
-            _fail(where, key, "unknown key (allowed: %s)" % allowed)
+            _fail(where, key, f"unknown key (allowed: {allowed})")
         check = keys[key]
         if check is None:
             out[key] = value
             continue
         try:
             out[key] = check(value)
-        except ValueError as exc:
-            _fail(where, key, "%s, got %r" % (exc, value))
+        except (ValueError, TypeError) as exc:
+            _fail(where, key, f"{exc}, got {value!r}")
     return out
 
 
 def validate(data, source="scenario", config_keys=None):
     """Check a parsed TOML document; returns a `Scenario` or raises ScenarioError."""
     if not isinstance(data, dict):
-        raise ScenarioError("%s: not a TOML table" % source)
+        raise ScenarioError(f"{source}: not a TOML table")
     for key in data:
         if key not in TABLES and key not in TOP_KEYS:
-            allowed = ", ".join(sorted(TOP_KEYS) + ["[%s]" % t for t in TABLES])
-            raise ScenarioError(
-                "%s: %s: unknown key or table (allowed: %s)" % (source, key, allowed)
-            )
+            allowed = ", ".join(sorted(TOP_KEYS) + [f"[{t}]" for t in TABLES])
+            raise ScenarioError(f"{source}: {key}: unknown key or table (allowed: {allowed})")
     raw = _check_table({k: data[k] for k in TOP_KEYS if k in data}, TOP_KEYS, (source, ""))
     if "name" not in raw:
         raw["name"] = Path(source).stem
@@ -662,25 +660,26 @@ def validate(data, source="scenario", config_keys=None):
         ("dispersion", DISPERSION_KEYS),
     ):
         if table not in data and table in REQUIRED:
-            raise ScenarioError("%s: [%s]: missing table (required)" % (source, table))
+            raise ScenarioError(f"{source}: [{table}]: missing table (required)")
         raw[table] = _check_table(
-            data.get(table, {}), keys, (source, "[%s] " % table), REQUIRED.get(table, ())
+            data.get(table, {}), keys, (source, f"[{table}] "), REQUIRED.get(table, ())
         )
     if "utc" in raw["start"]:
         raw["start"]["utc_s"] = raw["start"].pop("utc")
     # chutes
     chutes = data.get("chutes", {})
     if not isinstance(chutes, dict):
-        raise ScenarioError("%s: [chutes] must be a table" % source)
+        raise ScenarioError(f"{source}: [chutes] must be a table")
     raw["chutes"] = {}
     for channel, table in chutes.items():
         if channel not in CHANNELS:
             raise ScenarioError(
-                "%s: [chutes.%s]: unknown chute (allowed: %s)"
-                % (source, channel, ", ".join(CHANNELS))
+                "{}: [chutes.{}]: unknown chute (allowed: {})".format(
+                    source, channel, ", ".join(CHANNELS)
+                )
             )
         raw["chutes"][channel] = _check_table(
-            table, CHUTE_KEYS, (source, "[chutes.%s] " % channel), REQUIRED["chute"]
+            table, CHUTE_KEYS, (source, f"[chutes.{channel}] "), REQUIRED["chute"]
         )
     # wind
     if "wind" in data:
@@ -688,22 +687,23 @@ def validate(data, source="scenario", config_keys=None):
         n = len(w["altitude_m"])
         for key in ("speed_m_s", "from_deg"):
             if len(w[key]) != n:
-                _fail((source, "[wind] "), key, "must have as many values as altitude_m (%d)" % n)
+                _fail((source, "[wind] "), key, f"must have as many values as altitude_m ({n})")
         if any(b <= a for a, b in zip(w["altitude_m"], w["altitude_m"][1:])):
             _fail((source, "[wind] "), "altitude_m", "must be strictly increasing")
         raw["wind"] = w
     # sensors
     sens = data.get("sensors", {})
     if not isinstance(sens, dict):
-        raise ScenarioError("%s: [sensors] must be a table" % source)
+        raise ScenarioError(f"{source}: [sensors] must be a table")
     raw["sensors"] = {}
     for kind, table in sens.items():
         if kind not in SENSOR_KEYS:
             raise ScenarioError(
-                "%s: [sensors.%s]: unknown sensor (allowed: %s)"
-                % (source, kind, ", ".join(sorted(SENSOR_KEYS)))
+                "{}: [sensors.{}]: unknown sensor (allowed: {})".format(
+                    source, kind, ", ".join(sorted(SENSOR_KEYS))
+                )
             )
-        where = (source, "[sensors.%s] " % kind)
+        where = (source, f"[sensors.{kind}] ")
         checked = _check_table(table, SENSOR_KEYS[kind], where)
         if "bias_mg" in checked:
             b = checked["bias_mg"]
@@ -712,13 +712,13 @@ def validate(data, source="scenario", config_keys=None):
                 or len(b) != 3
                 or any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in b)
             ):
-                _fail(where, "bias_mg", "must be a list of 3 numbers (x, y, z), got %r" % (b,))
+                _fail(where, "bias_mg", f"must be a list of 3 numbers (x, y, z), got {b!r}")
             checked["bias_mg"] = [float(x) for x in b]
         raw["sensors"][kind] = checked
     # firmware configuration
     cfg = data.get("config", {})
     if not isinstance(cfg, dict):
-        raise ScenarioError("%s: [config] must be a table" % source)
+        raise ScenarioError(f"{source}: [config] must be a table")
     if config_keys is None:
         config_keys = firmware_config_keys() or set(KNOWN_CONFIG_KEYS)
     for key, value in cfg.items():
@@ -726,14 +726,12 @@ def validate(data, source="scenario", config_keys=None):
             _fail(
                 (source, "[config] "),
                 key,
-                "unknown firmware config key (known: %s)" % ", ".join(sorted(config_keys)),
+                "unknown firmware config key (known: {})".format(", ".join(sorted(config_keys))),
             )
         if isinstance(value, (dict, list)) or (
             isinstance(value, float) and not math.isfinite(value)
         ):
-            _fail(
-                (source, "[config] "), key, "must be a number, string or boolean, got %r" % (value,)
-            )
+            _fail((source, "[config] "), key, f"must be a number, string or boolean, got {value!r}")
         if isinstance(value, str) and (not value or any(c in value for c in "\r\n*")):
             _fail((source, "[config] "), key, "must be a non-empty one-line string without '*'")
     raw["config"] = dict(cfg)
@@ -746,9 +744,7 @@ def validate(data, source="scenario", config_keys=None):
         _fail((source, "[sensors.baro] "), "min_pa", "must be below max_pa")
     for channel, c in raw["chutes"].items():
         if c.get("released_by") == channel:
-            _fail(
-                (source, "[chutes.%s] " % channel), "released_by", "a chute cannot release itself"
-            )
+            _fail((source, f"[chutes.{channel}] "), "released_by", "a chute cannot release itself")
     for key in ("drogue_fired", "drogue_fire_altitude_m"):
         if key in raw["expect"] and "drogue" not in raw["chutes"]:
             _fail((source, "[expect] "), key, "the scenario has no [chutes.drogue]")
@@ -765,16 +761,17 @@ def load(path, config_keys=None):
         found = find(str(path))
         if found is None:
             raise ScenarioError(
-                "%s: no such file or library scenario (library: %s)"
-                % (path, ", ".join(library_names()))
+                "{}: no such file or library scenario (library: {})".format(
+                    path, ", ".join(library_names())
+                )
             )
         p = found
     try:
         data = tomllib.loads(p.read_text())
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError("%s: not valid TOML: %s" % (p.name, exc)) from None
+        raise ScenarioError(f"{p.name}: not valid TOML: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError("%s: cannot read: %s" % (p, exc)) from None
+        raise ScenarioError(f"{p}: cannot read: {exc}") from None
     scenario = validate(data, p.name, config_keys)
     scenario.path = str(p)
     return scenario
@@ -792,7 +789,6 @@ def library_names():
 def find(name):
     """A library scenario by bare name ('nominal_leo' or 'nominal_leo.toml')."""
     stem = Path(name).name
-    if stem.endswith(".toml"):
-        stem = stem[:-5]
+    stem = stem.removesuffix(".toml")
     p = SCENARIO_DIR / (stem + ".toml")
     return p if p.exists() else None

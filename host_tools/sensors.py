@@ -224,13 +224,13 @@ def parse_axes(text):
     """'+x-y-z' -> ((+1, 0), (-1, 1), (-1, 2)): for capsule x, y, z in turn, the
     sign and index of the board axis that points along it (boards/README.md)."""
     if not isinstance(text, str) or len(text) != 6:
-        raise ValueError("axes must look like '+x+y+z', got %r" % (text,))
+        raise ValueError(f"axes must look like '+x+y+z', got {text!r}")
     out = []
     seen = set()
     for i in range(3):
         sign, axis = text[2 * i], text[2 * i + 1]
         if sign not in "+-" or axis not in "xyz" or axis in seen:
-            raise ValueError("axes must be a signed permutation of xyz, got %r" % text)
+            raise ValueError(f"axes must be a signed permutation of xyz, got {text!r}")
         seen.add(axis)
         out.append((1 if sign == "+" else -1, "xyz".index(axis)))
     return tuple(out)
@@ -344,7 +344,7 @@ def nmea_checksum(body):
 
 def nmea_sentence(body):
     """'$' + body + '*HH' + CR LF, as bytes."""
-    return ("$%s*%02X\r\n" % (body, nmea_checksum(body))).encode("ascii")
+    return (f"${body}*{nmea_checksum(body):02X}\r\n").encode("ascii")
 
 
 def _nmea_lat(lat):
@@ -354,7 +354,7 @@ def _nmea_lat(lat):
     minutes = (lat - deg) * 60.0
     if round(minutes, 5) >= 60.0:
         deg, minutes = deg + 1, 0.0
-    return "%02d%08.5f" % (deg, minutes), hemi
+    return f"{deg:02d}{minutes:08.5f}", hemi
 
 
 def _nmea_lon(lon):
@@ -364,7 +364,7 @@ def _nmea_lon(lon):
     minutes = (lon - deg) * 60.0
     if round(minutes, 5) >= 60.0:
         deg, minutes = deg + 1, 0.0
-    return "%03d%08.5f" % (deg, minutes), hemi
+    return f"{deg:03d}{minutes:08.5f}", hemi
 
 
 def _utc_fields(utc_s):
@@ -372,30 +372,22 @@ def _utc_fields(utc_s):
     import datetime
 
     t = datetime.datetime.fromtimestamp(utc_s, tz=datetime.timezone.utc)
-    hms = "%02d%02d%05.2f" % (t.hour, t.minute, t.second + t.microsecond / 1e6)
+    hms = f"{t.hour:02d}{t.minute:02d}{t.second + t.microsecond / 1e6:05.2f}"
     if hms.endswith("60.00"):  # rounding at the top of a minute
-        hms = "%02d%02d%05.2f" % (t.hour, t.minute, 59.99)
-    return hms, "%02d%02d%02d" % (t.day, t.month, t.year % 100)
+        hms = f"{t.hour:02d}{t.minute:02d}59.99"
+    return hms, f"{t.day:02d}{t.month:02d}{t.year % 100:02d}"
 
 
 def gga_sentence(utc_s, lat=None, lon=None, alt_m=None, sats=0, hdop=99.99, talker="GN"):
     """GGA: time, position, fix quality, satellites, HDOP, altitude MSL."""
     hms, _ = _utc_fields(utc_s)
     if lat is None:
-        body = "%sGGA,%s,,,,,0,00,99.99,,,,,," % (talker, hms)
+        body = f"{talker}GGA,{hms},,,,,0,00,99.99,,,,,,"
     else:
         la, ns = _nmea_lat(lat)
         lo, ew = _nmea_lon(lon)
-        body = "%sGGA,%s,%s,%s,%s,%s,1,%02d,%.2f,%.1f,M,0.0,M,," % (
-            talker,
-            hms,
-            la,
-            ns,
-            lo,
-            ew,
-            sats,
-            hdop,
-            alt_m,
+        body = (
+            f"{talker}GGA,{hms},{la},{ns},{lo},{ew},1,{sats:02d},{hdop:.2f},{alt_m:.1f},M,0.0,M,,"
         )
     return nmea_sentence(body)
 
@@ -404,21 +396,11 @@ def rmc_sentence(utc_s, lat=None, lon=None, speed_m_s=0.0, course_deg=0.0, talke
     """RMC: time, status, position, speed over ground (knots), course, date."""
     hms, dmy = _utc_fields(utc_s)
     if lat is None:
-        body = "%sRMC,%s,V,,,,,,,%s,,,N" % (talker, hms, dmy)
+        body = f"{talker}RMC,{hms},V,,,,,,,{dmy},,,N"
     else:
         la, ns = _nmea_lat(lat)
         lo, ew = _nmea_lon(lon)
-        body = "%sRMC,%s,A,%s,%s,%s,%s,%.3f,%.2f,%s,,,A" % (
-            talker,
-            hms,
-            la,
-            ns,
-            lo,
-            ew,
-            speed_m_s * KNOTS_PER_M_S,
-            course_deg % 360.0,
-            dmy,
-        )
+        body = f"{talker}RMC,{hms},A,{la},{ns},{lo},{ew},{speed_m_s * KNOTS_PER_M_S:.3f},{course_deg % 360.0:.2f},{dmy},,,A"
     return nmea_sentence(body)
 
 

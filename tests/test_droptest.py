@@ -91,7 +91,7 @@ def test_the_boards_decisions_change_the_trajectory():
 def test_a_board_that_refuses_to_arm_passes_the_inverted_accelerometer_scenario():
     sc = drone(faults={"accel_mounting": "+x-y-z"}, expect={})
     sc.raw["expect"] = {"refuses_arm": True, "no_fire": True}
-    test, result = fly(sc)
+    _test, result = fly(sc)
     assert result.arm_reply.kind == "ERR"
     assert result.passed, result.expectations
     assert not result.fires()
@@ -102,7 +102,7 @@ def test_a_board_that_refuses_to_arm_passes_the_inverted_accelerometer_scenario(
 
 def test_power_cut_mid_descent_resumes_without_a_second_fire():
     sc = drone(faults={"power_loss_at_s": [40.0], "power_off_s": 0.5})
-    test, result = fly(sc)
+    _test, result = fly(sc)
     boots = [e for e in result.events if e.kind == "boot" and e.name == "boot"]
     assert len(boots) == 2  # power-on and the restart
     cut = [e for e in result.events if e.kind == "injected"]
@@ -187,7 +187,9 @@ def test_report_files_and_json_schema(tmp_path):
 
 def test_cli_exit_codes_follow_the_expectations(tmp_path, capsys):
     out = tmp_path / "ok"
-    assert cli_main(["droptest", "drone_drop", "--fake-board", "--no-plots", "--out", str(out)]) == 0
+    assert (
+        cli_main(["droptest", "drone_drop", "--fake-board", "--no-plots", "--out", str(out)]) == 0
+    )
     assert json.loads((out / "report.json").read_text())["passed"]
     failing = tmp_path / "failing.toml"
     failing.write_text(
@@ -195,7 +197,12 @@ def test_cli_exit_codes_follow_the_expectations(tmp_path, capsys):
         .read_text()
         .replace("main_fire_altitude_m = [330.0, 450.0]", "main_fire_altitude_m = [800.0, 900.0]")
     )
-    assert cli_main(["droptest", str(failing), "--fake-board", "--no-plots", "--out", str(tmp_path / "f")]) == 1
+    assert (
+        cli_main(
+            ["droptest", str(failing), "--fake-board", "--no-plots", "--out", str(tmp_path / "f")]
+        )
+        == 1
+    )
     assert "FAIL" in capsys.readouterr().out
     capsys.readouterr()
     assert cli_main(["droptest", "--monte-carlo", "0", "drone_drop"]) == 2
@@ -208,7 +215,15 @@ def test_all_runs_a_directory_and_prints_a_summary(tmp_path, capsys):
     for name in ("drone_drop", "balloon_drop"):
         (tmp_path / (name + ".toml")).write_text(scenario.find(name).read_text())
     status = cli_main(
-        ["droptest", "--all", str(tmp_path), "--fake-board", "--no-plots", "--out", str(tmp_path / "out")]
+        [
+            "droptest",
+            "--all",
+            str(tmp_path),
+            "--fake-board",
+            "--no-plots",
+            "--out",
+            str(tmp_path / "out"),
+        ]
     )
     out = capsys.readouterr().out
     assert status == 0

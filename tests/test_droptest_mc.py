@@ -44,7 +44,7 @@ def test_ellipse_of_points_on_a_known_distribution():
     rng = np.random.default_rng(1)
     east = rng.normal(0, 300.0, 4000)
     north = rng.normal(0, 100.0, 4000)
-    c, a, b, ang = ellipse_axes(east, north, 2.0)
+    _c, a, b, ang = ellipse_axes(east, north, 2.0)
     assert a == pytest.approx(600.0, rel=0.05) and b == pytest.approx(200.0, rel=0.05)
     assert abs(abs(ang) % 180.0) < 3.0 or abs(abs(ang) - 180.0) < 3.0
 
@@ -113,7 +113,15 @@ def test_campaign_on_a_separate_dask_scheduler_and_worker(tmp_path, capsys):
 
 def test_unreachable_scheduler_is_a_user_error(capsys):
     status = cli_main(
-        ["droptest", "drone_drop", "--monte-carlo", "2", "--scheduler", "tcp://127.0.0.1:9", "--fake-board"]
+        [
+            "droptest",
+            "drone_drop",
+            "--monte-carlo",
+            "2",
+            "--scheduler",
+            "tcp://127.0.0.1:9",
+            "--fake-board",
+        ]
     )
     assert status == 2
     assert "cannot reach the dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err
@@ -142,11 +150,11 @@ def write_drop_log(path, ground_m=200.0, columns="pressure"):
         if columns == "pressure":
             f.write("time_s,pressure_pa,accel_g\n")
             for t, h, sf in rows:
-                f.write("%.2f,%.3f,%.4f\n" % (t, atm.pressure_pa(h + ground_m), sf))
+                f.write(f"{t:.2f},{atm.pressure_pa(h + ground_m):.3f},{sf:.4f}\n")
         else:
             f.write("time,height_m,accel_kinematic_m_s2\n")
             for t, h, sf in rows:
-                f.write("%.2f,%.3f,%.4f\n" % (t, h, (sf - 1.0) * 9.80665))
+                f.write(f"{t:.2f},{h:.3f},{(sf - 1.0) * 9.80665:.4f}\n")
     return path
 
 
@@ -167,7 +175,10 @@ def test_replay_reads_pressure_or_height_columns(tmp_path):
         ("a,b\n1,2\n2,3\n", "no time column"),
         ("time_s,accel_g\n0,1\n1,1\n", "no pressure or altitude column"),
         ("time_s,pressure_pa\n0,100000\n1,99000\n", "no acceleration column"),
-        ("time_s,pressure_pa,accel_g\n0,100000,1\n1,oops,1\n", "line 3, column pressure_pa: not a number"),
+        (
+            "time_s,pressure_pa,accel_g\n0,100000,1\n1,oops,1\n",
+            "line 3, column pressure_pa: not a number",
+        ),
         ("time_s,pressure_pa,accel_g\n1,100000,1\n0,99000,1\n", "times must increase"),
     ],
 )
@@ -184,18 +195,30 @@ def test_replay_streams_the_log_and_reports_fires_at_the_logged_height(tmp_path)
     sc = droptest_replay.replay_scenario(log, base)
     sc.raw["ground"]["elevation_m"] = 200.0
     sc.raw["expect"] = {"main_fired": True, "main_fire_altitude_m": [330.0, 450.0]}
-    result = droptest_replay.run_replay(log, sc, link=FakeBoard(), out_dir=tmp_path / "out", plots=False)
+    result = droptest_replay.run_replay(
+        log, sc, link=FakeBoard(), out_dir=tmp_path / "out", plots=False
+    )
     assert result.passed, result.expectations
     main = result.fires("main")[0]
     assert main.extra["altitude_m"] == pytest.approx(400.0, abs=25.0)
-    assert result.landing is not None and result.landing.vertical_speed_m_s == pytest.approx(5.0, abs=0.3)
+    assert result.landing is not None and result.landing.vertical_speed_m_s == pytest.approx(
+        5.0, abs=0.3
+    )
     assert json.loads((tmp_path / "out" / "report.json").read_text())["passed"]
 
 
 def test_replay_from_the_cli(tmp_path):
     csv = write_drop_log(tmp_path / "drop.csv", columns="height")
     status = cli_main(
-        ["droptest", "--replay", str(csv), "--fake-board", "--no-plots", "--out", str(tmp_path / "o")]
+        [
+            "droptest",
+            "--replay",
+            str(csv),
+            "--fake-board",
+            "--no-plots",
+            "--out",
+            str(tmp_path / "o"),
+        ]
     )
     assert status == 0
     doc = json.loads((tmp_path / "o" / "report.json").read_text())

@@ -49,16 +49,25 @@ def test_frames_decode_on_the_firmware_unchanged():
         sensors.encode_sample_frame(123456, 1013250, 10, -20, 1000, 4100, 3),
         sensors.encode_sample_frame(2**30 + 5, 5000, -200000, 0, 199999, 3700, 2),
     ]
-    code = """
+    code = f"""
 import simlink, sample
 s = sample.Sample()
-for f in %r:
+for f in {frames!r}:
     t = simlink.decode_sample(f[2:], s)
     print(t, s.press_dpa, s.ax_mg, s.ay_mg, s.az_mg, s.vbatt_mv, s.baro_ok, s.accel_ok)
-""" % (frames,)
+"""
     out = run_mpy(code).split("\n")
     assert out[0].split() == ["123456", "1013250", "10", "-20", "1000", "4100", "True", "True"]
-    assert out[1].split() == [str(2**30 + 5), "5000", "-200000", "0", "199999", "3700", "False", "True"]
+    assert out[1].split() == [
+        str(2**30 + 5),
+        "5000",
+        "-200000",
+        "0",
+        "199999",
+        "3700",
+        "False",
+        "True",
+    ]
 
 
 # -- barometer -------------------------------------------------------------------------
@@ -127,7 +136,11 @@ def test_mounting_follows_the_board_readme_convention():
     # "-z+y+x": board -z along capsule x, board +y along capsule y, board +x along capsule z
     axes = sensors.parse_axes("-z+y+x")
     assert sensors.capsule_to_board((1.0, 2.0, 3.0), axes) == [3.0, 2.0, -1.0]
-    assert sensors.capsule_to_board((1.0, 2.0, 3.0), sensors.parse_axes("+x+y+z")) == [1.0, 2.0, 3.0]
+    assert sensors.capsule_to_board((1.0, 2.0, 3.0), sensors.parse_axes("+x+y+z")) == [
+        1.0,
+        2.0,
+        3.0,
+    ]
     for bad in ("+x+y", "+x+x+z", "*x+y+z", "+a+b+c", None):
         with pytest.raises(ValueError):
             sensors.parse_axes(bad)
@@ -156,7 +169,7 @@ def test_deceleration_reads_positive_on_z_and_clips_at_the_range():
 def test_pendulum_swing_keeps_the_magnitude_and_dead_accel_fails():
     a = Accel(noise_mg=0.0, resolution_mg=0.0, oscillation_deg=10.0)
     for t in np.linspace(0.1, 3.0, 7):
-        x, y, z = a.specific_force_mg(truth(t=float(t), accel=G0_M_S2))
+        x, _y, z = a.specific_force_mg(truth(t=float(t), accel=G0_M_S2))
         assert z > 980.0
         assert abs(x) <= 1000 * math.sin(math.radians(10.0)) + 1e-6
     dead = Accel(dead_at_s=5.0)
@@ -184,7 +197,7 @@ def test_firmware_gnss_parser_reads_the_generated_sentences():
         stream += sensors.rmc_sentence(utc + i, lat, lon, 6.0, 270.0)
     stream += sensors.gga_sentence(utc + 2)  # no fix
     stream += sensors.rmc_sentence(utc + 2)
-    code = """
+    code = f"""
 import gnss, clock, json
 r = gnss.GnssReader(None, clock.VirtualClock())
 out = []
@@ -193,11 +206,11 @@ def on_epoch(rd):
     out.append([f.mode, f.lat(), f.lon(), f.alt_cm, f.speed_cms, f.course_cdeg, f.year, f.month,
                 f.day, f.hour, f.minute, f.second, rd.bad_checksum])
 r.on_epoch = on_epoch
-buf = %r
+buf = {stream!r}
 r.feed(buf, len(buf))
 r.flush()
 print(json.dumps(out))
-""" % (stream,)
+"""
     epochs = json.loads(run_mpy(code).strip().splitlines()[-1])
     assert len(epochs) == 3
     first, second, nofix = epochs
@@ -207,7 +220,9 @@ print(json.dumps(out))
     assert first[4] == pytest.approx(600, abs=1)
     assert first[5] == 27000
     assert first[6:12] == [2026, 3, 1, 2, 0, 0]
-    assert second[1] == pytest.approx(51.25, abs=2e-7) and second[2] == pytest.approx(-0.125, abs=2e-7)
+    assert second[1] == pytest.approx(51.25, abs=2e-7) and second[2] == pytest.approx(
+        -0.125, abs=2e-7
+    )
     assert nofix[0] <= 1
     assert all(e[12] == 0 for e in epochs)
 
@@ -234,7 +249,7 @@ def test_gnss_limit_logic_both_only_stops_when_both_limits_are_passed():
 def test_gnss_that_never_fixes_still_talks_and_epochs_come_at_the_rate():
     g = Gnss(first_fix_s=0.0, never_fix=True, rate_hz=2.0)
     n = quiet_noise()
-    due = [t / 100 for t in range(0, 300) if g.due(t / 100)]
+    due = [t / 100 for t in range(300) if g.due(t / 100)]
     assert due == pytest.approx([0.0, 0.5, 1.0, 1.5, 2.0, 2.5])
     sentences, pos = g.sentences(truth(t=1.0), 1.7e9, 10.0, 20.0, n)
     assert pos is None

@@ -2,6 +2,7 @@
 1976 standard atmosphere, textbook closed forms (free fall, terminal velocity,
 circular orbit), and the standard's own tabulated values above 86 km."""
 
+import itertools
 import math
 
 import ambiance
@@ -51,8 +52,8 @@ def test_atmosphere_is_continuous_and_decreasing_through_86_km_and_above():
     zs = np.linspace(0, 150000, 3001)
     p = [atm.pressure_pa(float(z)) for z in zs]
     rho = [atm.density_kg_m3(float(z)) for z in zs]
-    assert all(b < a for a, b in zip(p, p[1:]))
-    assert all(b < a for a, b in zip(rho, rho[1:]))
+    assert all(b < a for a, b in itertools.pairwise(p))
+    assert all(b < a for a, b in itertools.pairwise(rho))
     # table points above 86 km are reproduced exactly
     assert atm.pressure_pa(120000.0) == pytest.approx(2.5382e-3, rel=1e-6)
     assert atm.properties(120000.0)[0] == pytest.approx(360.0, abs=0.01)
@@ -90,7 +91,9 @@ def test_free_fall_in_vacuum_conserves_energy_with_inverse_square_gravity():
 @pytest.mark.parametrize("alt_m", [500.0, 3000.0, 8000.0])
 def test_descent_settles_at_the_terminal_velocity_closed_form(alt_m):
     mass, cda = 45.0, 20.0
-    f = Flight(mass_kg=mass, cd_area_m2=cda, alt_m=alt_m + 200.0, speed_m_s=0.0, flight_path_deg=-90)
+    f = Flight(
+        mass_kg=mass, cd_area_m2=cda, alt_m=alt_m + 200.0, speed_m_s=0.0, flight_path_deg=-90
+    )
     while f.h > alt_m:
         f.advance_to(f.t_s + 0.01)
     rho = float(ambiance.Atmosphere([f.h]).density[0])
@@ -108,7 +111,9 @@ def test_circular_orbit_speed_keeps_a_vacuum_orbit_at_constant_altitude():
     assert f.h == pytest.approx(alt, abs=5.0)
     assert math.hypot(f.ve, f.vn) == pytest.approx(v, rel=1e-6)
     # the ground track is an arc of (R / (R + h)) * v * t along the surface
-    assert f.e == pytest.approx(v * 1500.0 * physics.EARTH_RADIUS_M / (physics.EARTH_RADIUS_M + alt), rel=1e-6)
+    assert f.e == pytest.approx(
+        v * 1500.0 * physics.EARTH_RADIUS_M / (physics.EARTH_RADIUS_M + alt), rel=1e-6
+    )
 
 
 def test_leo_entry_decelerates_a_few_g_and_stays_subsonic_below_20_km():
@@ -212,7 +217,11 @@ def test_touchdown_is_interpolated_to_the_ground_and_then_the_capsule_rests():
 def test_capsule_under_a_chute_drifts_with_the_wind():
     wind = Wind(altitude_m=(0.0, 10000.0), speed_m_s=(8.0, 8.0), from_deg=(270.0, 270.0))
     f = Flight(
-        mass_kg=45.0, cd_area_m2=0.6, alt_m=2000.0, wind=wind, chutes=[Chute("main", 18.0, 1.0, 0.0)]
+        mass_kg=45.0,
+        cd_area_m2=0.6,
+        alt_m=2000.0,
+        wind=wind,
+        chutes=[Chute("main", 18.0, 1.0, 0.0)],
     )
     f.fire("main", 0.0)
     f.advance_to(120.0)
@@ -228,7 +237,9 @@ def test_wind_interpolates_between_layers():
 
 
 def test_ground_track_follows_the_great_circle():
-    lat, lon = physics.destination(0.0, 0.0, 1000.0 * math.pi * physics.EARTH_RADIUS_M / 180.0 / 1000.0, 0.0)
+    lat, lon = physics.destination(
+        0.0, 0.0, 1000.0 * math.pi * physics.EARTH_RADIUS_M / 180.0 / 1000.0, 0.0
+    )
     assert lat == pytest.approx(0.0, abs=1e-9)
     assert lon == pytest.approx(1.0, abs=1e-9)
     lat, lon = physics.destination(-29.5, 128.0, 0.0, 10000.0)

@@ -2,10 +2,10 @@
 an error that names the table and the key (and exits 2 from the CLI)."""
 
 import copy
-import tomllib
 
 import numpy as np
 import pytest
+import tomllib
 
 from host_tools import scenario
 from host_tools.cli import main as cli_main
@@ -46,7 +46,7 @@ def test_library_has_every_required_scenario_and_each_loads():
         sc = scenario.load(path)
         assert sc.name == path.stem
         assert sc.description
-        assert sc.expect, "%s has no expectations" % path.name
+        assert sc.expect, f"{path.name} has no expectations"
         for key in ("mass_kg", "cd_area_m2"):
             assert sc.capsule[key] > 0
 
@@ -91,7 +91,12 @@ def test_load_accepts_a_bare_library_name_and_rejects_an_unknown_one():
         ("faults", "accel_mounting", "+x+x+z", "[faults] accel_mounting"),
         ("faults", "drogue_fails", "yes", "[faults] drogue_fails: must be true or false"),
         ("expect", "main_fire_altitude_m", [3000.0, 2000.0], "[expect] main_fire_altitude_m"),
-        ("expect", "main_fire_altitude_m", 3000.0, "[expect] main_fire_altitude_m: must be [min, max]"),
+        (
+            "expect",
+            "main_fire_altitude_m",
+            3000.0,
+            "[expect] main_fire_altitude_m: must be [min, max]",
+        ),
         ("run", "sample_hz", 0, "[run] sample_hz"),
     ],
 )
@@ -117,7 +122,7 @@ def test_unknown_keys_are_errors_that_name_the_key(table, key):
     data = nominal()
     data.setdefault(table, {})[key] = 1.0
     msg = error_of(data)
-    assert "[%s] %s: unknown key" % (table, key) in msg
+    assert f"[{table}] {key}: unknown key" in msg
     assert "allowed:" in msg
 
 
@@ -179,7 +184,11 @@ def test_config_commands_carry_the_ground_elevation_then_the_file_order():
     sc = scenario.load("balloon_drop")
     cmds = sc.config_commands()
     assert cmds[0] == "config set ground_elevation_m 1300"
-    assert cmds[1:] == ["config set start_mode drop", "config set main_deploy_m 1000", "config set landed_s 10"]
+    assert cmds[1:] == [
+        "config set start_mode drop",
+        "config set main_deploy_m 1000",
+        "config set landed_s 10",
+    ]
     assert scenario.config_value_text(True) == "1"
     assert scenario.config_value_text(2500.0) == "2500"
     assert scenario.config_value_text(2.5) == "2.5"
@@ -207,7 +216,9 @@ def test_dispersed_copies_are_reproducible_different_and_valid():
 
 def test_cli_exits_2_naming_the_key_for_a_bad_file(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
-    bad.write_text(scenario.find("drone_drop").read_text().replace("mass_kg = 12.0", "mass_kg = -1"))
+    bad.write_text(
+        scenario.find("drone_drop").read_text().replace("mass_kg = 12.0", "mass_kg = -1")
+    )
     assert cli_main(["droptest", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "bad.toml: [capsule] mass_kg: must be a number in (0, 100000], got -1" in err
