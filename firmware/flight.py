@@ -33,7 +33,9 @@ Detection rules (thresholds are config keys, fixed point, see config.py):
   DROGUE: height <= drogue_deploy AND descending slower than drogue_max_speed
     (transonic lockout) with a believed speed and a fresh baro; or
     drogue_backup after descent start; or the main's altitude reached
-    without a drogue (the drogue first, the main follows).
+    without a drogue (the drogue first, the main follows). In reentry mode
+    the height rules wait until the entry pulse has settled: during it the
+    baro reads stagnation pressure, a "height" many km below the capsule.
   MAIN: main_debounce_n consecutive accepted baro samples at or below
     main_deploy; or main_backup after the drogue; or, once the drogue is
     declared failed (still faster than drogue_fail_speed for drogue_fail
@@ -107,6 +109,7 @@ ACCEL_ONLY_MAX_MS = const(60000)  # accel alone carries the speed this long (bia
 SETTLE_MG = const(2000)  # reentry: entry pulse over once |a| stays below this ...
 SETTLE_MS = const(1000)  # ... this long
 ORBIT_FREE_FALL_MS = const(2000)  # reentry: free fall this long arms the g-switch
+ACCEL_DEAD_MS = const(5000)  # reentry: no valid accel this long, assume the pulse is over
 FREEFALL_MG = const(300)
 LANDED_BAND_CM = const(500)
 LANDED_ACCEL_MG = const(500)
@@ -199,6 +202,7 @@ class FlightComputer:
         self.entry_run_ms = 0
         self.drop_run_ms = 0
         self.settle_run_ms = 0
+        self.accel_dead_ms = 0
         self.fail_run_ms = 0
         self.land_run_ms = 0
         self.land_ref_cm = 0
@@ -373,20 +377,31 @@ class FlightComputer:
 
         if phase == DESCENT:
             # Entry or drop under way; only the drogue may fire.
-            if not self.settled and sc.accel_valid:
+            if not self.settled:
                 # reentry: the deceleration pulse is over when |a| stays low;
                 # from then on the fall is near-vertical and |a| - 1 g is the
-                # vertical acceleration
-                if sc.mag_mg < SETTLE_MG and sc.mag_mg < cfg.entry_mg:
-                    self.settle_run_ms += dt
-                    if self.settle_run_ms >= SETTLE_MS:
-                        self.settled = True
-                        self._accel_vertical = True
-                        self._event("entry_settled", self._values(None))
-                else:
-                    self.settle_run_ms = 0
+                # vertical acceleration. Until then the baro reads stagnation
+                # pressure (a "height" km below the capsule) and no height
+                # rule may open a chute. A dead accelerometer cannot say:
+                # after ACCEL_DEAD_MS without a valid reading, assume it is.
+                if sc.accel_valid:
+                    self.accel_dead_ms = 0
+                    if sc.mag_mg < SETTLE_MG and sc.mag_mg < cfg.entry_mg:
+                        self.settle_run_ms += dt
+                    else:
+                        self.settle_run_ms = 0
+                elif self.accel_dead_ms < ACCEL_DEAD_MS:
+                    self.accel_dead_ms += dt
+                if self.settle_run_ms >= SETTLE_MS or self.accel_dead_ms >= ACCEL_DEAD_MS:
+                    self.settled = True
+                    self._accel_vertical = True
+                    f = [("accel_dead", 1 if self.accel_dead_ms >= ACCEL_DEAD_MS else 0)]
+                    f.extend(self._values(None))
+                    self._event("entry_settled", f)
+                    self._save()
             if (
-                baro_fresh
+                self.settled
+                and baro_fresh
                 and self.speed_trusted
                 and kf.alt_cm <= cfg.drogue_deploy_cm
                 and kf.speed_cms > -cfg.drogue_max_speed_cms
@@ -396,7 +411,7 @@ class FlightComputer:
             elif self.flight_ms >= cfg.drogue_backup_ms:
                 # whatever the sensors say, the drogue is due by now
                 self._fire(self.ch_drogue, DROGUE, WHY_BACKUP)
-            elif self.main_alt_count >= cfg.main_debounce_n:
+            elif self.settled and self.main_alt_count >= cfg.main_debounce_n:
                 # already at the main's altitude without a drogue (lockout
                 # never released): the drogue now, the main right after
                 self._fire(self.ch_drogue, DROGUE, WHY_BELOW_MAIN)
@@ -517,10 +532,14 @@ class FlightComputer:
         self.land_ref_cm = self.screen.alt_cm
         if phase == DESCENT:
             self.flight_ms = 0
-            if self.cfg.reentry_mode and why != WHY_DESCENT_RATE:
-                # the g-switch closed: the entry pulse is on, the trajectory is
-                # not vertical, and what the filter knew in orbit is worthless
+            if self.cfg.reentry_mode:
+                # entry: the pulse is on (or about to be: a descent rate seen
+                # at hypersonic speed is stagnation pressure rising), the
+                # trajectory is not vertical, and what the filter knew in
+                # orbit is worthless
                 self.settled = False
+                self.settle_run_ms = 0
+                self.accel_dead_ms = 0
                 self._accel_vertical = False
                 if not (self.speed_trusted and self.baro_age_ms <= BARO_FRESH_MS):
                     self.kf.reset(self.kf.alt_cm, 0, 0)

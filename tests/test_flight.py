@@ -145,6 +145,27 @@ def faults(c, s):
     assert s["faults"][0]["accel_zero"] > 1000
 
 
+def test_stagnation_pressure_during_the_entry_pulse_opens_nothing():
+    # a steep, heavy entry whose baro reads static plus half the dynamic
+    # pressure: near peak deceleration it "reads" 3-4 km and, as the dynamic
+    # pressure turns, a vertical speed near zero -- at Mach 13
+    stagnation = """
+def faults(c, s):
+    if not c.stand and c.landed_t is None:
+        _, rho = standard_atmosphere(c.h)
+        q = 0.5 * rho * (c.vx * c.vx + c.vz * c.vz)
+        s.press_dpa += int(5.0 * q)
+"""
+    s = fly("None, {'mass': 60.0, 'gamma_deg': -20.0, 'main_cda': 16.0}, faults", stagnation)
+    assert_recovered(s)
+    why, h, v = fire(s, "drogue")
+    # subsonic and near 6 km (the residual dynamic pressure reads a little low)
+    assert why == "altitude" and 5500.0 < h <= 6600.0 and -v <= 200.0
+    settled = events(s, "entry_settled")[0]
+    d = next(e for e in events(s, "fire") if e["channel"] == "drogue")
+    assert d["_t"] > settled["_t"]
+
+
 def test_transonic_lockout_holds_the_drogue_until_slow_enough():
     s = fly("{'drogue_max_speed_m_s': 50, 'drogue_backup_s': 400}")
     assert_recovered(s)
