@@ -23,10 +23,16 @@ Figures:
   heap_peak_bytes                  largest live heap (gc.collect() then
                                    gc.mem_alloc() every 50 iterations) of the
                                    whole flight, sequencer modules compiled to
-                                   .mpy as on a board, minus the interpreter's
-                                   baseline at start; run with -X heapsize=64K
-  heap_peak_bytes_source           the same importing .py sources (the parser
-                                   and compiler then live on the heap too)
+                                   .mpy as on a board, above the baseline taken
+                                   after the harness is built; split into
+  heap_modules_bytes               ... the imported modules (code, tables),
+  heap_state_bytes                 ... config + sequencer objects, and
+  heap_flight_extra_bytes          ... what the flight adds on top
+  heap_peak_bytes_source           the same importing .py sources
+  heapsize_smallest_kb             smallest -X heapsize that flies the whole
+                                   drop (interpreter + harness + sequencer)
+  All heap figures are from the 64-bit unix port: pointers and object headers
+  are twice a 32-bit board's, bytecode is the same size.
 """
 
 import shutil
@@ -41,7 +47,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from mpy import FIRMWARE, run_mpy
 
 PICO_SLOWDOWN = 75
-HEAP_LIMIT = "256K"
+HEAP_LIMIT = "256K"  # for the measurements; heapsize_smallest_kb probes below it
 SEQUENCER_MODULES = (
     "atmosphere",
     "clock",
@@ -326,7 +332,9 @@ def run():
     f_iters = sum(v[0] + v[2] for v in filed.values())
     f_bytes = sum(v[1] + v[3] for v in filed.values())
     with tempfile.TemporaryDirectory() as tmp:
-        heap_mpy = _run_compiled(_compiled_modules(tmp))
+        mpy_dir = _compiled_modules(tmp)
+        heap_mpy = _run_compiled(mpy_dir)
+        smallest_kb = _smallest_heap(mpy_dir)
     heap_src = _run("ram", track_heap=True, heap=HEAP_LIMIT)
     us_armed = _cpu_us_per_iteration()
     iter_per_s = int(1e6 / us_armed)
@@ -343,7 +351,11 @@ def run():
         "loop_iter_per_s_wall_median_descent": _rate(speed["batches"], (2, 3, 4)),
         "loop_iter_per_s_pico_estimate": int(iter_per_s / PICO_SLOWDOWN),
         "heap_peak_bytes": heap_mpy["heap"],
+        "heap_modules_bytes": heap_mpy["heap_parts"][0],
+        "heap_state_bytes": heap_mpy["heap_parts"][1],
+        "heap_flight_extra_bytes": heap_mpy["heap_parts"][2],
         "heap_peak_bytes_source": heap_src["heap"],
+        "heapsize_smallest_kb": smallest_kb,
         "flight_completed": ram.get("phase_end") == 6 and ram.get("fired") == 3,
     }
     print(
@@ -353,14 +365,26 @@ def run():
     return figures
 
 
-def _run_compiled(mpy_dir):
-    """Run the heap measurement with only compiled sequencer modules visible."""
+def _run_compiled(mpy_dir, heap=HEAP_LIMIT):
+    """Run the heap measurement with the sequencer's modules compiled (.mpy),
+    as they sit on a board's flash."""
     with tempfile.TemporaryDirectory() as tmp:
         code = _code("ram", True, False, str(Path(tmp) / "b.rec"))
-        env_path = [str(mpy_dir)]
-        # modules not compiled (none expected) would still come from firmware/
-        out = _mpy_with_path(code, env_path + [str(FIRMWARE)], heap=HEAP_LIMIT)
+        out = _mpy_with_path(code, [str(mpy_dir), str(FIRMWARE)], heap=heap)
     return _parse(out)
+
+
+def _smallest_heap(mpy_dir):
+    """The smallest -X heapsize (KB, 16 KB steps) in which the whole flight
+    runs: interpreter, harness and sequencer together."""
+    for kb in range(48, 257, 16):
+        try:
+            r = _run_compiled(mpy_dir, heap=f"{kb}K")
+        except RuntimeError:
+            continue
+        if r.get("phase_end") == 6:
+            return kb
+    return -1
 
 
 def _mpy_with_path(code, path, heap):
