@@ -308,7 +308,7 @@ def _monte_carlo(args, sc):
     except droptest_mc.CampaignError as exc:
         raise UserError(str(exc)) from None
     droptest_mc.print_summary(summary, out)
-    return 0 if summary["failed"] == 0 else 1
+    return 0 if summary["failed"] == 0 and summary["errors"] == 0 else 1
 
 
 # -- replay ----------------------------------------------------------------------------

@@ -28,6 +28,7 @@ or the in-process fake in droptest_fake.py). `run_scenario()` adds a virtual
 board, flashing, and the report files.
 """
 
+import hashlib
 import json
 import math
 import os
@@ -877,40 +878,128 @@ def judge(result, scenario, replies=None):
 
 
 # -- running a scenario with a board, writing the report ------------------------------
-def open_board(port=None, log=None):
-    """(link, closer): a BoardLink on `port`, or on a fresh virtual board with the
-    current firmware flashed."""
+BOARD_SETUP_ATTEMPTS = 3  # a loaded machine sometimes misses mpremote's raw-REPL window
+_FLASH_TEMPLATES = {}  # firmware digest -> a flashed board directory, per process
+
+
+def _firmware_digest():
+    """Hash of what `flash` would put on a sim board (sources and board file)."""
+    from .flash import BOARDS_DIR, FIRMWARE_DIR
+
+    h = hashlib.sha256()
+    for p in sorted(FIRMWARE_DIR.glob("*.py")) + [BOARDS_DIR / "sim.py"]:
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _with_retries(what, fn):
+    from .flash import FlashError
+    from .link import LinkError
+
+    for attempt in range(1, BOARD_SETUP_ATTEMPTS + 1):
+        try:
+            return fn()
+        except (FlashError, LinkError):
+            if attempt == BOARD_SETUP_ATTEMPTS:
+                raise
+            time.sleep(0.5 * attempt)
+    raise AssertionError(what)  # unreachable
+
+
+def _flashed_template(log):
+    """A directory holding a virtual board's flash with the current firmware,
+    flashed once per process and firmware version (Monte Carlo workers run
+    many flights; flashing is most of a short flight's wall time)."""
+    import tempfile
+
+    from .flash import flash
+    from .vboard import VirtualBoard
+
+    key = _firmware_digest()
+    path = _FLASH_TEMPLATES.get(key)
+    if path is not None and path.exists():
+        return path
+    path = Path(tempfile.mkdtemp(prefix="droptest-flash-"))
+
+    def make():
+        with VirtualBoard(flash_dir=path) as board:
+            flash(board.port, board="sim", log=log)
+
+    _with_retries("flash a template", make)
+    if not _FLASH_TEMPLATES:
+        import atexit
+        import shutil
+
+        atexit.register(
+            lambda: [shutil.rmtree(p, ignore_errors=True) for p in _FLASH_TEMPLATES.values()]
+        )
+    _FLASH_TEMPLATES[key] = path
+    return path
+
+
+def open_board(port=None, log=None, reuse_flash=False):
+    """(link, closer): a BoardLink on `port`, or on a fresh virtual board with
+    the current firmware flashed (reuse_flash: booted from a copy of a board
+    flashed earlier in this process with the same firmware)."""
+    import shutil
+    import tempfile
+
+    from .flash import flash
     from .link import BoardLink
+    from .vboard import VirtualBoard
 
     if port:
         link = BoardLink(port, timeout=REPLY_TIMEOUT_S)
         return link, link.close
-    from .flash import flash
-    from .vboard import VirtualBoard
+    log = log or (lambda *a: None)
+    template = _flashed_template(log) if reuse_flash else None
 
-    board = VirtualBoard().start()
-    try:
-        flash(board.port, board="sim", log=log or (lambda *a: None))
-        link = BoardLink(board.port, timeout=REPLY_TIMEOUT_S)
-    except BaseException:
-        board.stop()
-        raise
+    def bring_up():
+        tmp = None
+        flash_dir = None
+        if template is not None:
+            tmp = tempfile.mkdtemp(prefix="droptest-board-")
+            flash_dir = Path(tmp) / "flash"
+            shutil.copytree(template, flash_dir)
+        board = VirtualBoard(flash_dir=flash_dir).start()
+        try:
+            if template is None:
+                flash(board.port, board="sim", log=log)
+            link = BoardLink(board.port, timeout=REPLY_TIMEOUT_S)
+        except BaseException:
+            board.stop()
+            if tmp:
+                shutil.rmtree(tmp, ignore_errors=True)
+            raise
 
-    def close():
-        link.close()
-        board.stop()
+        def close():
+            link.close()
+            board.stop()
+            if tmp:
+                shutil.rmtree(tmp, ignore_errors=True)
 
-    return link, close
+        return link, close
+
+    return _with_retries("bring up a virtual board", bring_up)
 
 
 def run_scenario(
-    scenario, port=None, out_dir=None, seed=0, realtime=False, progress=None, link=None, plots=True
+    scenario,
+    port=None,
+    out_dir=None,
+    seed=0,
+    realtime=False,
+    progress=None,
+    link=None,
+    plots=True,
+    reuse_flash=False,
 ):
     """Run one scenario end to end; write report files if out_dir; return Result."""
     closer = None
     wall0 = time.perf_counter()
     if link is None:
-        link, closer = open_board(port)
+        link, closer = open_board(port, reuse_flash=reuse_flash)
     try:
         result = DropTest(scenario, link, seed=seed, realtime=realtime, progress=progress).run()
     finally:

@@ -45,14 +45,15 @@ def run_dispersed(raw, name, path, seed, index, board="virtual"):
 
         link = FakeBoard()
     try:
-        result = droptest.run_scenario(sc, seed=run_seed, link=link, plots=False)
+        result = droptest.run_scenario(sc, seed=run_seed, link=link, plots=False, reuse_flash=True)
     except Exception as exc:  # noqa: BLE001 - a broken run is a failed run, not a broken campaign
         return {
             "index": index,
             "seed": run_seed,
             "passed": False,
+            "error": True,  # the board could not be set up: no flight happened
             "aborted": f"{type(exc).__name__}: {exc}",
-            "failed_checks": ["run completed"],
+            "failed_checks": ["board set up"],
             "wall_s": time.perf_counter() - t0,
         }
     fires = {c: result.fires(c) for c in ("drogue", "main")}
@@ -146,6 +147,7 @@ def run_campaign(
                 except Exception as exc:  # noqa: BLE001 - a lost worker is a failed run
                     runs.append(
                         {
+                            "error": True,
                             "index": -1,
                             "passed": False,
                             "aborted": repr(exc),
@@ -198,6 +200,10 @@ class _bar:
 def summarise(sc, runs, seed):
     n = len(runs)
     passed = sum(1 for r in runs if r.get("passed"))
+    # runs whose board could not be set up say nothing about the firmware:
+    # counted apart, and left out of the success rate
+    errors = sum(1 for r in runs if r.get("error"))
+    flown = n - errors
     mains = [r["main_fire_altitude_m"] for r in runs if r.get("main_fire_altitude_m") is not None]
     landed = [r for r in runs if "landing_east_m" in r]
     failures = {}
@@ -209,8 +215,9 @@ def summarise(sc, runs, seed):
         "runs": n,
         "seed": seed,
         "passed": passed,
-        "failed": n - passed,
-        "success_rate": round(passed / n, 4) if n else 0.0,
+        "failed": flown - passed,
+        "errors": errors,
+        "success_rate": round(passed / flown, 4) if flown else 0.0,
         "failed_checks": failures,
         "main_fire_altitude_m": _stats(mains),
         "landing_speed_m_s": _stats([r["landing_speed_m_s"] for r in landed]),
@@ -300,6 +307,8 @@ def write_campaign(summary, runs, sc, out_dir, plots=True):
                 e["semi_major_m"], e["semi_minor_m"], e["angle_deg"]
             )
         )
+    if summary.get("errors"):
+        lines.append(f"- {summary['errors']} runs could not set up their board (not counted)")
     if summary["failed_checks"]:
         lines.append(
             "- failed checks: "
@@ -332,6 +341,10 @@ def print_summary(summary, out):
             "landing ellipse 2-sigma: {:.0f} x {:.0f} m".format(
                 e["semi_major_m"], e["semi_minor_m"]
             )
+        )
+    if summary.get("errors"):
+        console.print(
+            f"[red]{summary['errors']} runs could not set up their board[/] (not counted)"
         )
     if summary["failed_checks"]:
         console.print("failed checks: {}".format(summary["failed_checks"]))

@@ -20,9 +20,14 @@ MAX_POINTS = 4000
 FIRE_COLOURS = {"drogue": "tab:orange", "main": "tab:red"}
 
 
-def _thin(n):
-    step = max(1, n // MAX_POINTS)
-    return slice(0, n, step)
+def _thin(n, start=0):
+    step = max(1, (n - start) // MAX_POINTS)
+    return slice(start, n, step)
+
+
+def _flight_start(tr):
+    """Index of the first sample of the flight (after the stand)."""
+    return int(np.searchsorted(np.asarray(tr["t_s"]), 0.0))
 
 
 def _mark_events(ax, events, label=True):
@@ -61,6 +66,7 @@ def _mark_events(ax, events, label=True):
 def flight_plots(result, out_dir):
     """All per-flight plots; returns their paths."""
     out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
     return [
         profile_plot(result, out / "profile.png"),
         accel_plot(result, out / "accel.png"),
@@ -70,7 +76,7 @@ def flight_plots(result, out_dir):
 
 def profile_plot(result, path):
     tr = result.trace
-    sl = _thin(len(tr["t_s"]))
+    sl = _thin(len(tr["t_s"]), _flight_start(tr))
     t = np.asarray(tr["t_s"])[sl]
     fig, (a1, a2) = plt.subplots(2, 1, figsize=(10, 7), sharex=True)
     a1.plot(t, np.asarray(tr["agl_m"])[sl] / 1000.0, color="tab:blue", label="true altitude AGL")
@@ -115,9 +121,11 @@ def accel_plot(result, path):
     a1.grid(alpha=0.3)
     a1.set_title(f"{result.scenario.name}: acceleration and Mach")
     _mark_events(a1, result.events)
-    a2.plot(t, np.asarray(tr["mach"])[sl], color="tab:purple")
+    mach = np.asarray(tr["mach"])[sl]
+    a2.plot(t, mach, color="tab:purple")
     a2.set_ylabel("Mach")
-    a2.set_yscale("symlog", linthresh=1)
+    if len(mach) and mach.max() > 2.0:
+        a2.set_yscale("symlog", linthresh=1)
     a2.set_xlabel("flight time (s)")
     a2.grid(alpha=0.3)
     fig.tight_layout()
@@ -128,7 +136,7 @@ def accel_plot(result, path):
 
 def track_plot(result, path):
     tr = result.trace
-    sl = _thin(len(tr["t_s"]))
+    sl = _thin(len(tr["t_s"]), _flight_start(tr))
     east = np.asarray(tr["east_m"])[sl] / 1000.0
     north = np.asarray(tr["north_m"])[sl] / 1000.0
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 5))
@@ -150,7 +158,7 @@ def track_plot(result, path):
     a1.legend(fontsize=8)
     # the last few kilometres of altitude: drift under the chutes, beacon fixes
     agl = np.asarray(tr["agl_m"])
-    low = np.nonzero(agl < 5000)[0]
+    low = np.nonzero((agl < 5000) & (np.asarray(tr["t_s"]) >= 0.0))[0]
     if len(low):
         i0 = low[0]
         e0 = np.asarray(tr["east_m"])[i0:]
@@ -158,7 +166,6 @@ def track_plot(result, path):
         ref_e, ref_n = e0[-1], n0[-1]
         a2.plot(e0 - ref_e, n0 - ref_n, color="tab:blue", label="last 5 km of descent")
         a2.plot([0], [0], "rx", ms=10, label="touchdown")
-        lat0, lon0 = result.scenario.start["lat"], result.scenario.start["lon"]
         beacons = [e for e in result.events if e.kind == "beacon" and "lat" in e.extra]
         if beacons and result.landing is not None:
             from .physics import local_offset_m
@@ -170,7 +177,6 @@ def track_plot(result, path):
                 for e in beacons
             ]
             a2.plot([p[0] for p in pts], [p[1] for p in pts], "k.", label="beacon positions")
-        del lat0, lon0
         a2.set_xlabel("east of touchdown (m)")
         a2.set_ylabel("north of touchdown (m)")
         a2.axis("equal")

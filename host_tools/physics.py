@@ -18,8 +18,10 @@ What it promises:
 - Fixed-step classical Runge-Kutta (RK4); the step is the sensor period split
   into sub-steps no longer than ``max_dt_s``. A 20-minute descent at 100 Hz is
   120 000 steps, about a second of CPU.
-- Touchdown is found inside the step (linear interpolation to the ground) and
-  then the capsule rests on the ground.
+- Touchdown is found inside the step (linear interpolation to the ground);
+  the landing speed is then stopped in `impact_s` (a half-sine pulse the
+  accelerometer feels: ~0.05 s on land, ~0.15 s in the sea) and the capsule
+  rests on the ground.
 - Ground track: east/north distances along the surface from the start point,
   turned into latitude/longitude along the great circle (a flat-earth local
   approximation would drift by kilometres over a 2 000 km entry track).
@@ -200,6 +202,7 @@ class Flight:
     chutes: list = field(default_factory=list)
     wind: Wind = None
     max_dt_s: float = DEFAULT_MAX_DT_S
+    impact_s: float = 0.1  # touchdown: the speed goes to zero in this time
 
     def __post_init__(self):
         if self.mass_kg <= 0:
@@ -428,7 +431,7 @@ class Flight:
         cda = self._cda if t < self._cda_until else self.cd_area_at(t)
         if self.landing is not None:
             air = 0.0
-            accel = G0_M_S2  # resting on the ground: the support force
+            accel = self.ground_force_m_s2(t)
         else:
             we, wn = (0.0, 0.0) if self.wind.calm else self.wind.at(self.h)
             rx, ry, rz = self.ve - we, self.vn - wn, self.vz
@@ -439,6 +442,17 @@ class Flight:
             t, h, h - self.ground_elevation_m, self.e, self.n, self.ve, self.vn, self.vz,
             air, air / a, p, rho, t_k, accel, cda, self.landing is not None,
         )  # fmt: skip
+
+    def ground_force_m_s2(self, t_s):
+        """Specific force on the ground: the touchdown pulse (a half sine of
+        impact_s whose integral stops the landing speed), then the support
+        force, 1 g."""
+        dt = t_s - self.landing.t_s
+        tau = self.impact_s
+        if 0.0 <= dt < tau:
+            peak = 0.5 * math.pi * self.landing.speed_m_s / tau
+            return G0_M_S2 + peak * math.sin(math.pi * dt / tau)
+        return G0_M_S2
 
     TRACE_KEYS = (
         "t_s",
@@ -477,7 +491,7 @@ class Flight:
             _, p, rho, a = props(h)
             if self.landing is not None:
                 air = 0.0
-                accel = G0_M_S2
+                accel = self.ground_force_m_s2(t)
                 landed = True
             else:
                 cda = self._cda if t < self._cda_until else self.cd_area_at(t)

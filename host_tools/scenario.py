@@ -23,7 +23,8 @@ The file format, table by table (units in the key names):
                 rest, the ground for a re-entry)
     [chutes.drogue], [chutes.main]   cd_area_m2, inflation_s, deploy_delay_s,
                 max_deploy_speed_m_s, released_by (a channel)
-    [ground]    elevation_m, surface ("sea" | "land")
+    [ground]    elevation_m, surface ("sea" | "land"), impact_s (the time the
+                touchdown takes to stop the capsule; 0.05 s on land, 0.15 s at sea)
     [wind]      altitude_m, speed_m_s, from_deg (equal-length lists)
     [sensors.baro|accel|gnss|battery]   model parameters (see sensors.py)
     [config]    firmware configuration, sent as `config set KEY VALUE`
@@ -216,7 +217,14 @@ CHUTE_KEYS = {
     "max_deploy_speed_m_s": _number(0, 20000, True),
     "released_by": _channel,
 }
-GROUND_KEYS = {"elevation_m": _number(-500, 9000), "surface": _choice("sea", "land")}
+GROUND_KEYS = {
+    "elevation_m": _number(-500, 9000),
+    "surface": _choice("sea", "land"),
+    "impact_s": _number(0.005, 5),
+}
+# time to stop at touchdown when [ground] impact_s is not given: a crushable
+# structure on land, a blunt body entering water
+IMPACT_S = {"land": 0.05, "sea": 0.15}
 WIND_KEYS = {
     "altitude_m": _number_list(-500, 200000),
     "speed_m_s": _number_list(0, 200),
@@ -522,6 +530,7 @@ class Scenario:
             chutes=chutes,
             wind=wind,
             max_dt_s=max_dt_s,
+            impact_s=self.ground.get("impact_s", IMPACT_S[self.ground.get("surface", "land")]),
         )
 
     def make_sensors(self, seed=0):

@@ -5,6 +5,7 @@ expectations judge what happened, and the report and exit codes say so."""
 import copy
 import json
 import math
+import time
 
 import pytest
 
@@ -229,3 +230,13 @@ def test_all_runs_a_directory_and_prints_a_summary(tmp_path, capsys):
     assert status == 0
     assert "2 of 2 scenarios passed" in out
     assert (tmp_path / "out" / "balloon_drop" / "report.json").exists()
+
+
+def test_realtime_paces_the_samples_at_wall_clock_speed():
+    sc = drone(start={"stand_s": 0.5}, run={"max_flight_s": 1.0})
+    test = droptest.DropTest(sc, FakeBoard(), seed=1, realtime=True)
+    t0 = time.perf_counter()
+    result = test.run()
+    wall = time.perf_counter() - t0
+    assert result.sim_s == pytest.approx(1.0, abs=0.2)  # to the end of the last batch
+    assert 1.4 <= wall < 4.0  # 0.5 s stand + 1 s of flight, not as fast as possible

@@ -54,7 +54,7 @@ def test_campaign_on_a_local_cluster_writes_its_summary(tmp_path):
     summary = droptest_mc.run_campaign(sc, 4, seed=2, workers=2, out_dir=tmp_path, board="fake")
     assert summary["runs"] == 4
     assert 0.0 <= summary["success_rate"] <= 1.0
-    assert summary["passed"] + summary["failed"] == 4
+    assert summary["passed"] + summary["failed"] + summary["errors"] == 4
     assert summary["main_fire_altitude_m"]["n"] == 4
     assert "landing_ellipse_2sigma" in summary
     doc = json.loads((tmp_path / "monte_carlo.json").read_text())

@@ -245,3 +245,15 @@ def test_ground_track_follows_the_great_circle():
     lat, lon = physics.destination(-29.5, 128.0, 0.0, 10000.0)
     east, north = physics.local_offset_m(-29.5, 128.0, lat, lon)
     assert north == pytest.approx(10000.0, rel=1e-4) and abs(east) < 0.01
+
+
+def test_touchdown_is_a_pulse_that_stops_the_landing_speed_then_one_g():
+    f = Flight(mass_kg=45.0, cd_area_m2=18.0, alt_m=50.0, impact_s=0.1)
+    f.advance_to(60.0)
+    land = f.landing
+    ts = [land.t_s + i * 1e-4 for i in range(1000)]  # 0.1 s
+    pulse = [f.ground_force_m_s2(t) - physics.G0_M_S2 for t in ts]
+    assert sum(pulse) * 1e-4 == pytest.approx(land.speed_m_s, rel=1e-3)
+    assert max(pulse) == pytest.approx(math.pi / 2 * land.speed_m_s / 0.1, rel=1e-3)
+    assert f.ground_force_m_s2(land.t_s + 0.2) == physics.G0_M_S2
+    assert f.ground_force_m_s2(land.t_s - 0.01) == physics.G0_M_S2
