@@ -146,11 +146,11 @@ class Result:
 
 
 class _Trace:
-    """Per-sample record of truth (physics.Flight.TRACE_KEYS) and of two
-    readings the board got (press_pa, az_mg): for fire altitudes, GNSS
-    epochs, the CSV and the plots."""
+    """Per-sample record of truth (physics.Flight.TRACE_KEYS) and of what the
+    board read (press_pa, ax/ay/az_mg): for fire altitudes, GNSS epochs, the
+    CSV and the plots."""
 
-    KEYS = physics.Flight.TRACE_KEYS + ("press_pa", "az_mg")
+    KEYS = physics.Flight.TRACE_KEYS + ("press_pa", "ax_mg", "ay_mg", "az_mg")
     CSV_KEYS = (
         "t_s",
         "alt_m",
@@ -514,6 +514,8 @@ class DropTest:
             np.asarray(d["landed"][k0:], dtype=bool),
         )
         press_col = d["press_pa"].append
+        ax_col = d["ax_mg"].append
+        ay_col = d["ay_mg"].append
         az_col = d["az_mg"].append
         alive = self._board_alive
         out = self._out
@@ -527,6 +529,8 @@ class DropTest:
         tick = tick0
         for j, v in enumerate(values):
             press_col(v[0] / 10.0)
+            ax_col(v[1])
+            ay_col(v[2])
             az_col(v[3])
             tick = (tick0 + round((i0 + j) * ms_per_sample)) & mask
             if not alive:

@@ -1,23 +1,31 @@
-"""Plots of a drop test (PNG, matplotlib without a display): the flight
-profile with the board's phases and fires marked, the acceleration the board
-felt, the ground track, and for a Monte Carlo campaign the spread of
-main-deploy altitudes and the landing ellipse.
+"""Plots of a drop test (PNG, headless): the flight profile with the
+board's phases and fires marked, the acceleration the board felt, the ground
+track and the drift under the chutes with the beacon positions, and for a
+Monte Carlo campaign the spread of main-deploy altitudes and the landing
+ellipse.
 
-Each function writes one file and returns its path; they take plain data
-(a droptest.Result, or lists of numbers) so they also serve replays.
+Per-flight plots are drawn with the shared flight plots of `plots.py` (the
+same look as `capsule log plot`), from the run's truth and the board's
+events. Each function writes one file and returns its path.
 """
 
 import math
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from . import physics, plots
 
 MAX_POINTS = 4000
-FIRE_COLOURS = {"drogue": "tab:orange", "main": "tab:red"}
+ZOOM_AGL_M = 3000.0  # the second profile panel: the last few km
+
+
+def _figure(figsize):
+    fig = Figure(figsize=figsize, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def _thin(n, start=0):
@@ -30,37 +38,10 @@ def _flight_start(tr):
     return int(np.searchsorted(np.asarray(tr["t_s"]), 0.0))
 
 
-def _mark_events(ax, events, label=True):
-    for e in events:
-        if e.kind == "fire":
-            c = FIRE_COLOURS.get(e.extra.get("channel"), "tab:purple")
-            ax.axvline(e.t_s, color=c, lw=1.5)
-            if label:
-                ax.annotate(
-                    "{} fire".format(e.extra.get("channel")),
-                    (e.t_s, 1.0),
-                    xycoords=("data", "axes fraction"),
-                    rotation=90,
-                    va="top",
-                    ha="right",
-                    fontsize=8,
-                    color=c,
-                )
-        elif e.kind == "phase":
-            ax.axvline(e.t_s, color="0.6", lw=0.8, ls="--")
-            if label:
-                ax.annotate(
-                    str(e.fields.get("to", "")),
-                    (e.t_s, 0.02),
-                    xycoords=("data", "axes fraction"),
-                    rotation=90,
-                    va="bottom",
-                    ha="left",
-                    fontsize=7,
-                    color="0.35",
-                )
-        elif e.kind == "injected":
-            ax.axvline(e.t_s, color="k", lw=1.0, ls=":")
+def _marks(result):
+    phases = [(e.t_s, str(e.fields.get("to", "?"))) for e in result.events if e.kind == "phase"]
+    fires = [(e.t_s, e.extra.get("channel", "?")) for e in result.events if e.kind == "fire"]
+    return phases, fires
 
 
 def flight_plots(result, out_dir):
@@ -75,122 +56,103 @@ def flight_plots(result, out_dir):
 
 
 def profile_plot(result, path):
+    """Altitude above the ground and vertical speed: the whole flight, and the
+    last ZOOM_AGL_M metres where the main and the landing happen."""
     tr = result.trace
-    sl = _thin(len(tr["t_s"]), _flight_start(tr))
+    phases, fires = _marks(result)
+    start = _flight_start(tr)
+    sl = _thin(len(tr["t_s"]), start)
     t = np.asarray(tr["t_s"])[sl]
-    fig, (a1, a2) = plt.subplots(2, 1, figsize=(10, 7), sharex=True)
-    a1.plot(t, np.asarray(tr["agl_m"])[sl] / 1000.0, color="tab:blue", label="true altitude AGL")
-    a1.set_ylabel("altitude AGL (km)")
-    a1.grid(alpha=0.3)
-    _mark_events(a1, result.events)
-    a1.set_title(f"{result.scenario.name}: altitude and vertical speed")
-    a2.plot(t, -np.asarray(tr["vz_m_s"])[sl], color="tab:green", label="descent rate")
-    a2.set_yscale("symlog", linthresh=20)
-    a2.set_ylabel("descent rate (m/s)")
-    a2.set_xlabel("flight time (s)")
-    a2.grid(alpha=0.3)
-    _mark_events(a2, result.events, label=False)
-    fig.tight_layout()
+    agl = np.asarray(tr["agl_m"])[sl]
+    vz = np.asarray(tr["vz_m_s"])[sl]
+    fig = _figure((11, 8))
+    top, bottom = fig.subplots(2, 1)
+    plots.plot_altitude(
+        top, t, agl, vz, phases, fires, title=f"{result.scenario.name}: altitude above ground"
+    )
+    low = np.nonzero(agl < ZOOM_AGL_M)[0]
+    if len(low) > 1:
+        i = low[0]
+        plots.plot_altitude(
+            bottom, t[i:], agl[i:], vz[i:], phases, fires, title=f"below {ZOOM_AGL_M:.0f} m"
+        )
+    else:
+        bottom.set_visible(False)
     fig.savefig(path, dpi=90)
-    plt.close(fig)
     return Path(path)
 
 
 def accel_plot(result, path):
+    """The true specific force along the capsule axis (m/s^2) and the board's
+    accelerometer readings (g, board axes, as mounted)."""
     tr = result.trace
+    phases, fires = _marks(result)
     sl = _thin(len(tr["t_s"]))
     t = np.asarray(tr["t_s"])[sl]
-    fig, (a1, a2) = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
-    a1.plot(
+    axes_g = tuple(np.asarray(tr[k])[sl] / 1000.0 for k in ("ax_mg", "ay_mg", "az_mg"))
+    fig = _figure((11, 7))
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    plots.plot_acceleration(
+        top,
         t,
-        np.asarray(tr["aero_accel_m_s2"])[sl] / 9.80665,
-        color="tab:red",
-        lw=1,
-        label="true specific force",
+        np.asarray(tr["aero_accel_m_s2"])[sl],
+        axes_g,
+        phases,
+        fires,
+        title=f"{result.scenario.name}: specific force (truth) and accelerometer (board axes)",
     )
-    a1.plot(
-        t,
-        np.asarray(tr["az_mg"])[sl] / 1000.0,
-        color="0.4",
-        lw=0.5,
-        alpha=0.7,
-        label="board z reading",
-    )
-    a1.set_ylabel("g")
-    a1.legend(loc="upper right", fontsize=8)
-    a1.grid(alpha=0.3)
-    a1.set_title(f"{result.scenario.name}: acceleration and Mach")
-    _mark_events(a1, result.events)
     mach = np.asarray(tr["mach"])[sl]
-    a2.plot(t, mach, color="tab:purple")
-    a2.set_ylabel("Mach")
+    bottom.plot(t, mach, color="tab:purple")
+    bottom.set_ylabel("Mach")
+    bottom.set_xlabel("time (s)")
     if len(mach) and mach.max() > 2.0:
-        a2.set_yscale("symlog", linthresh=1)
-    a2.set_xlabel("flight time (s)")
-    a2.grid(alpha=0.3)
-    fig.tight_layout()
+        bottom.set_yscale("symlog", linthresh=1)
+    bottom.grid(alpha=0.3)
     fig.savefig(path, dpi=90)
-    plt.close(fig)
     return Path(path)
 
 
-def track_plot(result, path):
+def _lat_lon(result, idx):
     tr = result.trace
-    sl = _thin(len(tr["t_s"]), _flight_start(tr))
-    east = np.asarray(tr["east_m"])[sl] / 1000.0
-    north = np.asarray(tr["north_m"])[sl] / 1000.0
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 5))
-    a1.plot(east, north, color="tab:blue")
-    a1.plot(east[:1], north[:1], "go", label="start")
-    if result.landing is not None:
-        a1.plot(
-            [result.landing.east_m / 1000],
-            [result.landing.north_m / 1000],
-            "rx",
-            ms=10,
-            label="touchdown",
-        )
-    a1.set_xlabel("east (km)")
-    a1.set_ylabel("north (km)")
-    a1.set_title("ground track")
-    a1.axis("equal")
-    a1.grid(alpha=0.3)
-    a1.legend(fontsize=8)
-    # the last few kilometres of altitude: drift under the chutes, beacon fixes
-    agl = np.asarray(tr["agl_m"])
-    low = np.nonzero((agl < 5000) & (np.asarray(tr["t_s"]) >= 0.0))[0]
-    if len(low):
-        i0 = low[0]
-        e0 = np.asarray(tr["east_m"])[i0:]
-        n0 = np.asarray(tr["north_m"])[i0:]
-        ref_e, ref_n = e0[-1], n0[-1]
-        a2.plot(e0 - ref_e, n0 - ref_n, color="tab:blue", label="last 5 km of descent")
-        a2.plot([0], [0], "rx", ms=10, label="touchdown")
-        beacons = [e for e in result.events if e.kind == "beacon" and "lat" in e.extra]
-        if beacons and result.landing is not None:
-            from .physics import local_offset_m
+    lat0, lon0 = result.scenario.start["lat"], result.scenario.start["lon"]
+    pts = [physics.destination(lat0, lon0, tr["east_m"][i], tr["north_m"][i]) for i in idx]
+    return [p[0] for p in pts], [p[1] for p in pts]
 
-            pts = [
-                local_offset_m(
-                    result.landing.lat, result.landing.lon, e.extra["lat"], e.extra["lon"]
-                )
-                for e in beacons
-            ]
-            a2.plot([p[0] for p in pts], [p[1] for p in pts], "k.", label="beacon positions")
-        a2.set_xlabel("east of touchdown (m)")
-        a2.set_ylabel("north of touchdown (m)")
-        a2.axis("equal")
-        a2.grid(alpha=0.3)
-        a2.legend(fontsize=8)
-    a2.set_title("drift under the chutes")
-    fig.tight_layout()
+
+def track_plot(result, path):
+    """Left: the whole ground track. Right: the last 5 km of descent (drift
+    under the chutes) with the touchdown and the positions the beacon sent."""
+    tr = result.trace
+    start = _flight_start(tr)
+    n = len(tr["t_s"])
+    idx = list(range(start, n, max(1, (n - start) // MAX_POINTS)))
+    fig = _figure((13, 6))
+    left, right = fig.subplots(1, 2)
+    lat, lon = _lat_lon(result, idx)
+    plots.plot_ground_track(
+        left, lat, lon, [tr["agl_m"][i] for i in idx], title="ground track (colour: height)"
+    )
+    agl = np.asarray(tr["agl_m"])
+    low = [i for i in idx if agl[i] < 5000.0]
+    if len(low) > 1:
+        la, lo = _lat_lon(result, low)
+        labels = []
+        if result.landing is not None:
+            labels.append((result.landing.lat, result.landing.lon, "touchdown"))
+        for k, e in enumerate(e for e in result.events if e.kind == "beacon" and "lat" in e.extra):
+            labels.append((e.extra["lat"], e.extra["lon"], "b" if k else "beacon"))
+        plots.plot_ground_track(
+            right, la, lo, [agl[i] for i in low], labels, title="last 5 km: drift and beacons"
+        )
+    else:
+        right.set_visible(False)
     fig.savefig(path, dpi=90)
-    plt.close(fig)
     return Path(path)
 
 
 def histogram_plot(values, path, title, xlabel, limits=None):
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig = _figure((7, 4))
+    ax = fig.subplots()
     vals = [v for v in values if v is not None and math.isfinite(v)]
     if vals:
         ax.hist(vals, bins=max(5, min(40, len(vals) // 2)), color="tab:blue", alpha=0.8)
@@ -200,9 +162,7 @@ def histogram_plot(values, path, title, xlabel, limits=None):
     ax.set_xlabel(xlabel)
     ax.set_ylabel("runs")
     ax.grid(alpha=0.3)
-    fig.tight_layout()
     fig.savefig(path, dpi=90)
-    plt.close(fig)
     return Path(path)
 
 
@@ -223,7 +183,8 @@ def ellipse_axes(east, north, sigma=2.0):
 def landing_ellipse_plot(east, north, passed, path, title):
     from matplotlib.patches import Ellipse
 
-    fig, ax = plt.subplots(figsize=(7, 6))
+    fig = _figure((7, 6))
+    ax = fig.subplots()
     east = np.asarray(east, dtype=float)
     north = np.asarray(north, dtype=float)
     ok = np.asarray(passed, dtype=bool)
@@ -250,7 +211,5 @@ def landing_ellipse_plot(east, north, passed, path, title):
     ax.axis("equal")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
     fig.savefig(path, dpi=90)
-    plt.close(fig)
     return Path(path)
