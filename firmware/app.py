@@ -163,9 +163,7 @@ class App:
     def _optional_log(self):
         try:
             import flightlog
-        except ImportError:
-            return None
-        try:
+
             log = flightlog.FlightLog(
                 LOG_DIR,
                 self.clock,
@@ -182,9 +180,7 @@ class App:
     def _optional_beacon(self):
         try:
             import beacon
-        except ImportError:
-            return None
-        try:
+
             return beacon.Beacon(
                 self.cfg, self.clock, self.gnss.fix, self.gnss.last_good, self.hw.radio
             )

@@ -35,7 +35,7 @@ def sample_frame(
     )
     p = max(0, min(0xFFFFFF, int(round(press_dpa))))
     payload = b"%08X%06X%06X%06X%06X%04X%02X00" % (
-        int(t_ms) & 0xFFFFFFFF,
+        int(t_ms) & 0x3FFFFFFF,  # the board's tick period
         p,
         _s24(accel_mg[0]),
         _s24(accel_mg[1]),
@@ -55,7 +55,7 @@ def gnss_frame(text: bytes) -> bytes:
 
 
 def sync_frame(seq: int) -> bytes:
-    return b"#Y%08X\n" % (seq & 0xFFFFFFFF)
+    return b"#Y%08X\n" % (seq & 0x3FFFFFFF)
 
 
 def reset_frame() -> bytes:
