@@ -333,7 +333,7 @@ class DropTest:
 
     def _send_sync(self):
         self.seq += 1
-        self._out += b"#Y%08X\n" % self.seq
+        self._out += b"#Y%08X\n" % (self.seq & 0x3FFFFFFF)
         self.sent_seq = self.seq
         self.link_stats["syncs"] += 1
         self._flush()

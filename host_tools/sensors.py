@@ -265,6 +265,9 @@ class Accel:
         for i, (sign, j) in enumerate(self._axes):
             inverse[j] = (i, sign)
         self._inverse = tuple(inverse)
+        self._rows = np.array([i for i, _ in inverse])
+        self._signs = np.array([[float(sign)] for _, sign in inverse])
+        self._bias = np.array([[float(b)] for b in self.bias_mg])
 
     def specific_force_mg(self, truth):
         """Capsule-frame specific force (x, y, z) in milli-g."""
@@ -298,22 +301,18 @@ class Accel:
     def read_batch(self, t, accel_m_s2, landed, noise):
         """((x, y, z) board-frame milli-g int arrays, ok bool array)."""
         n = len(t)
-        capsule = self.specific_force_batch(t, accel_m_s2, landed)
-        raw = noise.normals((3, n)) * self.noise_mg
-        out = []
-        for j in range(3):
-            i, sign = self._inverse[j]
-            v = sign * capsule[i] + self.bias_mg[j] + raw[j]
-            if self.resolution_mg > 0:
-                v = np.round(v / self.resolution_mg) * self.resolution_mg
-            out.append(np.clip(v, -self._limit, self._limit).astype(np.int64))
+        capsule = np.vstack(self.specific_force_batch(t, accel_m_s2, landed))
+        # all three board axes at once: row j is sign * capsule axis i
+        v = capsule[self._rows] * self._signs + self._bias + noise.normals((3, n)) * self.noise_mg
+        if self.resolution_mg > 0:
+            v = np.round(v * (1.0 / self.resolution_mg)) * self.resolution_mg
+        v = np.clip(v, -self._limit, self._limit).astype(np.int64)
         ok = np.ones(n, dtype=bool)
         if self.dead_at_s is not None:
             dead = t >= self.dead_at_s
             ok[dead] = False
-            for v in out:
-                v[dead] = 0
-        return tuple(out), ok
+            v[:, dead] = 0
+        return (v[0], v[1], v[2]), ok
 
 
 # -- battery ------------------------------------------------------------------
@@ -531,7 +530,7 @@ def encode_sample_frame_in_range(t_ms, press_dpa, ax_mg, ay_mg, az_mg, vbatt_mv,
     """`encode_sample_frame` for values already within their fields (the
     batch models clip them): the per-sample path, no clamping."""
     payload = b"%08X%06X%06X%06X%06X%04X%02X00" % (
-        t_ms & 0xFFFFFFFF,
+        t_ms & 0x3FFFFFFF,  # the board's tick period (firmware/simlink.py)
         press_dpa,
         ax_mg & 0xFFFFFF,
         ay_mg & 0xFFFFFF,
@@ -612,10 +611,9 @@ class SensorSuite:
         press, baro_ok = self.baro.read_batch(t, p_static, mach, noise)
         (ax, ay, az), accel_ok = self.accel.read_batch(t, accel_m_s2, landed, noise)
         vbatt = self.battery.read_batch(t, noise)
-        # the frame's field widths (the models already respect them; this
-        # keeps encode_sample_frame_in_range's promise whatever a scenario says)
+        # the frame's field widths: the accelerometer clips to its range
+        # (at most 1000 g by the scenario schema); pressure and battery here
         press = np.clip(press, 0, 0xFFFFFF)
-        ax, ay, az = (np.clip(v, -0x800000, 0x7FFFFF) for v in (ax, ay, az))
         vbatt = np.clip(vbatt, 0, 0xFFFF)
         flags = baro_ok * FLAG_BARO_OK + accel_ok * FLAG_ACCEL_OK
         if arm_input:

@@ -47,7 +47,7 @@ def test_fast_frame_encoder_matches_simframes(t, p, a, v, f):
 def test_frames_decode_on_the_firmware_unchanged():
     frames = [
         sensors.encode_sample_frame(123456, 1013250, 10, -20, 1000, 4100, 3),
-        sensors.encode_sample_frame(2**30 + 5, 5000, -200000, 0, 199999, 3700, 2),
+        sensors.encode_sample_frame(2**30 - 5, 5000, -200000, 0, 199999, 3700, 2),
     ]
     code = f"""
 import simlink, sample
@@ -59,7 +59,7 @@ for f in {frames!r}:
     out = run_mpy(code).split("\n")
     assert out[0].split() == ["123456", "1013250", "10", "-20", "1000", "4100", "True", "True"]
     assert out[1].split() == [
-        str(2**30 + 5),
+        str(2**30 - 5),
         "5000",
         "-200000",
         "0",
@@ -285,3 +285,8 @@ def test_serial_garbage_never_holds_a_frame_start_or_control_bytes():
     bad = s.corrupt(frame, n)
     assert bad != frame and len(bad) == len(frame) and bad[:2] == b"#S"
     assert sum(a != b for a, b in zip(bad, frame)) == 1
+
+
+def test_ticks_stay_below_the_boards_tick_period():
+    frame = sensors.encode_sample_frame(2**30 + 7, 1, 0, 0, 0, 0, 3)
+    assert frame == simframes.sample_frame(7, 1, (0, 0, 0), 0, True, True)
