@@ -30,7 +30,7 @@ def main():
             continue
         module = importlib.import_module("bench." + info.name)
         t0 = time.time()
-        print("== %s" % info.name, flush=True)
+        print(f"== {info.name}", flush=True)
         figures = module.run()
         for key, value in figures.items():
             print("  %-40s %s" % (key, value))
@@ -39,7 +39,7 @@ def main():
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-    print("wrote %s" % out)
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

@@ -44,10 +44,10 @@ def main(argv=None):
     try:
         status = args.func(args)
     except UserError as exc:
-        print("capsule %s: %s" % (args.command, exc), file=sys.stderr)
+        print(f"capsule {args.command}: {exc}", file=sys.stderr)
         return exc.status
     except KeyboardInterrupt:
-        print("capsule %s: interrupted" % args.command, file=sys.stderr)
+        print(f"capsule {args.command}: interrupted", file=sys.stderr)
         return 130
     return 0 if status is None else int(status)
 

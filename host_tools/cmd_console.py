@@ -20,7 +20,7 @@ IMPORTANT_EVENTS = {"fire": "bold magenta", "phase": "bold yellow", "fault": "bo
 
 
 def describe(line):
-    fields = " ".join("%s=%s" % (k, v) for k, v in line.fields.items())
+    fields = " ".join(f"{k}={v}" for k, v in line.fields.items())
     return "%-3s %9.3f s  %-8s %s" % (line.kind, line.t_ms / 1000.0, line.name, fields)
 
 
@@ -59,7 +59,7 @@ def interactive(args, out):
             pending[0] = max(0, pending[0] - 1)
         text = raw.decode(errors="replace")
         if log:
-            log.write("%.3f %s\n" % (time.time(), text))
+            log.write(f"{time.time():.3f} {text}\n")
             log.flush()
         if line is None:
             if text.strip():
@@ -83,7 +83,7 @@ def interactive(args, out):
 
     thread = threading.Thread(target=reader, daemon=True)
     thread.start()
-    out.print("connected to %s — type commands (help), Ctrl-D to quit" % args.port, style="bold")
+    out.print(f"connected to {args.port} — type commands (help), Ctrl-D to quit", style="bold")
     try:
         for text in sys.stdin:
             if stop.is_set():
@@ -117,9 +117,15 @@ def register(sub):
     p = sub.add_parser("console", help="talk to the firmware over the serial port")
     p.add_argument("--port", required=True, help="serial port of the board")
     p.add_argument("--cmd", help="send one command, print the reply, exit")
-    p.add_argument("--timeout", type=float, default=5.0, help="reply timeout, s (default %(default)s)")
+    p.add_argument(
+        "--timeout", type=float, default=5.0, help="reply timeout, s (default %(default)s)"
+    )
     p.add_argument("--raw", action="store_true", help="print the reply line as the board sent it")
-    p.add_argument("--no-start", dest="start", action="store_false",
-                   help="do not soft-reset a board found at the REPL")
+    p.add_argument(
+        "--no-start",
+        dest="start",
+        action="store_false",
+        help="do not soft-reset a board found at the REPL",
+    )
     p.add_argument("--log", help="append everything received to this file")
     p.set_defaults(func=run)

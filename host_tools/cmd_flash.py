@@ -14,7 +14,7 @@ def run(args):
             image = build_image(args.board, args.config)
         except FlashError as exc:
             raise UserError(str(exc)) from None
-        print("would copy to the board's flash (%s):" % args.board)
+        print(f"would copy to the board's flash ({args.board}):")
         for name in sorted(image):
             print("  %-28s %7d bytes" % (name, len(image[name])))
         print("  %-28s %7d bytes" % ("total", sum(map(len, image.values()))))
@@ -34,29 +34,43 @@ def run(args):
             progress.update(task, completed=done, total=max(total, 1), description=name)
 
         try:
-            result = flash(args.port, args.board, args.config, progress=on_progress,
-                           log=console.print)
+            result = flash(
+                args.port, args.board, args.config, progress=on_progress, log=console.print
+            )
         except FlashError as exc:
             raise UserError(str(exc)) from None
     console.print(
         "flashed [bold]%s[/] firmware to %s (MicroPython %s, mpy %s): %d copied, %d unchanged, %d removed"
-        % (result["board"], args.port, result["micropython"], result["mpy"],
-           len(result["copied"]), result["unchanged"], len(result["removed"]))
+        % (
+            result["board"],
+            args.port,
+            result["micropython"],
+            result["mpy"],
+            len(result["copied"]),
+            result["unchanged"],
+            len(result["removed"]),
+        )
     )
     ready = result["ready"]
-    console.print("board ready: phase=%s" % ready.get("phase", "?"))
+    console.print("board ready: phase={}".format(ready.get("phase", "?")))
     boot = result["boot"]
     for key in ("config_error", "error"):
         if key in boot:
-            console.print("[yellow]board reports %s: %s[/]" % (key, boot[key]))
+            console.print(f"[yellow]board reports {key}: {boot[key]}[/]")
     return 0
 
 
 def register(sub):
     p = sub.add_parser("flash", help="compile and copy the firmware to a board, verify, restart")
     p.add_argument("--port", help="serial port of the board (e.g. /dev/ttyACM0 or a vboard pty)")
-    p.add_argument("--board", default="sim", choices=available_boards(),
-                   help="board definition from boards/ (default %(default)s)")
+    p.add_argument(
+        "--board",
+        default="sim",
+        choices=available_boards(),
+        help="board definition from boards/ (default %(default)s)",
+    )
     p.add_argument("--config", help="config.json to install (validated by the board at boot)")
-    p.add_argument("--dry-run", action="store_true", help="show what would be copied; touch nothing")
+    p.add_argument(
+        "--dry-run", action="store_true", help="show what would be copied; touch nothing"
+    )
     p.set_defaults(func=run)

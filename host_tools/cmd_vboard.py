@@ -14,8 +14,12 @@ def register(sub):
         description="Runs the MicroPython unix port behind a pseudo-terminal that behaves "
         "like a board on a serial port. Prints the port path, then runs until stopped.",
     )
-    p.add_argument("--dir", default=None, help="the board's flash file system (default: a temp dir)")
-    p.add_argument("--heap", default=DEFAULT_HEAP, help="MicroPython heap size (default %(default)s)")
+    p.add_argument(
+        "--dir", default=None, help="the board's flash file system (default: a temp dir)"
+    )
+    p.add_argument(
+        "--heap", default=DEFAULT_HEAP, help="MicroPython heap size (default %(default)s)"
+    )
     p.add_argument(
         "--lfs-kb",
         type=int,

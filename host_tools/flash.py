@@ -43,9 +43,20 @@ def _mpy_cross():
 
 
 # sys.implementation._mpy >> 10: the native-code architecture of the port
-MPY_ARCH = {1: "x86", 2: "x64", 3: "armv6", 4: "armv6m", 5: "armv7m", 6: "armv7em",
-            7: "armv7emsp", 8: "armv7emdp", 9: "xtensa", 10: "xtensawin", 11: "rv32imc",
-            12: "rv64imc"}
+MPY_ARCH = {
+    1: "x86",
+    2: "x64",
+    3: "armv6",
+    4: "armv6m",
+    5: "armv7m",
+    6: "armv7em",
+    7: "armv7emsp",
+    8: "armv7emdp",
+    9: "xtensa",
+    10: "xtensawin",
+    11: "rv32imc",
+    12: "rv64imc",
+}
 
 
 def compile_file(src: Path, out_dir: Path, name: str, arch=None) -> bytes:
@@ -59,21 +70,23 @@ def compile_file(src: Path, out_dir: Path, name: str, arch=None) -> bytes:
         text=True,
     )
     if r.returncode != 0:
-        raise FlashError("mpy-cross failed on %s: %s" % (src.name, r.stderr.strip()))
+        raise FlashError(f"mpy-cross failed on {src.name}: {r.stderr.strip()}")
     return out.read_bytes()
 
 
 def build_image(board, config=None, compile_mpy=True, arch=None):
     """{board path: bytes} for this board: firmware, board file, board.json, config."""
     if board not in available_boards():
-        raise FlashError("unknown board %r (known: %s)" % (board, ", ".join(available_boards())))
+        raise FlashError(
+            "unknown board {!r} (known: {})".format(board, ", ".join(available_boards()))
+        )
     files = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         sources = sorted(FIRMWARE_DIR.glob("*.py"))
         sources.append(BOARDS_DIR / (board + ".py"))
         for src in sources:
-            name = src.name if src.parent == FIRMWARE_DIR else "board_%s.py" % board
+            name = src.name if src.parent == FIRMWARE_DIR else f"board_{board}.py"
             if name in KEEP_AS_SOURCE or not compile_mpy:
                 files[name] = src.read_bytes()
             else:
@@ -83,9 +96,9 @@ def build_image(board, config=None, compile_mpy=True, arch=None):
         try:
             data = json.loads(Path(config).read_text())
         except (OSError, ValueError) as exc:
-            raise FlashError("config %s: %s" % (config, exc)) from None
+            raise FlashError(f"config {config}: {exc}") from None
         if not isinstance(data, dict):
-            raise FlashError("config %s: must be a JSON object of key: value" % config)
+            raise FlashError(f"config {config}: must be a JSON object of key: value")
         files["config.json"] = json.dumps(data, sort_keys=True).encode()
     return files
 
@@ -106,18 +119,18 @@ class Flasher:
             # checking what is waiting, so a silent port would block forever.
             self.transport = SerialTransport(self.port, baudrate=115200, timeout=1)
         except TransportError as exc:
-            raise FlashError("cannot open %s: %s" % (self.port, exc)) from None
+            raise FlashError(f"cannot open {self.port}: {exc}") from None
         try:
             self.transport.enter_raw_repl(soft_reset=True, timeout_overall=8)
         except TransportError:
             self.close()
             raise FlashError(
-                "%s does not answer like a MicroPython board (no raw REPL); "
-                "is MicroPython installed, and is this the right port?" % self.port
+                f"{self.port} does not answer like a MicroPython board (no raw REPL); "
+                "is MicroPython installed, and is this the right port?"
             ) from None
         except Exception as exc:
             self.close()
-            raise FlashError("%s: %s" % (self.port, exc)) from None
+            raise FlashError(f"{self.port}: {exc}") from None
 
     def close(self):
         if self.transport is not None:
@@ -133,8 +146,12 @@ class Flasher:
             "__import__('sys').implementation.version[:3])"
         )
         mpy, platform, version = info
-        return {"mpy": mpy, "mpy_version": (mpy & 0xFF, (mpy >> 8) & 3), "platform": platform,
-                "version": ".".join(map(str, version))}
+        return {
+            "mpy": mpy,
+            "mpy_version": (mpy & 0xFF, (mpy >> 8) & 3),
+            "platform": platform,
+            "version": ".".join(map(str, version)),
+        }
 
     def read_manifest(self):
         try:
@@ -158,7 +175,7 @@ class Flasher:
             "  h.update(b if k == 512 else b[:k])\n"
             " f.close()\n"
             " return binascii.hexlify(h.digest()).decode()\n"
-            "print(repr([_h(n) for n in %r]))\n" % (list(names),)
+            f"print(repr([_h(n) for n in {list(names)!r}]))\n"
         )
         out = self.transport.exec(code).decode()
         return dict(zip(names, ast.literal_eval(out.strip())))
@@ -173,8 +190,8 @@ class Flasher:
         except (TransportError, TransportExecError, OSError) as exc:
             text = str(exc)
             if "ENOSPC" in text or "28" in text.split():
-                raise FlashError("board flash is full while writing %s" % name) from None
-            raise FlashError("writing %s failed: %s" % (name, text)) from None
+                raise FlashError(f"board flash is full while writing {name}") from None
+            raise FlashError(f"writing {name} failed: {text}") from None
 
     def remove(self, name):
         try:
@@ -197,8 +214,10 @@ def flash(port, board="sim", config=None, progress=None, log=print, ready_timeou
             )
         compiled = (major, minor) == MPY_CROSS_VERSION
         if not compiled:
-            log("note: board takes .mpy v%d.%d, mpy-cross makes v%d.%d: copying sources"
-                % (major, minor, *MPY_CROSS_VERSION))
+            log(
+                "note: board takes .mpy v%d.%d, mpy-cross makes v%d.%d: copying sources"
+                % (major, minor, *MPY_CROSS_VERSION)
+            )
         arch = MPY_ARCH.get((info["mpy"] >> 10) & 0xF)
         image = build_image(board, config, compile_mpy=compiled, arch=arch)
         want = {name: sha256(data) for name, data in image.items()}
@@ -216,7 +235,7 @@ def flash(port, board="sim", config=None, progress=None, log=print, ready_timeou
         check = f.board_hashes(sorted(want))
         bad = [n for n in want if check.get(n) != want[n]]
         if bad:
-            raise FlashError("verify failed on %s: %s" % (port, ", ".join(bad)))
+            raise FlashError("verify failed on {}: {}".format(port, ", ".join(bad)))
         f.write_file(MANIFEST, json.dumps(want, sort_keys=True).encode(), total, total)
         f.transport.exit_raw_repl()
     finally:
@@ -226,7 +245,7 @@ def flash(port, board="sim", config=None, progress=None, log=print, ready_timeou
             ready = link.start_firmware(ready_timeout)
             boot = next((e for e in link.events if e.name == "boot"), None)
     except LinkError as exc:
-        raise FlashError("flashed, but the firmware did not start: %s" % exc) from None
+        raise FlashError(f"flashed, but the firmware did not start: {exc}") from None
     return {
         "board": board,
         "micropython": info["version"],

@@ -32,7 +32,7 @@ class BoardLink:
         try:
             self.ser = serial.Serial(port, baudrate, timeout=0.05, exclusive=True)
         except (serial.SerialException, OSError) as exc:
-            raise LinkError("cannot open %s: %s" % (port, exc)) from None
+            raise LinkError(f"cannot open {port}: {exc}") from None
 
     def close(self):
         try:
@@ -51,7 +51,7 @@ class BoardLink:
         try:
             self.ser.write(data)
         except (serial.SerialException, OSError) as exc:
-            raise LinkError("lost %s while writing: %s" % (self.port, exc)) from None
+            raise LinkError(f"lost {self.port} while writing: {exc}") from None
 
     def read_raw_line(self, deadline):
         """Next raw line (bytes, without CR LF), or None at the deadline."""
@@ -66,7 +66,7 @@ class BoardLink:
             try:
                 chunk = self.ser.read(self.ser.in_waiting or 1)
             except (serial.SerialException, OSError) as exc:
-                raise LinkError("lost %s: %s (board unplugged or reset?)" % (self.port, exc)) from None
+                raise LinkError(f"lost {self.port}: {exc} (board unplugged or reset?)") from None
             if chunk:
                 self._buf += chunk
 
@@ -108,15 +108,16 @@ class BoardLink:
                 tail = (b"\n".join(self.noise[-3:]) + self.pending_text()).decode(errors="replace")
                 if ">>>" in tail:
                     raise LinkError(
-                        "%s is at the MicroPython REPL, not running the firmware "
-                        "(run `capsule flash --port %s` or soft-reset it)" % (self.port, self.port)
+                        f"{self.port} is at the MicroPython REPL, not running the firmware "
+                        f"(run `capsule flash --port {self.port}` or soft-reset it)"
                     )
                 if self.noise:
                     raise LinkError(
-                        "no valid reply to %r from %s; it said: %r"
-                        % (text, self.port, self.noise[-1][:80].decode(errors="replace"))
+                        "no valid reply to {!r} from {}; it said: {!r}".format(
+                            text, self.port, self.noise[-1][:80].decode(errors="replace")
+                        )
                     )
-                raise LinkError("no reply to %r from %s within %.0f s" % (text, self.port, timeout))
+                raise LinkError(f"no reply to {text!r} from {self.port} within {timeout:.0f} s")
             line = self._note(raw)
             if line is not None and line.kind in ("OK", "ERR") and line.name in (name, "line"):
                 return line
@@ -138,5 +139,5 @@ class BoardLink:
         self.write(b"\x02\x04")  # leave a raw REPL if in one, then soft reset
         ready = self.wait_event("ready", timeout)
         if ready is None:
-            raise LinkError("%s did not report ready after a soft reset" % self.port)
+            raise LinkError(f"{self.port} did not report ready after a soft reset")
         return ready

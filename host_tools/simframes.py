@@ -12,7 +12,7 @@ def _xor(data: bytes) -> int:
     return c
 
 
-def _s24(v: int) -> int:
+def _s24(v: float) -> int:
     v = int(round(v))
     v = max(-0x800000, min(0x7FFFFF, v))
     return v & 0xFFFFFF
@@ -20,7 +20,7 @@ def _s24(v: int) -> int:
 
 def sample_frame(
     t_ms: int,
-    press_dpa: int,
+    press_dpa: float,
     accel_mg: tuple,
     vbatt_mv: int = 4000,
     baro_ok: bool = True,

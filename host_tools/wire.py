@@ -79,4 +79,4 @@ def parse_line(raw):
 def format_command(text: str) -> bytes:
     """A command line with its checksum, so noise on the way in is caught too."""
     text = text.strip()
-    return ("%s*%02X\n" % (text, checksum(text))).encode()
+    return (f"{text}*{checksum(text):02X}\n").encode()

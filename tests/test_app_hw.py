@@ -5,7 +5,6 @@ board file, hw_real, drivers, sequencer, GNSS, log and beacon fit together."""
 import shutil
 
 import pytest
-
 from drv_oracles import MS5611_EXAMPLE_PROM
 from mpy import BOARDS, run_mpy
 from test_drv_ms5611 import TESTS
@@ -52,10 +51,10 @@ print("ITER", a.iterations, "FAULTS", a.loop_faults)
 
 @pytest.mark.parametrize("board", ["pico", "tbeam"])
 def test_firmware_boots_and_samples_on_a_real_board_definition(board, tmp_path):
-    shutil.copy(BOARDS / (board + ".py"), tmp_path / ("board_%s.py" % board))
-    (tmp_path / "board.json").write_text('{"board": "%s"}' % board)
+    shutil.copy(BOARDS / (board + ".py"), tmp_path / (f"board_{board}.py"))
+    (tmp_path / "board.json").write_text(f'{{"board": "{board}"}}')
     out = run_mpy(BOOT, extra_path=[TESTS, tmp_path], cwd=tmp_path, heap="512K")
-    assert "EVT 0 boot fw=" in out and "board=%s" % board in out
+    assert "EVT 0 boot fw=" in out and f"board={board}" in out
     status = [line for line in out.splitlines() if line.startswith("OK ") and " status " in line]
     assert status, out
     assert "phase=SAFE" in status[0]
@@ -63,6 +62,6 @@ def test_firmware_boots_and_samples_on_a_real_board_definition(board, tmp_path):
     faults = int(out.split("FAULTS ")[1].split()[0])
     assert iterations >= 250  # 3 s at the default sample rate (100 Hz) or more
     assert faults == 0, out
-    sensors = [line for line in out.splitlines() if " sensors " in line][0]
+    sensors = next(line for line in out.splitlines() if " sensors " in line)
     assert "press_pa=100009" in sensors  # the MS5611 datasheet's worked example
     assert "baro_ok=1" in sensors and "accel_ok=1" in sensors

@@ -1,17 +1,18 @@
 """Sample frames decode exactly on MicroPython, reject damage, and allocate nothing."""
 
-from host_tools.simframes import sample_frame
 from mpy import run_mpy
+
+from host_tools.simframes import sample_frame
 
 
 def decode(frames):
-    code = """
+    code = f"""
 import simlink, sample, gc
 s = sample.Sample()
-for raw in %r:
+for raw in {[f[2:] for f in frames]!r}:
     t = simlink.decode_sample(bytearray(raw), s)
     print(t, s.press_dpa, s.ax_mg, s.ay_mg, s.az_mg, s.vbatt_mv, int(s.baro_ok), int(s.accel_ok), int(s.arm_input))
-body = bytearray(%r)
+body = bytearray({frames[0][2:]!r})
 n = 0
 a = 0  # every global exists before measuring: a new one can grow the dict
 gc.collect(); a = gc.mem_alloc()
@@ -19,7 +20,7 @@ while n < 500:
     simlink.decode_sample(body, s)
     n += 1
 print("alloc", gc.mem_alloc() - a)
-""" % ([f[2:] for f in frames], frames[0][2:])
+"""
     lines = run_mpy(code).splitlines()
     return [line.split() for line in lines[:-1]], int(lines[-1].split()[1])
 
@@ -32,7 +33,17 @@ def test_fields_round_trip_including_negative_and_extreme_values():
     ]
     rows, alloc = decode(frames)
     assert rows[0] == ["0", "0", "0", "0", "0", "0", "0", "0", "0"]
-    assert rows[1] == [str((1 << 30) - 1), "1100000", "-200000", "200000", "-1", "65535", "1", "1", "1"]
+    assert rows[1] == [
+        str((1 << 30) - 1),
+        "1100000",
+        "-200000",
+        "200000",
+        "-1",
+        "65535",
+        "1",
+        "1",
+        "1",
+    ]
     assert rows[2] == ["123456", "1013250", "12", "-40", "1000", "4012", "1", "1", "0"]
     assert alloc == 0
 

@@ -8,11 +8,9 @@ against that board instead (a real Pico on the bench).
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-import serial
 
 from host_tools.flash import build_image, flash
 from host_tools.link import BoardLink
@@ -111,7 +109,16 @@ def test_killing_the_board_mid_command_gives_a_clear_error_not_a_hang(tmp_path):
     try:
         flash(vb.port, "sim")
         proc = subprocess.Popen(
-            [str(BIN / "capsule"), "console", "--port", vb.port, "--cmd", "status", "--timeout", "5"],
+            [
+                str(BIN / "capsule"),
+                "console",
+                "--port",
+                vb.port,
+                "--cmd",
+                "status",
+                "--timeout",
+                "5",
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -169,7 +176,7 @@ def test_port_that_is_not_micropython_is_a_clear_error(tmp_path, reply):
         assert "MicroPython" in r.stderr and "Traceback" not in r.stderr
         r = capsule("console", "--port", path, "--cmd", "status", "--timeout", "1")
         assert r.returncode == 2
-        assert ("no reply" in r.stderr or "no valid reply" in r.stderr)
+        assert "no reply" in r.stderr or "no valid reply" in r.stderr
     finally:
         close()
 
@@ -178,8 +185,8 @@ def test_garbled_reply_is_not_taken_as_an_answer():
     good = "OK 12 status phase=SAFE armed=0"
     from host_tools.wire import checksum
 
-    assert parse_line("%s*%02X" % (good, checksum(good))).fields["phase"] == "SAFE"
-    assert parse_line("%s*%02X" % (good.replace("SAFE", "SAVE"), checksum(good))) is None
+    assert parse_line(f"{good}*{checksum(good):02X}").fields["phase"] == "SAFE"
+    assert parse_line("{}*{:02X}".format(good.replace("SAFE", "SAVE"), checksum(good))) is None
     assert parse_line("OK 12 status phase=SAFE") is None
     assert format_command("status").endswith(b"\n")
 

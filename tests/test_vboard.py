@@ -29,7 +29,7 @@ def read_until(ser, marker, timeout=10):
         data += ser.read(ser.in_waiting or 1)
         if marker in data:
             return data
-    raise AssertionError("did not see %r in %r (open=%s)" % (marker, data[-500:], ser.is_open))
+    raise AssertionError(f"did not see {marker!r} in {data[-500:]!r} (open={ser.is_open})")
 
 
 @pytest.fixture
@@ -138,9 +138,7 @@ def test_cli_prints_port_and_exits_cleanly_on_sigterm(tmp_path):
         if proc.poll() is None:
             proc.kill()
     for pid in children:
-        assert not os.path.exists("/proc/%s" % pid) or "zombie" in open(
-            "/proc/%s/status" % pid
-        ).read()
+        assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read()
 
 
 def test_littlefs_flash_image_holds_files_across_power_cuts(tmp_path):
