@@ -24,7 +24,14 @@ def register(subparsers):
     p = subparsers.add_parser(
         "droptest",
         help="fly the firmware through a simulated descent and judge it",
-        description=__doc__.split("\n\n")[0],
+        description="Fly the firmware through simulated descents (physics and sensor models "
+        "streamed over its serial link) and judge what it did against the scenario's "
+        "expectations. Without --port each run starts its own virtual board and flashes "
+        "the current firmware.",
+        epilog="examples: capsule droptest nominal_leo | capsule droptest --all | "
+        "capsule droptest drogue_fail --monte-carlo 50 | capsule droptest --replay flight.csv "
+        "| capsule droptest --demo. Exit status: 0 all expectations passed, 1 one failed, "
+        "2 bad input.",
     )
     p.add_argument("scenario", nargs="?", help="scenario file or library name (see --list)")
     p.add_argument("--port", help="serial port of a board already running the firmware")

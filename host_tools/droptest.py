@@ -18,7 +18,11 @@ stand (or hanging under the drone), during which the scenario's `[config]`
 is sent as `config set` commands and the board is armed (its self-test reads
 the gravity vector from these samples); then the flight from the scenario's
 start state to touchdown, then `after_landing_s` of rest on the ground for
-landing detection and beacons. Faults happen on the way: a power cut (`#R`)
+landing detection and beacons (longer if an expectation needs it). For a
+re-entry the stand is on the ground, as the board is checked and armed
+before launch, and the next sample is at entry interface: the sensors jump
+from the pad to near vacuum, as they would for a board that slept through
+the cruise. Faults happen on the way: a power cut (`#R`)
 drains the pipeline, waits for the board's `boot` event and goes on; serial
 noise inserts junk and corrupts frames.
 
