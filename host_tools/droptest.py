@@ -55,6 +55,7 @@ MAX_BATCH_SAMPLES = 25
 REPLY_TIMEOUT_S = 20.0  # wall time without an answer to a sync = the board is gone
 BOOT_TIMEOUT_S = 30.0  # wall time for the board to come back after a power cut
 MAX_LOGGED_NOISE_ERRORS = 20
+MD_BEACONS_LISTED = 5
 
 
 class DropTestError(Exception):
@@ -1076,20 +1077,32 @@ def markdown_report(doc, images=()):
             "| {} | {} | {} |".format(e["name"], "pass" if e["passed"] else "**FAIL**", e["detail"])
         )
     lines += ["", "## Events", "", "| t (s) | kind | what |", "|---:|---|---|"]
+    # the table keeps what a reader follows (phases, fires, faults, errors,
+    # the first beacons); periodic status events are counted under it
+    beacons = 0
+    left_out = {}
     for e in doc["events"]:
-        if e["kind"] in ("pyro",) and e["fields"].get("on") == "0":
+        kind = e["kind"]
+        if kind == "pyro" and e["fields"].get("on") == "0":
+            continue
+        if kind == "other" or (kind == "beacon" and beacons >= MD_BEACONS_LISTED):
+            left_out[e["name"]] = left_out.get(e["name"], 0) + 1
             continue
         what = " ".join("{}={}".format(*kv) for kv in e["fields"].items())
-        if e["kind"] == "fire":
+        if kind == "fire":
             what = "{} at {} m AGL, {} m/s — {}".format(
-                e.get("channel"),
-                e.get("altitude_m"),
-                e.get("speed_m_s"),
-                what,
+                e.get("channel"), e.get("altitude_m"), e.get("speed_m_s"), what
             )
-        elif e["kind"] == "beacon":
-            what = "`%s`" % (e.get("packet") or "")
-        lines.append("| {:.2f} | {} | {} |".format(e["t_s"], e["kind"], what.replace("|", "\\|")))
+        elif kind == "beacon":
+            beacons += 1
+            what = "`{}`".format(e.get("packet") or "")
+        lines.append("| {:.2f} | {} | {} |".format(e["t_s"], kind, what.replace("|", "\\|")))
+    if left_out:
+        lines += [
+            "",
+            "Not listed (see report.json): "
+            + ", ".join(f"{n} {name}" for name, n in sorted(left_out.items())),
+        ]
     if images:
         lines += ["", "## Plots", ""]
         for img in images:
