@@ -212,3 +212,10 @@ def test_interactive_console_sends_typed_commands_and_logs_what_it_sees(flashed,
     text = log.read_text()
     assert " OK " in " " + text or "OK " in text
     assert "status" in text and "version" in text
+
+
+def test_flash_that_does_not_fit_says_the_board_is_full(tmp_path):
+    with VirtualBoard(tmp_path, lfs_kb=48) as vb:  # a 48 KB LittleFS flash
+        r = capsule("flash", "--port", vb.port)
+    assert r.returncode == 2
+    assert "board flash is full" in r.stderr and "Traceback" not in r.stderr
