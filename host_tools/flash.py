@@ -8,6 +8,7 @@ reports success put exactly these bytes there.
 """
 
 import ast
+import errno
 import hashlib
 import json
 import subprocess
@@ -189,8 +190,15 @@ class Flasher:
             self.transport.fs_writefile(name, data, chunk_size=CHUNK, progress_callback=cb)
         except (TransportError, TransportExecError, OSError) as exc:
             text = str(exc)
-            if "ENOSPC" in text or "28" in text.split():
-                raise FlashError(f"board flash is full while writing {name}") from None
+            if (
+                getattr(exc, "errno", None) == errno.ENOSPC
+                or "ENOSPC" in text
+                or "Errno 28" in text
+            ):
+                raise FlashError(
+                    f"board flash is full while writing {name}: "
+                    "remove files or use a board with more flash"
+                ) from None
             raise FlashError(f"writing {name} failed: {text}") from None
 
     def remove(self, name):
