@@ -52,6 +52,8 @@ SEQUENCER_MODULES = (
     "atmosphere",
     "clock",
     "config",
+    "config_schema",
+    "flight_cmds",
     "flight",
     "flight_phase",
     "flight_sense",

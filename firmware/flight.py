@@ -120,14 +120,18 @@ LANDED_TIMEOUT_MS = const(1800000)  # 30 min under the main: down, whatever the 
 LOCKOUT_RELEASE_PCT = const(90)  # baro lockout ends below 90 % of baro_max_speed
 PERSIST_PERIOD_MS = const(1000)
 BEACON_PERSIST_MS = const(60000)
-BOOT_GAP_MS = const(2000)  # a reset plus MicroPython boot, generously
-RESUME_MARGIN_MS = const(3000)  # PERSIST_PERIOD_MS + BOOT_GAP_MS
+# BOOT_GAP_MS and RESUME_MARGIN_MS (resume after a reset): flight_cmds.py
 MAX_DT_MS = const(60000)  # longest gap between steps counted by the timers
 FLIGHT_MS_MAX = const(0x3FFFFFFF)  # 12.4 days, then the flight clock saturates
 RUN_MS_MAX = const(0x3FFFFFFF)
 FAULT_EVENT_MS = const(5000)  # sensor fault reports at most this often
 ONE_G_MG = const(1000)
 CAL_MIN_SAMPLES = const(16)
+# kalman.NONE / BARO / ACCEL (same values): folded in at compile time, no
+# module attribute lookup per sample
+_KF_NONE = const(0)
+_KF_BARO = const(1)
+_KF_ACCEL = const(2)
 
 # transition / fire reasons (module constants: no allocation in the loop)
 WHY_G_SWITCH = "g_switch"
@@ -145,6 +149,21 @@ WHY_RECORDED = "landing_recorded"
 
 def _abs(v):
     return -v if v < 0 else v
+
+
+def _cmd(name, fc):
+    """Run flight_cmds.<name>(fc): code for boot and commands only, imported
+    for the call and dropped afterwards so it is not resident in flight."""
+    import sys
+
+    loaded = "flight_cmds" in sys.modules
+    import flight_cmds
+
+    try:
+        return getattr(flight_cmds, name)(fc)
+    finally:
+        if not loaded:
+            sys.modules.pop("flight_cmds", None)
 
 
 class FlightComputer:
@@ -259,14 +278,15 @@ class FlightComputer:
             self._fault_quiet_ms += dt
         elif sc.rejects != self._rep_rejects:
             self._report_faults()
-        if self.pyro.on_bits:
-            self.pyro.poll()
+        bank = self.pyro
+        if bank.on_bits:
+            bank.poll()
         self.samples += 1
         kf = self.kf
         self.alt_cm = kf.alt_cm
         self.speed_cms = kf.speed_cms
         self.accel_cms2 = kf.accel_cms2
-        self.pyro_bits = self.pyro.fired_bits
+        self.pyro_bits = bank.fired_bits
 
     def _estimate(self, sdt):
         """Feed the filter the measurements it may believe this sample."""
@@ -291,9 +311,9 @@ class FlightComputer:
             self._set_lockout(False)
         if self.lockout:
             baro = False
-        mode = kalman.NONE
+        mode = _KF_NONE
         if baro:
-            mode = kalman.BARO
+            mode = _KF_BARO
             if not self.kf_ready:
                 # first height after boot, entry, restore or lockout: take it as
                 # is and keep the speed (a jump in height is not a speed)
@@ -301,7 +321,7 @@ class FlightComputer:
                 self.kf_ready = True
         vacc = 0
         if accel_v:
-            mode |= kalman.ACCEL
+            mode |= _KF_ACCEL
             # specific force magnitude minus the calibrated 1 g, as vertical (up +)
             vacc = (sc.mag_mg - self.one_g_mg) * 981 // 1000
         kf.update(sdt, sc.alt_cm, vacc, mode)
@@ -369,10 +389,44 @@ class FlightComputer:
 
         if phase == ARMED:
             # Waiting on the stand, in orbit or under a drone. Leaves when the
-            # descent starts (see the module docstring for the rules).
-            why = self._descent_started(dt, baro_fresh)
-            if why is not None:
-                self._enter(DESCENT, why)
+            # descent starts (see the module docstring for the rules); written
+            # out here, not called: it runs every sample while armed.
+            if cfg.reentry_mode and not self.orbit_seen and sc.raw_ok:
+                # a capsule meets the atmosphere after free fall in orbit: the
+                # g-switch closes only once that was seen, so an accelerometer
+                # that goes bad on the stand (1 g) cannot start the sequence.
+                # Raw readings count here: a coarse part reads exact zeros in
+                # orbit, which the screen rejects as a dead part.
+                if sc.raw_mag_mg <= FREEFALL_MG:
+                    self.free_fall_ms += dt
+                    if self.free_fall_ms >= ORBIT_FREE_FALL_MS:
+                        self.orbit_seen = True
+                        self._save()
+                        self._event("orbit_free_fall", (("accel_mg", sc.raw_mag_mg),))
+                else:
+                    self.free_fall_ms = 0
+            if sc.accel_valid:  # rejected samples neither count nor reset
+                if cfg.reentry_mode:
+                    hit = sc.mag_mg >= cfg.entry_mg
+                    if hit and not self.orbit_seen:
+                        self.entry_held += 1
+                        hit = False
+                else:
+                    hit = sc.mag_mg <= FREEFALL_MG
+                if hit:
+                    self.entry_run_ms += dt
+                    if self.entry_run_ms >= cfg.entry_ms:
+                        self._enter(DESCENT, WHY_G_SWITCH if cfg.reentry_mode else WHY_FREE_FALL)
+                        return
+                else:
+                    self.entry_run_ms = 0
+            if baro_fresh and self.speed_trusted and -kf.speed_cms >= cfg.drop_speed_cms:
+                self.drop_run_ms += dt
+                if self.drop_run_ms >= cfg.entry_ms:
+                    self._enter(DESCENT, WHY_DESCENT_RATE)
+                    return
+            else:
+                self.drop_run_ms = 0
             return
 
         if phase == DESCENT:
@@ -479,47 +533,6 @@ class FlightComputer:
             return
 
         # BEACON: nothing left to decide until a person disarms the board.
-
-    def _descent_started(self, dt, baro_fresh):
-        """Reason the descent has started, or None. Called in ARMED only."""
-        cfg = self.cfg
-        sc = self.screen
-        kf = self.kf
-        if cfg.reentry_mode and not self.orbit_seen and sc.raw_ok:
-            # a capsule meets the atmosphere after free fall in orbit: the
-            # g-switch closes only once that was seen, so an accelerometer
-            # that goes bad on the stand (1 g) cannot start the sequence.
-            # Raw readings count here: a coarse part reads exact zeros in
-            # orbit, which the screen rejects as a dead part.
-            if sc.raw_mag_mg <= FREEFALL_MG:
-                self.free_fall_ms += dt
-                if self.free_fall_ms >= ORBIT_FREE_FALL_MS:
-                    self.orbit_seen = True
-                    self._save()
-                    self._event("orbit_free_fall", (("accel_mg", sc.raw_mag_mg),))
-            else:
-                self.free_fall_ms = 0
-        if sc.accel_valid:  # rejected samples neither count nor reset
-            if cfg.reentry_mode:
-                hit = sc.mag_mg >= cfg.entry_mg
-                if hit and not self.orbit_seen:
-                    self.entry_held += 1
-                    hit = False
-            else:
-                hit = sc.mag_mg <= FREEFALL_MG
-            if hit:
-                self.entry_run_ms += dt
-                if self.entry_run_ms >= cfg.entry_ms:
-                    return WHY_G_SWITCH if cfg.reentry_mode else WHY_FREE_FALL
-            else:
-                self.entry_run_ms = 0
-        if baro_fresh and self.speed_trusted and -kf.speed_cms >= cfg.drop_speed_cms:
-            self.drop_run_ms += dt
-            if self.drop_run_ms >= cfg.entry_ms:
-                return WHY_DESCENT_RATE
-        else:
-            self.drop_run_ms = 0
-        return None
 
     # --- transitions, fires, events -------------------------------------------
 
@@ -664,44 +677,9 @@ class FlightComputer:
             pass
 
     def _restore(self):
-        """Resume from the persisted record after a reset (or start SAFE)."""
-        try:
-            r = self.store.load()
-        except Exception:
-            r = None
-        if r is None:
-            return
-        self.boots = r.boots + 1
-        phase = r.phase if SAFE <= r.phase <= BEACON else SAFE
-        self.pyro.restore_fired(r.fired_bits)
-        self.one_g_mg = r.one_g_mg
-        if ARMED <= phase <= MAIN and not r.armed:
-            phase = SAFE
-        self.phase = phase
-        if ARMED <= phase <= MAIN:
-            self.armed = True
-            self.pyro.arm()
-        self.flight_ms = r.flight_ms
-        if DESCENT <= phase <= MAIN:
-            # the record may be a period old and the boot took time: assume
-            # more time has passed, not less (timers fire early, not late)
-            self.flight_ms += RESUME_MARGIN_MS
-        self.drogue_ms = r.drogue_ms
-        self.main_ms = r.main_ms
-        self.landed_ms = r.landed_ms
-        self.speed_trusted = bool(r.flags & persist.FLAG_SPEED_TRUSTED)
-        self.settled = bool(r.flags & persist.FLAG_SETTLED)
-        self.drogue_failed = bool(r.flags & persist.FLAG_DROGUE_FAILED)
-        self.orbit_seen = bool(r.flags & persist.FLAG_ORBIT_SEEN)
-        if phase >= DESCENT:
-            self._accel_vertical = phase >= DROGUE or self.settled
-            # the recorded height is stale: the first baro sample re-seeds it
-            self.kf.reset(r.alt_cm, r.speed_cms, 0)
-        self._save()
-        f = [("phase", phase_name(phase)), ("boots", self.boots)]
-        f.append(("fired", ",".join(self.pyro.fired_names()) or "none"))
-        f.append(("flight_ms", self.flight_ms))
-        self._event("resume", f)
+        """Resume from the persisted record after a reset (or start SAFE);
+        boot-only code, imported for the call (see flight_cmds)."""
+        _cmd("restore", self)
 
     # --- commands -------------------------------------------------------------
 
@@ -777,34 +755,8 @@ class FlightComputer:
         return None
 
     def status_fields(self):
-        """[(key, value)] for the `status` command (allocates)."""
-        sc = self.screen
-        f = [
-            ("phase", phase_name(self.phase)),
-            ("armed", 1 if self.armed else 0),
-            ("alt_m", "%.1f" % (self.kf.alt_cm / 100)),
-            ("speed_m_s", "%.1f" % (self.kf.speed_cms / 100)),
-            ("accel_m_s2", "%.1f" % (self.kf.accel_cms2 / 100)),
-            ("flight_s", self.flight_ms // 1000),
-            ("fired", ",".join(self.pyro.fired_names()) or "none"),
-        ]
-        f.extend(self.pyro.status_fields())
-        f.extend(
-            (
-                ("speed_trusted", 1 if self.speed_trusted else 0),
-                ("baro_lockout", 1 if self.lockout else 0),
-                ("drogue_failed", 1 if self.drogue_failed else 0),
-                ("baro", REASON_NAMES[sc.baro_reason]),
-                ("accel", REASON_NAMES[sc.accel_reason]),
-                ("baro_rejects", sc.baro_rejects()),
-                ("accel_rejects", sc.accel_rejects()),
-                ("one_g_mg", self.one_g_mg),
-                ("boots", self.boots),
-                ("config", "ok" if not self.cfg.errors else "invalid(%d)" % len(self.cfg.errors)),
-                ("record_writes", self.store.writes),
-            )
-        )
-        return f
+        """[(key, value)] for the `status` command (allocates; see flight_cmds)."""
+        return _cmd("status_fields", self)
 
     def since_phase_ms(self):
         """Time in the current phase (ms), continued across resets for the
@@ -818,7 +770,6 @@ class FlightComputer:
         if self.phase == DESCENT:
             return self.flight_ms
         return self.phase_ms
-
 
 
 def build(cfg, clock, outputs, events, store_path="flight.rec"):
