@@ -78,17 +78,8 @@ import atmosphere
 import kalman
 import persist
 import pyro
-from flight_phase import (
-    ARMED,
-    BEACON,
-    DESCENT,
-    DROGUE,
-    LANDED,
-    MAIN,
-    PHASE_NAMES,
-    SAFE,
-    phase_name,
-)
+import flight_phase
+from flight_phase import PHASE_NAMES, phase_name
 from flight_sense import REASON_NAMES, SensorScreen
 
 try:
@@ -101,32 +92,41 @@ except ImportError:
 
 __all__ = ("FlightComputer", "PHASE_NAMES", "build")
 
-SPEED_TRUST_MS = const(2000)  # baro fused this long (filter converged) before its speed is believed
-BARO_GAP_MS = const(300)  # a longer baro gap restarts that count
-BARO_FRESH_MS = const(500)  # a height counts as measured if baro was fused this recently
-NO_MEAS_MS = const(1000)  # no measurement at all this long: the speed is no longer known
-ACCEL_ONLY_MAX_MS = const(60000)  # accel alone carries the speed this long (bias drift)
-SETTLE_MG = const(2000)  # reentry: entry pulse over once |a| stays below this ...
-SETTLE_MS = const(1000)  # ... this long
-ORBIT_FREE_FALL_MS = const(2000)  # reentry: free fall this long arms the g-switch
-ACCEL_DEAD_MS = const(5000)  # reentry: no valid accel this long, assume the pulse is over
-FREEFALL_MG = const(300)
-LANDED_BAND_CM = const(500)
-LANDED_ACCEL_MG = const(500)
-LANDED_SPEED_CMS = const(300)
-MAIN_SETTLE_MS = const(10000)  # opening shock is not an impact
-IMPACT_MG = const(4000)
-LANDED_TIMEOUT_MS = const(1800000)  # 30 min under the main: down, whatever the sensors say
-LOCKOUT_RELEASE_PCT = const(90)  # baro lockout ends below 90 % of baro_max_speed
-PERSIST_PERIOD_MS = const(1000)
-BEACON_PERSIST_MS = const(60000)
+# baro fused this long (filter converged) before its speed is believed
+_SPEED_TRUST_MS = const(2000)
+_BARO_GAP_MS = const(300)  # a longer baro gap restarts that count
+_BARO_FRESH_MS = const(500)  # a height counts as measured if baro was fused this recently
+_NO_MEAS_MS = const(1000)  # no measurement at all this long: the speed is no longer known
+_ACCEL_ONLY_MAX_MS = const(60000)  # accel alone carries the speed this long (bias drift)
+_SETTLE_MG = const(2000)  # reentry: entry pulse over once |a| stays below this ...
+_SETTLE_MS = const(1000)  # ... this long
+_ORBIT_FREE_FALL_MS = const(2000)  # reentry: free fall this long arms the g-switch
+_ACCEL_DEAD_MS = const(5000)  # reentry: no valid accel this long, assume the pulse is over
+_FREEFALL_MG = const(300)
+_LANDED_BAND_CM = const(500)
+_LANDED_ACCEL_MG = const(500)
+_LANDED_SPEED_CMS = const(300)
+_MAIN_SETTLE_MS = const(10000)  # opening shock is not an impact
+_IMPACT_MG = const(4000)
+_LANDED_TIMEOUT_MS = const(1800000)  # 30 min under the main: down, whatever the sensors say
+_LOCKOUT_RELEASE_PCT = const(90)  # baro lockout ends below 90 % of baro_max_speed
+_PERSIST_PERIOD_MS = const(1000)
+_BEACON_PERSIST_MS = const(60000)
 # BOOT_GAP_MS and RESUME_MARGIN_MS (resume after a reset): flight_cmds.py
-MAX_DT_MS = const(60000)  # longest gap between steps counted by the timers
-FLIGHT_MS_MAX = const(0x3FFFFFFF)  # 12.4 days, then the flight clock saturates
-RUN_MS_MAX = const(0x3FFFFFFF)
-FAULT_EVENT_MS = const(5000)  # sensor fault reports at most this often
-ONE_G_MG = const(1000)
-CAL_MIN_SAMPLES = const(16)
+_MAX_DT_MS = const(60000)  # longest gap between steps counted by the timers
+_FLIGHT_MS_MAX = const(0x3FFFFFFF)  # 12.4 days, then the flight clock saturates
+_RUN_MS_MAX = const(0x3FFFFFFF)
+_FAULT_EVENT_MS = const(5000)  # sensor fault reports at most this often
+_ONE_G_MG = const(1000)
+_CAL_MIN_SAMPLES = const(16)
+# flight_phase numbering, folded in at compile time (checked below)
+_SAFE = const(0)
+_ARMED = const(1)
+_DESCENT = const(2)
+_DROGUE = const(3)
+_MAIN = const(4)
+_LANDED = const(5)
+_BEACON = const(6)
 # kalman.NONE / BARO / ACCEL (same values): folded in at compile time, no
 # module attribute lookup per sample
 _KF_NONE = const(0)
@@ -145,6 +145,18 @@ WHY_STEADY = "steady"
 WHY_IMPACT = "impact"
 WHY_TIMEOUT = "timeout"
 WHY_RECORDED = "landing_recorded"
+
+
+if (
+    flight_phase.SAFE,
+    flight_phase.ARMED,
+    flight_phase.DESCENT,
+    flight_phase.DROGUE,
+    flight_phase.MAIN,
+    flight_phase.LANDED,
+    flight_phase.BEACON,
+) != (_SAFE, _ARMED, _DESCENT, _DROGUE, _MAIN, _LANDED, _BEACON):
+    raise ImportError("flight: phase numbering differs from flight_phase")
 
 
 def _abs(v):
@@ -186,7 +198,7 @@ class FlightComputer:
         self.boots = 0
         self._new_estimator()
         self._new_flight()
-        self._g_sum_q4 = ONE_G_MG << 4
+        self._g_sum_q4 = _ONE_G_MG << 4
         self._g_count = 0
         self._restore()
         self._publish()
@@ -200,20 +212,20 @@ class FlightComputer:
         self.kf_ready = False
         self._accel_vertical = not self.cfg.reentry_mode
         self.baro_run_ms = 0
-        self.baro_age_ms = RUN_MS_MAX
+        self.baro_age_ms = _RUN_MS_MAX
         self.meas_age_ms = 0
         self.accel_only_ms = 0
 
     def _new_flight(self):
         """What one flight decides; reset when a new flight is armed."""
-        self.phase = SAFE
+        self.phase = _SAFE
         self.armed = False
         self.flight_ms = 0  # since descent start, accumulated (wrap-free)
         self.phase_ms = 0
         self.drogue_ms = -1  # flight_ms when the drogue fired
         self.main_ms = -1
         self.landed_ms = -1
-        self.one_g_mg = ONE_G_MG
+        self.one_g_mg = _ONE_G_MG
         self.settled = False  # reentry pulse over: accel is vertical
         self.drogue_failed = False
         self.orbit_seen = False  # reentry: free fall seen since arming
@@ -228,7 +240,7 @@ class FlightComputer:
         self.main_alt_count = 0
         self.entry_held = 0  # g-switch samples held off: no free fall seen yet
         self.persist_ms = 0
-        self._fault_quiet_ms = FAULT_EVENT_MS
+        self._fault_quiet_ms = _FAULT_EVENT_MS
         self._rep_rejects = 0
 
     def _publish(self):
@@ -252,29 +264,29 @@ class FlightComputer:
             dt = self.clock.diff_ms(s.t_ms, self._last_t)
             if dt < 0:
                 dt = 0  # a sample from the past: counts no time
-            elif dt > MAX_DT_MS:
-                dt = MAX_DT_MS
+            elif dt > _MAX_DT_MS:
+                dt = _MAX_DT_MS
         self._last_t = s.t_ms
         self._have_t = True
         self.last_sample = s
         phase = self.phase
-        if phase >= DESCENT and self.flight_ms < FLIGHT_MS_MAX:
+        if phase >= _DESCENT and self.flight_ms < _FLIGHT_MS_MAX:
             self.flight_ms += dt
-        if self.phase_ms < RUN_MS_MAX:
+        if self.phase_ms < _RUN_MS_MAX:
             self.phase_ms += dt
         sc = self.screen
         # a frozen pressure is a fault only while the capsule must be falling;
         # under the main a stuck baro can at worst declare landing early
-        sc.update(s, dt, DESCENT <= phase <= DROGUE)
+        sc.update(s, dt, _DESCENT <= phase <= _DROGUE)
         self._estimate(dt)
         self._decide(s, dt)
-        if phase >= DESCENT and phase != LANDED:
+        if phase >= _DESCENT and phase != _LANDED:
             # the flight clock is recorded about once a second while the
             # timers run, once a minute while beaconing; never per sample
             self.persist_ms += dt
-            if self.persist_ms >= (PERSIST_PERIOD_MS if phase <= MAIN else BEACON_PERSIST_MS):
+            if self.persist_ms >= (_PERSIST_PERIOD_MS if phase <= _MAIN else _BEACON_PERSIST_MS):
                 self._save()
-        if self._fault_quiet_ms < FAULT_EVENT_MS:
+        if self._fault_quiet_ms < _FAULT_EVENT_MS:
             self._fault_quiet_ms += dt
         elif sc.rejects != self._rep_rejects:
             self._report_faults()
@@ -302,7 +314,7 @@ class FlightComputer:
             if v < 0:
                 v = -v
             if self.lockout:
-                if v * 100 < self.cfg.baro_max_speed_cms * LOCKOUT_RELEASE_PCT:
+                if v * 100 < self.cfg.baro_max_speed_cms * _LOCKOUT_RELEASE_PCT:
                     self._set_lockout(False)
                     self.kf_ready = False  # re-seed the height from the baro
             elif v > self.cfg.baro_max_speed_cms:
@@ -329,24 +341,24 @@ class FlightComputer:
             self.baro_age_ms = 0
             self.meas_age_ms = 0
             self.accel_only_ms = 0
-            if self.baro_run_ms < RUN_MS_MAX:
+            if self.baro_run_ms < _RUN_MS_MAX:
                 self.baro_run_ms += sdt
-            if self.baro_run_ms >= SPEED_TRUST_MS:
+            if self.baro_run_ms >= _SPEED_TRUST_MS:
                 self.speed_trusted = True
             return
-        if self.baro_age_ms < RUN_MS_MAX:
+        if self.baro_age_ms < _RUN_MS_MAX:
             self.baro_age_ms += sdt
-            if self.baro_age_ms > BARO_GAP_MS:
+            if self.baro_age_ms > _BARO_GAP_MS:
                 self.baro_run_ms = 0
         if accel_v:
             self.meas_age_ms = 0
             self.accel_only_ms += sdt
-            if self.accel_only_ms > ACCEL_ONLY_MAX_MS:
+            if self.accel_only_ms > _ACCEL_ONLY_MAX_MS:
                 self.speed_trusted = False
                 self.accel_only_ms = 0
             return
         self.meas_age_ms += sdt
-        if self.meas_age_ms > NO_MEAS_MS:
+        if self.meas_age_ms > _NO_MEAS_MS:
             # blind: the speed is no longer known; stop extrapolating (the
             # rules that need a speed wait, the backup timers decide, and
             # the logged height does not drift off to nonsense)
@@ -365,17 +377,17 @@ class FlightComputer:
         sc = self.screen
         kf = self.kf
         phase = self.phase
-        baro_fresh = self.baro_age_ms <= BARO_FRESH_MS
+        baro_fresh = self.baro_age_ms <= _BARO_FRESH_MS
         # main-altitude debounce: consecutive accepted baro samples at or below
         # main_deploy (rejected samples neither count nor reset)
-        if sc.baro_valid and phase >= DESCENT:
+        if sc.baro_valid and phase >= _DESCENT:
             if sc.alt_cm <= cfg.main_deploy_cm:
                 if self.main_alt_count < 1000:
                     self.main_alt_count += 1
             else:
                 self.main_alt_count = 0
 
-        if phase == SAFE:
+        if phase == _SAFE:
             # Disarmed: nothing can fire. Average |a| for the 1 g calibration
             # taken at arming. Leaves only through arm().
             if sc.accel_valid:
@@ -383,11 +395,11 @@ class FlightComputer:
                     self._g_sum_q4 = sc.mag_mg << 4
                 else:
                     self._g_sum_q4 += sc.mag_mg - (self._g_sum_q4 >> 4)
-                if self._g_count < CAL_MIN_SAMPLES:
+                if self._g_count < _CAL_MIN_SAMPLES:
                     self._g_count += 1
             return
 
-        if phase == ARMED:
+        if phase == _ARMED:
             # Waiting on the stand, in orbit or under a drone. Leaves when the
             # descent starts (see the module docstring for the rules); written
             # out here, not called: it runs every sample while armed.
@@ -397,9 +409,9 @@ class FlightComputer:
                 # that goes bad on the stand (1 g) cannot start the sequence.
                 # Raw readings count here: a coarse part reads exact zeros in
                 # orbit, which the screen rejects as a dead part.
-                if sc.raw_mag_mg <= FREEFALL_MG:
+                if sc.raw_mag_mg <= _FREEFALL_MG:
                     self.free_fall_ms += dt
-                    if self.free_fall_ms >= ORBIT_FREE_FALL_MS:
+                    if self.free_fall_ms >= _ORBIT_FREE_FALL_MS:
                         self.orbit_seen = True
                         self._save()
                         self._event("orbit_free_fall", (("accel_mg", sc.raw_mag_mg),))
@@ -412,24 +424,24 @@ class FlightComputer:
                         self.entry_held += 1
                         hit = False
                 else:
-                    hit = sc.mag_mg <= FREEFALL_MG
+                    hit = sc.mag_mg <= _FREEFALL_MG
                 if hit:
                     self.entry_run_ms += dt
                     if self.entry_run_ms >= cfg.entry_ms:
-                        self._enter(DESCENT, WHY_G_SWITCH if cfg.reentry_mode else WHY_FREE_FALL)
+                        self._enter(_DESCENT, WHY_G_SWITCH if cfg.reentry_mode else WHY_FREE_FALL)
                         return
                 else:
                     self.entry_run_ms = 0
             if baro_fresh and self.speed_trusted and -kf.speed_cms >= cfg.drop_speed_cms:
                 self.drop_run_ms += dt
                 if self.drop_run_ms >= cfg.entry_ms:
-                    self._enter(DESCENT, WHY_DESCENT_RATE)
+                    self._enter(_DESCENT, WHY_DESCENT_RATE)
                     return
             else:
                 self.drop_run_ms = 0
             return
 
-        if phase == DESCENT:
+        if phase == _DESCENT:
             # Entry or drop under way; only the drogue may fire.
             if not self.settled:
                 # reentry: the deceleration pulse is over when |a| stays low;
@@ -440,16 +452,16 @@ class FlightComputer:
                 # after ACCEL_DEAD_MS without a valid reading, assume it is.
                 if sc.accel_valid:
                     self.accel_dead_ms = 0
-                    if sc.mag_mg < SETTLE_MG and sc.mag_mg < cfg.entry_mg:
+                    if sc.mag_mg < _SETTLE_MG and sc.mag_mg < cfg.entry_mg:
                         self.settle_run_ms += dt
                     else:
                         self.settle_run_ms = 0
-                elif self.accel_dead_ms < ACCEL_DEAD_MS:
+                elif self.accel_dead_ms < _ACCEL_DEAD_MS:
                     self.accel_dead_ms += dt
-                if self.settle_run_ms >= SETTLE_MS or self.accel_dead_ms >= ACCEL_DEAD_MS:
+                if self.settle_run_ms >= _SETTLE_MS or self.accel_dead_ms >= _ACCEL_DEAD_MS:
                     self.settled = True
                     self._accel_vertical = True
-                    f = [("accel_dead", 1 if self.accel_dead_ms >= ACCEL_DEAD_MS else 0)]
+                    f = [("accel_dead", 1 if self.accel_dead_ms >= _ACCEL_DEAD_MS else 0)]
                     f.extend(self._values(None))
                     self._event("entry_settled", f)
                     self._save()
@@ -461,21 +473,21 @@ class FlightComputer:
                 and kf.speed_cms > -cfg.drogue_max_speed_cms
             ):
                 # low enough, and slow enough for the drogue to survive opening
-                self._fire(self.ch_drogue, DROGUE, WHY_ALTITUDE)
+                self._fire(self.ch_drogue, _DROGUE, WHY_ALTITUDE)
             elif self.flight_ms >= cfg.drogue_backup_ms:
                 # whatever the sensors say, the drogue is due by now
-                self._fire(self.ch_drogue, DROGUE, WHY_BACKUP)
+                self._fire(self.ch_drogue, _DROGUE, WHY_BACKUP)
             elif self.settled and self.main_alt_count >= cfg.main_debounce_n:
                 # already at the main's altitude without a drogue (lockout
                 # never released): the drogue now, the main right after
-                self._fire(self.ch_drogue, DROGUE, WHY_BELOW_MAIN)
+                self._fire(self.ch_drogue, _DROGUE, WHY_BELOW_MAIN)
             return
 
-        if phase == DROGUE:
+        if phase == _DROGUE:
             # Under the drogue (or should be); only the main may fire.
             if self.main_alt_count >= cfg.main_debounce_n:
                 # main altitude, debounced over accepted baro samples
-                self._fire(self.ch_main, MAIN, WHY_ALTITUDE)
+                self._fire(self.ch_main, _MAIN, WHY_ALTITUDE)
                 return
             rate = -kf.speed_cms
             if not self.drogue_failed:
@@ -492,26 +504,26 @@ class FlightComputer:
                     self._save()
             elif self.speed_trusted and rate <= cfg.main_max_speed_cms:
                 # no drogue: the main as soon as it can take the opening load
-                self._fire(self.ch_main, MAIN, WHY_DROGUE_FAILED)
+                self._fire(self.ch_main, _MAIN, WHY_DROGUE_FAILED)
                 return
             if self.flight_ms - self.drogue_ms >= cfg.main_backup_ms:
                 # whatever the sensors say, the main is due by now
-                self._fire(self.ch_main, MAIN, WHY_BACKUP)
+                self._fire(self.ch_main, _MAIN, WHY_BACKUP)
             return
 
-        if phase == MAIN:
+        if phase == _MAIN:
             # Under the main. Leaves when the capsule is down. "Steady" needs
             # the baro: a steady descent under the main also reads 1 g, so an
             # accelerometer alone can only report the impact (or the timeout)
             steady = baro_fresh
             if sc.baro_valid:
                 d = sc.alt_cm - self.land_ref_cm
-                if d > LANDED_BAND_CM or d < -LANDED_BAND_CM:
+                if d > _LANDED_BAND_CM or d < -_LANDED_BAND_CM:
                     self.land_ref_cm = sc.alt_cm
                     steady = False
-            if sc.accel_valid and _abs(sc.mag_mg - self.one_g_mg) > LANDED_ACCEL_MG:
+            if sc.accel_valid and _abs(sc.mag_mg - self.one_g_mg) > _LANDED_ACCEL_MG:
                 steady = False
-            if baro_fresh and self.speed_trusted and _abs(kf.speed_cms) > LANDED_SPEED_CMS:
+            if baro_fresh and self.speed_trusted and _abs(kf.speed_cms) > _LANDED_SPEED_CMS:
                 steady = False
             if steady:
                 self.land_run_ms += dt
@@ -519,17 +531,17 @@ class FlightComputer:
                 self.land_run_ms = 0
             since_main = self.flight_ms - self.main_ms
             if self.land_run_ms >= cfg.landed_ms:
-                self._enter(LANDED, WHY_STEADY)
-            elif sc.accel_valid and sc.mag_mg >= IMPACT_MG and since_main >= MAIN_SETTLE_MS:
-                self._enter(LANDED, WHY_IMPACT)
-            elif since_main >= LANDED_TIMEOUT_MS:
-                self._enter(LANDED, WHY_TIMEOUT)
+                self._enter(_LANDED, WHY_STEADY)
+            elif sc.accel_valid and sc.mag_mg >= _IMPACT_MG and since_main >= _MAIN_SETTLE_MS:
+                self._enter(_LANDED, WHY_IMPACT)
+            elif since_main >= _LANDED_TIMEOUT_MS:
+                self._enter(_LANDED, WHY_TIMEOUT)
             return
 
-        if phase == LANDED:
+        if phase == _LANDED:
             # The pyro bank was disarmed on entry and the landing recorded:
             # from here on the board only beacons.
-            self._enter(BEACON, WHY_RECORDED)
+            self._enter(_BEACON, WHY_RECORDED)
             return
 
         # BEACON: nothing left to decide until a person disarms the board.
@@ -543,7 +555,7 @@ class FlightComputer:
         self.fail_run_ms = 0
         self.land_run_ms = 0
         self.land_ref_cm = self.screen.alt_cm
-        if phase == DESCENT:
+        if phase == _DESCENT:
             self.flight_ms = 0
             if self.cfg.reentry_mode:
                 # entry: the pulse is on (or about to be: a descent rate seen
@@ -554,16 +566,16 @@ class FlightComputer:
                 self.settle_run_ms = 0
                 self.accel_dead_ms = 0
                 self._accel_vertical = False
-                if not (self.speed_trusted and self.baro_age_ms <= BARO_FRESH_MS):
+                if not (self.speed_trusted and self.baro_age_ms <= _BARO_FRESH_MS):
                     self.kf.reset(self.kf.alt_cm, 0, 0)
                     self.kf_ready = False
                     self.speed_trusted = False
             else:
                 self.settled = True
                 self._accel_vertical = True
-        elif phase >= DROGUE:
+        elif phase >= _DROGUE:
             self._accel_vertical = True
-        if phase == LANDED:
+        if phase == _LANDED:
             self.landed_ms = self.flight_ms
             self.armed = False
             self.pyro.disarm()
@@ -699,7 +711,7 @@ class FlightComputer:
     def arm(self, arm_input_ok=True, sample=None):
         """Arm for a new flight: None, or the reason it is refused. The
         self-test reads `sample` if given, else the last sample stepped."""
-        if self.phase != SAFE:
+        if self.phase != _SAFE:
             return "already armed (phase %s)" % phase_name(self.phase)
         if not arm_input_ok:
             return "arm switch open"
@@ -709,10 +721,10 @@ class FlightComputer:
         if failures:
             self.pyro.fired_bits = saved_bits
             return "self-test: " + "; ".join(failures)
-        one_g = self._g_sum_q4 >> 4 if self._g_count >= CAL_MIN_SAMPLES else self.screen.mag_mg
+        one_g = self._g_sum_q4 >> 4 if self._g_count >= _CAL_MIN_SAMPLES else self.screen.mag_mg
         self._new_flight()
         self.one_g_mg = one_g
-        self.phase = ARMED
+        self.phase = _ARMED
         self.armed = True
         self.pyro.arm()
         self.boots = 0
@@ -726,7 +738,7 @@ class FlightComputer:
 
     def reconfigure(self, cfg):
         """Take a changed configuration (only while disarmed): None or reason."""
-        if self.armed or self.phase != SAFE:
+        if self.armed or self.phase != _SAFE:
             return "disarm first: configuration changes only in SAFE"
         self.cfg = cfg
         self.kf = kalman.Kalman(cfg.sample_hz)
@@ -738,16 +750,16 @@ class FlightComputer:
 
     def disarm(self, force=False):
         """Disarm: None, or the reason it is refused (see the module docstring)."""
-        if self.phase == SAFE:
+        if self.phase == _SAFE:
             return None
-        if DESCENT <= self.phase <= MAIN and not force:
+        if _DESCENT <= self.phase <= _MAIN and not force:
             return "descending (phase %s): disarm refused; `disarm force` on the stand only" % (
                 phase_name(self.phase)
             )
         old = self.phase
         self.pyro.disarm()
         self.armed = False
-        self.phase = SAFE
+        self.phase = _SAFE
         self.phase_ms = 0
         self._save()
         self._event("disarm", (("from", phase_name(old)), ("forced", 1 if force else 0)))
@@ -761,13 +773,13 @@ class FlightComputer:
     def since_phase_ms(self):
         """Time in the current phase (ms), continued across resets for the
         descent phases and the beacon (from the recorded fire/landing times)."""
-        if self.phase == DROGUE and self.drogue_ms >= 0:
+        if self.phase == _DROGUE and self.drogue_ms >= 0:
             return self.flight_ms - self.drogue_ms
-        if self.phase == MAIN and self.main_ms >= 0:
+        if self.phase == _MAIN and self.main_ms >= 0:
             return self.flight_ms - self.main_ms
-        if self.phase >= LANDED and self.landed_ms >= 0:
+        if self.phase >= _LANDED and self.landed_ms >= 0:
             return self.flight_ms - self.landed_ms
-        if self.phase == DESCENT:
+        if self.phase == _DESCENT:
             return self.flight_ms
         return self.phase_ms
 
