@@ -278,32 +278,9 @@ class FlightComputer:
         # a frozen pressure is a fault only while the capsule must be falling;
         # under the main a stuck baro can at worst declare landing early
         sc.update(s, dt, _DESCENT <= phase <= _DROGUE)
-        self._estimate(dt)
-        self._decide(s, dt)
-        if phase >= _DESCENT and phase != _LANDED:
-            # the flight clock is recorded about once a second while the
-            # timers run, once a minute while beaconing; never per sample
-            self.persist_ms += dt
-            if self.persist_ms >= (_PERSIST_PERIOD_MS if phase <= _MAIN else _BEACON_PERSIST_MS):
-                self._save()
-        if self._fault_quiet_ms < _FAULT_EVENT_MS:
-            self._fault_quiet_ms += dt
-        elif sc.rejects != self._rep_rejects:
-            self._report_faults()
-        bank = self.pyro
-        if bank.on_bits:
-            bank.poll()
-        self.samples += 1
+        # --- feed the filter the measurements it may believe (written out
+        # here, not called: it runs every sample) ---
         kf = self.kf
-        self.alt_cm = kf.alt_cm
-        self.speed_cms = kf.speed_cms
-        self.accel_cms2 = kf.accel_cms2
-        self.pyro_bits = bank.fired_bits
-
-    def _estimate(self, sdt):
-        """Feed the filter the measurements it may believe this sample."""
-        kf = self.kf
-        sc = self.screen
         # the accelerometer refines a speed the baro has established; alone it
         # only carries that speed (lockout, baro loss) for ACCEL_ONLY_MAX_MS
         accel_v = sc.accel_valid and self._accel_vertical and self.speed_trusted
@@ -336,35 +313,55 @@ class FlightComputer:
             mode |= _KF_ACCEL
             # specific force magnitude minus the calibrated 1 g, as vertical (up +)
             vacc = (sc.mag_mg - self.one_g_mg) * 981 // 1000
-        kf.update(sdt, sc.alt_cm, vacc, mode)
+        kf.update(dt, sc.alt_cm, vacc, mode)
         if baro:
             self.baro_age_ms = 0
             self.meas_age_ms = 0
             self.accel_only_ms = 0
             if self.baro_run_ms < _RUN_MS_MAX:
-                self.baro_run_ms += sdt
+                self.baro_run_ms += dt
             if self.baro_run_ms >= _SPEED_TRUST_MS:
                 self.speed_trusted = True
-            return
-        if self.baro_age_ms < _RUN_MS_MAX:
-            self.baro_age_ms += sdt
-            if self.baro_age_ms > _BARO_GAP_MS:
-                self.baro_run_ms = 0
-        if accel_v:
-            self.meas_age_ms = 0
-            self.accel_only_ms += sdt
-            if self.accel_only_ms > _ACCEL_ONLY_MAX_MS:
-                self.speed_trusted = False
-                self.accel_only_ms = 0
-            return
-        self.meas_age_ms += sdt
-        if self.meas_age_ms > _NO_MEAS_MS:
-            # blind: the speed is no longer known; stop extrapolating (the
-            # rules that need a speed wait, the backup timers decide, and
-            # the logged height does not drift off to nonsense)
-            self.speed_trusted = False
-            kf.coast(stop=True)
-            self.meas_age_ms = 0
+        else:
+            if self.baro_age_ms < _RUN_MS_MAX:
+                self.baro_age_ms += dt
+                if self.baro_age_ms > _BARO_GAP_MS:
+                    self.baro_run_ms = 0
+            if accel_v:
+                self.meas_age_ms = 0
+                self.accel_only_ms += dt
+                if self.accel_only_ms > _ACCEL_ONLY_MAX_MS:
+                    self.speed_trusted = False
+                    self.accel_only_ms = 0
+            else:
+                self.meas_age_ms += dt
+                if self.meas_age_ms > _NO_MEAS_MS:
+                    # blind: the speed is no longer known; stop extrapolating (the
+                    # rules that need a speed wait, the backup timers decide, and
+                    # the logged height does not drift off to nonsense)
+                    self.speed_trusted = False
+                    kf.coast(stop=True)
+                    self.meas_age_ms = 0
+        self._decide(s, dt)
+        if phase >= _DESCENT and phase != _LANDED:
+            # the flight clock is recorded about once a second while the
+            # timers run, once a minute while beaconing; never per sample
+            self.persist_ms += dt
+            if self.persist_ms >= (_PERSIST_PERIOD_MS if phase <= _MAIN else _BEACON_PERSIST_MS):
+                self._save()
+        if self._fault_quiet_ms < _FAULT_EVENT_MS:
+            self._fault_quiet_ms += dt
+        elif sc.rejects != self._rep_rejects:
+            self._report_faults()
+        bank = self.pyro
+        if bank.on_bits:
+            bank.poll()
+        self.samples += 1
+        kf = self.kf
+        self.alt_cm = kf.alt_cm
+        self.speed_cms = kf.speed_cms
+        self.accel_cms2 = kf.accel_cms2
+        self.pyro_bits = bank.fired_bits
 
     def _set_lockout(self, on):
         self.lockout = on
