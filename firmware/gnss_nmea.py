@@ -245,19 +245,10 @@ def _course(v):
     return 0 if v == 36_000 else v
 
 
-def _gga(r, buf, nf):
-    # time, lat, N/S, lon, E/W, quality, sats, hdop, alt, M, sep, M, age, station
-    if nf < 9:
-        return False
+def _fix_fields(r, buf, nf, pos, tod, block, alt, sats, hdop):
+    """What GGA and GNS share: the position in fields 1-4 (read only when the
+    sentence says it is a fix), then the cycle stamp and the fix values."""
     fs = r._fs
-    tod = hms(buf, fs[0], fs[1] - 1)
-    q = num(buf, fs[5], fs[6] - 1, 0)
-    sats = num(buf, fs[6], fs[7] - 1, 0)
-    hdop = num(buf, fs[7], fs[8] - 1, 2)
-    alt = num(buf, fs[8], fs[9] - 1, 2)
-    if tod == BAD or q == BAD or sats == BAD or hdop == BAD or alt == BAD:
-        return False
-    pos = 1 <= q <= 6  # 0 invalid, 7 manual input, 8 simulator: not a fix
     if pos:
         ok = angle(r, buf, fs[1], fs[2] - 1, _char(buf, fs, 2, nf), 83, 78, 90)
         if ok < 0:
@@ -268,7 +259,7 @@ def _gga(r, buf, nf):
         if ok2 < 0:
             return False
         pos = ok > 0 and ok2 > 0
-    if not r._stamp(tod, B_GGA):
+    if not r._stamp(tod, block):
         return True
     cur = r._cur
     if pos:
@@ -287,6 +278,22 @@ def _gga(r, buf, nf):
         cur.hdop_c = hdop
         r._hdop_src = SRC_FIX
     return True
+
+
+def _gga(r, buf, nf):
+    # time, lat, N/S, lon, E/W, quality, sats, hdop, alt, M, sep, M, age, station
+    if nf < 9:
+        return False
+    fs = r._fs
+    tod = hms(buf, fs[0], fs[1] - 1)
+    q = num(buf, fs[5], fs[6] - 1, 0)
+    sats = num(buf, fs[6], fs[7] - 1, 0)
+    hdop = num(buf, fs[7], fs[8] - 1, 2)
+    alt = num(buf, fs[8], fs[9] - 1, 2)
+    if tod == BAD or q == BAD or sats == BAD or hdop == BAD or alt == BAD:
+        return False
+    pos = 1 <= q <= 6  # 0 invalid, 7 manual input, 8 simulator: not a fix
+    return _fix_fields(r, buf, nf, pos, tod, B_GGA, alt, sats, hdop)
 
 
 def _rmc(r, buf, nf):
@@ -364,35 +371,7 @@ def _gns(r, buf, nf):
         if c == 65 or c == 68 or c == 80 or c == 82 or c == 70 or c == 69:
             pos = True
         k += 1
-    if pos:
-        ok = angle(r, buf, fs[1], fs[2] - 1, _char(buf, fs, 2, nf), 83, 78, 90)
-        if ok < 0:
-            return False
-        lat_d = r._ang_d
-        lat_r = r._ang_r
-        ok2 = angle(r, buf, fs[3], fs[4] - 1, _char(buf, fs, 4, nf), 87, 69, 180)
-        if ok2 < 0:
-            return False
-        pos = ok > 0 and ok2 > 0
-    if not r._stamp(tod, B_GNS):
-        return True
-    cur = r._cur
-    if pos:
-        cur.lat_deg = lat_d
-        cur.lat_e7r = lat_r
-        cur.lon_deg = r._ang_d
-        cur.lon_e7r = r._ang_r
-        r._pos_ok = True
-        if alt != EMPTY:
-            cur.alt_cm = alt
-            cur.alt_ok = True
-    if sats >= 0:
-        cur.sats = sats
-        r._sats_src = SRC_FIX
-    if hdop > 0:
-        cur.hdop_c = hdop
-        r._hdop_src = SRC_FIX
-    return True
+    return _fix_fields(r, buf, nf, pos, tod, B_GNS, alt, sats, hdop)
 
 
 def _gsa(r, buf, nf):
