@@ -52,7 +52,7 @@ import tomllib
 from . import physics, sensors
 
 SCENARIO_DIR = Path(__file__).with_name("scenarios")
-FIRMWARE_CONFIG = Path(__file__).resolve().parent.parent / "firmware" / "config.py"
+FIRMWARE_CONFIG = Path(__file__).resolve().parent.parent / "firmware" / "config_schema.py"
 CHANNELS = ("drogue", "main")
 
 
@@ -384,7 +384,7 @@ KNOWN_CONFIG_KEYS = (
 
 def firmware_config_keys(path=FIRMWARE_CONFIG):
     """The configuration keys the firmware knows, read from the source of
-    firmware/config.py without running it (it is MicroPython): the string keys
+    firmware/config_schema.py without running it (it is MicroPython): the string keys
     of its module-level dict literals (the defaults table). None if unreadable."""
     try:
         tree = ast.parse(Path(path).read_text())
