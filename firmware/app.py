@@ -116,6 +116,8 @@ class App:
         self.sample_body = bytearray(simlink.SAMPLE_BODY_LEN)
         self.console = console_mod.Console(self.inp, self.out, self._commands(), self._frames())
         self.console.wire = self.wire
+        if self.sim:
+            self.console.frame_timeout_ms = console_mod.SIM_FRAME_TIMEOUT_MS
 
     # -- construction -------------------------------------------------------
     def _build_hw(self):
@@ -245,7 +247,7 @@ class App:
 
     def _frame_gnss(self, con):
         for _ in range(200):
-            c = con.read_byte(50)
+            c = con.read_byte(con.frame_timeout_ms)
             if c < 0:
                 return
             self.gnss.feed_byte(c)

@@ -16,6 +16,8 @@ import wire
 
 LINE_MAX = const(160)
 FRAME_START = const(35)  # '#'
+FRAME_TIMEOUT_MS = const(50)
+SIM_FRAME_TIMEOUT_MS = const(5000)
 
 
 class Console:
@@ -33,6 +35,12 @@ class Console:
         self.overlong = False
         self.bad_lines = 0
         self.bad_frames = 0
+        # How long the rest of a frame may take to arrive once its '#' has. A
+        # host sends frames whole, but a busy host or relay can split one;
+        # giving up early would turn the rest into a bogus command line and
+        # lose the frame (a lost sync stalls a drop test). Sim boards wait
+        # long (their time stands still meanwhile); a flying board must not.
+        self.frame_timeout_ms = FRAME_TIMEOUT_MS
 
     def read_byte(self, timeout_ms=0):
         """Next byte, or -1 if none arrives within timeout_ms."""
@@ -55,7 +63,7 @@ class Console:
                 return
             wait = 0
             if self.n == 0 and c == FRAME_START:
-                kind = self.read_byte(50)
+                kind = self.read_byte(self.frame_timeout_ms)
                 handler = self.frames.get(kind)
                 if handler is None:
                     self.bad_frames += 1

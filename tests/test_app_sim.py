@@ -68,3 +68,18 @@ def test_gnss_bytes_reach_the_firmware_parser(link):
     reply = link.command("gnss")
     assert int(reply.fields["good"]) >= 2
     assert abs(float(reply.fields["lat"]) - 48.1173) < 1e-4
+
+
+def test_a_frame_split_by_a_slow_link_is_still_one_frame(link):
+    import time
+
+    link.write(b"#")
+    time.sleep(0.3)  # a busy host or relay delivers the rest late
+    link.write(sync_frame(41)[1:])
+    for line in link.lines(timeout=5):
+        if line.kind == "OK" and line.name == "sync":
+            assert line.fields["seq"] == "41"
+            break
+    else:
+        raise AssertionError("the split sync frame was lost")
+    assert not [n for n in link.noise if b"unknown command" in n]
