@@ -18,6 +18,7 @@ BOARD = {
     "name": "pico",
     "description": "Raspberry Pi Pico + MS5611 + ADXL375 + u-blox + RFM95W",
     "mode": "hw",
+    "arch": "armv6m",  # mpy-cross -march: native code (viper) in the firmware
     "buses": {
         "i2c0": {"kind": "i2c", "id": 0, "sda": 4, "scl": 5, "freq": 400000},
         "spi0": {"kind": "spi", "id": 0, "sck": 18, "mosi": 19, "miso": 16, "baudrate": 5000000},

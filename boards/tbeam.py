@@ -27,6 +27,7 @@ BOARD = {
     "name": "tbeam",
     "description": "LilyGO T-Beam v1.x (ESP32, SX1276, u-blox, AXP) + MS5611 + ADXL375 + LIS3DH",
     "mode": "hw",
+    "arch": "xtensawin",  # mpy-cross -march: native code (viper) in the firmware
     "buses": {
         "i2c0": {"kind": "i2c", "id": 0, "sda": 21, "scl": 22, "freq": 400000},
         "spi0": {"kind": "spi", "id": 2, "sck": 5, "mosi": 27, "miso": 19, "baudrate": 5000000},

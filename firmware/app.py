@@ -33,6 +33,7 @@ CONFIG_FILE = "config.json"
 STATE_FILE = "state.bin"
 LOG_DIR = "log"
 SYNC_BODY_LEN = 9  # 8 hex digits + newline
+GNSS_FRAME_MAX = 200  # a #G frame longer than this without its newline is cut
 
 
 def read_board_name():
@@ -112,9 +113,13 @@ class App:
         self.loop_faults = 0
         self.iterations = 0
         self.sim_sample_ok = False
-        self.sync_body = bytearray(SYNC_BODY_LEN)
-        self.sample_body = bytearray(simlink.SAMPLE_BODY_LEN)
-        self.console = console_mod.Console(self.inp, self.out, self._commands(), self._frames())
+        self._gnss_feed = self.gnss.feed  # bound once: each binding allocates
+        bulk = False
+        if self.sim and inp is None:
+            bulk = self.hw.console_bulk_reads()
+        self.console = console_mod.Console(
+            self.inp, self.out, self._commands(), self._frames(), bulk
+        )
         self.console.wire = self.wire
         if self.sim:
             self.console.frame_timeout_ms = console_mod.SIM_FRAME_TIMEOUT_MS
@@ -235,9 +240,11 @@ class App:
         return {ord("S"): self._frame_sample, ord("G"): self._frame_gnss, ord("Y"): self._frame_sync}
 
     def _frame_sample(self, con):
-        body = self.sample_body
-        con.read_exact(body)
-        t = simlink.decode_sample(body, self.hw.latest)
+        at = con.take(simlink.SAMPLE_BODY_LEN, con.frame_timeout_ms)
+        if at < 0:
+            con.bad_frames += 1
+            return
+        t = simlink.decode_sample(con.rx, self.hw.latest, at)
         if t < 0:
             con.bad_frames += 1
             return
@@ -246,19 +253,15 @@ class App:
         self.safe_step()
 
     def _frame_gnss(self, con):
-        for _ in range(200):
-            c = con.read_byte(con.frame_timeout_ms)
-            if c < 0:
-                return
-            self.gnss.feed_byte(c)
-            if c == 10:
-                return
+        con.take_line(self._gnss_feed, GNSS_FRAME_MAX, con.frame_timeout_ms)
 
     def _frame_sync(self, con):
-        body = self.sync_body
-        con.read_exact(body)
-        seq = simlink.hex_field(body, 0, 8)
-        if seq < 0 or body[8] != 10:
+        at = con.take(SYNC_BODY_LEN, con.frame_timeout_ms)
+        if at < 0:
+            con.bad_frames += 1
+            return
+        seq = simlink.hex_field(con.rx, at, 8)
+        if seq < 0 or con.rx[at + 8] != 10:
             con.bad_frames += 1
             return
         self.wire.ok("sync", [("seq", seq)])
@@ -408,6 +411,9 @@ class App:
             if self.log is not None:
                 self.log.close()
             raise
+        finally:
+            if self.console.bulk:
+                self.hw.console_restore()  # the REPL that follows reads byte by byte
 
     def _run(self):
         self.announce()

@@ -1,35 +1,67 @@
 """The serial console: human commands in, protocol lines out, and on sim or
 bench boards the fixed-size frames that carry the world (simlink.py).
 
-Reading is allocation-free: one byte at a time through `select.poll` +
-`readinto` of a preallocated 1-byte buffer (on a pseudo-terminal, `readinto`
-waits until its buffer is full, so only exact-size reads are used). Parsing a
-*command* allocates (split into words); commands are rare. Frames are parsed
-by their handlers without allocation.
+Input goes through one receive buffer, parsed in place: frame handlers read
+their bytes where they lie (`take`, `take_line`), so nothing is copied or
+allocated per frame. How the buffer is filled depends on the stream:
+
+- byte-wise (real boards, pipes, files): `select.poll` + `readinto` of a
+  preallocated 1-byte buffer while the poller says a byte is there (a
+  `readinto` of more waits until the buffer is full on a pseudo-terminal, and
+  on a board's USB console);
+- bulk (the virtual board, whose board layer puts its terminal in the mode
+  where a read returns what has arrived): one `readinto` for everything that
+  is there. A drop test streams a hundred frames a second of simulated time
+  as fast as the board can take them, and a system call per byte was most of
+  the board's time.
+
+Parsing a *command* allocates (split into words); commands are rare. Frames
+are parsed by their handlers without allocation.
 """
 
 import select
 
+import micropython
 from micropython import const
 
 import wire
 
 LINE_MAX = const(160)
+RX_BYTES = const(512)  # receive buffer; every frame body fits many times over
 FRAME_START = const(35)  # '#'
 FRAME_TIMEOUT_MS = const(50)
 SIM_FRAME_TIMEOUT_MS = const(5000)
 
 
+@micropython.viper
+def copy_bytes(dst, at: int, src, src_at: int, n: int):
+    """dst[at:at+n] = src[src_at:src_at+n] without a slice object; safe for
+    a move towards the start of the same buffer (at <= src_at)."""
+    d = ptr8(dst)  # noqa: F821 (viper built-in)
+    s = ptr8(src)  # noqa: F821
+    i = 0
+    while i < n:
+        d[at + i] = s[src_at + i]
+        i += 1
+
+
 class Console:
-    def __init__(self, stream_in, out, commands, frames):
-        """commands: name -> fn(console, args) ; frames: frame-type byte -> fn(console)."""
+    def __init__(self, stream_in, out, commands, frames, bulk=False):
+        """commands: name -> fn(console, args) ; frames: frame-type byte -> fn(console).
+        bulk: stream_in.readinto(buf, n) returns what has arrived (up to n)
+        without waiting for n bytes."""
         self.inp = stream_in
         self.out = out
         self.commands = commands
         self.frames = frames
+        self.bulk = bulk
         self.poller = select.poll()
         self.poller.register(stream_in, select.POLLIN)
         self.one = bytearray(1)
+        self.rx = bytearray(RX_BYTES)
+        self.chunk = bytearray(RX_BYTES) if bulk else None
+        self.pos = 0  # next unread byte of rx
+        self.end = 0  # end of what has been received
         self.line = bytearray(LINE_MAX)
         self.n = 0
         self.overlong = False
@@ -42,26 +74,100 @@ class Console:
         # long (their time stands still meanwhile); a flying board must not.
         self.frame_timeout_ms = FRAME_TIMEOUT_MS
 
+    # -- receiving ----------------------------------------------------------------
+    def _fill(self, timeout_ms, limit=RX_BYTES):
+        """Append what has arrived (at most `limit` bytes) to the buffer,
+        waiting up to timeout_ms for the first byte; returns how many."""
+        pos = self.pos
+        end = self.end
+        if pos:
+            # the unread rest (part of a frame, < 64 bytes) moves to the front
+            end -= pos
+            copy_bytes(self.rx, 0, self.rx, pos, end)
+            self.pos = 0
+            self.end = end
+        room = RX_BYTES - end
+        if room > limit:
+            room = limit
+        if room <= 0:
+            return 0
+        ready = False
+        for _ in self.poller.ipoll(timeout_ms):
+            ready = True
+        if not ready:
+            return 0
+        n = 0
+        if self.bulk:
+            n = self.inp.readinto(self.chunk, room) or 0
+            copy_bytes(self.rx, end, self.chunk, 0, n)
+        else:
+            rx = self.rx
+            one = self.one
+            while n < room:
+                if self.inp.readinto(one) != 1:
+                    break
+                rx[end + n] = one[0]
+                n += 1
+                ready = False
+                for _ in self.poller.ipoll(0):
+                    ready = True
+                if not ready:
+                    break
+        self.end = end + n
+        return n
+
     def read_byte(self, timeout_ms=0):
         """Next byte, or -1 if none arrives within timeout_ms."""
-        for _ in self.poller.ipoll(timeout_ms):
-            if self.inp.readinto(self.one) == 1:
-                return self.one[0]
+        if self.pos == self.end and not self._fill(timeout_ms):
             return -1
-        return -1
+        c = self.rx[self.pos]
+        self.pos += 1
+        return c
 
-    def read_exact(self, buf):
-        """Fill buf (blocks; only used for frames a host sends whole)."""
-        return self.inp.readinto(buf)
+    def take(self, n, timeout_ms):
+        """Consume the next n bytes (n < 64): their offset in `self.rx`, or -1
+        if they do not all arrive (each wait up to timeout_ms)."""
+        while self.end - self.pos < n:
+            if not self._fill(timeout_ms):
+                return -1
+        at = self.pos
+        self.pos = at + n
+        return at
 
+    def take_line(self, fn, limit, timeout_ms):
+        """Pass the bytes up to and including the next b"\\n" to
+        fn(self.rx, end, start) piece by piece as they arrive, at most
+        `limit` bytes. Returns False if the line did not end in time."""
+        rx = self.rx
+        while limit > 0:
+            if self.pos == self.end and not self._fill(timeout_ms):
+                return False
+            start = self.pos
+            stop = self.end
+            if stop - start > limit:
+                stop = start + limit
+            e = rx.find(b"\n", start, stop)
+            if e >= 0:
+                stop = e + 1
+            fn(rx, stop, start)
+            self.pos = stop
+            limit -= stop - start
+            if e >= 0:
+                return True
+        return False
+
+    # -- the loop -------------------------------------------------------------------
     def poll(self, timeout_ms=0, budget=512):
-        """Handle what has arrived; wait up to timeout_ms for the first byte."""
+        """Handle what has arrived (at most `budget` bytes and frames); wait up
+        to timeout_ms for the first byte."""
         wait = timeout_ms
+        rx = self.rx
         for _ in range(budget):
-            c = self.read_byte(wait)
-            if c < 0:
+            if self.pos == self.end and not self._fill(wait, budget):
                 return
             wait = 0
+            c = rx[self.pos]
+            self.pos += 1
             if self.n == 0 and c == FRAME_START:
                 kind = self.read_byte(self.frame_timeout_ms)
                 handler = self.frames.get(kind)

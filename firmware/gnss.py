@@ -205,11 +205,11 @@ class GnssReader:
         self._one[0] = b
         self.feed(self._one, 1)
 
-    def feed(self, buf, n):
-        """Decode buf[0:n] (bytes or bytearray), continuing the previous feed."""
-        self.bytes_in += n
+    def feed(self, buf, n, start=0):
+        """Decode buf[start:n] (bytes or bytearray), continuing the previous feed."""
+        self.bytes_in += n - start
         self._last_rx_ms = self.clock.now_ms()  # for the silence that ends a cycle
-        i = 0
+        i = start
         s = -1  # '$' of a sentence that started in this buffer
         b5 = -1  # next 0xB5 at or after i (n if none)
         while i < n:

@@ -11,6 +11,10 @@ import binascii
 import sample as sample_mod
 
 
+# (VMIN, VTIME) positions in termios' control characters, by host OS
+_VMIN_VTIME = {"linux": (6, 5), "darwin": (16, 17)}
+
+
 class SimPyroOutput:
     def __init__(self, name, wire):
         self.name = name
@@ -68,6 +72,41 @@ class SimHardware:
 
     def read(self, sample):
         sample.copy_from(self.latest)
+
+    def console_bulk_reads(self):
+        """Put the console terminal (stdin) in the mode where a read returns
+        what has arrived instead of waiting for a whole buffer (VMIN = 0,
+        VTIME = 0), so the console takes a batch of frames in one read.
+        False (nothing changed) when stdin is not a terminal or the host OS's
+        control-character layout is not known here."""
+        import sys
+
+        cc_index = _VMIN_VTIME.get(sys.platform)
+        if cc_index is None:
+            return False
+        try:
+            import termios
+
+            attrs = termios.tcgetattr(0)
+            self._console_attrs = termios.tcgetattr(0)
+            attrs[6][cc_index[0]] = 0
+            attrs[6][cc_index[1]] = 0
+            termios.tcsetattr(0, termios.TCSANOW, attrs)
+        except Exception:
+            return False
+        return True
+
+    def console_restore(self):
+        """The terminal as it was before console_bulk_reads()."""
+        attrs = getattr(self, "_console_attrs", None)
+        if attrs is None:
+            return
+        try:
+            import termios
+
+            termios.tcsetattr(0, termios.TCSANOW, attrs)
+        except Exception:
+            pass
 
     def feed_watchdog(self):
         pass

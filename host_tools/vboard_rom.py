@@ -99,5 +99,10 @@ def _vboard_run(name):
 
 _vboard_run("boot.py")
 if not _raw:
+    # main.py may change the terminal (the sim board reads its console in
+    # bulk); the REPL that follows needs it as it was
+    _tty = termios.tcgetattr(0)
     _vboard_run("main.py")
+    termios.tcsetattr(0, termios.TCSANOW, _tty)
+    del _tty
 del _vboard_run, _flash, _raw, _image_blocks
