@@ -69,6 +69,7 @@ from beacon_params import (
     FRESH_FIX_MS,
     RATE_DESCENT,
     RATE_LANDED,
+    RATE_BY_PHASE,
     RATE_OFF,
     rate_class,
 )
@@ -94,6 +95,7 @@ DUTY_WINDOW_S = const(3600)  # ETSI EN 300 220: duty cycle over one hour
 DUTY_LOG = const(128)  # transmissions remembered (caps the rate at 128 per hour when limited)
 _LONG_AGO_MS = const(1 << 29)
 
+_N_PHASES = len(RATE_BY_PHASE)
 _ST_IDLE = const(0)
 _ST_BUILT = const(1)
 _ST_TX = const(2)
@@ -143,6 +145,12 @@ class Beacon:
         self._build_ms = 0
         self._landed = False
         self._landed_at_s = 0
+        # interval_s() of the current phase, worked out at most once a second
+        # of uptime (it reads four config values): a config or battery change
+        # takes effect within a second
+        self._iv_ms = 0
+        self._iv_phase = -1
+        self._iv_up_s = -1
         self._fmt_i = 0
         self._state = _ST_IDLE
         self._buf = None
@@ -203,6 +211,8 @@ class Beacon:
     # -- the loop step -------------------------------------------------------
 
     def _poll(self, phase, vbatt_mv):
+        # runs every sample and usually finds nothing to do: the checks are
+        # written out rather than called
         c = self.clock
         now = c.now_ms()
         d = c.diff_ms(now, self._last_tick)
@@ -213,8 +223,10 @@ class Beacon:
                 self.up_s += ms // 1000
                 ms %= 1000
             self._up_ms = ms
-        self._track_fix(now)
-        rc = rate_class(phase)
+        lg = self.last_good
+        if self.fix.rx_ms != self._fix_rx_seen or (lg is not None and lg.rx_ms != self._lg_rx_seen):
+            self._track_fix(now)
+        rc = RATE_BY_PHASE[phase] if 0 <= phase < _N_PHASES else RATE_OFF
         if rc != self._rate_class:
             self._rate_class = rc
             self._sent_in_class = False
@@ -237,7 +249,11 @@ class Beacon:
         if rc == RATE_OFF:
             return
         if self._sent_in_class:
-            if self._since_ms(self._slot_s, self._slot_ms) < self.interval_s(phase, vbatt_mv) * 1000:
+            if phase != self._iv_phase or self.up_s != self._iv_up_s:
+                self._iv_ms = self.interval_s(phase, vbatt_mv) * 1000
+                self._iv_phase = phase
+                self._iv_up_s = self.up_s
+            if self._since_ms(self._slot_s, self._slot_ms) < self._iv_ms:
                 return
             if self._since_ms(self._tx_s, self._tx_ms) < self._gap_ms:
                 if not self._duty_waiting:
@@ -363,17 +379,18 @@ class Beacon:
 
     def _track_fix(self, now):
         f = self.fix
-        if f.mode >= MODE_2D and f.rx_ms != self._fix_rx_seen:
+        if f.rx_ms != self._fix_rx_seen:
             age = self.clock.diff_ms(now, f.rx_ms)
-            if 0 <= age < FRESH_FIX_MS:
-                self._fix_rx_seen = f.rx_ms
+            if age >= 0:
+                self._fix_rx_seen = f.rx_ms  # this epoch has been looked at
+            if f.mode >= MODE_2D and 0 <= age < FRESH_FIX_MS:
                 _copy_position(self._held, f)
                 self._held_ok = True
                 self._mark(age)
                 self._held_at_s = self._mark_s
                 self._held_at_ms = self._mark_ms
         lg = self.last_good
-        if lg is not None and lg.mode >= MODE_2D and lg.rx_ms != self._lg_rx_seen:
+        if lg is not None and lg.rx_ms != self._lg_rx_seen and lg.mode >= MODE_2D:
             self._lg_rx_seen = lg.rx_ms
             self._lg_ok = True
             self._mark(self.clock.diff_ms(now, lg.rx_ms))
