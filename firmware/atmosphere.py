@@ -31,11 +31,20 @@ import math
 from array import array
 
 try:
+    import micropython
     from micropython import const
 except ImportError:  # host tools and fuzz tests import this on CPython
 
     def const(x):
         return x
+
+    class micropython:  # noqa: N801 (stands in for the module)
+        @staticmethod
+        def viper(f):
+            return f
+
+    def ptr32(a):
+        return a
 
 
 STEP_M = const(250)  # geopotential table step
@@ -66,6 +75,7 @@ LAYERS = (
 _LOG2_MANT = array("i", bytes(4 * 257))  # log2(1 + i/256) in Q16
 _LOG2P = array("i", bytes(4 * N_NODES))  # log2(pressure in dPa) in Q16 per node
 _hint = 0  # last node found: pressure changes little between samples
+_HINT = array("i", [0])  # the same for altitude_cm (native code keeps it here)
 
 
 def _ln_pressure_pa(h_m):
@@ -155,12 +165,18 @@ def geometric_cm(h_cm):
     return h_cm + (((h_cm >> 10) * t) >> 12)
 
 
-def altitude_cm(press_dpa):
+@micropython.viper
+def altitude_cm(press_dpa: int) -> int:
     """Geometric altitude above mean sea level (cm) for a pressure in dPa.
 
-    The flight-loop path: log2_q16, the table step and geometric_cm written
-    out inline (no call per sample while the pressure stays within a table
-    step of the previous one); same arithmetic, same bounds."""
+    The flight-loop path, as native code (viper: machine-word integers, the
+    tables read through pointers): log2_q16, the table walk of
+    geopotential_cm_log2 and geometric_cm written out, same arithmetic and
+    same bounds (every intermediate below 2**30, so 32-bit words suffice).
+    The argument must be below 2**30 (a small int on a 32-bit port)."""
+    mant = ptr32(_LOG2_MANT)  # noqa: F821 (viper built-in)
+    nodes = ptr32(_LOG2P)  # noqa: F821
+    hint = ptr32(_HINT)  # noqa: F821
     x = press_dpa
     if x <= 0:
         h_cm = TABLE_TOP_M * 100  # no pressure at all: the table's ceiling
@@ -173,15 +189,26 @@ def altitude_cm(press_dpa):
             x <<= 1
             e -= 1
         i = (x >> 14) - 256
-        lo = _LOG2_MANT[i]
-        lp = (e << 16) + lo + (((_LOG2_MANT[i + 1] - lo) * (x & 0x3FFF)) >> 14)
-        # geopotential_cm_log2(lp) written out (the usual case: no step to walk)
-        i = _hint
-        if _LOG2P[i] >= lp > _LOG2P[i + 1]:
-            top = _LOG2P[i]
-            h_cm = (TABLE_BASE_M + i * STEP_M) * 100 + (STEP_CM * (top - lp)) // (top - _LOG2P[i + 1])
+        lo = int(mant[i])
+        lp = (e << 16) + lo + (((int(mant[i + 1]) - lo) * (x & 0x3FFF)) >> 14)
+        if lp >= int(nodes[0]):
+            hint[0] = 0
+            h_cm = TABLE_BASE_M * 100
+        elif lp <= int(nodes[N_NODES - 1]):
+            hint[0] = N_NODES - 2
+            h_cm = TABLE_TOP_M * 100
         else:
-            h_cm = geopotential_cm_log2(lp)
+            # walk from the last node found: one or two steps between samples
+            i = int(hint[0])
+            while int(nodes[i]) < lp:
+                i -= 1
+            while int(nodes[i + 1]) >= lp:
+                i += 1
+            hint[0] = i
+            top = int(nodes[i])
+            h_cm = (TABLE_BASE_M + i * STEP_M) * 100 + (STEP_CM * (top - lp)) // (
+                top - int(nodes[i + 1])
+            )
     h_m = h_cm // 100
     t = (h_m << 12) // ((EARTH_R0_M - h_m) >> 10)
     return h_cm + (((h_cm >> 10) * t) >> 12)

@@ -35,11 +35,17 @@ capsule frame by the configured mounting (self-test and status only).
 from atmosphere import altitude_cm
 
 try:
+    import micropython
     from micropython import const
 except ImportError:
 
     def const(x):
         return x
+
+    class micropython:  # noqa: N801 (stands in for the module on CPython)
+        @staticmethod
+        def viper(f):
+            return f
 
 
 BARO_MIN_DPA = const(10000)  # 10 mbar: MS5611 range floor
@@ -77,6 +83,23 @@ def isqrt(n, guess=1):
         if y >= x:
             return x
         x = y
+
+
+@micropython.viper
+def newton_isqrt(n: int, r: int) -> int:
+    """floor(sqrt(n)) for 0 < n < 2**30 by Newton's method from r (the
+    previous magnitude: two or three divisions between samples). Native
+    code: it runs every sample."""
+    if r <= 0:
+        r = 1
+    r = (r + n // r) >> 1  # >= isqrt(n) from any start
+    if r <= 0:
+        r = 1
+    while True:
+        q = (r + n // r) >> 1
+        if q >= r:
+            return r
+        r = q
 
 
 def _abs(v):
@@ -219,18 +242,7 @@ class SensorScreen:
                 if n == 0:
                     self.raw_mag_mg = 0
                 else:
-                    r = self.raw_mag_mg >> shift
-                    if r <= 0:
-                        r = 1
-                    r = (r + n // r) >> 1  # >= isqrt(n) from any start
-                    if r <= 0:
-                        r = 1
-                    while True:
-                        q = (r + n // r) >> 1
-                        if q >= r:
-                            break
-                        r = q
-                    self.raw_mag_mg = r << shift
+                    self.raw_mag_mg = newton_isqrt(n, self.raw_mag_mg >> shift) << shift
                 self.raw_ok = True
                 if n == 0:
                     # exactly zero on every axis: what a part that lost power
