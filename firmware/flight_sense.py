@@ -68,14 +68,17 @@ ZERO = const(5)
 REASON_NAMES = ("ok", "bus", "range", "stuck", "jump", "zero")
 
 
-def isqrt(n, guess=1):
-    """floor(sqrt(n)) for 0 <= n < 2**30 by Newton's method from a guess
-    (the previous result: two or three divisions between samples)."""
+@micropython.viper
+def isqrt(n: int, guess: int) -> int:
+    """floor(sqrt(n)) for n < 2**30 (0 for n <= 0) by Newton's method from a
+    guess (the previous magnitude: two or three divisions between samples).
+    Native code: it runs every sample."""
     if n <= 0:
         return 0
-    if guess <= 0:
-        guess = 1
-    x = (guess + n // guess) >> 1  # >= isqrt(n) for any guess > 0
+    x = guess
+    if x <= 0:
+        x = 1
+    x = (x + n // x) >> 1  # >= isqrt(n) for any guess > 0
     if x <= 0:
         x = 1
     while True:
@@ -83,23 +86,6 @@ def isqrt(n, guess=1):
         if y >= x:
             return x
         x = y
-
-
-@micropython.viper
-def newton_isqrt(n: int, r: int) -> int:
-    """floor(sqrt(n)) for 0 < n < 2**30 by Newton's method from r (the
-    previous magnitude: two or three divisions between samples). Native
-    code: it runs every sample."""
-    if r <= 0:
-        r = 1
-    r = (r + n // r) >> 1  # >= isqrt(n) from any start
-    if r <= 0:
-        r = 1
-    while True:
-        q = (r + n // r) >> 1
-        if q >= r:
-            return r
-        r = q
 
 
 def _abs(v):
@@ -242,7 +228,7 @@ class SensorScreen:
                 if n == 0:
                     self.raw_mag_mg = 0
                 else:
-                    self.raw_mag_mg = newton_isqrt(n, self.raw_mag_mg >> shift) << shift
+                    self.raw_mag_mg = isqrt(n, self.raw_mag_mg >> shift) << shift
                 self.raw_ok = True
                 if n == 0:
                     # exactly zero on every axis: what a part that lost power
