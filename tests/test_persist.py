@@ -91,6 +91,29 @@ print(json.dumps(res))
         assert r is not None and r[0] == 3 and r[2] == 100000 and r[3] == 1  # the old record
 
 
+def test_a_slot_left_short_or_long_by_a_cut_is_rewritten_whole(tmp_path):
+    # slots are overwritten in place when they hold exactly one record; a slot
+    # a power cut left short (or a stray longer file) must be written afresh
+    got = _run(
+        """
+s = persist.Store($PATH)
+s.save(rec(3, 100000, 1))      # seq 1 -> slot 1
+s.save(rec(4, 200000, 3))      # seq 2 -> slot 0
+res = []
+for junk in (b'', b'x' * 10, b'y' * 200):
+    with open(s.slot_path(1), 'wb') as f:
+        f.write(junk)
+    s.save(rec(5, 300000 + len(junk), 3))   # odd seq -> slot 1 again
+    s.save(rec(5, 310000 + len(junk), 3))   # even seq -> slot 0
+    s.save(rec(5, 320000 + len(junk), 3))   # slot 1, now in place
+    res.append(fields(persist.Store($PATH).load()))
+print(json.dumps(res))
+""",
+        tmp_path / "f.rec",
+    )
+    assert [r[2] for r in got] == [320000, 320010, 320200]
+
+
 def test_no_valid_slot_means_no_record(tmp_path):
     got = _run(
         """
