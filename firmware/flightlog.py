@@ -264,11 +264,6 @@ def _clamp_u16(v):
     return v
 
 
-def _cg(v_mg):
-    """mg -> 10 mg units, rounded to nearest (ties up)."""
-    return (v_mg + 5) // 10
-
-
 def _ascii(text, size):
     b = text.encode() if isinstance(text, str) else bytes(text)
     return b[:size]
@@ -657,15 +652,24 @@ class FlightLog:
                 self._samples_skipped += 1
                 return False
         self._last_ms = now
-        self._uptime(now)
+        if self._clock.diff_ms(now, self._up_tick) >= 1000:
+            self._uptime(now)
+        # every sample of the descent comes here: _cg, _clamp16, _slot and
+        # _commit are written out (calls cost more than the arithmetic)
         try:
-            off = self._slot()
+            if self._need_header:
+                self._need_header = False
+                self._put_header()
+            off = BLOCK_HEAD_BYTES + self._nrec * RECORD_BYTES
             flags = 0
-            ax = _cg(ax_mg)
-            ay = _cg(ay_mg)
-            az = _cg(az_mg)
-            if ax != _clamp16(ax) or ay != _clamp16(ay) or az != _clamp16(az):
-                flags = 1
+            ax = (ax_mg + 5) // 10  # mg -> 10 mg, rounded
+            ay = (ay_mg + 5) // 10
+            az = (az_mg + 5) // 10
+            if not (-32768 <= ax <= 32767 and -32768 <= ay <= 32767 and -32768 <= az <= 32767):
+                flags = 1  # clipped: the log says so
+                ax = _clamp16(ax)
+                ay = _clamp16(ay)
+                az = _clamp16(az)
             struct.pack_into(
                 _F_SAMPLE,
                 self._blk,
@@ -679,17 +683,23 @@ class FlightLog:
                 alt_cm,
                 speed_cms,
                 accel_cms2,
-                _clamp16(ax),
-                _clamp16(ay),
-                _clamp16(az),
-                _clamp_u16(vbatt_mv),
+                ax,
+                ay,
+                az,
+                vbatt_mv if 0 <= vbatt_mv <= 65535 else _clamp_u16(vbatt_mv),
             )
         except (TypeError, ValueError, OverflowError):
             self._bad_input += 1
             return False
         self._blk_samples += 1
         self._samples_logged += 1
-        self._commit(keep)
+        self._nrec += 1
+        bit = 1 << keep
+        self._mask |= bit
+        if bit & PROTECT_MASK:
+            self._seg_keep[self._seg] = SEG_PROTECTED
+        if self._nrec >= self._slots:
+            self._write_block()
         if fix is not None and self._f is not None:
             self._log_fix(fix, keep)
         return True
