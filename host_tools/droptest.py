@@ -41,8 +41,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from . import physics, sensors
 from .wire import parse_line
 
@@ -511,53 +509,59 @@ class DropTest:
         if len(stand) < n:
             self.flight.fill(times[len(stand) :], d)
         suite = self.sensors
-        values = suite.sample_batch(
-            np.asarray(times),
-            np.asarray(d["pressure_pa"][k0:]),
-            np.asarray(d["mach"][k0:]),
-            np.asarray(d["aero_accel_m_s2"][k0:]),
-            np.asarray(d["landed"][k0:], dtype=bool),
+        rows = suite.sample_rows(
+            times,
+            d["pressure_pa"][k0:],
+            d["mach"][k0:],
+            d["aero_accel_m_s2"][k0:],
+            d["landed"][k0:],
         )
-        press_col = d["press_pa"].append
-        ax_col = d["ax_mg"].append
-        ay_col = d["ay_mg"].append
-        az_col = d["az_mg"].append
-        alive = self._board_alive
-        out = self._out
-        serial = suite.serial
-        noisy = serial.garbage_per_s > 0 or serial.corrupt_fraction > 0
-        gnss_due = suite.gnss.due
-        encode = sensors.encode_sample_frame_in_range
+        d["press_pa"].extend((rows[0] / 10.0).tolist())
+        d["ax_mg"].extend(rows[1].tolist())
+        d["ay_mg"].extend(rows[2].tolist())
+        d["az_mg"].extend(rows[3].tolist())
         tick0 = self.tick0
         ms_per_sample = 1000.0 / self.rate_hz
         mask = TICKS_PERIOD - 1
-        tick = tick0
-        for j, v in enumerate(values):
-            press_col(v[0] / 10.0)
-            ax_col(v[1])
-            ay_col(v[2])
-            az_col(v[3])
-            tick = (tick0 + round((i0 + j) * ms_per_sample)) & mask
-            if not alive:
-                continue
-            frame = encode(tick, *v)
-            if noisy and times[j] >= 0.0:
-                junk = serial.garbage(self.dt_s, suite.noise)
-                if junk:
-                    self.link_stats["garbage_bursts"] += 1
-                    out += junk
-                bad = serial.corrupt(frame, suite.noise)
-                if bad is not frame:
-                    self.link_stats["corrupted_frames"] += 1
-                    frame = bad
-            out += frame
-            if gnss_due(times[j]):
-                self._emit_gnss(k0 + j)
-        if alive:
-            self.link_stats["sample_frames"] += n
-        self.last_tick = tick
+        ticks = [(tick0 + round((i0 + j) * ms_per_sample)) & mask for j in range(n)]
+        self.last_tick = ticks[-1]
         self.last_t_s = times[-1]
         self.sample_index = i0 + n
+        if not self._board_alive:
+            return n
+        frames = sensors.encode_sample_frames(ticks, rows)
+        size = sensors.SAMPLE_FRAME_BYTES
+        out = self._out
+        serial = suite.serial
+        gnss = suite.gnss
+        gnss_due = gnss.due
+        if serial.garbage_per_s > 0 or serial.corrupt_fraction > 0:
+            for j, t in enumerate(times):
+                frame = frames[j * size : (j + 1) * size]
+                if t >= 0.0:
+                    junk = serial.garbage(self.dt_s, suite.noise)
+                    if junk:
+                        self.link_stats["garbage_bursts"] += 1
+                        out += junk
+                    bad = serial.corrupt(frame, suite.noise)
+                    if bad is not frame:
+                        self.link_stats["corrupted_frames"] += 1
+                        frame = bad
+                out += frame
+                if gnss_due(t):
+                    self._emit_gnss(k0 + j)
+        else:
+            # the frames go out whole, split only where a GNSS epoch falls
+            # (gnss.due is called only at or past its next epoch, where it acts)
+            sent = 0
+            for j, t in enumerate(times):
+                epoch = gnss.next_epoch_s
+                if (epoch is None or t + 1e-9 >= epoch) and gnss_due(t):
+                    out += frames[sent : (j + 1) * size]
+                    sent = (j + 1) * size
+                    self._emit_gnss(k0 + j)
+            out += frames[sent:]
+        self.link_stats["sample_frames"] += n
         return n
 
     def _emit_gnss(self, k):

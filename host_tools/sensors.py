@@ -541,6 +541,47 @@ def encode_sample_frame_in_range(t_ms, press_dpa, ax_mg, ay_mg, az_mg, vbatt_mv,
     return b"#S" + payload + b"%02X\n" % _xor_bytes(payload)
 
 
+# The batch encoder: each of the frame's 38 field digits is taken from its
+# field by a shift, then looked up in a hex table, for a whole batch at once.
+# Measured on a 20-sample batch: about a fifth of the cost of 20 calls of
+# encode_sample_frame_in_range.
+SAMPLE_FRAME_BYTES = 45
+_FIELD_DIGITS = (8, 6, 6, 6, 6, 4, 2)  # t_ms, press_dpa, ax, ay, az, vbatt_mv, flags
+_FIELD_MASKS = np.array(
+    [[0x3FFFFFFF], [0xFFFFFF], [0xFFFFFF], [0xFFFFFF], [0xFFFFFF], [0xFFFF], [0xFF]],
+    dtype=np.int64,
+)
+_DIGIT_FIELD = np.array([f for f, n in enumerate(_FIELD_DIGITS) for _ in range(n)])
+_DIGIT_SHIFT = np.array(
+    [[4 * (n - 1 - k)] for n in _FIELD_DIGITS for k in range(n)], dtype=np.int64
+)
+_HEX_DIGITS = np.frombuffer(b"0123456789ABCDEF", dtype=np.uint8)
+_PAYLOAD_DIGITS = len(_DIGIT_FIELD)  # 38, then the reserved "00"
+
+
+def encode_sample_frames(ticks, readings):
+    """The `#S` frames of a batch, concatenated: `ticks` the board ticks (n,),
+    `readings` the (6, n) int array of SensorSuite.sample_rows (press_dpa,
+    ax/ay/az_mg, vbatt_mv, flags, already within their fields). Byte for byte
+    what encode_sample_frame_in_range gives sample by sample."""
+    n = len(ticks)
+    fields = np.empty((7, n), dtype=np.int64)
+    fields[0] = ticks
+    fields[1:] = readings
+    fields &= _FIELD_MASKS
+    digits = _HEX_DIGITS[(fields[_DIGIT_FIELD] >> _DIGIT_SHIFT) & 0xF]  # (38, n)
+    out = np.empty((n, SAMPLE_FRAME_BYTES), dtype=np.uint8)
+    out[:, 0] = 0x23  # '#'
+    out[:, 1] = 0x53  # 'S'
+    out[:, 2 : 2 + _PAYLOAD_DIGITS] = digits.T
+    out[:, 2 + _PAYLOAD_DIGITS : 4 + _PAYLOAD_DIGITS] = 0x30  # "00": XOR-neutral
+    check = np.bitwise_xor.reduce(digits, axis=0)
+    out[:, 42] = _HEX_DIGITS[check >> 4]
+    out[:, 43] = _HEX_DIGITS[check & 0xF]
+    out[:, 44] = 0x0A
+    return out.tobytes()
+
+
 # -- the serial link ----------------------------------------------------------
 # Garbage never contains '#' (which would start a frame, and "#R" would cut the
 # power) nor control characters: Ctrl-C interrupts MicroPython and Ctrl-S/Ctrl-Q
@@ -578,6 +619,11 @@ class SerialNoise:
         return bytes(b)
 
 
+# the frame fields of press_dpa and vbatt_mv (the other rows are within theirs)
+_FIELD_LOW = np.array([[0.0], [-math.inf], [-math.inf], [-math.inf], [0.0]])
+_FIELD_HIGH = np.array([[0xFFFFFF], [math.inf], [math.inf], [math.inf], [0xFFFF]], dtype=float)
+
+
 @dataclass
 class SensorSuite:
     """Every sensor of the board, sampled together."""
@@ -603,6 +649,121 @@ class SensorSuite:
             arm_input,
         )[0]
         return encode_sample_frame_in_range(t_ms, *values), values
+
+    def sample_rows(self, t, p_static, mach, accel_m_s2, landed, arm_input=False):
+        """Readings for a batch of samples as a (6, n) int64 array, one row per
+        frame field: press_dpa, ax_mg, ay_mg, az_mg, vbatt_mv, flags (within
+        their fields, for encode_sample_frames). The inputs are sequences
+        (lists) of floats and bools.
+
+        The same numbers as sample_batch, from the same random draws: the
+        models' arithmetic is done on all five channels at once, in the
+        models' own order of operations, because at 20 samples per batch the
+        cost is the number of numpy calls, not their size. A batch in which a
+        fault acts (stuck or dead sensor), or a model without quantisation or
+        oscillation, goes through the per-sensor models instead."""
+        baro, accel, battery = self.baro, self.accel, self.battery
+        n = len(t)
+        t_last = t[-1]
+        if (
+            baro.resolution_pa <= 0
+            or accel.resolution_mg <= 0
+            or accel.oscillation_deg <= 0
+            or (baro.stuck_at_s is not None and t_last >= baro.stuck_at_s)
+            or (baro.dead_at_s is not None and t_last >= baro.dead_at_s)
+            or (accel.dead_at_s is not None and t_last >= accel.dead_at_s)
+        ):
+            values = self.sample_batch(
+                np.asarray(t, dtype=float),
+                np.asarray(p_static, dtype=float),
+                np.asarray(mach, dtype=float),
+                np.asarray(accel_m_s2, dtype=float),
+                np.asarray(landed, dtype=bool),
+                arm_input,
+            )
+            return np.array(values, dtype=np.int64).reshape(n, 6).T
+        t_arr = np.array(t)
+        base = np.empty((5, n))
+        # barometer: the port (transonic blend), then the vent's first-order
+        # lag, sample by sample as in Baro.read_batch
+        lo = baro.transonic_mach
+        if baro.supersonic != "static" and max(mach) > lo:
+            p_in = baro.indicated_batch(np.array(p_static), np.array(mach)).tolist()
+        else:
+            p_in = p_static
+        y = baro._filtered
+        t_prev = baro._t_prev
+        lag = baro.lag_s
+        bias = baro.bias_pa
+        exp = math.exp
+        row = [0.0] * n
+        for i in range(n):
+            x = p_in[i]
+            ti = t[i]
+            if y is None or lag <= 0:
+                y = x
+            else:
+                dt = ti - t_prev
+                if dt > 0:
+                    y += (x - y) * (1.0 - exp(-dt / lag))
+            t_prev = ti
+            row[i] = y + bias
+        baro._filtered = y
+        baro._t_prev = t_prev
+        base[0] = row
+        # accelerometer: capsule frame, then the mounting and the bias
+        capsule = np.vstack(
+            accel.specific_force_batch(t_arr, np.array(accel_m_s2), np.array(landed, dtype=bool))
+        )
+        np.multiply(capsule[accel._rows], accel._signs, out=base[1:4])
+        base[1:4] += accel._bias
+        # battery: the drain
+        start, drain = battery.start_mv, battery.drain_mv_per_h
+        min_mv = battery.min_mv
+        base[4] = [max(start - drain * (max(0.0, ti)) / 3600.0, min_mv) for ti in t]
+        # noise, in the order the models draw it: baro, [baro extra], accel x/y/z, battery
+        extra = baro.extra_noise_pa
+        z = self.noise.normals((6 if extra else 5, n))
+        scale = self._noise_scale()
+        if extra:
+            v = base + scale * z[(0, 2, 3, 4, 5),]
+            v[0] += extra * z[1]
+        else:
+            v = base + scale * z
+        # quantisation: baro p / res, accel v * (1 / res), battery to the mV
+        res_pa, res_mg = baro.resolution_pa, accel.resolution_mg
+        inv_mg = 1.0 / res_mg
+        v /= np.array([[res_pa], [1.0], [1.0], [1.0], [1.0]])
+        v *= np.array([[1.0], [inv_mg], [inv_mg], [inv_mg], [1.0]])
+        np.rint(v, out=v)
+        v *= np.array([[res_pa], [res_mg], [res_mg], [res_mg], [1.0]])
+        # the parts' ranges, then the frame fields
+        limit = accel._limit
+        inf = math.inf
+        np.clip(
+            v,
+            np.array([[baro.min_pa], [-limit], [-limit], [-limit], [-inf]]),
+            np.array([[baro.max_pa], [limit], [limit], [limit], [inf]]),
+            out=v,
+        )
+        v[0] = np.rint(v[0] * 10.0)
+        baro._last_dpa = int(v[0, -1])
+        np.clip(v, _FIELD_LOW, _FIELD_HIGH, out=v)
+        out = np.empty((6, n), dtype=np.int64)
+        out[:5] = v  # truncates the accelerometer's mg towards zero, as astype does
+        out[5] = FLAG_BARO_OK + FLAG_ACCEL_OK + (FLAG_ARM_INPUT if arm_input else 0)
+        return out
+
+    def _noise_scale(self):
+        return np.array(
+            [
+                [self.baro.noise_pa],
+                [self.accel.noise_mg],
+                [self.accel.noise_mg],
+                [self.accel.noise_mg],
+                [self.battery.noise_mv],
+            ]
+        )
 
     def sample_batch(self, t, p_static, mach, accel_m_s2, landed, arm_input=False):
         """Readings for a batch of samples: a list of (press_dpa, ax_mg, ay_mg,

@@ -44,6 +44,89 @@ def test_fast_frame_encoder_matches_simframes(t, p, a, v, f):
     assert len(mine) == 45
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    n=st.integers(1, 30),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_batch_frame_encoder_matches_the_per_sample_encoder(n, seed):
+    rng = np.random.default_rng(seed)
+    ticks = rng.integers(0, 2**32, n)
+    rows = np.vstack(
+        [
+            rng.integers(0, 0x1000000, n),
+            rng.integers(-0x800000, 0x800000, (3, n)),
+            rng.integers(0, 0x10000, n),
+            rng.integers(0, 8, n),
+        ]
+    )
+    # the extremes of every field too
+    rows[:, 0] = (0xFFFFFF, -0x800000, 0x7FFFFF, -1, 0xFFFF, 7)
+    one_by_one = b"".join(
+        sensors.encode_sample_frame_in_range(int(ticks[j]), *(int(x) for x in rows[:, j]))
+        for j in range(n)
+    )
+    assert sensors.encode_sample_frames(ticks, rows) == one_by_one
+
+
+def _suite_pair(**faults):
+    """Two identical sensor suites: one for the fused batch path, one for
+    the per-sensor models it must reproduce."""
+
+    def make():
+        suite = sensors.SensorSuite(
+            baro=Baro(bias_pa=-3.5, **faults.get("baro", {})),
+            accel=Accel(mounting="-y+z-x", bias_mg=(20.0, -35.0, 7.0), **faults.get("accel", {})),
+            seed=11,
+        )
+        return suite
+
+    return make(), make()
+
+
+def _flight_batches(n_batches=60, batch=20, t0=-2.0):
+    """Batches of (t, p, mach, accel, landed) lists through transonic flight,
+    high deceleration and a landing."""
+    rng = np.random.default_rng(5)
+    out = []
+    for b in range(n_batches):
+        t = [t0 + (b * batch + j) * 0.01 for j in range(batch)]
+        mach = [max(0.0, 2.5 - 0.05 * b + 0.01 * rng.standard_normal()) for _ in t]
+        accel = [G0_M_S2 * (0.5 + 3000.0 * rng.random()) for _ in t]  # up to past the range
+        p = [101325.0 * math.exp(-(30000.0 - 400.0 * b) / 8000.0) for _ in t]
+        landed = [ti < 0.0 or b > 50 for ti in t]
+        out.append((t, p, mach, accel, landed))
+    return out
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [
+        {},
+        {"baro": {"extra_noise_pa": 40.0}},
+        {"baro": {"stuck_at_s": 3.0}},
+        {"baro": {"dead_at_s": 4.005}, "accel": {"dead_at_s": 6.0}},
+        {"baro": {"lag_s": 0.0, "supersonic": "static"}},
+        {"baro": {"resolution_pa": 0.0}},
+        {"accel": {"oscillation_deg": 0.0}},
+    ],
+    ids=["healthy", "noisy", "stuck", "dead", "ideal-port", "unquantised", "no-swing"],
+)
+def test_sensor_rows_for_a_batch_equal_the_per_sensor_models(faults):
+    fused, reference = _suite_pair(**faults)
+    for i, (t, p, mach, accel, landed) in enumerate(_flight_batches()):
+        arm = i % 7 == 3
+        rows = fused.sample_rows(t, p, mach, accel, landed, arm)
+        values = reference.sample_batch(
+            np.array(t), np.array(p), np.array(mach), np.array(accel), np.array(landed), arm
+        )
+        assert rows.dtype == np.int64 and rows.shape == (6, len(t))
+        assert [tuple(col) for col in rows.T.tolist()] == values, f"batch {i}"
+    # both leave the models in the same state for the next batch
+    assert fused.baro._filtered == reference.baro._filtered
+    assert fused.baro._last_dpa == reference.baro._last_dpa
+
+
 def test_frames_decode_on_the_firmware_unchanged():
     frames = [
         sensors.encode_sample_frame(123456, 1013250, 10, -20, 1000, 4100, 3),
