@@ -100,9 +100,18 @@ class Wind:
         ]
         self.calm = all(abs(s) == 0 for s in self.speed_m_s)
         self._last = 1
+        self._memo_alt = None  # the drop test asks twice per sample at one altitude
+        self._memo = None
 
     def at(self, alt_m):
         """(east, north) wind velocity in m/s at alt_m."""
+        if alt_m == self._memo_alt:
+            return self._memo
+        self._memo = wind = self._at(alt_m)
+        self._memo_alt = alt_m
+        return wind
+
+    def _at(self, alt_m):
         alt = self._alt
         if alt_m <= alt[0]:
             return self._east[0], self._north[0]

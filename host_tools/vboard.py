@@ -285,27 +285,71 @@ class VirtualBoard:
         self._input_tail = window[-3:]
         return data
 
+    def _write_child(self):
+        try:
+            n = os.write(self._child_fd, self._to_child)
+            del self._to_child[:n]
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EIO):
+                raise
+
+    def _write_client(self):
+        try:
+            n = os.write(self._client_fd, self._to_client)
+            del self._to_client[:n]
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EIO):
+                raise
+
     def _relay(self):
+        # One poll object for the life of the relay, its masks changed only
+        # when they change; and what is read is written on at once when the
+        # other side can take it (non-blocking: EAGAIN leaves it for POLLOUT).
+        # A drop test moves a batch and its sync reply through here about 150
+        # times a second, and every wakeup of this thread takes the GIL from
+        # the drop test's own thread.
+        poller = select.poll()
+        client_fd = self._client_fd
+        client_mask = select.POLLIN
+        poller.register(client_fd, client_mask)
+        child_fd = None
+        child_mask = 0
         client_present = False
         while not self._stop.is_set():
-            with self._lock:
-                cut, self._cut_requested = self._cut_requested, False
+            if self._cut_requested:
+                with self._lock:
+                    cut, self._cut_requested = self._cut_requested, False
+            else:
+                cut = False
             self._release_after_interrupt(False)
             if cut:
                 self._restart(power_cut=True)
-            poller = select.poll()
-            client_events = select.POLLIN | (select.POLLOUT if self._to_client else 0)
-            poller.register(self._client_fd, client_events)
-            child_fd = self._child_fd
-            child_events = 0
+            mask = select.POLLIN | (select.POLLOUT if self._to_client else 0)
+            if mask != client_mask:
+                poller.modify(client_fd, mask)
+                client_mask = mask
+            mask = 0
             if len(self._to_client) < CLIENT_BUFFER_MAX // 2:
-                child_events |= select.POLLIN
+                mask |= select.POLLIN
             if self._to_child and not self._input_held:
-                child_events |= select.POLLOUT
-            poller.register(child_fd, child_events or select.POLLIN)
-            ready = dict(poller.poll(50))
+                mask |= select.POLLOUT
+            mask = mask or select.POLLIN
+            if self._child_fd != child_fd:
+                if child_fd is not None:
+                    poller.unregister(child_fd)
+                child_fd = self._child_fd
+                poller.register(child_fd, mask)
+                child_mask = mask
+            elif mask != child_mask:
+                poller.modify(child_fd, mask)
+                child_mask = mask
+            cev = bev = 0
+            for fd, ev in poller.poll(50):
+                if fd == client_fd:
+                    cev = ev
+                else:
+                    bev = ev
 
-            cev = ready.get(self._client_fd, 0)
             if cev & select.POLLHUP:
                 # Nobody has the port open: what the board prints is lost, as on USB.
                 client_present = False
@@ -314,22 +358,20 @@ class VirtualBoard:
                 client_present = True
             if cev & select.POLLIN:
                 try:
-                    data = os.read(self._client_fd, 65536)
+                    data = os.read(client_fd, 65536)
                 except OSError as exc:
                     if exc.errno not in (errno.EIO, errno.EAGAIN):
                         raise
                     data = b""
                 if data:
                     self._to_child += self._watch_input(data)
+                    if self._to_child and not self._input_held and not self._cut_requested:
+                        self._write_child()
+                        if not self._to_child:
+                            bev &= ~select.POLLOUT
             if client_present and self._to_client and cev & select.POLLOUT:
-                try:
-                    n = os.write(self._client_fd, self._to_client)
-                    del self._to_client[:n]
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EIO):
-                        raise
+                self._write_client()
 
-            bev = ready.get(child_fd, 0)
             if bev & select.POLLIN:
                 try:
                     data = os.read(child_fd, 65536)
@@ -339,15 +381,11 @@ class VirtualBoard:
                     data = self._watch_output(data)
                     if client_present and data:
                         self._send_client(data)
+                        self._write_client()
                     continue
                 bev |= select.POLLHUP
             if bev & select.POLLOUT and self._to_child and not self._input_held:
-                try:
-                    n = os.write(child_fd, self._to_child)
-                    del self._to_child[:n]
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EIO):
-                        raise
+                self._write_child()
             if bev & (select.POLLHUP | select.POLLERR) and not bev & select.POLLIN:
                 if self._child is not None and self._child.poll() is None:
                     try:
