@@ -556,7 +556,13 @@ _DIGIT_SHIFT = np.array(
     [[4 * (n - 1 - k)] for n in _FIELD_DIGITS for k in range(n)], dtype=np.int64
 )
 _HEX_DIGITS = np.frombuffer(b"0123456789ABCDEF", dtype=np.uint8)
+_HEX_PAIRS = np.frombuffer(b"".join(b"%02X" % i for i in range(256)), dtype=np.uint8).reshape(
+    256, 2
+)
 _PAYLOAD_DIGITS = len(_DIGIT_FIELD)  # 38, then the reserved "00"
+_FRAME_TEMPLATE = np.frombuffer(
+    b"#S" + b"_" * _PAYLOAD_DIGITS + b"00__\n", dtype=np.uint8
+)  # '_' = filled in per sample
 
 
 def encode_sample_frames(ticks, readings):
@@ -571,14 +577,10 @@ def encode_sample_frames(ticks, readings):
     fields &= _FIELD_MASKS
     digits = _HEX_DIGITS[(fields[_DIGIT_FIELD] >> _DIGIT_SHIFT) & 0xF]  # (38, n)
     out = np.empty((n, SAMPLE_FRAME_BYTES), dtype=np.uint8)
-    out[:, 0] = 0x23  # '#'
-    out[:, 1] = 0x53  # 'S'
+    out[:] = _FRAME_TEMPLATE
     out[:, 2 : 2 + _PAYLOAD_DIGITS] = digits.T
-    out[:, 2 + _PAYLOAD_DIGITS : 4 + _PAYLOAD_DIGITS] = 0x30  # "00": XOR-neutral
-    check = np.bitwise_xor.reduce(digits, axis=0)
-    out[:, 42] = _HEX_DIGITS[check >> 4]
-    out[:, 43] = _HEX_DIGITS[check & 0xF]
-    out[:, 44] = 0x0A
+    # the checksum: XOR of the payload, whose "00" adds nothing
+    out[:, 42:44] = _HEX_PAIRS[np.bitwise_xor.reduce(digits, axis=0)]
     return out.tobytes()
 
 
@@ -724,46 +726,71 @@ class SensorSuite:
         # noise, in the order the models draw it: baro, [baro extra], accel x/y/z, battery
         extra = baro.extra_noise_pa
         z = self.noise.normals((6 if extra else 5, n))
-        scale = self._noise_scale()
+        scale, divide, multiply, resolution, low, high = self._columns()
         if extra:
             v = base + scale * z[(0, 2, 3, 4, 5),]
             v[0] += extra * z[1]
         else:
             v = base + scale * z
         # quantisation: baro p / res, accel v * (1 / res), battery to the mV
-        res_pa, res_mg = baro.resolution_pa, accel.resolution_mg
-        inv_mg = 1.0 / res_mg
-        v /= np.array([[res_pa], [1.0], [1.0], [1.0], [1.0]])
-        v *= np.array([[1.0], [inv_mg], [inv_mg], [inv_mg], [1.0]])
+        if divide is not None:
+            v /= divide
+        v *= multiply
         np.rint(v, out=v)
-        v *= np.array([[res_pa], [res_mg], [res_mg], [res_mg], [1.0]])
-        # the parts' ranges, then the frame fields
-        limit = accel._limit
-        inf = math.inf
-        np.clip(
-            v,
-            np.array([[baro.min_pa], [-limit], [-limit], [-limit], [-inf]]),
-            np.array([[baro.max_pa], [limit], [limit], [limit], [inf]]),
-            out=v,
-        )
+        v *= resolution
+        # the parts' ranges (np.clip's arithmetic, without its Python wrapper)
+        np.maximum(v, low, out=v)
+        np.minimum(v, high, out=v)
         v[0] = np.rint(v[0] * 10.0)
         baro._last_dpa = int(v[0, -1])
-        np.clip(v, _FIELD_LOW, _FIELD_HIGH, out=v)
+        # the frame fields
+        np.maximum(v, _FIELD_LOW, out=v)
+        np.minimum(v, _FIELD_HIGH, out=v)
         out = np.empty((6, n), dtype=np.int64)
         out[:5] = v  # truncates the accelerometer's mg towards zero, as astype does
         out[5] = FLAG_BARO_OK + FLAG_ACCEL_OK + (FLAG_ARM_INPUT if arm_input else 0)
         return out
 
-    def _noise_scale(self):
-        return np.array(
-            [
-                [self.baro.noise_pa],
-                [self.accel.noise_mg],
-                [self.accel.noise_mg],
-                [self.accel.noise_mg],
-                [self.battery.noise_mv],
-            ]
+    def _columns(self):
+        """Per-channel constants of sample_rows as (5, 1) columns, built once
+        per configuration: noise scale, quantisation, ranges."""
+        baro, accel, battery = self.baro, self.accel, self.battery
+        key = (
+            baro.noise_pa,
+            accel.noise_mg,
+            battery.noise_mv,
+            baro.resolution_pa,
+            accel.resolution_mg,
+            baro.min_pa,
+            baro.max_pa,
+            accel._limit,
         )
+        cached = getattr(self, "_column_cache", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        noise_pa, noise_mg, noise_mv, res_pa, res_mg, min_pa, max_pa, limit = key
+        inv_mg = 1.0 / res_mg
+
+        def col(a, b, c):
+            return np.array([[a], [b], [b], [b], [c]], dtype=float)
+
+        if math.frexp(res_pa)[0] == 0.5:
+            # a power of two: p / res is exactly p * (1 / res), one operation
+            divide = None
+            multiply = col(1.0 / res_pa, inv_mg, 1.0)
+        else:
+            divide = col(res_pa, 1.0, 1.0)
+            multiply = col(1.0, inv_mg, 1.0)
+        columns = (
+            col(noise_pa, noise_mg, noise_mv),
+            divide,
+            multiply,
+            col(res_pa, res_mg, 1.0),
+            col(min_pa, -limit, -math.inf),
+            col(max_pa, limit, math.inf),
+        )
+        self._column_cache = (key, columns)
+        return columns
 
     def sample_batch(self, t, p_static, mach, accel_m_s2, landed, arm_input=False):
         """Readings for a batch of samples: a list of (press_dpa, ax_mg, ay_mg,
