@@ -318,7 +318,9 @@ class GnssReader:
         """A sentence ended early; `frag` bytes of it were in this buffer."""
         frag += self._ln
         self._ln = 0
-        if frag >= 6:
+        if frag > LINE_MAX + 1:
+            self.overlong += 1  # as _append counts it when the line is split
+        elif frag >= 6:
             self.truncated += 1
         else:
             self.garbage += frag

@@ -18,7 +18,7 @@ import sys
 import types
 from functools import reduce
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from mpy import FIRMWARE, run_mpy
 
@@ -167,6 +167,15 @@ def test_any_byte_soup_split_anywhere_never_raises_and_keeps_ranges(tokens, cuts
 
 @settings(max_examples=120, deadline=None)
 @given(st.lists(token, max_size=30), st.lists(st.integers(0, 3000), max_size=20))
+@example(  # a 122-byte sentence with no LF, ended by the next '$': overlong either way
+    tokens=[
+        b"$GPGGA,,,,,,,0000.000000000000,,,00000.0000000,,.0,,,,,,,,000000000.00000000000*66\r\n",
+        b"$GPGGA,,000000000.000000000000,,,,A,-.0000,0000,,,,.00000000,.000000000,"
+        b"0.000000000,0.000000000000,00000.000000000,-.0*3B\r",
+        b"$GPGGA,*7A\r\n",
+    ],
+    cuts=[206],
+)
 def test_results_do_not_depend_on_where_the_stream_is_split(tokens, cuts):
     data = b"".join(tokens)
     assert run_reader(data, cuts) == run_reader(data, [])
