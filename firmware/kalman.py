@@ -31,12 +31,23 @@ Integer contract (31-bit small ints on the board):
 Nothing here allocates after construction.
 """
 
+from array import array
+
 try:
+    import micropython
     from micropython import const
 except ImportError:
 
     def const(x):
         return x
+
+    class micropython:  # noqa: N801 (stands in for the module on CPython)
+        @staticmethod
+        def viper(f):
+            return f
+
+    def ptr32(a):
+        return a
 
 
 SUBSTEP_MS = const(20)
@@ -100,19 +111,9 @@ def _gain(e, k):
 
 class Kalman:
     def __init__(self, sample_hz=100):
-        g = GAINS[sample_hz]
-        self.k_hh = g[0]
-        self.k_vh = g[1]
-        self.k_ah = g[2]
-        self.k_ha = g[3]
-        self.k_va = g[4]
-        self.k_aa = g[5]
-        self.kb_h = g[6]
-        self.kb_v = g[7]
-        self.kb_a = g[8]
-        self.ka_h = g[9]
-        self.ka_v = g[10]
-        self.ka_a = g[11]
+        # Q16 gains in GAINS' order: both (h, v, a <- e_h; h, v, a <- e_a),
+        # baro only (h, v, a), accel only (h, v, a)
+        self._g = array("i", GAINS[sample_hz])
         self.rejoins = 0
         self.reset(0, 0, 0)
 
@@ -126,96 +127,146 @@ class Kalman:
         self.speed_cms = self.v_mms // 10
         self.accel_cms2 = self.a_mms2 // 10
 
-    def update(self, dt_ms, alt_cm, accel_cms2, mode):
+    @micropython.viper
+    def update(self, dt_ms: int, alt_cm: int, accel_cms2: int, mode: int):
         """Predict over dt_ms, then correct with the measurements `mode` names
-        (NONE, BARO, ACCEL, BOTH; the unused argument is ignored)."""
-        if dt_ms > SUBSTEP_MS:
-            if dt_ms > MAX_DT_MS:
-                dt_ms = MAX_DT_MS
-            while dt_ms > SUBSTEP_MS:
-                self._advance(SUBSTEP_MS)
-                dt_ms -= SUBSTEP_MS
-        a = self.a_mms2
-        if dt_ms > 0:
-            # _advance(dt_ms) written out: the usual sample period is one step
-            v0 = self.v_mms
-            n = a * dt_ms + self._v_rem
+        (NONE, BARO, ACCEL, BOTH; the unused argument is ignored).
+
+        Native code (viper): it runs every sample. Machine-word arithmetic
+        is safe because every product stays below 2**30 (module docstring);
+        the gains come from the array `_g` (non-negative words), the state
+        from and back to the attributes."""
+        g = ptr32(self._g)  # noqa: F821 (viper built-in)
+        h = int(self.h_mm)
+        v = int(self.v_mms)
+        a = int(self.a_mms2)
+        h_rem = int(self._h_rem)
+        v_rem = int(self._v_rem)
+        if dt_ms > MAX_DT_MS:
+            dt_ms = MAX_DT_MS
+        while dt_ms > 0:
+            # constant-acceleration steps of at most SUBSTEP_MS, exact in
+            # integers: v += a*dt/1000 and h += (v0 + v1)/2 * dt/1000 with
+            # the remainders carried (|a*dt| < 6e7, (v0 + v1)*dt < 6.1e8)
+            step = dt_ms
+            if step > SUBSTEP_MS:
+                step = SUBSTEP_MS
+            v0 = v
+            n = a * step + v_rem
             v = v0 + n // 1000
-            self._v_rem = n % 1000
-            if v > V_LIMIT_MMS or v < -V_LIMIT_MMS:
-                v = _clamp(v, V_LIMIT_MMS)
-                self._v_rem = 0
-            n = (v0 + v) * dt_ms + self._h_rem
-            h = self.h_mm + n // 2000
-            self._h_rem = n % 2000
-        else:
-            h = self.h_mm
-            v = self.v_mms
+            v_rem = n % 1000
+            if v > V_LIMIT_MMS:
+                v = V_LIMIT_MMS
+                v_rem = 0
+            elif v < -V_LIMIT_MMS:
+                v = -V_LIMIT_MMS
+                v_rem = 0
+            n = (v0 + v) * step + h_rem
+            h = h + n // 2000
+            h_rem = n % 2000
+            dt_ms -= step
+            if dt_ms > 0:  # between sub-steps (the end is clamped below)
+                if h > H_LIMIT_MM:
+                    h = H_LIMIT_MM
+                elif h < -H_LIMIT_MM:
+                    h = -H_LIMIT_MM
+        eh = 0
+        ea = 0
+        large = False  # an innovation too large for one multiply per gain
         if mode & BARO:
             eh = alt_cm * 10 - h
-            if not -REJOIN_MM <= eh <= REJOIN_MM:
+            if eh < -REJOIN_MM or eh > REJOIN_MM:
                 # too far to be noise: after a lockout or an outage the
                 # sensor is right and the prediction is stale
                 h = alt_cm * 10
-                self._h_rem = 0
-                self.rejoins += 1
+                h_rem = 0
+                self.rejoins = int(self.rejoins) + 1
                 eh = 0
             if mode == BOTH:
                 ea = accel_cms2 * 10 - a
-                # gain products: one multiply each while the innovations
-                # are small (the usual case), the split multiply otherwise
                 if -FAST_E < eh < FAST_E and -FAST_E < ea < FAST_E:
-                    h += ((eh * self.k_hh) >> 16) + ((ea * self.k_ha) >> 16)
-                    v += ((eh * self.k_vh) >> 16) + ((ea * self.k_va) >> 16)
-                    a += ((eh * self.k_ah) >> 16) + ((ea * self.k_aa) >> 16)
+                    h += ((eh * int(g[0])) >> 16) + ((ea * int(g[3])) >> 16)
+                    v += ((eh * int(g[1])) >> 16) + ((ea * int(g[4])) >> 16)
+                    a += ((eh * int(g[2])) >> 16) + ((ea * int(g[5])) >> 16)
                 else:
-                    if not -E_LIMIT <= ea <= E_LIMIT:
-                        ea = E_LIMIT if ea > 0 else -E_LIMIT
-                    h += mul_q16(eh, self.k_hh) + mul_q16(ea, self.k_ha)
-                    v += mul_q16(eh, self.k_vh) + mul_q16(ea, self.k_va)
-                    a += mul_q16(eh, self.k_ah) + mul_q16(ea, self.k_aa)
+                    large = True
+            elif -FAST_E < eh < FAST_E:
+                h += (eh * int(g[6])) >> 16
+                v += (eh * int(g[7])) >> 16
+                a += (eh * int(g[8])) >> 16
             else:
-                h += _gain(eh, self.kb_h)
-                v += _gain(eh, self.kb_v)
-                a += _gain(eh, self.kb_a)
+                large = True
         elif mode == ACCEL:
             ea = accel_cms2 * 10 - a
+            if -FAST_E < ea < FAST_E:
+                h += (ea * int(g[9])) >> 16
+                v += (ea * int(g[10])) >> 16
+                a += (ea * int(g[11])) >> 16
+            else:
+                large = True
+        if large:
+            # rare (a jolt, a re-entry pulse): the split multiplies in bytecode
+            # keep this native code small (it sits in RAM on a board)
+            self.h_mm = h
+            self.v_mms = v
+            self.a_mms2 = a
+            self._h_rem = h_rem
+            self._v_rem = v_rem
+            self._correct_large(eh, ea, mode)
+            return
+        if h > H_LIMIT_MM:
+            h = H_LIMIT_MM
+        elif h < -H_LIMIT_MM:
+            h = -H_LIMIT_MM
+        if v > V_LIMIT_MMS:
+            v = V_LIMIT_MMS
+        elif v < -V_LIMIT_MMS:
+            v = -V_LIMIT_MMS
+        if a > A_LIMIT_MMS2:
+            a = A_LIMIT_MMS2
+        elif a < -A_LIMIT_MMS2:
+            a = -A_LIMIT_MMS2
+        self.h_mm = h
+        self.v_mms = v
+        self.a_mms2 = a
+        self._h_rem = h_rem
+        self._v_rem = v_rem
+        self.alt_cm = h // 10
+        self.speed_cms = v // 10
+        self.accel_cms2 = a // 10
+
+    def _correct_large(self, eh, ea, mode):
+        """The correction of update() when an innovation is at least FAST_E:
+        gain products through the split multiply (partial products < 2**22)."""
+        h = self.h_mm
+        v = self.v_mms
+        a = self.a_mms2
+        g = self._g
+        if mode == BOTH:
             if not -E_LIMIT <= ea <= E_LIMIT:
                 ea = E_LIMIT if ea > 0 else -E_LIMIT
-            h += _gain(ea, self.ka_h)
-            v += _gain(ea, self.ka_v)
-            a += _gain(ea, self.ka_a)
-        if not -H_LIMIT_MM <= h <= H_LIMIT_MM:
-            h = _clamp(h, H_LIMIT_MM)
-        if not -V_LIMIT_MMS <= v <= V_LIMIT_MMS:
-            v = _clamp(v, V_LIMIT_MMS)
-        if not -A_LIMIT_MMS2 <= a <= A_LIMIT_MMS2:
-            a = _clamp(a, A_LIMIT_MMS2)
+            h += mul_q16(eh, g[0]) + mul_q16(ea, g[3])
+            v += mul_q16(eh, g[1]) + mul_q16(ea, g[4])
+            a += mul_q16(eh, g[2]) + mul_q16(ea, g[5])
+        elif mode == BARO:
+            h += mul_q16(eh, g[6])
+            v += mul_q16(eh, g[7])
+            a += mul_q16(eh, g[8])
+        else:
+            if not -E_LIMIT <= ea <= E_LIMIT:
+                ea = E_LIMIT if ea > 0 else -E_LIMIT
+            h += _gain(ea, g[9])
+            v += _gain(ea, g[10])
+            a += _gain(ea, g[11])
+        h = _clamp(h, H_LIMIT_MM)
+        v = _clamp(v, V_LIMIT_MMS)
+        a = _clamp(a, A_LIMIT_MMS2)
         self.h_mm = h
         self.v_mms = v
         self.a_mms2 = a
         self.alt_cm = h // 10
         self.speed_cms = v // 10
         self.accel_cms2 = a // 10
-
-    def _advance(self, dt):
-        """Constant-acceleration step of dt <= SUBSTEP_MS, exact in integers."""
-        v0 = self.v_mms
-        # v += a*dt/1000 carrying the remainder: |a*dt| < 3e6 * 20 = 6e7
-        n = self.a_mms2 * dt + self._v_rem
-        v1 = v0 + n // 1000
-        self._v_rem = n % 1000
-        if v1 > V_LIMIT_MMS or v1 < -V_LIMIT_MMS:
-            v1 = _clamp(v1, V_LIMIT_MMS)
-            self._v_rem = 0
-        # h += (v0 + v1)/2 * dt/1000 (trapezoid: exact for constant a): < 6.1e8
-        n = (v0 + v1) * dt + self._h_rem
-        h = self.h_mm + n // 2000
-        self._h_rem = n % 2000
-        if h > H_LIMIT_MM or h < -H_LIMIT_MM:
-            h = _clamp(h, H_LIMIT_MM)
-        self.h_mm = h
-        self.v_mms = v1
 
     # single-purpose forms (tests, tools); the flight loop calls update()
     def predict(self, dt_ms):

@@ -214,3 +214,113 @@ print(measure())
 """
     )
     assert int(out) == 0
+
+
+# -- the native update against the filter written as plain Python ------------------
+def _reference_update(st, g, dt, alt_cm, acc_cms2, mode):
+    """One update of the fixed-gain filter on CPython, from the module
+    docstring's contract: st = [h, v, a, h_rem, v_rem, rejoins] (mm, mm/s,
+    mm/s2), g = the 12 Q16 gains. Written for clarity, not speed."""
+    sub, lim_h, lim_v, lim_a = 20, 0x1FFFFFFF, 15000000, 2941995
+    e_lim, fast, rejoin = 0x7FFFFF, 4096, 200000
+
+    def clamp(x, m):
+        return max(-m, min(m, x))
+
+    def mul(x, k):  # the split multiply: |x*k/2**16| truncated toward zero
+        q = (abs(x) >> 12) * (abs(k) >> 10) << 6
+        q += ((abs(x) >> 12) * (abs(k) & 0x3FF)) >> 4
+        q += ((abs(x) & 0xFFF) * (abs(k) >> 10)) >> 6
+        q += ((abs(x) & 0xFFF) * (abs(k) & 0x3FF)) >> 16
+        return q if (x < 0) == (k < 0) else -q
+
+    def gain(e, k):
+        return (e * k) >> 16 if abs(e) < fast else mul(e, k)
+
+    h, v, a, hr, vr, rj = st
+    dt = min(dt, 1000)
+    while dt > 0:
+        step = min(dt, sub)
+        n = a * step + vr
+        v1 = v + n // 1000
+        vr = n % 1000
+        if abs(v1) > lim_v:
+            v1, vr = clamp(v1, lim_v), 0
+        n = (v + v1) * step + hr
+        h, hr, v = h + n // 2000, n % 2000, v1
+        dt -= step
+        if dt > 0:
+            h = clamp(h, lim_h)
+    if mode & 1:
+        eh = alt_cm * 10 - h
+        if abs(eh) > rejoin:
+            h, hr, rj, eh = alt_cm * 10, 0, rj + 1, 0
+        if mode == 3:
+            ea = acc_cms2 * 10 - a
+            if abs(eh) < fast and abs(ea) < fast:
+                dh, dv, da = ((eh * g[i]) >> 16 for i in range(3))
+                h, v, a = h + dh, v + dv, a + da
+                dh, dv, da = ((ea * g[i]) >> 16 for i in range(3, 6))
+            else:
+                ea = clamp(ea, e_lim)
+                h, v, a = h + mul(eh, g[0]), v + mul(eh, g[1]), a + mul(eh, g[2])
+                dh, dv, da = (mul(ea, g[i]) for i in range(3, 6))
+        else:
+            dh, dv, da = (gain(eh, g[i]) for i in range(6, 9))
+        h, v, a = h + dh, v + dv, a + da
+    elif mode == 2:
+        ea = clamp(acc_cms2 * 10 - a, e_lim)
+        h, v, a = h + gain(ea, g[9]), v + gain(ea, g[10]), a + gain(ea, g[11])
+    st[:] = [clamp(h, lim_h), clamp(v, lim_v), clamp(a, lim_a), hr, vr, rj]
+
+
+def test_native_update_matches_the_filter_written_in_plain_python():
+    import random
+
+    rnd = random.Random(5)
+    runs = []
+    for _ in range(12):
+        hz = rnd.choice([10, 20, 25, 50, 100, 200])
+        h0 = rnd.randint(-100000, 12000000)
+        steps = []
+        for _ in range(250):
+            far = rnd.random() < 0.1
+            steps.append(
+                (
+                    rnd.choice([0, 1, 5, 10, 20, 21, 40, 45, 100, 999, 1000, 5000]),
+                    h0 + (rnd.randint(-300000, 300000) if far else rnd.randint(-500, 500)),
+                    rnd.randint(-300000, 300000) if far else rnd.randint(-2000, 2000),
+                    rnd.randint(0, 3),
+                )
+            )
+        runs.append((hz, h0, steps))
+    out = run_mpy(
+        "import kalman, json\n"
+        f"runs = {runs!r}\n"
+        "res = []\n"
+        "for hz, h0, steps in runs:\n"
+        "    kf = kalman.Kalman(hz)\n"
+        "    kf.reset(h0, 0, 0)\n"
+        "    for dt, alt, acc, mode in steps:\n"
+        "        kf.update(dt, alt, acc, mode)\n"
+        "        res.append([kf.h_mm, kf.v_mms, kf.a_mms2, kf._h_rem, kf._v_rem, kf.rejoins,\n"
+        "                    kf.alt_cm, kf.speed_cms, kf.accel_cms2])\n"
+        "print(json.dumps(res))\n",
+        heap="4M",
+    )
+    got = iter(json.loads(out))
+    gains = {hz: list(g) for hz, g in _gains_table().items()}
+    for hz, h0, steps in runs:
+        st = [h0 * 10, 0, 0, 0, 0, 0]
+        for dt, alt, acc, mode in steps:
+            _reference_update(st, gains[hz], dt, alt, acc, mode)
+            want = st + [st[0] // 10, st[1] // 10, st[2] // 10]
+            assert next(got) == want, (hz, dt, alt, acc, mode)
+
+
+def _gains_table():
+    """The firmware's gain table (checked against an independent design above)."""
+    out = run_mpy(
+        "import kalman, json\nprint(json.dumps({str(k): v for k, v in kalman.GAINS.items()}))"
+    )
+    return {int(k): v for k, v in json.loads(out).items()}
