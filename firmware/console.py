@@ -27,7 +27,7 @@ from micropython import const
 import wire
 
 LINE_MAX = const(160)
-RX_BYTES = const(512)  # receive buffer; every frame body fits many times over
+RX_BYTES = const(256)  # receive buffer; every frame body fits several times over
 FRAME_START = const(35)  # '#'
 FRAME_TIMEOUT_MS = const(50)
 SIM_FRAME_TIMEOUT_MS = const(5000)
@@ -177,12 +177,13 @@ class Console:
                     handler(self)
                 continue
             if c == 10 or c == 13:
+                n = self.n
+                self.n = 0  # first: a command that raises must not glue the next line on
                 if self.overlong:
                     self.bad_lines += 1
                     self.overlong = False
-                elif self.n:
-                    self._dispatch()
-                self.n = 0
+                elif n:
+                    self._dispatch(n)
                 continue
             if self.n < LINE_MAX:
                 self.line[self.n] = c
@@ -190,9 +191,9 @@ class Console:
             else:
                 self.overlong = True
 
-    def _dispatch(self):
+    def _dispatch(self, n):
         try:
-            text = bytes(self.line[: self.n]).decode()
+            text = bytes(self.line[:n]).decode()
         except UnicodeError:
             self.bad_lines += 1
             return

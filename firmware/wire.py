@@ -19,15 +19,18 @@ _HEX = b"0123456789ABCDEF"
 
 def checksum(data, end=None):
     """XOR of data[0:end] (bytes, bytearray or str)."""
+    if isinstance(data, str):
+        # the bytes that go on the wire: a name echoed from a noisy line can
+        # hold characters above 0x7F, which UTF-8 sends as several bytes
+        if end is not None:
+            data = data[:end]
+        data = data.encode()
+        end = None
     if end is None:
         end = len(data)
     c = 0
-    if isinstance(data, str):
-        for i in range(end):
-            c ^= ord(data[i])
-    else:
-        for i in range(end):
-            c ^= data[i]
+    for i in range(end):
+        c ^= data[i]
     return c
 
 

@@ -40,8 +40,9 @@ class Line:
 
 
 def checksum(text: str) -> int:
+    """XOR of the line's bytes as sent (UTF-8, as the board encodes it)."""
     c = 0
-    for b in text.encode("latin-1", "replace"):
+    for b in text.encode("utf-8", "replace"):
         c ^= b
     return c
 

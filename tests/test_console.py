@@ -64,12 +64,15 @@ def make(path, bulk):
 def _run(stream: bytes, tmp_path, bulk: bool, budget=512):
     path = tmp_path / "in.bin"
     path.write_bytes(stream)
-    code = HARNESS + f"""
+    code = (
+        HARNESS
+        + f"""
 con, rec = make({str(path)!r}, {bulk})
 for _ in range(1000):
     con.poll(0, {budget})
 print("END", con.bad_frames, con.bad_lines)
 """
+    )
     return run_mpy(code).splitlines()
 
 
@@ -121,15 +124,17 @@ def test_gnss_frame_longer_than_its_limit_is_cut(tmp_path):
 
 
 def test_frame_path_allocates_nothing(tmp_path):
-    frames = b"".join(
-        sample_frame(1000 + 10 * i, 1013250 - i, (i, -i, 1000)) for i in range(3000)
-    )
+    frames = b"".join(sample_frame(1000 + 10 * i, 1013250 - i, (i, -i, 1000)) for i in range(3000))
     gnss = gnss_frame(b"$GPGGA,000000.00,,,,,0,00,99.99,,,,,,*00\r\n")
-    stream = b"".join(frames[i * 4500 : (i + 1) * 4500] + gnss for i in range(30))  # 100 frames of 45 bytes, then a GNSS line
+    stream = b"".join(
+        frames[i * 4500 : (i + 1) * 4500] + gnss for i in range(30)
+    )  # 100 frames of 45 bytes, then a GNSS line
     path = tmp_path / "in.bin"
     path.write_bytes(stream)
     for bulk in (True, False):
-        code = HARNESS + f"""
+        code = (
+            HARNESS
+            + f"""
 con, rec = make({str(path)!r}, {bulk})
 rec.quiet = True
 con.poll(0, 200)       # first reads: the stream's buffers are set up
@@ -142,6 +147,22 @@ while n < 2000:
     n += 1
 print(gc.mem_alloc() - a, rec.samples)
 """
+        )
         alloc, samples = map(int, run_mpy(code).split())
         assert samples == 3000
         assert alloc == 0, (bulk, alloc)
+
+
+def test_reply_to_a_noisy_command_name_carries_a_valid_checksum():
+    # garbage that decodes as UTF-8 above 0x7F is echoed in the error reply;
+    # the checksum covers the bytes sent, so the host still accepts the line
+    from host_tools.wire import parse_line
+
+    out = run_mpy(
+        "import wire, sys\n"
+        "line = wire.format_line('ERR', 5, '\\u00e9\\u20ac\\u00ff', [('msg', 'unknown command')])\n"
+        "sys.stdout.write(line)\n"
+    )
+    raw = out.encode().rstrip(b"\r\n")
+    parsed = parse_line(raw)
+    assert parsed is not None and parsed.kind == "ERR" and parsed.t_ms == 5
