@@ -654,8 +654,8 @@ class FlightLog:
         self._last_ms = now
         if self._clock.diff_ms(now, self._up_tick) >= 1000:
             self._uptime(now)
-        # every sample of the descent comes here: _cg, _clamp16, _slot and
-        # _commit are written out (calls cost more than the arithmetic)
+        # every sample of the descent comes here: the rounding, the clipping
+        # check and _slot are written out (calls cost more than the arithmetic)
         try:
             if self._need_header:
                 self._need_header = False
@@ -693,13 +693,7 @@ class FlightLog:
             return False
         self._blk_samples += 1
         self._samples_logged += 1
-        self._nrec += 1
-        bit = 1 << keep
-        self._mask |= bit
-        if bit & PROTECT_MASK:
-            self._seg_keep[self._seg] = SEG_PROTECTED
-        if self._nrec >= self._slots:
-            self._write_block()
+        self._commit(keep)
         if fix is not None and self._f is not None:
             self._log_fix(fix, keep)
         return True
