@@ -251,6 +251,9 @@ def timed_loop(n_iter, fc, s, fill, batch_us, batch_phase, ticks_us, ticks_diff)
             k += 1
             t_batch = ticks_us()
 
+# every global the loop assigns exists before it runs: a new one can grow
+# the globals dictionary inside a measured iteration
+n_ev = n_wr = a = d = t = k = m = ph = n = 0
 t_batch = time.ticks_us()
 for n in range(0 if FAST_LOOP else N):
     ph = fc.phase
