@@ -198,6 +198,9 @@ def fill(dt_ms):
     s.vbatt_mv = 3900
     s.arm_input = True
 
+# every global the loop assigns exists before it runs (a new one can grow the
+# globals dictionary inside a measured iteration), and before the baseline
+n_ev = n_wr = a = d = t = k = m = ph = n = peak = ev = t_batch = 0
 gc.collect()
 BASE = gc.mem_alloc()
 
@@ -251,9 +254,6 @@ def timed_loop(n_iter, fc, s, fill, batch_us, batch_phase, ticks_us, ticks_diff)
             k += 1
             t_batch = ticks_us()
 
-# every global the loop assigns exists before it runs: a new one can grow
-# the globals dictionary inside a measured iteration
-n_ev = n_wr = a = d = t = k = m = ph = n = 0
 t_batch = time.ticks_us()
 for n in range(0 if FAST_LOOP else N):
     ph = fc.phase
