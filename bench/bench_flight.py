@@ -68,8 +68,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from mpy import FIRMWARE, run_mpy
 
 PICO_SLOWDOWN = 75
-RUNS = 7  # fresh runs for the iteration rate (least disturbed kept)
-RUN_SPACING_S = 1.0
+RUNS = 15  # fresh runs for the iteration rate (least disturbed kept)
+RUN_SPACING_S = 0.7
 HEAP_LIMIT = "256K"  # for the measurements; heapsize_smallest_kb probes below it
 SEQUENCER_MODULES = (
     "atmosphere",
@@ -352,7 +352,7 @@ def _parse(out):
     return result
 
 
-def _batch_us_per_iteration(runs=RUNS, iterations=22000):
+def _batch_us_per_iteration(runs=RUNS, iterations=12000):
     """Per run, the median 100-iteration batch of the loop and, right after,
     of the harness alone (same moment, same machine speed). Returns (loop,
     harness) of the least disturbed run, the loop's median batch over all
