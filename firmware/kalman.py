@@ -268,19 +268,6 @@ class Kalman:
         self.speed_cms = v // 10
         self.accel_cms2 = a // 10
 
-    # single-purpose forms (tests, tools); the flight loop calls update()
-    def predict(self, dt_ms):
-        self.update(dt_ms, 0, 0, NONE)
-
-    def correct_both(self, alt_cm, accel_cms2):
-        self.update(0, alt_cm, accel_cms2, BOTH)
-
-    def correct_baro(self, alt_cm):
-        self.update(0, alt_cm, 0, BARO)
-
-    def correct_accel(self, accel_cms2):
-        self.update(0, 0, accel_cms2, ACCEL)
-
     def coast(self, stop=False):
         """No measurement for a while: stop extrapolating the acceleration
         (and, with stop, the speed too)."""
