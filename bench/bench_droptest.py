@@ -3,7 +3,10 @@ the host-side physics alone.
 
 Figures:
   droptest_nominal_wall_s       wall time of the drop test itself (board
-                                already flashed), stand to end of the run
+                                already flashed), stand to end of the run;
+                                the faster of RUNS runs, each on a fresh board
+  droptest_nominal_wall_s_runs  every run's wall time
+  droptest_nominal_passed       every run passed its expectations
   droptest_nominal_sim_s        simulated flight time of that run
   droptest_nominal_samples_per_s  samples streamed per wall second
   droptest_nominal_host_cpu_s   CPU of this process (physics, sensors,
@@ -17,6 +20,8 @@ Figures:
 import time
 
 from host_tools import droptest, scenario
+
+RUNS = 2  # the faster run is kept: this machine's speed swings by up to 2x
 
 
 def _physics_only(sc):
@@ -47,20 +52,26 @@ def run():
     cpu, sim = _physics_only(sc)
     out["physics_nominal_cpu_s"] = round(cpu, 3)
     print(f"  physics alone: {sim:.0f} s of flight at 100 Hz in {cpu:.2f} s CPU")
-    with VirtualBoard() as board:
-        t0 = time.perf_counter()
-        flash(board.port, board="sim", log=lambda *a: None)
-        out["droptest_flash_s"] = round(time.perf_counter() - t0, 2)
-        link = BoardLink(board.port, timeout=droptest.REPLY_TIMEOUT_S)
-        try:
-            result = droptest.DropTest(sc, link, seed=0).run()
-        finally:
-            link.close()
+    results = []
+    for _ in range(RUNS):  # each on a freshly flashed board: a flight leaves it landed
+        with VirtualBoard() as board:
+            t0 = time.perf_counter()
+            flash(board.port, board="sim", log=lambda *a: None)
+            flash_s = time.perf_counter() - t0
+            link = BoardLink(board.port, timeout=droptest.REPLY_TIMEOUT_S)
+            try:
+                results.append(droptest.DropTest(sc, link, seed=0).run())
+            finally:
+                link.close()
+    result = min(results, key=lambda r: r.wall_s)
+    out["droptest_flash_s"] = round(flash_s, 2)
     out["droptest_nominal_wall_s"] = round(result.wall_s, 2)
+    out["droptest_nominal_wall_s_runs"] = [round(r.wall_s, 2) for r in results]
     out["droptest_nominal_sim_s"] = round(result.sim_s, 1)
     out["droptest_nominal_samples_per_s"] = round(result.samples / result.wall_s)
     out["droptest_nominal_host_cpu_s"] = result.link_stats.get("host_cpu_s")
     out["droptest_nominal_board_wait_s"] = result.link_stats.get("waiting_for_board_s")
+    out["droptest_nominal_passed"] = all(r.passed for r in results)
     verdict = "passed" if result.passed else "FAILED"
     print(
         f"  nominal_leo: {verdict}, {result.samples} samples; "
