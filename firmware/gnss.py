@@ -140,6 +140,8 @@ class GnssReader:
         # Out-parameters of the angle and date parsers (no tuples).
         self._ang_d = 0
         self._ang_r = 0
+        self._lat_d = 0  # latitude of the sentence being read (gnss_nmea._latlon)
+        self._lat_r = 0
         self._dy = 0
         self._dm = 0
         self._dd = 0

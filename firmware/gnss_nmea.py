@@ -245,29 +245,53 @@ def _course(v):
     return 0 if v == 36_000 else v
 
 
+def _latlon(r, buf, fs, nf, k):
+    """The position in fields k..k+3 (lat, N/S, lon, E/W): -1 malformed, 0
+    empty, 1 read (latitude in r._lat_d/_lat_r, longitude in r._ang_d/_ang_r)."""
+    ok = angle(r, buf, fs[k], fs[k + 1] - 1, _char(buf, fs, k + 1, nf), 83, 78, 90)
+    if ok < 0:
+        return -1
+    r._lat_d = r._ang_d
+    r._lat_r = r._ang_r
+    ok2 = angle(r, buf, fs[k + 2], fs[k + 3] - 1, _char(buf, fs, k + 3, nf), 87, 69, 180)
+    if ok2 < 0:
+        return -1
+    return 1 if ok > 0 and ok2 > 0 else 0
+
+
+def _put_position(r, cur):
+    """The position _latlon read, into the fix being assembled."""
+    cur.lat_deg = r._lat_d
+    cur.lat_e7r = r._lat_r
+    cur.lon_deg = r._ang_d
+    cur.lon_e7r = r._ang_r
+    r._pos_ok = True
+
+
+def _put_motion(cur, spd, cog):
+    """Speed (cm/s) and course (0.01 degree), each when the sentence had it."""
+    if spd != EMPTY:
+        cur.speed_cms = spd
+        cur.speed_ok = True
+    if cog != EMPTY:
+        cur.course_cdeg = cog
+        cur.course_ok = True
+
+
 def _fix_fields(r, buf, nf, pos, tod, block, alt, sats, hdop):
     """What GGA and GNS share: the position in fields 1-4 (read only when the
     sentence says it is a fix), then the cycle stamp and the fix values."""
     fs = r._fs
     if pos:
-        ok = angle(r, buf, fs[1], fs[2] - 1, _char(buf, fs, 2, nf), 83, 78, 90)
+        ok = _latlon(r, buf, fs, nf, 1)
         if ok < 0:
             return False
-        lat_d = r._ang_d
-        lat_r = r._ang_r
-        ok2 = angle(r, buf, fs[3], fs[4] - 1, _char(buf, fs, 4, nf), 87, 69, 180)
-        if ok2 < 0:
-            return False
-        pos = ok > 0 and ok2 > 0
+        pos = ok > 0
     if not r._stamp(tod, block):
         return True
     cur = r._cur
     if pos:
-        cur.lat_deg = lat_d
-        cur.lat_e7r = lat_r
-        cur.lon_deg = r._ang_d
-        cur.lon_e7r = r._ang_r
-        r._pos_ok = True
+        _put_position(r, cur)
         if alt != EMPTY:
             cur.alt_cm = alt
             cur.alt_ok = True
@@ -312,17 +336,11 @@ def _rmc(r, buf, nf):
         return False
     mode = _char(buf, fs, 11, nf)
     pos = status == 65 and mode != 78  # NMEA 2.3 mode 'N': not valid
-    ok = ok2 = 0
     if pos:
-        ok = angle(r, buf, fs[2], fs[3] - 1, _char(buf, fs, 3, nf), 83, 78, 90)
+        ok = _latlon(r, buf, fs, nf, 2)
         if ok < 0:
             return False
-        lat_d = r._ang_d
-        lat_r = r._ang_r
-        ok2 = angle(r, buf, fs[4], fs[5] - 1, _char(buf, fs, 5, nf), 87, 69, 180)
-        if ok2 < 0:
-            return False
-        pos = ok > 0 and ok2 > 0
+        pos = ok > 0
     if mkn != EMPTY:
         mkn = _kn_to_cms(mkn)
         if mkn == BAD:
@@ -337,17 +355,8 @@ def _rmc(r, buf, nf):
     if dok > 0 and tod >= 0:
         r._set_date(r._dy, r._dm, r._dd, tod)
     if pos:
-        cur.lat_deg = lat_d
-        cur.lat_e7r = lat_r
-        cur.lon_deg = r._ang_d
-        cur.lon_e7r = r._ang_r
-        r._pos_ok = True
-        if mkn != EMPTY:
-            cur.speed_cms = mkn
-            cur.speed_ok = True
-        if cog != EMPTY:
-            cur.course_cdeg = cog
-            cur.course_ok = True
+        _put_position(r, cur)
+        _put_motion(cur, mkn, cog)
     return True
 
 
@@ -434,13 +443,7 @@ def _vtg(r, buf, nf):
     r._untimed()
     if mode == 78:  # 'N': data not valid
         return True
-    cur = r._cur
-    if spd != EMPTY:
-        cur.speed_cms = spd
-        cur.speed_ok = True
-    if cog != EMPTY:
-        cur.course_cdeg = cog
-        cur.course_ok = True
+    _put_motion(r._cur, spd, cog)
     return True
 
 
@@ -455,24 +458,14 @@ def _gll(r, buf, nf):
         return False
     pos = status == 65 and _char(buf, fs, 6, nf) != 78
     if pos:
-        ok = angle(r, buf, fs[0], fs[1] - 1, _char(buf, fs, 1, nf), 83, 78, 90)
+        ok = _latlon(r, buf, fs, nf, 0)
         if ok < 0:
             return False
-        lat_d = r._ang_d
-        lat_r = r._ang_r
-        ok2 = angle(r, buf, fs[2], fs[3] - 1, _char(buf, fs, 3, nf), 87, 69, 180)
-        if ok2 < 0:
-            return False
-        pos = ok > 0 and ok2 > 0
+        pos = ok > 0
     if not r._stamp(tod, B_GLL):
         return True
     if pos:
-        cur = r._cur
-        cur.lat_deg = lat_d
-        cur.lat_e7r = lat_r
-        cur.lon_deg = r._ang_d
-        cur.lon_e7r = r._ang_r
-        r._pos_ok = True
+        _put_position(r, r._cur)
     return True
 
 
