@@ -2,25 +2,16 @@
 change the physics at the board's time, faults reach the board, the
 expectations judge what happened, and the report and exit codes say so."""
 
-import copy
 import json
 import math
 import time
 
 import pytest
+from scenario_variants import drone
 
 from host_tools import droptest, scenario
 from host_tools.cli import main as cli_main
 from host_tools.droptest_fake import FakeBoard
-
-
-def drone(**changes):
-    """The drone-drop scenario with table overrides {table: {key: value}}."""
-    sc = scenario.load("drone_drop")
-    raw = copy.deepcopy(sc.raw)
-    for table, values in changes.items():
-        raw.setdefault(table, {}).update(values)
-    return scenario.Scenario(sc.name, sc.path, raw)
 
 
 def fly(sc, board=None, seed=1, **kw):

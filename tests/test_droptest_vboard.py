@@ -6,10 +6,10 @@ boots a fresh virtual board on a copy of it, so a flight's persisted state
 (armed, fired channels, the flight record) never leaks into the next test.
 """
 
-import copy
 import shutil
 
 import pytest
+from scenario_variants import drone
 
 from host_tools import droptest, scenario
 
@@ -46,14 +46,6 @@ def board_link(template_flash, tmp_path, board_port_option):
             yield link
         finally:
             link.close()
-
-
-def drone(**changes):
-    sc = scenario.load("drone_drop")
-    raw = copy.deepcopy(sc.raw)
-    for table, values in changes.items():
-        raw.setdefault(table, {}).update(values)
-    return scenario.Scenario(sc.name, sc.path, raw)
 
 
 def failed(result):
