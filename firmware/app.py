@@ -107,6 +107,7 @@ class App:
         self.events = EventSink(self.wire, self.log)
         self.fc = flight.build(self.cfg, self.clock, self.hw.pyro_outputs, self.events, STATE_FILE)
         self.gnss = gnss.GnssReader(self.hw.gnss_uart, self.clock)
+        self.fc.gnss_fix = self.gnss.fix  # the altitude rules' fallback without a baro
         self.ubx = self._optional_ubx()
         self.gnss_profile_phase = -1
         self.beacon = self._optional_beacon()

@@ -36,18 +36,18 @@ SCHEMA = (
      "drogue fires at or below this height above ground, if slow enough"),
     ("drogue_max_speed_m_s", "int", 200, 10, 400,
      "drogue waits until descending slower than this (transonic lockout)"),
-    ("drogue_backup_s", "int", 260, 1, 3600,
-     "drogue fires this long after descent start whatever the altitude"),
+    ("drogue_backup_s", "int", 720, 1, 3600,
+     "drogue fires this long after the entry pulse (drop: the release) unless the baro reads above drogue_deploy_m"),
     ("main_deploy_m", "int", 2000, 50, 10000,
      "main fires at or below this height above ground (debounced)"),
     ("main_max_speed_m_s", "int", 90, 5, 300,
-     "after a drogue failure the main fires once slower than this"),
-    ("main_backup_s", "int", 300, 1, 3600,
-     "main fires this long after the drogue whatever the altitude"),
+     "at main_deploy_m the main waits while descending faster than this (down to half that height)"),
+    ("main_backup_s", "int", 900, 1, 3600,
+     "main fires this long after the drogue unless the baro reads above main_deploy_m"),
     ("main_debounce_n", "int", 5, 1, 100,
      "consecutive baro samples at or below main_deploy_m before the main fires"),
     ("drogue_fail_speed_m_s", "int", 45, 5, 300,
-     "drogue deemed failed when still descending faster than this ..."),
+     "drogue deemed failed when descending faster than this (at sea level; scaled to the air's density) ..."),
     ("drogue_fail_s", "int", 10, 1, 600,
      "... for this long after the drogue fired"),
     ("baro_max_speed_m_s", "int", 240, 50, 400,
@@ -378,6 +378,7 @@ def derive(cfg):
     cfg.main_max_speed_cms = cfg.main_max_speed_m_s * 100
     cfg.main_backup_ms = cfg.main_backup_s * 1000
     cfg.drogue_fail_speed_cms = cfg.drogue_fail_speed_m_s * 100
+    cfg.ground_elevation_cm = cfg.ground_elevation_m * 100
     cfg.drogue_fail_ms = cfg.drogue_fail_s * 1000
     cfg.baro_max_speed_cms = cfg.baro_max_speed_m_s * 100
     cfg.landed_ms = cfg.landed_s * 1000

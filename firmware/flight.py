@@ -98,8 +98,18 @@ _BARO_GAP_MS = const(300)  # a longer baro gap restarts that count
 _BARO_FRESH_MS = const(500)  # a height counts as measured if baro was fused this recently
 _NO_MEAS_MS = const(1000)  # no measurement at all this long: the speed is no longer known
 _ACCEL_ONLY_MAX_MS = const(60000)  # accel alone carries the speed this long (bias drift)
-_SETTLE_MG = const(2000)  # reentry: entry pulse over once |a| stays below this ...
+_PULSE_SEEN_MG = const(2500)  # reentry: the entry pulse is under way (every entry peaks > 8 g)
+_SETTLE_MG = const(2000)  # reentry: a seen pulse is over once |a| stays below this ...
+_SETTLE_MIN_MG = const(700)  # ... and above this (below it the capsule is in free fall again) ...
 _SETTLE_MS = const(1000)  # ... this long
+_PULSE_BARO_RISE_CM = const(50000)  # dead accel: the pulse seen as a 500 m climb of the baro height
+_BARO_SETTLE_MS = const(10000)  # dead accel: pulse over after this long descending below Mach 0.7
+_DESCENDING_CMS = const(300)  # chutes fire only while the capsule descends at least this fast
+_GNSS_FRESH_MS = const(3000)  # a GNSS height counts this long after its epoch arrived
+_GNSS_MAIN_EPOCHS = const(2)  # consecutive 3D fixes at or below main_deploy
+_GNSS_3D = const(3)  # fix.MODE_3D
+_IMPACT_MAX_CM = const(30000)  # an impact counts only within 300 m of the ground (if the baro reads)
+_DENSITY_STEP_CM = const(200000)
 _ORBIT_FREE_FALL_MS = const(2000)  # reentry: free fall this long arms the g-switch
 _ACCEL_DEAD_MS = const(5000)  # reentry: no valid accel this long, assume the pulse is over
 _FREEFALL_MG = const(300)
@@ -145,6 +155,17 @@ WHY_STEADY = "steady"
 WHY_IMPACT = "impact"
 WHY_TIMEOUT = "timeout"
 WHY_RECORDED = "landing_recorded"
+WHY_GNSS = "gnss_altitude"
+WHY_G_PULSE = "g_pulse"
+WHY_BARO_RISE = "baro_rise"
+
+# sqrt(rho0 / rho) x 100 of the 1976 standard atmosphere every 2 km from sea
+# level to 40 km: how much faster a chute descends there than at sea level
+# (checked against the host's atmosphere in the tests)
+_SPEED_SCALE_PCT = (
+    100, 110, 122, 136, 153, 172, 198, 232, 271, 317, 371,
+    436, 511, 598, 699, 816, 951, 1113, 1299, 1511, 1751,
+)  # fmt: skip
 
 
 if (
@@ -192,6 +213,7 @@ class FlightComputer:
         self.ch_drogue = pyro_bank.index("drogue")
         self.ch_main = pyro_bank.index("main")
         self.last_sample = None  # the sample object last stepped (for arm's self-test)
+        self.gnss_fix = None  # the GNSS receiver's published fix (set by the app), or None
         self._last_t = 0
         self._have_t = False
         self.samples = 0
@@ -227,6 +249,15 @@ class FlightComputer:
         self.landed_ms = -1
         self.one_g_mg = _ONE_G_MG
         self.settled = False  # reentry pulse over: accel is vertical
+        self.pulse_seen = False  # entry pulse seen (or released, drop mode): the timers run
+        self.baro_min_cm = _FLIGHT_MS_MAX  # lowest baro height in the entry (pitot peak)
+        self.baro_settle_ms = 0
+        self.gnss_rx_ms = 0  # tick of the last GNSS epoch used
+        self.gnss_have = False  # a 3D GNSS height has been taken in this flight
+        self.gnss_ok = False  # ... and it is fresh
+        self.gnss_alt_cm = 0  # above the configured ground
+        self.gnss_down = False  # the last epoch was lower than the one before
+        self.gnss_main_count = 0
         self.drogue_failed = False
         self.orbit_seen = False  # reentry: free fall seen since arming
         self.free_fall_ms = 0
@@ -270,7 +301,9 @@ class FlightComputer:
         self._have_t = True
         self.last_sample = s
         phase = self.phase
-        if phase >= _DESCENT and self.flight_ms < _FLIGHT_MS_MAX:
+        if phase >= _DESCENT and self.pulse_seen and self.flight_ms < _FLIGHT_MS_MAX:
+            # the flight clock (and the backup timers on it) start at the
+            # entry pulse, or at the release in drop mode
             self.flight_ms += dt
         if self.phase_ms < _RUN_MS_MAX:
             self.phase_ms += dt
@@ -342,6 +375,8 @@ class FlightComputer:
                     self.speed_trusted = False
                     kf.coast(stop=True)
                     self.meas_age_ms = 0
+        if _DESCENT <= phase <= _MAIN and self.gnss_fix is not None:
+            self._gnss_height(s.t_ms)
         self._decide(s, dt)
         if phase >= _DESCENT and phase != _LANDED:
             # the flight clock is recorded about once a second while the
@@ -439,59 +474,58 @@ class FlightComputer:
             return
 
         if phase == _DESCENT:
-            # Entry or drop under way; only the drogue may fire.
+            # Entry or drop under way; only the drogue may fire. In reentry
+            # mode nothing may open until the entry pulse has been seen and
+            # is over (`_watch_entry`): until then the baro reads stagnation
+            # pressure, a "height" many km below the capsule, and its decay
+            # after peak heating reads as a climb.
             if not self.settled:
-                # reentry: the deceleration pulse is over when |a| stays low;
-                # from then on the fall is near-vertical and |a| - 1 g is the
-                # vertical acceleration. Until then the baro reads stagnation
-                # pressure (a "height" km below the capsule) and no height
-                # rule may open a chute. A dead accelerometer cannot say:
-                # after ACCEL_DEAD_MS without a valid reading, assume it is.
-                if sc.accel_valid:
-                    self.accel_dead_ms = 0
-                    if sc.mag_mg < _SETTLE_MG and sc.mag_mg < cfg.entry_mg:
-                        self.settle_run_ms += dt
-                    else:
-                        self.settle_run_ms = 0
-                elif self.accel_dead_ms < _ACCEL_DEAD_MS:
-                    self.accel_dead_ms += dt
-                if self.settle_run_ms >= _SETTLE_MS or self.accel_dead_ms >= _ACCEL_DEAD_MS:
-                    self.settled = True
-                    self._accel_vertical = True
-                    f = [("accel_dead", 1 if self.accel_dead_ms >= _ACCEL_DEAD_MS else 0)]
-                    f.extend(self._values(None))
-                    self._event("entry_settled", f)
-                    self._save()
-            if (
-                self.settled
-                and baro_fresh
-                and self.speed_trusted
-                and kf.alt_cm <= cfg.drogue_deploy_cm
-                and kf.speed_cms > -cfg.drogue_max_speed_cms
+                self._watch_entry(sc, kf, dt, baro_fresh)
+            if self.settled and self._chute_due(
+                baro_fresh, cfg.drogue_deploy_cm, cfg.drogue_max_speed_cms
             ):
-                # low enough, and slow enough for the drogue to survive opening
-                self._fire(self.ch_drogue, _DROGUE, WHY_ALTITUDE)
-            elif self.flight_ms >= cfg.drogue_backup_ms:
-                # whatever the sensors say, the drogue is due by now
-                self._fire(self.ch_drogue, _DROGUE, WHY_BACKUP)
+                # low enough, descending, and slow enough for the drogue to
+                # survive opening (transonic lockout)
+                self._fire(self.ch_drogue, _DROGUE, WHY_GNSS if not baro_fresh else WHY_ALTITUDE)
             elif self.settled and self.main_alt_count >= cfg.main_debounce_n:
                 # already at the main's altitude without a drogue (lockout
                 # never released): the drogue now, the main right after
                 self._fire(self.ch_drogue, _DROGUE, WHY_BELOW_MAIN)
+            elif self.flight_ms >= cfg.drogue_backup_ms and not self._baro_above(
+                baro_fresh, cfg.drogue_deploy_cm
+            ):
+                # the heights could not decide by now: a timer backs them up,
+                # it never overrides a barometer that reads above the drogue's
+                # altitude
+                self._fire(self.ch_drogue, _DROGUE, WHY_BACKUP)
+            elif self.settled:
+                self._watch_landing(sc, kf, dt, baro_fresh)
             return
 
         if phase == _DROGUE:
             # Under the drogue (or should be); only the main may fire.
-            if self.main_alt_count >= cfg.main_debounce_n:
-                # main altitude, debounced over accepted baro samples
+            if self.main_alt_count >= cfg.main_debounce_n and (
+                self.drogue_failed
+                or not self.speed_trusted
+                or -kf.speed_cms <= cfg.main_max_speed_cms
+                or sc.alt_cm * 2 <= cfg.main_deploy_cm
+            ):
+                # main altitude, debounced over accepted baro samples; if
+                # still faster than main_max_speed under a working drogue it
+                # waits to slow down, down to half the main's altitude at most
                 self._fire(self.ch_main, _MAIN, WHY_ALTITUDE)
                 return
-            rate = -kf.speed_cms
+            if not baro_fresh and self.gnss_main_count >= _GNSS_MAIN_EPOCHS:
+                # no barometer: the GNSS height, over consecutive fixes
+                self._fire(self.ch_main, _MAIN, WHY_GNSS)
+                return
             if not self.drogue_failed:
-                # drogue failed if the descent rate stays high for
-                # drogue_fail_s after it fired (OSIRIS-REx 2023)
+                # drogue failed if the descent rate stays above what a drogue
+                # gives at this height for drogue_fail_s (OSIRIS-REx 2023);
+                # the main still waits for its altitude: without a drogue the
+                # capsule is at terminal speed, where opening high buys nothing
                 if self.speed_trusted:
-                    if rate > cfg.drogue_fail_speed_cms:
+                    if -kf.speed_cms > self._fail_speed_cms():
                         self.fail_run_ms += dt
                     else:
                         self.fail_run_ms = 0
@@ -499,40 +533,18 @@ class FlightComputer:
                     self.drogue_failed = True
                     self._event("drogue_failed", self._values(WHY_DROGUE_FAILED))
                     self._save()
-            elif self.speed_trusted and rate <= cfg.main_max_speed_cms:
-                # no drogue: the main as soon as it can take the opening load
-                self._fire(self.ch_main, _MAIN, WHY_DROGUE_FAILED)
-                return
-            if self.flight_ms - self.drogue_ms >= cfg.main_backup_ms:
-                # whatever the sensors say, the main is due by now
+            if self.flight_ms - self.drogue_ms >= cfg.main_backup_ms and not self._baro_above(
+                baro_fresh, cfg.main_deploy_cm
+            ):
+                # the heights could not decide by now: the main is due
                 self._fire(self.ch_main, _MAIN, WHY_BACKUP)
+                return
+            self._watch_landing(sc, kf, dt, baro_fresh)
             return
 
         if phase == _MAIN:
-            # Under the main. Leaves when the capsule is down. "Steady" needs
-            # the baro: a steady descent under the main also reads 1 g, so an
-            # accelerometer alone can only report the impact (or the timeout)
-            steady = baro_fresh
-            if sc.baro_valid:
-                d = sc.alt_cm - self.land_ref_cm
-                if d > _LANDED_BAND_CM or d < -_LANDED_BAND_CM:
-                    self.land_ref_cm = sc.alt_cm
-                    steady = False
-            if sc.accel_valid and _abs(sc.mag_mg - self.one_g_mg) > _LANDED_ACCEL_MG:
-                steady = False
-            if baro_fresh and self.speed_trusted and _abs(kf.speed_cms) > _LANDED_SPEED_CMS:
-                steady = False
-            if steady:
-                self.land_run_ms += dt
-            else:
-                self.land_run_ms = 0
-            since_main = self.flight_ms - self.main_ms
-            if self.land_run_ms >= cfg.landed_ms:
-                self._enter(_LANDED, WHY_STEADY)
-            elif sc.accel_valid and sc.mag_mg >= _IMPACT_MG and since_main >= _MAIN_SETTLE_MS:
-                self._enter(_LANDED, WHY_IMPACT)
-            elif since_main >= _LANDED_TIMEOUT_MS:
-                self._enter(_LANDED, WHY_TIMEOUT)
+            # Under the main. Leaves when the capsule is down.
+            self._watch_landing(sc, kf, dt, baro_fresh)
             return
 
         if phase == _LANDED:
@@ -542,6 +554,166 @@ class FlightComputer:
             return
 
         # BEACON: nothing left to decide until a person disarms the board.
+
+    # --- the rules _decide reads (one call per sample at most) -----------------
+
+    def _watch_entry(self, sc, kf, dt, baro_fresh):
+        """Reentry: is the entry pulse over? Seen first: |a| above
+        PULSE_SEEN_MG (or, with a dead accelerometer, the baro height climbing
+        PULSE_BARO_RISE_CM above its lowest: the pitot pressure falling after
+        peak dynamic pressure). Over: |a| back between SETTLE_MIN_MG and
+        SETTLE_MG for SETTLE_MS (near-vertical fall, below about Mach 1.5 in
+        every entry of the envelope), or with a dead accelerometer a steady
+        baro descent below baro_max_speed for BARO_SETTLE_MS. Free fall after
+        the pulse is a skip back out of the atmosphere: wait for the next."""
+        if sc.baro_valid and not self.pulse_seen:
+            if sc.alt_cm < self.baro_min_cm:
+                self.baro_min_cm = sc.alt_cm
+            elif sc.alt_cm - self.baro_min_cm > _PULSE_BARO_RISE_CM and not sc.accel_valid:
+                self._pulse(WHY_BARO_RISE)
+        if sc.accel_valid:
+            self.accel_dead_ms = 0
+            m = sc.mag_mg
+            if not self.pulse_seen:
+                if m >= _PULSE_SEEN_MG:
+                    self._pulse(WHY_G_PULSE)
+                return
+            if _SETTLE_MIN_MG <= m < _SETTLE_MG:
+                self.settle_run_ms += dt
+            else:
+                self.settle_run_ms = 0
+            if m <= _FREEFALL_MG:
+                self.free_fall_ms += dt
+                if self.free_fall_ms >= _ORBIT_FREE_FALL_MS:
+                    # skipped out: the timers wait for the next pulse
+                    self.pulse_seen = False
+                    self.flight_ms = 0
+                    self.baro_min_cm = _FLIGHT_MS_MAX
+                    self._event("skip_out", self._values(None))
+                    self._save()
+                    return
+            else:
+                self.free_fall_ms = 0
+            if self.settle_run_ms >= _SETTLE_MS:
+                self._settle(0)
+            return
+        if self.accel_dead_ms < _ACCEL_DEAD_MS:
+            self.accel_dead_ms += dt
+            return
+        v = kf.speed_cms
+        if (
+            self.pulse_seen
+            and baro_fresh
+            and self.speed_trusted
+            and -self.cfg.baro_max_speed_cms < v < -_DESCENDING_CMS
+        ):
+            self.baro_settle_ms += dt
+            if self.baro_settle_ms >= _BARO_SETTLE_MS:
+                self._settle(1)
+        else:
+            self.baro_settle_ms = 0
+
+    def _pulse(self, why):
+        self.pulse_seen = True
+        self.flight_ms = 0
+        self.free_fall_ms = 0
+        self.settle_run_ms = 0
+        self._save()
+        self._event("entry_pulse", self._values(why))
+
+    def _settle(self, accel_dead):
+        self.settled = True
+        self._accel_vertical = True
+        f = [("accel_dead", accel_dead)]
+        f.extend(self._values(None))
+        self._event("entry_settled", f)
+        self._save()
+
+    def _chute_due(self, baro_fresh, deploy_cm, max_speed_cms):
+        """At or below deploy_cm and descending (slower than max_speed_cms):
+        by the filter while the baro reads, else by fresh GNSS fixes."""
+        if baro_fresh:
+            v = self.kf.speed_cms
+            return (
+                self.speed_trusted
+                and self.kf.alt_cm <= deploy_cm
+                and -max_speed_cms < v < -_DESCENDING_CMS
+            )
+        return self.gnss_ok and self.gnss_down and self.gnss_alt_cm <= deploy_cm
+
+    def _baro_above(self, baro_fresh, height_cm):
+        """A working barometer says the capsule is above height_cm: a backup
+        timer must not fire then (timers back up, they never lead)."""
+        return baro_fresh and self.speed_trusted and self.kf.alt_cm > height_cm
+
+    def _fail_speed_cms(self):
+        """drogue_fail_speed (a sea-level figure) scaled to the air at the
+        current height: a working drogue falls faster in thin air."""
+        h = self.kf.alt_cm + self.cfg.ground_elevation_cm
+        if h <= 0:
+            return self.cfg.drogue_fail_speed_cms
+        t = _SPEED_SCALE_PCT
+        i = h // _DENSITY_STEP_CM
+        if i >= len(t) - 1:
+            pct = t[len(t) - 1]
+        else:
+            pct = t[i] + (t[i + 1] - t[i]) * (h - i * _DENSITY_STEP_CM) // _DENSITY_STEP_CM
+        return self.cfg.drogue_fail_speed_cms // 100 * pct
+
+    def _watch_landing(self, sc, kf, dt, baro_fresh):
+        """Down, in any phase once the entry is over: baro height within
+        +-LANDED_BAND_CM, speed under LANDED_SPEED_CMS and |a| within 1 g +-
+        LANDED_ACCEL_MG for landed_s (waves on a splashdown stay inside); or
+        an impact (|a| >= IMPACT_MG) MAIN_SETTLE_MS after the last fire (an
+        opening shock is no impact) within IMPACT_MAX_CM of the ground if the
+        baro reads; or LANDED_TIMEOUT_MS under the main. A steady descent
+        under a chute reads 1 g too, so without a baro only the impact or the
+        timeout can tell. Landing disarms the pyro bank."""
+        steady = baro_fresh
+        if sc.baro_valid:
+            d = sc.alt_cm - self.land_ref_cm
+            if d > _LANDED_BAND_CM or d < -_LANDED_BAND_CM:
+                self.land_ref_cm = sc.alt_cm
+                steady = False
+        if sc.accel_valid and _abs(sc.mag_mg - self.one_g_mg) > _LANDED_ACCEL_MG:
+            steady = False
+        if baro_fresh and self.speed_trusted and _abs(kf.speed_cms) > _LANDED_SPEED_CMS:
+            steady = False
+        if steady:
+            self.land_run_ms += dt
+        else:
+            self.land_run_ms = 0
+        last = self.main_ms if self.main_ms >= 0 else self.drogue_ms
+        since_fire = self.flight_ms - last if last >= 0 else self.flight_ms
+        if self.land_run_ms >= self.cfg.landed_ms:
+            self._enter(_LANDED, WHY_STEADY)
+        elif (
+            sc.accel_valid
+            and sc.mag_mg >= _IMPACT_MG
+            and since_fire >= _MAIN_SETTLE_MS
+            and not (baro_fresh and kf.alt_cm > _IMPACT_MAX_CM)
+        ):
+            self._enter(_LANDED, WHY_IMPACT)
+        elif self.phase == _MAIN and since_fire >= _LANDED_TIMEOUT_MS:
+            self._enter(_LANDED, WHY_TIMEOUT)
+
+    def _gnss_height(self, t_ms):
+        """Take each new 3D GNSS epoch's height above the ground: the
+        altitude rules' fallback when the barometer does not read."""
+        f = self.gnss_fix
+        if f.rx_ms != self.gnss_rx_ms:
+            self.gnss_rx_ms = f.rx_ms
+            if f.alt_ok and f.mode == _GNSS_3D:
+                h = f.alt_cm - self.cfg.ground_elevation_cm
+                self.gnss_down = self.gnss_have and h < self.gnss_alt_cm
+                self.gnss_alt_cm = h
+                self.gnss_have = True
+                if h <= self.cfg.main_deploy_cm:
+                    self.gnss_main_count += 1
+                else:
+                    self.gnss_main_count = 0
+        age = self.clock.diff_ms(t_ms, self.gnss_rx_ms)
+        self.gnss_ok = self.gnss_have and 0 <= age <= _GNSS_FRESH_MS
 
     # --- transitions, fires, events -------------------------------------------
 
@@ -554,6 +726,8 @@ class FlightComputer:
         self.land_ref_cm = self.screen.alt_cm
         if phase == _DESCENT:
             self.flight_ms = 0
+            self.pulse_seen = not self.cfg.reentry_mode  # drop: the release starts the timers
+            self.baro_min_cm = _FLIGHT_MS_MAX
             if self.cfg.reentry_mode:
                 # entry: the pulse is on (or about to be: a descent rate seen
                 # at hypersonic speed is stagnation pressure rising), the
@@ -663,6 +837,8 @@ class FlightComputer:
             f |= persist.FLAG_DROGUE_FAILED
         if self.orbit_seen:
             f |= persist.FLAG_ORBIT_SEEN
+        if self.pulse_seen:
+            f |= persist.FLAG_PULSE_SEEN
         return f
 
     def _save(self, fired_bits=None):

@@ -54,6 +54,7 @@ def restore(self):
     self.settled = bool(r.flags & persist.FLAG_SETTLED)
     self.drogue_failed = bool(r.flags & persist.FLAG_DROGUE_FAILED)
     self.orbit_seen = bool(r.flags & persist.FLAG_ORBIT_SEEN)
+    self.pulse_seen = bool(r.flags & persist.FLAG_PULSE_SEEN) or phase >= DROGUE
     if phase >= DESCENT:
         self._accel_vertical = phase >= DROGUE or self.settled
         # the recorded height is stale: the first baro sample re-seeds it

@@ -49,6 +49,7 @@ FLAG_SPEED_TRUSTED = const(1)
 FLAG_SETTLED = const(2)
 FLAG_DROGUE_FAILED = const(4)
 FLAG_ORBIT_SEEN = const(8)
+FLAG_PULSE_SEEN = const(16)  # the entry pulse was seen: the flight clock runs
 
 
 def _crc(buf, n):
