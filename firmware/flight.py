@@ -17,50 +17,28 @@ What it promises:
   * a reset at any point resumes the flight from the persisted record: same
     phase, fired channels never again, timers continued (see `_restore`).
 
-Detection rules (thresholds are config keys, fixed point, see config.py):
-  DESCENT start, either mode: the filter's descent rate above drop_speed for
-    entry_ms (baro must have been fused long enough for the speed to be
-    believed). Reentry mode adds the g-switch: |a| >= entry_g for entry_ms,
-    armed only once free fall (|a| <= FREEFALL_MG for ORBIT_FREE_FALL_MS) has
-    been seen since arming -- every capsule coasts in orbit before entry, and
-    an accelerometer that goes bad on the stand (1 g) then cannot start the
-    sequence. Arm it after launch: a rocket's boost exceeds entry_g, and its
-    coasts are free fall. Drop mode adds free fall: |a| <= FREEFALL_MG for
-    entry_ms (all-zero readings, what a dead part returns, do not count).
-    The descent-rate rule is also what saves a reentry whose accelerometer
-    is dead or whose g-switch never closes (Genesis): the baro comes into
-    range near 31 km and sees the fall.
-  DROGUE: height <= drogue_deploy AND descending slower than drogue_max_speed
-    (transonic lockout) with a believed speed and a fresh baro; or
-    drogue_backup after descent start; or the main's altitude reached
-    without a drogue (the drogue first, the main follows). In reentry mode
-    the height rules wait until the entry pulse has settled: during it the
-    baro reads stagnation pressure, a "height" many km below the capsule.
-  MAIN: main_debounce_n consecutive accepted baro samples at or below
-    main_deploy; or main_backup after the drogue; or, once the drogue is
-    declared failed (still faster than drogue_fail_speed for drogue_fail
-    after firing, as OSIRIS-REx's drogue in 2023), as soon as the descent
-    rate is at most main_max_speed -- the altitude rule stays the floor.
-  LANDED: baro height within +-LANDED_BAND_CM, speed under LANDED_SPEED_CMS
-    and |a| within 1 g +- LANDED_ACCEL_MG for landed_s -- waves on a
-    splashdown stay inside these; or an impact (|a| >= IMPACT_MG) once the
-    main has been open MAIN_SETTLE_MS; or LANDED_TIMEOUT_MS after the main.
-    Without a baro only the impact or the timeout can say so: a steady
-    descent under the main reads 1 g as well.
-    Landing disarms the pyro bank: nothing can fire near a recovery crew.
+The rules (thresholds are config keys, fixed point, see config_schema.py;
+each rule is written once, as a comment next to its code in `_decide` and the
+`_watch_*` / `_chute_due` methods it calls):
+  ARMED -> DESCENT: g-switch after orbital free fall (reentry), free fall
+    (drop), or a sustained descent rate (either mode).
+  The entry (reentry mode): no height rule opens anything until the pulse
+    was seen and is over (`_watch_entry`); the flight clock and the backup
+    timers start at the pulse (drop mode: at the release); free fall after
+    the pulse is a skip back out and waits for the next one.
+  DROGUE / MAIN: at their heights above the ground, descending, not too fast
+    (`_chute_due`); the GNSS height when the baro does not read; backup
+    timers only when no working baro reads above the deploy height.
+  LANDED: steady readings, an impact, or a timeout, in every phase once the
+    entry is over (`_watch_landing`); landing disarms the pyro bank.
   BEACON: right after LANDED is recorded; stays until disarmed.
 
-Filter inputs: the baro height always when screened valid, except above
-baro_max_speed while the accelerometer can carry the estimate (transonic
-lockout, as AltOS); the accelerometer as vertical acceleration |a| - 1 g
-(1 g calibrated at arming) once the baro has established the speed, and only
-while the capsule falls near-vertically: drop mode always, reentry mode once
-the entry pulse has settled (|a| under SETTLE_MG for SETTLE_MS) -- during a
-shallow entry the deceleration is mostly horizontal and integrating it as
-vertical would wreck the speed estimate. Without a baro the speed is not
-believed after ACCEL_ONLY_MAX_MS (bias drift): rules that need it wait and
-the backup timers decide. Time is the samples' own ticks (stamped from the
-clock by the app when it reads the sensors), differenced wrap-safe.
+Filter inputs: the baro height when screened valid; the accelerometer as
+vertical acceleration |a| - 1 g (1 g calibrated at arming) once the baro has
+established the speed and the fall is near-vertical (drop mode always,
+reentry once the pulse is over, when the filter also starts afresh). Without
+a baro the speed is not believed after ACCEL_ONLY_MAX_MS (bias drift). Time
+is the samples' own ticks, differenced wrap-safe.
 
 Disarm: allowed in SAFE, ARMED, LANDED and BEACON. Refused during DESCENT,
 DROGUE and MAIN: a stray command (or a bouncing arm line) must not lose the
@@ -103,7 +81,8 @@ _SETTLE_MG = const(2000)  # reentry: a seen pulse is over once |a| stays below t
 _SETTLE_MIN_MG = const(700)  # ... and above this (below it the capsule is in free fall again) ...
 _SETTLE_MS = const(1000)  # ... this long
 _PULSE_BARO_RISE_CM = const(50000)  # dead accel: the pulse seen as a 500 m climb of the baro height
-_BARO_SETTLE_MS = const(10000)  # dead accel: pulse over after this long descending below Mach 0.7
+_BARO_SETTLE_MS = const(10000)
+_PULSE_MAX_MS = const(300000)  # an entry pulse is over within this (shallowest: ~3 min)  # dead accel: pulse over after this long descending below Mach 0.7
 _DESCENDING_CMS = const(300)  # chutes fire only while the capsule descends at least this fast
 _GNSS_FRESH_MS = const(3000)  # a GNSS height counts this long after its epoch arrived
 _GNSS_MAIN_EPOCHS = const(2)  # consecutive 3D fixes at or below main_deploy
@@ -119,7 +98,6 @@ _LANDED_SPEED_CMS = const(300)
 _MAIN_SETTLE_MS = const(10000)  # opening shock is not an impact
 _IMPACT_MG = const(4000)
 _LANDED_TIMEOUT_MS = const(1800000)  # 30 min under the main: down, whatever the sensors say
-_LOCKOUT_RELEASE_PCT = const(90)  # baro lockout ends below 90 % of baro_max_speed
 _PERSIST_PERIOD_MS = const(1000)
 _BEACON_PERSIST_MS = const(60000)
 # BOOT_GAP_MS and RESUME_MARGIN_MS (resume after a reset): flight_cmds.py
@@ -230,7 +208,6 @@ class FlightComputer:
     def _new_estimator(self):
         """What the filter knows; survives arming (the stand is the stand)."""
         self.speed_trusted = False
-        self.lockout = False
         self.kf_ready = False
         self._accel_vertical = not self.cfg.reentry_mode
         self.baro_run_ms = 0
@@ -315,29 +292,14 @@ class FlightComputer:
         # here, not called: it runs every sample) ---
         kf = self.kf
         # the accelerometer refines a speed the baro has established; alone it
-        # only carries that speed (lockout, baro loss) for ACCEL_ONLY_MAX_MS
+        # only carries that speed (baro loss) for ACCEL_ONLY_MAX_MS
         accel_v = sc.accel_valid and self._accel_vertical and self.speed_trusted
         baro = sc.baro_valid
-        # transonic lockout, only while the accelerometer can carry the state
-        if accel_v and self.kf_ready:
-            v = kf.speed_cms
-            if v < 0:
-                v = -v
-            if self.lockout:
-                if v * 100 < self.cfg.baro_max_speed_cms * _LOCKOUT_RELEASE_PCT:
-                    self._set_lockout(False)
-                    self.kf_ready = False  # re-seed the height from the baro
-            elif v > self.cfg.baro_max_speed_cms:
-                self._set_lockout(True)
-        elif self.lockout:
-            self._set_lockout(False)
-        if self.lockout:
-            baro = False
         mode = _KF_NONE
         if baro:
             mode = _KF_BARO
             if not self.kf_ready:
-                # first height after boot, entry, restore or lockout: take it as
+                # first height after boot, entry, settle or restore: take it as
                 # is and keep the speed (a jump in height is not a speed)
                 kf.reset(sc.alt_cm, kf.speed_cms, 0)
                 self.kf_ready = True
@@ -397,10 +359,6 @@ class FlightComputer:
         self.speed_cms = kf.speed_cms
         self.accel_cms2 = kf.accel_cms2
         self.pyro_bits = bank.fired_bits
-
-    def _set_lockout(self, on):
-        self.lockout = on
-        self._event("baro_lockout", (("on", 1 if on else 0),))
 
     # --- the state machine ----------------------------------------------------
 
@@ -485,18 +443,21 @@ class FlightComputer:
                 baro_fresh, cfg.drogue_deploy_cm, cfg.drogue_max_speed_cms
             ):
                 # low enough, descending, and slow enough for the drogue to
-                # survive opening (transonic lockout)
+                # survive opening
                 self._fire(self.ch_drogue, _DROGUE, WHY_GNSS if not baro_fresh else WHY_ALTITUDE)
             elif self.settled and self.main_alt_count >= cfg.main_debounce_n:
-                # already at the main's altitude without a drogue (lockout
-                # never released): the drogue now, the main right after
+                # already at the main's altitude without a drogue (never
+                # slow enough for it): the drogue now, the main right after
                 self._fire(self.ch_drogue, _DROGUE, WHY_BELOW_MAIN)
-            elif self.flight_ms >= cfg.drogue_backup_ms and not self._baro_above(
-                baro_fresh, cfg.drogue_deploy_cm
+            elif (
+                self.flight_ms >= cfg.drogue_backup_ms
+                and (self.settled or self.flight_ms >= cfg.drogue_backup_ms + _PULSE_MAX_MS)
+                and not self._baro_above(baro_fresh, cfg.drogue_deploy_cm)
             ):
-                # the heights could not decide by now: a timer backs them up,
-                # it never overrides a barometer that reads above the drogue's
-                # altitude
+                # the heights could not decide by now: a timer backs them up.
+                # It never overrides a barometer that reads above the drogue's
+                # altitude, and never fires inside the entry pulse unless the
+                # pulse's end went unseen for PULSE_MAX_MS more
                 self._fire(self.ch_drogue, _DROGUE, WHY_BACKUP)
             elif self.settled:
                 self._watch_landing(sc, kf, dt, baro_fresh)
@@ -622,8 +583,15 @@ class FlightComputer:
         self._event("entry_pulse", self._values(why))
 
     def _settle(self, accel_dead):
+        # what the filter made of the pulse is worthless (stagnation pressure
+        # and horizontal deceleration): start again from the next baro height,
+        # and believe its speed only after SPEED_TRUST_MS
         self.settled = True
         self._accel_vertical = True
+        self.kf.reset(self.kf.alt_cm, 0, 0)
+        self.kf_ready = False
+        self.speed_trusted = False
+        self.baro_run_ms = 0
         f = [("accel_dead", accel_dead)]
         f.extend(self._values(None))
         self._event("entry_settled", f)
@@ -642,9 +610,10 @@ class FlightComputer:
         return self.gnss_ok and self.gnss_down and self.gnss_alt_cm <= deploy_cm
 
     def _baro_above(self, baro_fresh, height_cm):
-        """A working barometer says the capsule is above height_cm: a backup
-        timer must not fire then (timers back up, they never lead)."""
-        return baro_fresh and self.speed_trusted and self.kf.alt_cm > height_cm
+        """A working barometer says the capsule is above height_cm (or is
+        counting the main's height): a backup timer must not fire then
+        (timers back up, they never lead)."""
+        return baro_fresh and (self.screen.alt_cm > height_cm or self.main_alt_count > 0)
 
     def _fail_speed_cms(self):
         """drogue_fail_speed (a sea-level figure) scaled to the air at the

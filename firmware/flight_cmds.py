@@ -82,7 +82,6 @@ def status_fields(self):
     f.extend(
         (
             ("speed_trusted", 1 if self.speed_trusted else 0),
-            ("baro_lockout", 1 if self.lockout else 0),
             ("drogue_failed", 1 if self.drogue_failed else 0),
             ("baro", REASON_NAMES[sc.baro_reason]),
             ("accel", REASON_NAMES[sc.accel_reason]),

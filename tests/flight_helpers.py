@@ -83,6 +83,25 @@ def standard_atmosphere(h_geometric_m):
     return _atmosphere_geopotential(h)
 
 
+def pitot_factor(speed, p, rho, gamma=1.4):
+    """What the static port reads over the static pressure in fast flow:
+    nothing below Mach 0.7, the stagnation pressure at Mach 1 (blended in
+    between), and behind a normal shock above (Rayleigh's pitot formula), so
+    a hypersonic entry reads as a much lower "height" that climbs back after
+    peak dynamic pressure."""
+    a = math.sqrt(gamma * p / rho) if rho > 0 else 300.0
+    m = speed / a
+    if m <= 0.7:
+        return 1.0
+    if m < 1.0:
+        stag = (1.0 + 0.5 * (gamma - 1.0) * m * m) ** (gamma / (gamma - 1.0))
+        return 1.0 + (stag - 1.0) * (m - 0.7) / 0.3
+    m2 = m * m
+    return ((gamma + 1.0) ** 2 * m2 / (4.0 * gamma * m2 - 2.0 * (gamma - 1.0))) ** (
+        gamma / (gamma - 1.0)
+    ) * (1.0 - gamma + 2.0 * gamma * m2) / (gamma + 1.0)
+
+
 def gauss():
     return random.random() + random.random() + random.random() - 1.5  # sigma 0.5
 
@@ -205,7 +224,9 @@ class Capsule:
             force_g = 1.0
         elif self.landed_t is not None and self.sea:
             h += 0.8 * math.sin(self.t * 1.05)  # swell
-        p, _ = standard_atmosphere(h)
+        p, rho = standard_atmosphere(h)
+        if self.landed_t is None and not self.stand:
+            p *= pitot_factor(math.sqrt(self.vx * self.vx + self.vz * self.vz), p, rho)
         s.press_dpa = int(p * 10.0 * (1.0 + 2e-5 * gauss()) + 20.0 * gauss())
         s.baro_ok = True
         f_mg = force_g * 1000.0
