@@ -19,18 +19,13 @@ loop. This module promises:
     (`cfg.main_deploy_cm`, `cfg.entry_mg`, `cfg.drogue_backup_ms`, ...), so it
     never converts or allocates.
 
-Defaults suit a reference small capsule (25 kg, ballistic coefficient
-100 kg/m2, drogue CdA 1 m2, main CdA 10 m2) entering from low Earth orbit
-(7.8 km/s, -3 deg) over the ocean. A point-mass simulation of it puts the 3 g
-trigger 250 s before 10 km, and the drogue 327 s above 2 km. The backups are
-set just past nominal: drogue 260 s after the trigger, main 300 s after the
-drogue. With a dead baro the reference capsule then gets its main near
-2.1 km; with a healthy baro the main timer fires about half a minute before
-the 2 km rule would (near 2.5 km): sooner rather than later. Steeper or
-heavier capsules (ballistic coefficient 150) reach the ground earlier and
-need shorter timers: set them from the mission's own trajectory. Everything
-here allocates; none of it runs per sample.
-
+Defaults are safe for the default mode (reentry) across the flight envelope
+the drop tests fly (7.4-12.5 km/s, -1 to -12 deg, ballistic coefficient
+30-150 kg/m2, drogue 5-30 km, main 0.5-3 km): the backup timers count from the
+entry pulse and trail the slowest nominal timeline (a light capsule to a 5 km
+drogue takes about 10 minutes after the pulse; under its drogue from 30 km to
+0.5 km about 12), and never fire while a working baro reads above the deploy
+height. Everything here allocates; none of it runs per sample.
 Heap: the schema, its help texts and the checks live in `config_schema`,
 imported for each call below and dropped from `sys.modules` afterwards, so
 during a flight only this small module and the Config object stay resident.
