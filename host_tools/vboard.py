@@ -108,7 +108,7 @@ class VirtualBoard:
         self._tail = b""
         self._to_child = bytearray()
         self._to_client = bytearray()
-        self._input_tail = b""
+        self._input_tail = b"\n"  # the stream starts at a line start
         self._after_interrupt = bytearray()  # bytes held back behind a Ctrl-C
         self._interrupt_deadline = 0.0
         self._stop = threading.Event()
@@ -273,18 +273,25 @@ class VirtualBoard:
             self._after_interrupt.clear()
 
     def _watch_input(self, data):
-        """Find a power-cut line in what the client sends (not inside the raw REPL)."""
+        """Find a power-cut line in what the client sends (not inside the raw REPL).
+
+        `#R` counts only at the start of a line: the byte before it is a
+        newline, or the stream's start. `_input_tail` holds the last three
+        bytes sent (b"\n" at the start), so a marker split over writes is
+        found, and one whose line started in an earlier write is not."""
         data = self._hold_after_interrupt(data)
         if self._raw:
-            self._input_tail = b""
+            self._input_tail = b"\n"
             return data
         window = self._input_tail + data
-        at = window.find(POWER_CUT)
-        if at >= 0 and (at == 0 or window[at - 1 : at] == b"\n"):
+        at = window.find(POWER_CUT, 1)
+        while at >= 0 and window[at - 1 : at] != b"\n":
+            at = window.find(POWER_CUT, at + 1)
+        if at >= 0:
             with self._lock:
                 self._cut_requested = True
             keep = len(data) - (len(window) - at)
-            self._input_tail = b""
+            self._input_tail = b"\n"
             return data[: max(0, keep)]
         self._input_tail = window[-3:]
         return data
