@@ -22,6 +22,7 @@ import clock as clock_mod
 import config
 import console as console_mod
 import flight
+import flight_phase
 import gnss
 import sample as sample_mod
 import simlink
@@ -123,6 +124,10 @@ class App:
         self.console.wire = self.wire
         if self.sim:
             self.console.frame_timeout_ms = console_mod.SIM_FRAME_TIMEOUT_MS
+        # set once now (a flight resumed after a reset: off at once), then
+        # only when the answer changes
+        self.interrupts_on = None
+        self.guard_console()  # a flight resumed after a reset: off at once
 
     # -- construction -------------------------------------------------------
     def _build_hw(self):
@@ -225,6 +230,7 @@ class App:
             self.step()
         except Exception as exc:
             self.fault("step", exc)
+        self.guard_console()
 
     def fault(self, where, exc):
         """Count and report an exception; the loop goes on (rate-limited report)."""
@@ -268,20 +274,38 @@ class App:
 
     # -- commands -------------------------------------------------------------
     def _commands(self):
+        """name -> (handler, read_only). Read-only commands (or read-only
+        first arguments: "" = none) may come without a checksum, as a person
+        types them; everything that changes the board's state needs a valid
+        `*HH`, so noise that spells `arm` arms nothing (console.py)."""
         return {
-            "help": self.cmd_help,
-            "status": self.cmd_status,
-            "arm": self.cmd_arm,
-            "disarm": self.cmd_disarm,
-            "config": self.cmd_config,
-            "sensors": self.cmd_sensors,
-            "gnss": self.cmd_gnss,
-            "log": self.cmd_log,
-            "version": self.cmd_version,
+            "help": (self.cmd_help, True),
+            "status": (self.cmd_status, True),
+            "version": (self.cmd_version, True),
+            "sensors": (self.cmd_sensors, True),
+            "gnss": (self.cmd_gnss, True),
+            "config": (self.cmd_config, ("", "list", "get")),
+            "log": (self.cmd_log, ("",)),
+            "arm": (self.cmd_arm, False),
+            "disarm": (self.cmd_disarm, False),
+            "repl": (self.cmd_repl, False),
         }
 
     def cmd_help(self, con, args):
         con.reply_ok("help", [("commands", ",".join(sorted(self._commands())))])
+
+    def cmd_repl(self, con, args):
+        """Stop the firmware and leave the board at its REPL, Ctrl-C working
+        again: the one way to the REPL while the firmware runs (flash and log
+        pull send it first). Only in SAFE and disarmed."""
+        if not self.console_may_interrupt():
+            con.reply_error(
+                "repl", "armed or in flight (phase %s): the REPL only in SAFE, disarmed"
+                % flight.PHASE_NAMES[self.fc.phase]
+            )
+            return
+        con.stop_requested = True
+        con.reply_ok("repl", [("msg", "firmware stopped; the MicroPython REPL follows")])
 
     def cmd_version(self, con, args):
         con.reply_ok("version", [("fw", VERSION), ("board", self.board_name)])
@@ -306,6 +330,7 @@ class App:
         if self.sim:
             self.hw.read(self.sample)
         reason = self.fc.arm(arm_ok, self.sample)
+        self.guard_console()  # before the reply: nothing after it may interrupt
         if reason:
             con.reply_error("arm", reason)
         else:
@@ -313,6 +338,7 @@ class App:
 
     def cmd_disarm(self, con, args):
         reason = self.fc.disarm(force=bool(args) and args[0] == "force")
+        self.guard_console()
         if reason:
             con.reply_error("disarm", reason)
         else:
@@ -393,6 +419,30 @@ class App:
             self.log.flush()
         con.reply_ok("log", list(self.log.stats().items()))
 
+    # -- Ctrl-C on the console -------------------------------------------------
+    def console_may_interrupt(self):
+        return not self.fc.armed and self.fc.phase == flight_phase.SAFE
+
+    def guard_console(self):
+        """Ctrl-C (0x03) from the console stops the firmware only on the
+        virtual board in SAFE and disarmed (development); armed or in flight,
+        and on a real board always (boot_gate.py), it is a byte like any
+        other: line noise, a terminal program or mpremote's opening Ctrl-C
+        must not halt a capsule. Called after every sample and command; does
+        nothing (and allocates nothing) unless the answer changes."""
+        allow = self.sim and self.console_may_interrupt()
+        if allow != self.interrupts_on:
+            self.interrupts_on = allow
+            self._set_interrupts(allow)
+
+    def _set_interrupts(self, on):
+        if self.sim:
+            self.hw.console_interrupts(on)
+        else:
+            import micropython
+
+            micropython.kbd_intr(3 if on else -1)
+
     # -- main loop ------------------------------------------------------------
     def announce(self):
         fields = [("fw", VERSION), ("board", self.board_name), ("phase", flight.PHASE_NAMES[self.fc.phase])]
@@ -407,25 +457,32 @@ class App:
         try:
             self._run()
         except KeyboardInterrupt:
-            # Ctrl-C from the host (flash, log pull): close the log cleanly
+            # Ctrl-C on the virtual board in SAFE: close the log cleanly
             if self.log is not None:
                 self.log.close()
             raise
         finally:
             if self.console.bulk:
                 self.hw.console_restore()  # the REPL that follows reads byte by byte
+            if not self.interrupts_on:
+                self._set_interrupts(True)  # the REPL follows: Ctrl-C works there
+        if self.log is not None:
+            self.log.close()  # left for the REPL (`repl`): the log is complete
 
     def _run(self):
         self.announce()
         gc.collect()
+        con = self.console
         if self.sim:
-            while True:
+            while not con.stop_requested:
                 try:
-                    self.console.poll(1000)
+                    con.poll(1000)
+                    self.guard_console()
                 except Exception as exc:
                     self.fault("console", exc)
+            return
         self.next_ms = self.clock.now_ms()
-        while True:
+        while not con.stop_requested:
             self.hw_pass()
 
     def hw_pass(self):
@@ -445,6 +502,7 @@ class App:
                 self.gnss_profile()
                 self.ubx.poll()
             self.console.poll(0, 64)
+            self.guard_console()
         except Exception as exc:
             self.fault("io", exc)
 

@@ -13,7 +13,10 @@ without ``resume``.
 
 Terminal modes on pty B copy a board's USB-CDC link: no echo, no line
 editing, no CR/LF translation, but Ctrl-C still interrupts (ISIG), so a
-running main.py gets KeyboardInterrupt exactly as on a board.
+running main.py gets KeyboardInterrupt exactly as on a board. The firmware
+clears ISIG while it is armed or in flight (firmware/hw_sim.py: on the unix
+port `micropython.kbd_intr(-1)` would let SIGINT kill the interpreter), and
+0x03 is then an ordinary byte, as after kbd_intr(-1) on a board.
 
 A power cut (`#R` line from the client while not in the raw REPL, or
 `power_cycle()`) kills the interpreter with SIGKILL mid-whatever and restarts
@@ -261,11 +264,20 @@ class VirtualBoard:
             self._after_interrupt += data
             return b""
         at = data.rfind(INTERRUPT)
-        if at < 0 or at == len(data) - 1 or self._raw:
+        if at < 0 or at == len(data) - 1 or self._raw or not self._child_interrupts():
             return data
         self._after_interrupt += data[at + 1 :]
         self._interrupt_deadline = time.monotonic() + INTERRUPT_SETTLE_S
         return data[: at + 1]
+
+    def _child_interrupts(self):
+        """Whether Ctrl-C interrupts the interpreter now: its terminal's ISIG
+        flag, which the firmware clears while armed or in flight (then 0x03
+        is an ordinary byte, and nothing behind it is held back)."""
+        try:
+            return bool(termios.tcgetattr(self._child_fd)[3] & termios.ISIG)
+        except (OSError, termios.error, TypeError):
+            return True
 
     def _release_after_interrupt(self, prompt_seen):
         if self._after_interrupt and (prompt_seen or time.monotonic() >= self._interrupt_deadline):
