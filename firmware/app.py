@@ -24,6 +24,7 @@ import console as console_mod
 import flight
 import flight_phase
 import gnss
+import persist
 import sample as sample_mod
 import simlink
 import wire as wire_mod
@@ -31,7 +32,6 @@ import wire as wire_mod
 VERSION = "0.1.0"
 BOARD_FILE = "board.json"
 CONFIG_FILE = "config.json"
-STATE_FILE = "state.bin"
 LOG_DIR = "log"
 SYNC_BODY_LEN = 9  # 8 hex digits + newline
 GNSS_FRAME_MAX = 200  # a #G frame longer than this without its newline is cut
@@ -106,7 +106,9 @@ class App:
         self.sample = sample_mod.Sample()
         self.log = self._optional_log()
         self.events = EventSink(self.wire, self.log)
-        self.fc = flight.build(self.cfg, self.clock, self.hw.pyro_outputs, self.events, STATE_FILE)
+        self.fc = flight.build(
+            self.cfg, self.clock, self.hw.pyro_outputs, self.events, persist.STATE_FILE
+        )
         self.gnss = gnss.GnssReader(self.hw.gnss_uart, self.clock)
         self.ubx = self._optional_ubx()
         self.gnss_profile_phase = -1
@@ -298,7 +300,7 @@ class App:
         """Stop the firmware and leave the board at its REPL, Ctrl-C working
         again: the one way to the REPL while the firmware runs (flash and log
         pull send it first). Only in SAFE and disarmed."""
-        if not self.console_may_interrupt():
+        if not self.disarmed_in_safe():
             con.reply_error(
                 "repl", "armed or in flight (phase %s): the REPL only in SAFE, disarmed"
                 % flight.PHASE_NAMES[self.fc.phase]
@@ -355,8 +357,8 @@ class App:
             else:
                 con.reply_ok("config", [(args[1], items[args[1]])])
         elif sub == "set" and len(args) >= 3:
-            if self.fc.armed:
-                con.reply_error("config", "disarm first: config changes only while disarmed")
+            if not self.disarmed_in_safe():
+                con.reply_error("config", "disarm first: config changes only in SAFE, disarmed")
                 return
             error = config.set_value(self.cfg, args[1], " ".join(args[2:]))
             if error:
@@ -409,8 +411,8 @@ class App:
             con.reply_error("log", "no flight log on this board")
             return
         if args and args[0] == "clear":
-            if self.fc.armed:
-                con.reply_error("log", "disarm first: the log is cleared only while disarmed")
+            if not self.disarmed_in_safe():
+                con.reply_error("log", "disarm first: the log is cleared only in SAFE, disarmed")
                 return
             self.log.clear()
             con.reply_ok("log", [("cleared", 1)])
@@ -420,7 +422,10 @@ class App:
         con.reply_ok("log", list(self.log.stats().items()))
 
     # -- Ctrl-C on the console -------------------------------------------------
-    def console_may_interrupt(self):
+    def disarmed_in_safe(self):
+        """On the stand: the only state in which the console may stop the
+        firmware, change the configuration or clear the log (after landing
+        the board is not armed, but its log and config are the flight's)."""
         return not self.fc.armed and self.fc.phase == flight_phase.SAFE
 
     def guard_console(self):
@@ -430,7 +435,7 @@ class App:
         other: line noise, a terminal program or mpremote's opening Ctrl-C
         must not halt a capsule. Called after every sample and command; does
         nothing (and allocates nothing) unless the answer changes."""
-        allow = self.sim and self.console_may_interrupt()
+        allow = self.sim and self.disarmed_in_safe()
         if allow != self.interrupts_on:
             self.interrupts_on = allow
             self._set_interrupts(allow)
