@@ -174,6 +174,8 @@ class BoardLink:
                     return True
                 if line.name == "line":
                     continue  # the line met noise: no firmware state changed
+                if "unknown command" in line.get("msg", ""):
+                    return False  # an older firmware: mpremote's Ctrl-C stops it
                 raise LinkError(
                     f"the firmware on {self.port} will not stop: {line.get('msg', '?')} "
                     "(disarm it first; a flying board keeps its console)"
