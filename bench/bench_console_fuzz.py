@@ -42,9 +42,9 @@ def run():
         found = console_fuzz.anomalies(clean, result, fuzz, test)
         if found:
             anomalies += 1
-            print("  fuzz seed %d: %s" % (fuzz_seed, "; ".join(found)))
+            print(f"  fuzz seed {fuzz_seed}: {'; '.join(found)}")
     print(
-        "  %d drone drops, %d console inputs between their frames, fires compared "
-        "with the clean flight" % (len(FUZZ_SEEDS), inputs)
+        f"  {len(FUZZ_SEEDS)} drone drops, {inputs} console inputs between their frames, "
+        "fires compared with the clean flight"
     )
     return {"console_fuzz_inputs": inputs, "console_fuzz_anomalies": anomalies}
