@@ -22,7 +22,9 @@ import clock as clock_mod
 import config
 import console as console_mod
 import flight
+import flight_phase
 import gnss
+import persist
 import sample as sample_mod
 import simlink
 import wire as wire_mod
@@ -30,7 +32,6 @@ import wire as wire_mod
 VERSION = "0.1.0"
 BOARD_FILE = "board.json"
 CONFIG_FILE = "config.json"
-STATE_FILE = "state.bin"
 LOG_DIR = "log"
 SYNC_BODY_LEN = 9  # 8 hex digits + newline
 GNSS_FRAME_MAX = 200  # a #G frame longer than this without its newline is cut
@@ -105,7 +106,9 @@ class App:
         self.sample = sample_mod.Sample()
         self.log = self._optional_log()
         self.events = EventSink(self.wire, self.log)
-        self.fc = flight.build(self.cfg, self.clock, self.hw.pyro_outputs, self.events, STATE_FILE)
+        self.fc = flight.build(
+            self.cfg, self.clock, self.hw.pyro_outputs, self.events, persist.STATE_FILE
+        )
         self.gnss = gnss.GnssReader(self.hw.gnss_uart, self.clock)
         self.fc.gnss_fix = self.gnss.fix  # the altitude rules' fallback without a baro
         self.ubx = self._optional_ubx()
@@ -124,6 +127,10 @@ class App:
         self.console.wire = self.wire
         if self.sim:
             self.console.frame_timeout_ms = console_mod.SIM_FRAME_TIMEOUT_MS
+        # set once now (a flight resumed after a reset: off at once), then
+        # only when the answer changes
+        self.interrupts_on = None
+        self.guard_console()  # a flight resumed after a reset: off at once
 
     # -- construction -------------------------------------------------------
     def _build_hw(self):
@@ -226,6 +233,7 @@ class App:
             self.step()
         except Exception as exc:
             self.fault("step", exc)
+        self.guard_console()
 
     def fault(self, where, exc):
         """Count and report an exception; the loop goes on (rate-limited report)."""
@@ -269,20 +277,38 @@ class App:
 
     # -- commands -------------------------------------------------------------
     def _commands(self):
+        """name -> (handler, read_only). Read-only commands (or read-only
+        first arguments: "" = none) may come without a checksum, as a person
+        types them; everything that changes the board's state needs a valid
+        `*HH`, so noise that spells `arm` arms nothing (console.py)."""
         return {
-            "help": self.cmd_help,
-            "status": self.cmd_status,
-            "arm": self.cmd_arm,
-            "disarm": self.cmd_disarm,
-            "config": self.cmd_config,
-            "sensors": self.cmd_sensors,
-            "gnss": self.cmd_gnss,
-            "log": self.cmd_log,
-            "version": self.cmd_version,
+            "help": (self.cmd_help, True),
+            "status": (self.cmd_status, True),
+            "version": (self.cmd_version, True),
+            "sensors": (self.cmd_sensors, True),
+            "gnss": (self.cmd_gnss, True),
+            "config": (self.cmd_config, ("", "list", "get")),
+            "log": (self.cmd_log, ("",)),
+            "arm": (self.cmd_arm, False),
+            "disarm": (self.cmd_disarm, False),
+            "repl": (self.cmd_repl, False),
         }
 
     def cmd_help(self, con, args):
         con.reply_ok("help", [("commands", ",".join(sorted(self._commands())))])
+
+    def cmd_repl(self, con, args):
+        """Stop the firmware and leave the board at its REPL, Ctrl-C working
+        again: the one way to the REPL while the firmware runs (flash and log
+        pull send it first). Only in SAFE and disarmed."""
+        if not self.disarmed_in_safe():
+            con.reply_error(
+                "repl", "armed or in flight (phase %s): the REPL only in SAFE, disarmed"
+                % flight.PHASE_NAMES[self.fc.phase]
+            )
+            return
+        con.stop_requested = True
+        con.reply_ok("repl", [("msg", "firmware stopped; the MicroPython REPL follows")])
 
     def cmd_version(self, con, args):
         con.reply_ok("version", [("fw", VERSION), ("board", self.board_name)])
@@ -307,6 +333,7 @@ class App:
         if self.sim:
             self.hw.read(self.sample)
         reason = self.fc.arm(arm_ok, self.sample)
+        self.guard_console()  # before the reply: nothing after it may interrupt
         if reason:
             con.reply_error("arm", reason)
         else:
@@ -314,6 +341,7 @@ class App:
 
     def cmd_disarm(self, con, args):
         reason = self.fc.disarm(force=bool(args) and args[0] == "force")
+        self.guard_console()
         if reason:
             con.reply_error("disarm", reason)
         else:
@@ -330,8 +358,8 @@ class App:
             else:
                 con.reply_ok("config", [(args[1], items[args[1]])])
         elif sub == "set" and len(args) >= 3:
-            if self.fc.armed:
-                con.reply_error("config", "disarm first: config changes only while disarmed")
+            if not self.disarmed_in_safe():
+                con.reply_error("config", "disarm first: config changes only in SAFE, disarmed")
                 return
             error = config.set_value(self.cfg, args[1], " ".join(args[2:]))
             if error:
@@ -384,8 +412,8 @@ class App:
             con.reply_error("log", "no flight log on this board")
             return
         if args and args[0] == "clear":
-            if self.fc.armed:
-                con.reply_error("log", "disarm first: the log is cleared only while disarmed")
+            if not self.disarmed_in_safe():
+                con.reply_error("log", "disarm first: the log is cleared only in SAFE, disarmed")
                 return
             self.log.clear()
             con.reply_ok("log", [("cleared", 1)])
@@ -393,6 +421,33 @@ class App:
         if args and args[0] == "flush":
             self.log.flush()
         con.reply_ok("log", list(self.log.stats().items()))
+
+    # -- Ctrl-C on the console -------------------------------------------------
+    def disarmed_in_safe(self):
+        """On the stand: the only state in which the console may stop the
+        firmware, change the configuration or clear the log (after landing
+        the board is not armed, but its log and config are the flight's)."""
+        return not self.fc.armed and self.fc.phase == flight_phase.SAFE
+
+    def guard_console(self):
+        """Ctrl-C (0x03) from the console stops the firmware only on the
+        virtual board in SAFE and disarmed (development); armed or in flight,
+        and on a real board always (boot_gate.py), it is a byte like any
+        other: line noise, a terminal program or mpremote's opening Ctrl-C
+        must not halt a capsule. Called after every sample and command; does
+        nothing (and allocates nothing) unless the answer changes."""
+        allow = self.sim and self.disarmed_in_safe()
+        if allow != self.interrupts_on:
+            self.interrupts_on = allow
+            self._set_interrupts(allow)
+
+    def _set_interrupts(self, on):
+        if self.sim:
+            self.hw.console_interrupts(on)
+        else:
+            import micropython
+
+            micropython.kbd_intr(3 if on else -1)
 
     # -- main loop ------------------------------------------------------------
     def announce(self):
@@ -408,25 +463,32 @@ class App:
         try:
             self._run()
         except KeyboardInterrupt:
-            # Ctrl-C from the host (flash, log pull): close the log cleanly
+            # Ctrl-C on the virtual board in SAFE: close the log cleanly
             if self.log is not None:
                 self.log.close()
             raise
         finally:
             if self.console.bulk:
                 self.hw.console_restore()  # the REPL that follows reads byte by byte
+            if not self.interrupts_on:
+                self._set_interrupts(True)  # the REPL follows: Ctrl-C works there
+        if self.log is not None:
+            self.log.close()  # left for the REPL (`repl`): the log is complete
 
     def _run(self):
         self.announce()
         gc.collect()
+        con = self.console
         if self.sim:
-            while True:
+            while not con.stop_requested:
                 try:
-                    self.console.poll(1000)
+                    con.poll(1000)
+                    self.guard_console()
                 except Exception as exc:
                     self.fault("console", exc)
+            return
         self.next_ms = self.clock.now_ms()
-        while True:
+        while not con.stop_requested:
             self.hw_pass()
 
     def hw_pass(self):
@@ -446,6 +508,7 @@ class App:
                 self.gnss_profile()
                 self.ubx.poll()
             self.console.poll(0, 64)
+            self.guard_console()
         except Exception as exc:
             self.fault("io", exc)
 

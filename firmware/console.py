@@ -45,9 +45,20 @@ def copy_bytes(dst, at: int, src, src_at: int, n: int):
         i += 1
 
 
+def command_is_read_only(read_only, words):
+    """Whether command line `words` may come without a checksum, from its
+    table entry's `read_only`: True, False, or a tuple of the first
+    arguments that only read ("" = no argument), e.g. ("", "list", "get")."""
+    if read_only is True or read_only is False:
+        return read_only
+    return (words[1].lower() if len(words) > 1 else "") in read_only
+
+
 class Console:
     def __init__(self, stream_in, out, commands, frames, bulk=False):
-        """commands: name -> fn(console, args) ; frames: frame-type byte -> fn(console).
+        """commands: name -> (fn(console, args), read_only) where read_only
+        is as `command_is_read_only` takes it: a line without a checksum runs
+        only a read-only command. frames: frame-type byte -> fn(console).
         bulk: stream_in.readinto(buf, n) returns what has arrived (up to n)
         without waiting for n bytes."""
         self.inp = stream_in
@@ -67,6 +78,7 @@ class Console:
         self.overlong = False
         self.bad_lines = 0
         self.bad_frames = 0
+        self.stop_requested = False  # set by a command (`repl`): poll returns at once
         # How long the rest of a frame may take to arrive once its '#' has. A
         # host sends frames whole, but a busy host or relay can split one;
         # giving up early would turn the rest into a bogus command line and
@@ -184,6 +196,8 @@ class Console:
                     self.overlong = False
                 elif n:
                     self._dispatch(n)
+                    if self.stop_requested:
+                        return
                 continue
             if self.n < LINE_MAX:
                 self.line[self.n] = c
@@ -197,7 +211,7 @@ class Console:
         except UnicodeError:
             self.bad_lines += 1
             return
-        body = wire.split_checked(text)
+        body, checked = wire.split_checked(text)
         if body is None:
             self.bad_lines += 1
             self.reply_error("line", "bad checksum")
@@ -206,9 +220,15 @@ class Console:
         if not words:
             return
         name = words[0].lower()
-        fn = self.commands.get(name)
-        if fn is None:
+        entry = self.commands.get(name)
+        if entry is None:
             self.reply_error(name, "unknown command; try help")
+            return
+        fn, read_only = entry
+        if not checked and not command_is_read_only(read_only, words):
+            # noise that happens to spell a command must not change anything
+            self.bad_lines += 1
+            self.reply_error(name, "needs a checksum (*HH): this command changes the board's state")
             return
         fn(self, words[1:])
 

@@ -13,6 +13,8 @@ import sample as sample_mod
 
 # (VMIN, VTIME) positions in termios' control characters, by host OS
 _VMIN_VTIME = {"linux": (6, 5), "darwin": (16, 17)}
+# the ISIG bit of c_lflag, by host OS (MicroPython's termios has no constants)
+_ISIG = {"linux": 0o1, "darwin": 0x80}
 
 
 class SimPyroOutput:
@@ -107,6 +109,29 @@ class SimHardware:
             termios.tcsetattr(0, termios.TCSANOW, attrs)
         except Exception:
             pass
+
+    def console_interrupts(self, on):
+        """Let Ctrl-C on the console interrupt the firmware, or not.
+
+        Why not micropython.kbd_intr(-1), as on a real board: on the unix
+        port Ctrl-C is the terminal's SIGINT, and kbd_intr(-1) only puts
+        SIGINT back to its default, which kills the interpreter. Clearing
+        the terminal's ISIG flag makes 0x03 an ordinary input byte instead,
+        which is what kbd_intr(-1) does on a board (the relay in
+        host_tools/vboard.py reads the flag to know it too)."""
+        import sys
+
+        bit = _ISIG.get(sys.platform)
+        if bit is None:
+            return
+        try:
+            import termios
+
+            attrs = termios.tcgetattr(0)
+            attrs[3] = attrs[3] | bit if on else attrs[3] & ~bit
+            termios.tcsetattr(0, termios.TCSANOW, attrs)
+        except Exception:
+            pass  # stdin is not a terminal (a test pipe): no Ctrl-C to fear
 
     def feed_watchdog(self):
         pass

@@ -117,6 +117,9 @@ def seq_newer(a, b):
     return 0 < d < (1 << 29)
 
 
+STATE_FILE = "state.bin"  # where the firmware keeps its record (app.py, boot_gate.py)
+
+
 class Store:
     """Two-slot persistent store at `path` (files path + '.0' and path + '.1')."""
 

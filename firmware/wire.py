@@ -9,12 +9,15 @@ reply to a command; NAME is the command) or TLM (periodic status). T_MS is the
 board clock tick. HH is the XOR of every byte before '*', as in NMEA, so a
 line hit by noise is recognisable and dropped by the host.
 
-Host -> board: a command line `NAME args...` (a `*HH` suffix is checked when
-present). On boards in sim or bench mode the host also sends fixed-size frames
-that start with '#', see `simlink.py`.
+Host -> board: a command line `NAME args...*HH`. Read-only commands may
+come without the `*HH` (a person at a terminal); anything that changes the
+board's state needs it (see `split_checked` and the command table in app.py).
+On boards in sim or bench mode the host also sends fixed-size frames that
+start with '#', see `simlink.py`.
 """
 
 _HEX = b"0123456789ABCDEF"
+_HEX_DIGITS = "0123456789ABCDEFabcdef"
 
 
 def checksum(data, end=None):
@@ -53,20 +56,24 @@ def format_line(kind, t_ms, name, fields=None):
 
 
 def split_checked(line):
-    """Strip and verify an optional `*HH` suffix of a command line (str).
+    """Strip and verify the `*HH` suffix of a command line (str).
 
-    Returns the body, or None when a checksum is present and wrong."""
+    One rule: a line that carries a `*` must end in `*` and exactly two hex
+    digits matching the XOR of the bytes before it. Returns (body, checked):
+    checked is True for a verified line, False for a line without any `*`;
+    (None, False) for a line whose checksum is malformed or wrong. Which
+    commands may come unchecked is the command table's business (app.py)."""
     line = line.strip()
     star = line.rfind("*")
-    if star >= 0 and star == len(line) - 3:
-        try:
-            want = int(line[star + 1 :], 16)
-        except ValueError:
-            return line
-        if checksum(line, star) != want:
-            return None
-        return line[:star].rstrip()
-    return line
+    if star < 0:
+        return line, False
+    if star != len(line) - 3 or _HEX_DIGITS.find(line[star + 1]) < 0:
+        return None, False
+    if _HEX_DIGITS.find(line[star + 2]) < 0:
+        return None, False
+    if checksum(line, star) != int(line[star + 1 :], 16):
+        return None, False
+    return line[:star].rstrip(), True
 
 
 class Wire:

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from .cli import UserError
 from .link import BoardLink, LinkError
+from .wire import format_command
 
 STYLE = {"EVT": "cyan", "OK": "green", "ERR": "bold red", "TLM": "dim"}
 IMPORTANT_EVENTS = {"fire": "bold magenta", "phase": "bold yellow", "fault": "bold red"}
@@ -90,7 +91,9 @@ def interactive(args, out):
                 break
             if text.strip():
                 pending[0] += 1
-                link.write(text.strip().encode() + b"\n")
+                # checksummed as the tools send it: the board runs a command
+                # that changes its state only with a valid *HH
+                link.write(format_command(text))
         # input ended (Ctrl-D or a pipe): let the last replies arrive first
         deadline = time.monotonic() + args.timeout
         while pending[0] and not stop.is_set() and time.monotonic() < deadline:

@@ -213,10 +213,17 @@ def restart_firmware(port, console):
 
 # ------------------------------------------------------------ commands
 def open_board(port, baud):
-    """mpremote's serial transport to PORT (not yet in the raw REPL)."""
+    """mpremote's serial transport to PORT (not yet in the raw REPL), after
+    a running firmware has handed the port over (`repl`, refused in flight)."""
     from mpremote.transport import TransportError
     from mpremote.transport_serial import SerialTransport
 
+    from .link import LinkError, hand_over
+
+    try:
+        hand_over(port)
+    except LinkError as exc:
+        raise UserError(f"not touching the board's files: {exc}") from None
     try:
         return SerialTransport(port, baudrate=baud)
     except (TransportError, OSError) as exc:

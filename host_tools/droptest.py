@@ -388,7 +388,9 @@ class DropTest:
                 self.acked_seq = seq
             return
         if line.kind in ("OK", "ERR"):
-            if line.name in self.pending_commands or line.name == "line":
+            if line.name in self.pending_commands or (
+                line.name == "line" and self.pending_commands
+            ):
                 name = line.name if line.name in self.pending_commands else self.pending_commands[0]
                 self.pending_commands.remove(name)
                 self.command_replies[name] = line

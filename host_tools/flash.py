@@ -20,7 +20,7 @@ from pathlib import Path
 from mpremote.transport import TransportError, TransportExecError
 from mpremote.transport_serial import SerialTransport
 
-from .link import BoardLink, LinkError
+from .link import BoardLink, LinkError, hand_over
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRMWARE_DIR = ROOT / "firmware"
@@ -142,6 +142,10 @@ class Flasher:
         self.transport = None
 
     def connect(self):
+        try:
+            hand_over(self.port)  # a running firmware stops with `repl` first
+        except LinkError as exc:
+            raise FlashError(f"not flashing: {exc}") from None
         try:
             # A read timeout: on a pseudo-terminal mpremote reads without
             # checking what is waiting, so a silent port would block forever.

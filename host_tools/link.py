@@ -17,6 +17,8 @@ from .wire import format_command, parse_line
 
 DEFAULT_TIMEOUT_S = 5.0
 READY_TIMEOUT_S = 15.0
+HAND_OVER_TIMEOUT_S = 1.5  # a board at its REPL says nothing; the firmware answers at once
+REPL_SETTLE_S = 0.2
 READ_POLL_S = 0.05  # longest single wait for input (pyserial's read timeout before)
 
 
@@ -146,6 +148,39 @@ class BoardLink:
             if line is not None and line.kind in ("OK", "ERR") and line.name in (name, "line"):
                 return line
 
+    def stop_firmware(self, timeout=HAND_OVER_TIMEOUT_S):
+        """Before a raw-REPL tool (mpremote: flash, log pull) takes the port:
+        ask a running firmware to stop with the checksummed `repl` command.
+        The firmware ignores Ctrl-C while armed or in flight (and on a real
+        board always), so mpremote's opening Ctrl-C alone no longer gets in.
+
+        Returns True when the firmware handed over, False when nothing
+        answered (the board is at its REPL already, or in its boot window).
+        Raises LinkError when the firmware refuses (armed, in flight)."""
+        self.write(format_command("repl"))
+        deadline = time.monotonic() + timeout
+        while True:
+            raw = self.read_raw_line(deadline)
+            if raw is None:
+                return False
+            line = self._note(raw)
+            if line is None:
+                if raw.startswith(b">>>") or b">>> " in self.pending_text():
+                    return False  # the friendly REPL answered the line itself
+                continue
+            if line.kind in ("OK", "ERR") and line.name in ("repl", "line"):
+                if line.kind == "OK":
+                    time.sleep(REPL_SETTLE_S)  # the firmware closes its log, the REPL starts
+                    return True
+                if line.name == "line":
+                    continue  # the line met noise: no firmware state changed
+                if "unknown command" in line.get("msg", ""):
+                    return False  # an older firmware: mpremote's Ctrl-C stops it
+                raise LinkError(
+                    f"the firmware on {self.port} will not stop: {line.get('msg', '?')} "
+                    "(disarm it first; a flying board keeps its console)"
+                )
+
     def wait_event(self, name, timeout=READY_TIMEOUT_S):
         deadline = time.monotonic() + timeout
         while True:
@@ -165,3 +200,10 @@ class BoardLink:
         if ready is None:
             raise LinkError(f"{self.port} did not report ready after a soft reset")
         return ready
+
+
+def hand_over(port, timeout=HAND_OVER_TIMEOUT_S):
+    """`BoardLink.stop_firmware` on `port` (opened and closed here): True
+    when a running firmware handed the port over to its REPL."""
+    with BoardLink(port, timeout=timeout) as link:
+        return link.stop_firmware(timeout)

@@ -13,7 +13,10 @@ without ``resume``.
 
 Terminal modes on pty B copy a board's USB-CDC link: no echo, no line
 editing, no CR/LF translation, but Ctrl-C still interrupts (ISIG), so a
-running main.py gets KeyboardInterrupt exactly as on a board.
+running main.py gets KeyboardInterrupt exactly as on a board. The firmware
+clears ISIG while it is armed or in flight (firmware/hw_sim.py: on the unix
+port `micropython.kbd_intr(-1)` would let SIGINT kill the interpreter), and
+0x03 is then an ordinary byte, as after kbd_intr(-1) on a board.
 
 A power cut (`#R` line from the client while not in the raw REPL, or
 `power_cycle()`) kills the interpreter with SIGKILL mid-whatever and restarts
@@ -108,7 +111,7 @@ class VirtualBoard:
         self._tail = b""
         self._to_child = bytearray()
         self._to_client = bytearray()
-        self._input_tail = b""
+        self._input_tail = b"\n"  # the stream starts at a line start
         self._after_interrupt = bytearray()  # bytes held back behind a Ctrl-C
         self._interrupt_deadline = 0.0
         self._stop = threading.Event()
@@ -261,11 +264,20 @@ class VirtualBoard:
             self._after_interrupt += data
             return b""
         at = data.rfind(INTERRUPT)
-        if at < 0 or at == len(data) - 1 or self._raw:
+        if at < 0 or at == len(data) - 1 or self._raw or not self._child_interrupts():
             return data
         self._after_interrupt += data[at + 1 :]
         self._interrupt_deadline = time.monotonic() + INTERRUPT_SETTLE_S
         return data[: at + 1]
+
+    def _child_interrupts(self):
+        """Whether Ctrl-C interrupts the interpreter now: its terminal's ISIG
+        flag, which the firmware clears while armed or in flight (then 0x03
+        is an ordinary byte, and nothing behind it is held back)."""
+        try:
+            return bool(termios.tcgetattr(self._child_fd)[3] & termios.ISIG)
+        except (OSError, termios.error, TypeError):
+            return True
 
     def _release_after_interrupt(self, prompt_seen):
         if self._after_interrupt and (prompt_seen or time.monotonic() >= self._interrupt_deadline):
@@ -273,18 +285,25 @@ class VirtualBoard:
             self._after_interrupt.clear()
 
     def _watch_input(self, data):
-        """Find a power-cut line in what the client sends (not inside the raw REPL)."""
+        """Find a power-cut line in what the client sends (not inside the raw REPL).
+
+        `#R` counts only at the start of a line: the byte before it is a
+        newline, or the stream's start. `_input_tail` holds the last three
+        bytes sent (b"\n" at the start), so a marker split over writes is
+        found, and one whose line started in an earlier write is not."""
         data = self._hold_after_interrupt(data)
         if self._raw:
-            self._input_tail = b""
+            self._input_tail = b"\n"
             return data
         window = self._input_tail + data
-        at = window.find(POWER_CUT)
-        if at >= 0 and (at == 0 or window[at - 1 : at] == b"\n"):
+        at = window.find(POWER_CUT, 1)
+        while at >= 0 and window[at - 1 : at] != b"\n":
+            at = window.find(POWER_CUT, at + 1)
+        if at >= 0:
             with self._lock:
                 self._cut_requested = True
             keep = len(data) - (len(window) - at)
-            self._input_tail = b""
+            self._input_tail = b"\n"
             return data[: max(0, keep)]
         self._input_tail = window[-3:]
         return data

@@ -54,7 +54,7 @@ def status(con, args):
 def make(path, bulk):
     rec = Rec()
     f = open(path, "rb")
-    con = console.Console(f, Out(), {"status": status},
+    con = console.Console(f, Out(), {"status": (status, True)},
                           {ord("S"): rec.frame_s, ord("Y"): rec.frame_y, ord("G"): rec.frame_g}, bulk)
     con.wire = Wire()
     return con, rec

@@ -104,6 +104,65 @@ def test_noisy_command_line_is_rejected_not_executed(flashed):
         assert status.fields["armed"] == "0"
 
 
+def _reply(link, timeout=3):
+    for line in link.lines(timeout=timeout):
+        if line.kind in ("OK", "ERR"):
+            return line
+    return None
+
+
+# a checksum garbled by noise, or what noise can make of a command line
+GARBLED_CHECKSUMS = ["", " *ZZ", " *6", "*6", " 7E", " 00", "*7", "*0G", "* 7E", "*7E1", "*"]
+
+
+def test_a_command_that_changes_state_needs_a_well_formed_matching_checksum(flashed):
+    port, _ = flashed
+    with BoardLink(port) as link:
+        before = link.command("config get landed_s").fields["landed_s"]
+        for i, tail in enumerate(GARBLED_CHECKSUMS):
+            value = 30 + i
+            link.write(f"config set landed_s {value}{tail}\n".encode())
+            reply = _reply(link)
+            assert reply is not None and reply.kind == "ERR", tail
+            assert "checksum" in reply.get("msg", ""), (tail, reply.raw)
+            link.write(f"arm{tail}\n".encode())
+            reply = _reply(link)
+            assert reply is not None and reply.kind == "ERR" and "checksum" in reply.get("msg")
+        assert link.command("config get landed_s").fields["landed_s"] == before
+        assert link.command("status").fields["armed"] == "0"
+
+
+def test_read_only_commands_answer_without_a_checksum_and_refuse_a_bad_one(flashed):
+    port, _ = flashed
+    with BoardLink(port) as link:
+        for text in ("status", "version", "help", "sensors", "gnss", "config get landed_s"):
+            link.write(text.encode() + b"\n")
+            reply = _reply(link)
+            assert reply is not None and reply.kind == "OK", text
+        link.write(b"status *ZZ\n")
+        reply = _reply(link)
+        assert reply.kind == "ERR" and reply.get("msg") == "bad checksum"
+
+
+def test_interactive_console_adds_checksums_so_a_typed_config_set_works(flashed, tmp_path):
+    port, _ = flashed
+    log = tmp_path / "console.log"
+    r = subprocess.run(
+        [str(BIN / "capsule"), "console", "--port", port, "--log", str(log)],
+        input="config set landed_s 21\nconfig get landed_s\n",
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert r.returncode == 0, r.stderr
+    replies = [parse_line(x.split(" ", 1)[1]) for x in log.read_text().splitlines()]
+    got = [x for x in replies if x is not None and x.name == "config"]
+    assert [x.kind for x in got] == ["OK", "OK"], got
+    assert got[-1].fields["landed_s"] == "21"
+    with BoardLink(port) as link:
+        assert link.command("config set landed_s 20").kind == "OK"
+
+
 def test_killing_the_board_mid_command_gives_a_clear_error_not_a_hang(tmp_path):
     vb = VirtualBoard(tmp_path / "flash").start()
     try:

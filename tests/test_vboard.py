@@ -1,5 +1,6 @@
 """The virtual board looks like a MicroPython board to unmodified mpremote and pyserial."""
 
+import itertools
 import os
 import signal
 import subprocess
@@ -153,3 +154,41 @@ def test_littlefs_flash_image_holds_files_across_power_cuts(tmp_path):
         r = mpremote(vb.port, "exec", "print(open('data.txt').read().strip())")
         assert r.stdout.strip() == "kept"
     assert (tmp_path / "flash.img").stat().st_size == 256 * 1024
+
+
+def _cuts_and_passed(stream, split_at):
+    """Feed `stream` to the relay's input watch as writes split at the given
+    positions: (cuts requested, bytes passed to the board)."""
+    vb = VirtualBoard.__new__(VirtualBoard)
+    VirtualBoard.__init__(vb, flash_dir=None, micropython="micropython")
+    cuts = 0
+    passed = b""
+    try:
+        bounds = [0, *split_at, len(stream)]
+        for a, b in itertools.pairwise(bounds):
+            passed += vb._watch_input(stream[a:b])
+            if vb._cut_requested:
+                cuts += 1
+                vb._cut_requested = False
+    finally:
+        vb.stop()
+    return cuts, passed
+
+
+@pytest.mark.parametrize("prefix", [b"x", b"#", b"status x"])
+def test_power_cut_marker_inside_a_line_is_data_wherever_the_writes_split(prefix):
+    stream = b"\n" + prefix + b"#R\nstatus*00\n"
+    for i in range(1, len(stream)):
+        for j in range(i, len(stream)):
+            cuts, passed = _cuts_and_passed(stream, [i, j])
+            assert cuts == 0, (i, j)
+            assert passed == stream, (i, j)
+
+
+def test_power_cut_marker_at_a_line_start_cuts_once_wherever_the_writes_split():
+    stream = b"status*00\n#R\n"
+    for i in range(1, len(stream)):
+        for j in range(i, len(stream)):
+            cuts, _ = _cuts_and_passed(stream, [i, j])
+            assert cuts == 1, (i, j)
+    assert _cuts_and_passed(b"#R\n", [])[0] == 1  # the stream's start is a line start
