@@ -58,7 +58,15 @@ import persist
 import pyro
 import flight_phase
 from flight_phase import PHASE_NAMES, phase_name
-from flight_sense import REASON_NAMES, SensorScreen
+from flight_sense import (
+    ONE_G_TOL_MG,
+    REASON_NAMES,
+    STAND_MAX_DPA,
+    STAND_MIN_DPA,
+    UPRIGHT_MG,
+    SensorScreen,
+    capsule_axis,
+)
 
 try:
     from micropython import const
@@ -106,7 +114,6 @@ _FLIGHT_MS_MAX = const(0x3FFFFFFF)  # 12.4 days, then the flight clock saturates
 _RUN_MS_MAX = const(0x3FFFFFFF)
 _FAULT_EVENT_MS = const(5000)  # sensor fault reports at most this often
 _ONE_G_MG = const(1000)
-_CAL_MIN_SAMPLES = const(16)
 # flight_phase numbering, folded in at compile time (checked below)
 _SAFE = const(0)
 _ARMED = const(1)
@@ -162,16 +169,17 @@ def _abs(v):
     return -v if v < 0 else v
 
 
-def _cmd(name, fc):
-    """Run flight_cmds.<name>(fc): code for boot and commands only, imported
-    for the call and dropped afterwards so it is not resident in flight."""
+def _cmd(name, fc, *args):
+    """Run flight_cmds.<name>(fc, *args): code for boot and commands only,
+    imported for the call and dropped afterwards so it is not resident in
+    flight."""
     import sys
 
     loaded = "flight_cmds" in sys.modules
     import flight_cmds
 
     try:
-        return getattr(flight_cmds, name)(fc)
+        return getattr(flight_cmds, name)(fc, *args)
     finally:
         if not loaded:
             sys.modules.pop("flight_cmds", None)
@@ -199,7 +207,10 @@ class FlightComputer:
         self._new_estimator()
         self._new_flight()
         self._g_sum_q4 = _ONE_G_MG << 4
-        self._g_count = 0
+        self.stand_ms = -1  # clean stand this long (-1: the last sample was not)
+        self.stand_bad_mg = 0  # the last unclean sample: |a|, capsule z, pressure
+        self.stand_bad_z = 0
+        self.stand_bad_dpa = 0
         self._restore()
         self._publish()
 
@@ -378,15 +389,32 @@ class FlightComputer:
                 self.main_alt_count = 0
 
         if phase == _SAFE:
-            # Disarmed: nothing can fire. Average |a| for the 1 g calibration
-            # taken at arming. Leaves only through arm().
-            if sc.accel_valid:
-                if self._g_count == 0:
+            # Disarmed: nothing can fire. Leaves only through arm(), whose
+            # self-test needs a clean stand window: every sample for
+            # STAND_WINDOW_MS a ground pressure, |a| = 1 g +- ONE_G_TOL_MG and
+            # gravity along capsule +z (Genesis); the 1 g calibration averages
+            # that window only. A bad sample restarts it and is kept for the
+            # refusal message.
+            z = capsule_axis(cfg, s, 2)
+            if (
+                sc.baro_valid
+                and STAND_MIN_DPA <= s.press_dpa <= STAND_MAX_DPA
+                and sc.accel_valid
+                and _abs(sc.mag_mg - _ONE_G_MG) <= ONE_G_TOL_MG
+                and z >= UPRIGHT_MG
+            ):
+                if self.stand_ms < 0:
+                    self.stand_ms = 0
                     self._g_sum_q4 = sc.mag_mg << 4
                 else:
                     self._g_sum_q4 += sc.mag_mg - (self._g_sum_q4 >> 4)
-                if self._g_count < _CAL_MIN_SAMPLES:
-                    self._g_count += 1
+                    if self.stand_ms < _RUN_MS_MAX:
+                        self.stand_ms += dt
+            else:
+                self.stand_ms = -1
+                self.stand_bad_mg = sc.raw_mag_mg if sc.raw_ok else -1
+                self.stand_bad_z = z
+                self.stand_bad_dpa = s.press_dpa if s.baro_ok else -1
             return
 
         if phase == _ARMED:
@@ -835,95 +863,28 @@ class FlightComputer:
         boot-only code, imported for the call (see flight_cmds)."""
         _cmd("restore", self)
 
-    # --- commands -------------------------------------------------------------
-
-    def self_test(self, sample):
-        """Failures that forbid arming now ([] = fit to arm)."""
-        # imported for the check and released after: arming happens on the
-        # stand, and its strings need not sit in RAM for the whole flight
-        import sys
-
-        import selftest
-
-        try:
-            return selftest.check(self.cfg, sample, self.pyro)
-        finally:
-            sys.modules.pop("selftest", None)
+    # --- commands (on the stand or from the console: the code lives in
+    # flight_cmds, imported for the call and dropped, not resident in flight)
 
     def arm(self, arm_input_ok=True, sample=None):
-        """Arm for a new flight: None, or the reason it is refused. The
-        self-test reads `sample` if given, else the last sample stepped."""
-        if self.phase != _SAFE:
-            return "already armed (phase %s)" % phase_name(self.phase)
-        if not arm_input_ok:
-            return "arm switch open"
-        saved_bits = self.pyro.fired_bits
-        self.pyro.fired_bits = 0  # a new flight: fresh igniters, checked below
-        failures = self.self_test(sample if sample is not None else self.last_sample)
-        if failures:
-            self.pyro.fired_bits = saved_bits
-            return "self-test: " + "; ".join(failures)
-        one_g = self._g_sum_q4 >> 4 if self._g_count >= _CAL_MIN_SAMPLES else self.screen.mag_mg
-        self._new_flight()
-        self.one_g_mg = one_g
-        self.phase = _ARMED
-        self.armed = True
-        self.pyro.arm()
-        self.boots = 0
-        self._save()
-        self._event(
-            "arm",
-            (("mode", self.cfg.start_mode), ("one_g_mg", one_g), ("boots", self.boots)),
-        )
-        self._publish()
-        return None
+        """Arm for a new flight: None, or the reason it is refused."""
+        return _cmd("arm", self, arm_input_ok, sample)
+
+    def disarm(self, force=False):
+        """Disarm: None, or the reason it is refused."""
+        return _cmd("disarm", self, force)
 
     def reconfigure(self, cfg):
         """Take a changed configuration (only while disarmed): None or reason."""
-        if self.armed or self.phase != _SAFE:
-            return "disarm first: configuration changes only in SAFE"
-        self.cfg = cfg
-        self.kf = kalman.Kalman(cfg.sample_hz)
-        self.altimeter = atmosphere.Altimeter(cfg.ground_elevation_m, cfg.sea_level_pa)
-        self.screen = SensorScreen(self.altimeter)
-        self.pyro.pulse_ms = cfg.fire_pulse_ms
-        self._new_estimator()
-        return None
-
-    def disarm(self, force=False):
-        """Disarm: None, or the reason it is refused (see the module docstring)."""
-        if self.phase == _SAFE:
-            return None
-        if _DESCENT <= self.phase <= _MAIN and not force:
-            return "descending (phase %s): disarm refused; `disarm force` on the stand only" % (
-                phase_name(self.phase)
-            )
-        old = self.phase
-        self.pyro.disarm()
-        self.armed = False
-        self.phase = _SAFE
-        self.phase_ms = 0
-        self._save()
-        self._event("disarm", (("from", phase_name(old)), ("forced", 1 if force else 0)))
-        self._publish()
-        return None
+        return _cmd("reconfigure", self, cfg)
 
     def status_fields(self):
-        """[(key, value)] for the `status` command (allocates; see flight_cmds)."""
+        """[(key, value)] for the `status` command (allocates)."""
         return _cmd("status_fields", self)
 
     def since_phase_ms(self):
-        """Time in the current phase (ms), continued across resets for the
-        descent phases and the beacon (from the recorded fire/landing times)."""
-        if self.phase == _DROGUE and self.drogue_ms >= 0:
-            return self.flight_ms - self.drogue_ms
-        if self.phase == _MAIN and self.main_ms >= 0:
-            return self.flight_ms - self.main_ms
-        if self.phase >= _LANDED and self.landed_ms >= 0:
-            return self.flight_ms - self.landed_ms
-        if self.phase == _DESCENT:
-            return self.flight_ms
-        return self.phase_ms
+        """Time in the current phase (ms), continued across resets."""
+        return _cmd("since_phase_ms", self)
 
 
 def build(cfg, clock, outputs, events, store_path="flight.rec"):

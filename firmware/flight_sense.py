@@ -55,6 +55,12 @@ BARO_JUMP_CM = const(1000)  # tolerance on top of the rate limit (noise, spikes 
 BARO_MAX_RATE_CM_PER_MS = const(100)  # 1 km/s: no honest height change is faster
 BARO_SINCE_CAP_MS = const(1000000)
 ACCEL_MAX_MG = const(250000)
+# a plausible stand, for the arming self-test's window (flight.py SAFE)
+STAND_MIN_DPA = const(300000)  # 300 mbar: no ground pressure is lower
+STAND_MAX_DPA = const(1100000)
+ONE_G_TOL_MG = const(150)
+UPRIGHT_MG = const(866)  # cos(30 deg): capsule standing roughly upright, +z up
+STAND_WINDOW_MS = const(2000)  # every sample this long, before arming
 ACCEL_STUCK_MS = const(5000)  # coarse high-g parts at rest can repeat for seconds
 SQUARE_SAFE_MG = const(18000)  # 3 * 18000**2 < 2**30: exact magnitude below 18 g
 

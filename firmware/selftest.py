@@ -20,25 +20,45 @@ what is wrong and the expected value ([] = fit to arm):
 Allocates (strings), runs only on `arm`.
 """
 
-from flight_sense import capsule_axis, magnitude_mg
+from flight_sense import (
+    ONE_G_TOL_MG,
+    STAND_MAX_DPA,
+    STAND_MIN_DPA,
+    STAND_WINDOW_MS,
+    UPRIGHT_MG,
+    capsule_axis,
+    magnitude_mg,
+)
 
-try:
-    from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
-
-
-STAND_MIN_DPA = const(300000)
-STAND_MAX_DPA = const(1100000)
-ONE_G_MG = const(1000)
-ONE_G_TOL_MG = const(150)
-UPRIGHT_MG = const(866)  # cos(30 deg): capsule standing roughly upright
+ONE_G_MG = 1000
 
 
-def check(cfg, sample, bank):
+def check(cfg, sample, bank, fc=None):
     failures = []
+    if fc is not None and fc.stand_ms < STAND_WINDOW_MS:
+        # one good sample proves nothing: the window the sequencer kept in
+        # SAFE must be clean for STAND_WINDOW_MS (garbage frames, a capsule
+        # being handled, a part that reads 1 g only now and then)
+        if fc.stand_ms < 0:
+            failures.append(
+                "sensors: not a steady stand (last sample: |a| %d mg, capsule z %d mg, "
+                "%d Pa; expected 1000 +- %d mg, z >= %d mg, %d..%d Pa) for %d s"
+                % (
+                    fc.stand_bad_mg,
+                    fc.stand_bad_z,
+                    fc.stand_bad_dpa // 10,
+                    ONE_G_TOL_MG,
+                    UPRIGHT_MG,
+                    STAND_MIN_DPA // 10,
+                    STAND_MAX_DPA // 10,
+                    STAND_WINDOW_MS // 1000,
+                )
+            )
+        else:
+            failures.append(
+                "sensors: steady for %d ms only, arming needs %d ms of clean readings"
+                % (fc.stand_ms, STAND_WINDOW_MS)
+            )
     if cfg.errors:
         failures.append("config invalid (%d errors), first: %s" % (len(cfg.errors), cfg.errors[0]))
     if sample is None:

@@ -145,7 +145,7 @@ def test_a_bad_file_keeps_defaults_for_the_bad_keys_and_reports_each(tmp_path):
         P=path,
     )
     errors, main_m, backup_s, callsign, same = out
-    assert main_m == 800 and backup_s == 260 and callsign == "N0CALL" and same
+    assert main_m == 800 and backup_s == 720 and callsign == "N0CALL" and same
     assert sorted(e.split(":")[0] for e in errors) == ["callsign", "colour", "drogue_backup_s"]
 
 
@@ -282,7 +282,7 @@ cfg, errors = config.load($P)
 cap = Capsule(h=0.0)
 cap.stand = True
 rig = Rig(cfg, cap, $R)
-rig.settle_on_stand(1.0)
+rig.settle_on_stand(2.5)
 print(rig.fc.arm())
 print(rig.fc.phase, rig.bank.armed)
 """.replace("$P", repr(str(path))).replace("$R", repr(str(tmp_path / "rec"))),

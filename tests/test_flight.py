@@ -325,10 +325,10 @@ cap = Capsule(h=0.0)
 cap.stand = True
 rig = Rig(cfg, cap, None, cont=False)
 print(repr(rig.fc.arm()))
-rig.settle_on_stand(1.0)
+rig.settle_on_stand(2.5)
 print(repr(rig.fc.arm()))
 rig = Rig(cfg, cap, None)
-rig.settle_on_stand(1.0)
+rig.settle_on_stand(2.5)
 rig.sample.vbatt_mv = 3300
 print(repr(rig.fc.arm()))
 rig.sample.vbatt_mv = 3900
@@ -409,7 +409,7 @@ cfg = make_config(**FAST)
 cap = Capsule(h=90000.0, gamma_deg=-6.0, main_cda=6.0)
 cap.stand = True
 rig = Rig(cfg, cap, None)
-rig.settle_on_stand(2.0)
+rig.settle_on_stand(2.5)
 fc = rig.fc
 print(fc.arm(), fc.disarm(), fc.phase, fc.arm(), fc.phase)
 cap.stand = False
@@ -542,3 +542,42 @@ print(worst[0], fc.phase)
     )
     worst, phase = (int(x) for x in out.split())
     assert 0 < worst < 2**30 and phase >= 2
+
+
+def test_arming_needs_a_full_clean_stand_window_after_garbage_frames():
+    # garbage accelerometer frames (6 180, 2 704, 733 mg) then a clean stand:
+    # refused until STAND_WINDOW_MS of clean samples, and the 1 g taken at
+    # arming is the clean window's, not a moving average still holding garbage
+    out = run_mpy(
+        """
+from flight_helpers import *
+cfg = make_config(**FAST)
+cap = Capsule(h=90000.0, gamma_deg=-6.0, main_cda=6.0)
+cap.stand = True
+bad = [0]
+def garbage(c, s):
+    if bad[0] > 0:
+        bad[0] -= 1
+        s.az_mg = (6180, 2704, 733)[bad[0] % 3]
+rig = Rig(cfg, cap, None, faults=garbage)
+rig.settle_on_stand(3.0)
+bad[0] = 5
+rig.settle_on_stand(0.5)
+print(repr(rig.fc.arm()))
+rig.settle_on_stand(1.7)
+print(repr(rig.fc.arm()))
+rig.settle_on_stand(0.5)
+print(repr(rig.fc.arm()), rig.fc.phase)
+for n, d in rig.events.log:
+    if n == "arm":
+        print(d["one_g_mg"])
+""",
+        extra_path=[TESTS],
+    )
+    lines = out.strip().splitlines()
+    assert len(lines) == 4, lines
+    first, second, third, one_g = lines
+    assert "not a steady stand" in first and "6180 mg" in first, first
+    assert "steady for" in second and "only" in second, second
+    assert third == "None 1"
+    assert abs(int(one_g) - 1000) < 40
