@@ -76,6 +76,7 @@ SEQUENCER_MODULES = (
     "clock",
     "config",
     "config_schema",
+    "flight_arm",
     "flight_cmds",
     "flight",
     "flight_phase",

@@ -58,15 +58,7 @@ import persist
 import pyro
 import flight_phase
 from flight_phase import PHASE_NAMES, phase_name
-from flight_sense import (
-    ONE_G_TOL_MG,
-    REASON_NAMES,
-    STAND_MAX_DPA,
-    STAND_MIN_DPA,
-    UPRIGHT_MG,
-    SensorScreen,
-    capsule_axis,
-)
+from flight_sense import REASON_NAMES, SensorScreen, capsule_axis
 
 try:
     from micropython import const
@@ -90,13 +82,19 @@ _SETTLE_MIN_MG = const(700)  # ... and above this (below it the capsule is in fr
 _SETTLE_MS = const(1000)  # ... this long
 _PULSE_BARO_RISE_CM = const(50000)  # dead accel: the pulse seen as a 500 m climb of the baro height
 _BARO_SETTLE_MS = const(10000)
-_PULSE_MAX_MS = const(300000)  # an entry pulse is over within this (shallowest: ~3 min)  # dead accel: pulse over after this long descending below Mach 0.7
+_PULSE_MAX_MS = const(
+    300000
+)  # an entry pulse is over within this (shallowest: ~3 min)  # dead accel: pulse over after this long descending below Mach 0.7
 _DESCENDING_CMS = const(300)  # chutes fire only while the capsule descends at least this fast
 _GNSS_FRESH_MS = const(3000)  # a GNSS height counts this long after its epoch arrived
 _GNSS_MAIN_EPOCHS = const(2)  # consecutive 3D fixes at or below main_deploy
 _GNSS_3D = const(3)  # fix.MODE_3D
-_IMPACT_MAX_CM = const(30000)  # an impact counts only within 300 m of the ground (if the baro reads)
-_DENSITY_STEP_CM = const(200000)
+_IMPACT_MAX_CM = const(
+    30000
+)  # an impact counts only within 300 m of the ground (if the baro reads)
+_TROPOPAUSE_CM = const(1100000)
+_SPEED_DOUBLING_CM = const(880000)  # above the tropopause
+_SPEED_SCALE_TOP_CM = const(4000000)  # 40 km
 _ORBIT_FREE_FALL_MS = const(2000)  # reentry: free fall this long arms the g-switch
 _ACCEL_DEAD_MS = const(5000)  # reentry: no valid accel this long, assume the pulse is over
 _FREEFALL_MG = const(300)
@@ -114,6 +112,13 @@ _FLIGHT_MS_MAX = const(0x3FFFFFFF)  # 12.4 days, then the flight clock saturates
 _RUN_MS_MAX = const(0x3FFFFFFF)
 _FAULT_EVENT_MS = const(5000)  # sensor fault reports at most this often
 _ONE_G_MG = const(1000)
+# a plausible stand, every sample of the window before arming (SAFE)
+_STAND_MIN_DPA = const(300000)  # 300 mbar: no ground pressure is lower
+_STAND_MAX_DPA = const(1100000)
+_ONE_G_TOL_MG = const(150)
+_UPRIGHT_MG = const(866)  # cos(30 deg): capsule standing roughly upright, +z up
+_STAND_WINDOW_MS = const(2000)
+STAND_LIMITS = (_STAND_MIN_DPA, _STAND_MAX_DPA, _ONE_G_TOL_MG, _UPRIGHT_MG, _STAND_WINDOW_MS)
 # flight_phase numbering, folded in at compile time (checked below)
 _SAFE = const(0)
 _ARMED = const(1)
@@ -128,29 +133,7 @@ _KF_NONE = const(0)
 _KF_BARO = const(1)
 _KF_ACCEL = const(2)
 
-# transition / fire reasons (module constants: no allocation in the loop)
-WHY_G_SWITCH = "g_switch"
-WHY_FREE_FALL = "free_fall"
-WHY_DESCENT_RATE = "descent_rate"
-WHY_ALTITUDE = "altitude"
-WHY_BACKUP = "backup_timer"
-WHY_BELOW_MAIN = "below_main_altitude"
-WHY_DROGUE_FAILED = "drogue_failed"
-WHY_STEADY = "steady"
-WHY_IMPACT = "impact"
-WHY_TIMEOUT = "timeout"
-WHY_RECORDED = "landing_recorded"
-WHY_GNSS = "gnss_altitude"
-WHY_G_PULSE = "g_pulse"
-WHY_BARO_RISE = "baro_rise"
-
-# sqrt(rho0 / rho) x 100 of the 1976 standard atmosphere every 2 km from sea
-# level to 40 km: how much faster a chute descends there than at sea level
-# (checked against the host's atmosphere in the tests)
-_SPEED_SCALE_PCT = (
-    100, 110, 122, 136, 153, 172, 198, 232, 271, 317, 371,
-    436, 511, 598, 699, 816, 951, 1113, 1299, 1511, 1751,
-)  # fmt: skip
+# transition / fire reasons are string literals (interned: no allocation in the loop)
 
 
 if (
@@ -169,20 +152,19 @@ def _abs(v):
     return -v if v < 0 else v
 
 
-def _cmd(name, fc, *args):
-    """Run flight_cmds.<name>(fc, *args): code for boot and commands only,
+def _cmd(name, fc, *args, module="flight_cmds"):
+    """Run <module>.<name>(fc, *args): code for boot and commands only,
     imported for the call and dropped afterwards so it is not resident in
     flight."""
     import sys
 
-    loaded = "flight_cmds" in sys.modules
-    import flight_cmds
-
+    loaded = module in sys.modules
+    impl = __import__(module)
     try:
-        return getattr(flight_cmds, name)(fc, *args)
+        return getattr(impl, name)(fc, *args)
     finally:
         if not loaded:
-            sys.modules.pop("flight_cmds", None)
+            sys.modules.pop(module, None)
 
 
 class FlightComputer:
@@ -204,63 +186,16 @@ class FlightComputer:
         self._have_t = False
         self.samples = 0
         self.boots = 0
-        self._new_estimator()
-        self._new_flight()
+        _cmd("new_estimator", self, module="flight_arm")
+        _cmd("new_flight", self, module="flight_arm")
         self._g_sum_q4 = _ONE_G_MG << 4
         self.stand_ms = -1  # clean stand this long (-1: the last sample was not)
-        self.stand_bad_mg = 0  # the last unclean sample: |a|, capsule z, pressure
+        self.stand_bad_mg = 0  # the last unclean sample: |a|, capsule z
         self.stand_bad_z = 0
-        self.stand_bad_dpa = 0
         self._restore()
         self._publish()
 
     # --- state --------------------------------------------------------------
-
-    def _new_estimator(self):
-        """What the filter knows; survives arming (the stand is the stand)."""
-        self.speed_trusted = False
-        self.kf_ready = False
-        self._accel_vertical = not self.cfg.reentry_mode
-        self.baro_run_ms = 0
-        self.baro_age_ms = _RUN_MS_MAX
-        self.meas_age_ms = 0
-        self.accel_only_ms = 0
-
-    def _new_flight(self):
-        """What one flight decides; reset when a new flight is armed."""
-        self.phase = _SAFE
-        self.armed = False
-        self.flight_ms = 0  # since descent start, accumulated (wrap-free)
-        self.phase_ms = 0
-        self.drogue_ms = -1  # flight_ms when the drogue fired
-        self.main_ms = -1
-        self.landed_ms = -1
-        self.one_g_mg = _ONE_G_MG
-        self.settled = False  # reentry pulse over: accel is vertical
-        self.pulse_seen = False  # entry pulse seen (or released, drop mode): the timers run
-        self.baro_min_cm = _FLIGHT_MS_MAX  # lowest baro height in the entry (pitot peak)
-        self.baro_settle_ms = 0
-        self.gnss_rx_ms = 0  # tick of the last GNSS epoch used
-        self.gnss_have = False  # a 3D GNSS height has been taken in this flight
-        self.gnss_ok = False  # ... and it is fresh
-        self.gnss_alt_cm = 0  # above the configured ground
-        self.gnss_down = False  # the last epoch was lower than the one before
-        self.gnss_main_count = 0
-        self.drogue_failed = False
-        self.orbit_seen = False  # reentry: free fall seen since arming
-        self.free_fall_ms = 0
-        self.entry_run_ms = 0
-        self.drop_run_ms = 0
-        self.settle_run_ms = 0
-        self.accel_dead_ms = 0
-        self.fail_run_ms = 0
-        self.land_run_ms = 0
-        self.land_ref_cm = 0
-        self.main_alt_count = 0
-        self.entry_held = 0  # g-switch samples held off: no free fall seen yet
-        self.persist_ms = 0
-        self._fault_quiet_ms = _FAULT_EVENT_MS
-        self._rep_rejects = 0
 
     def _publish(self):
         kf = self.kf
@@ -391,17 +326,17 @@ class FlightComputer:
         if phase == _SAFE:
             # Disarmed: nothing can fire. Leaves only through arm(), whose
             # self-test needs a clean stand window: every sample for
-            # STAND_WINDOW_MS a ground pressure, |a| = 1 g +- ONE_G_TOL_MG and
+            # STAND_WINDOW_MS a ground pressure, |a| = 1 g +- _ONE_G_TOL_MG and
             # gravity along capsule +z (Genesis); the 1 g calibration averages
             # that window only. A bad sample restarts it and is kept for the
             # refusal message.
             z = capsule_axis(cfg, s, 2)
             if (
                 sc.baro_valid
-                and STAND_MIN_DPA <= s.press_dpa <= STAND_MAX_DPA
+                and _STAND_MIN_DPA <= s.press_dpa <= _STAND_MAX_DPA
                 and sc.accel_valid
-                and _abs(sc.mag_mg - _ONE_G_MG) <= ONE_G_TOL_MG
-                and z >= UPRIGHT_MG
+                and _abs(sc.mag_mg - _ONE_G_MG) <= _ONE_G_TOL_MG
+                and z >= _UPRIGHT_MG
             ):
                 if self.stand_ms < 0:
                     self.stand_ms = 0
@@ -414,7 +349,6 @@ class FlightComputer:
                 self.stand_ms = -1
                 self.stand_bad_mg = sc.raw_mag_mg if sc.raw_ok else -1
                 self.stand_bad_z = z
-                self.stand_bad_dpa = s.press_dpa if s.baro_ok else -1
             return
 
         if phase == _ARMED:
@@ -437,23 +371,20 @@ class FlightComputer:
                     self.free_fall_ms = 0
             if sc.accel_valid:  # rejected samples neither count nor reset
                 if cfg.reentry_mode:
-                    hit = sc.mag_mg >= cfg.entry_mg
-                    if hit and not self.orbit_seen:
-                        self.entry_held += 1
-                        hit = False
+                    hit = self.orbit_seen and sc.mag_mg >= cfg.entry_mg
                 else:
                     hit = sc.mag_mg <= _FREEFALL_MG
                 if hit:
                     self.entry_run_ms += dt
                     if self.entry_run_ms >= cfg.entry_ms:
-                        self._enter(_DESCENT, WHY_G_SWITCH if cfg.reentry_mode else WHY_FREE_FALL)
+                        self._enter(_DESCENT, "g_switch" if cfg.reentry_mode else "free_fall")
                         return
                 else:
                     self.entry_run_ms = 0
             if baro_fresh and self.speed_trusted and -kf.speed_cms >= cfg.drop_speed_cms:
                 self.drop_run_ms += dt
                 if self.drop_run_ms >= cfg.entry_ms:
-                    self._enter(_DESCENT, WHY_DESCENT_RATE)
+                    self._enter(_DESCENT, "descent_rate")
                     return
             else:
                 self.drop_run_ms = 0
@@ -472,11 +403,13 @@ class FlightComputer:
             ):
                 # low enough, descending, and slow enough for the drogue to
                 # survive opening
-                self._fire(self.ch_drogue, _DROGUE, WHY_GNSS if not baro_fresh else WHY_ALTITUDE)
+                self._fire(
+                    self.ch_drogue, _DROGUE, "gnss_altitude" if not baro_fresh else "altitude"
+                )
             elif self.settled and self.main_alt_count >= cfg.main_debounce_n:
                 # already at the main's altitude without a drogue (never
                 # slow enough for it): the drogue now, the main right after
-                self._fire(self.ch_drogue, _DROGUE, WHY_BELOW_MAIN)
+                self._fire(self.ch_drogue, _DROGUE, "below_main_altitude")
             elif (
                 self.flight_ms >= cfg.drogue_backup_ms
                 and (self.settled or self.flight_ms >= cfg.drogue_backup_ms + _PULSE_MAX_MS)
@@ -486,7 +419,7 @@ class FlightComputer:
                 # It never overrides a barometer that reads above the drogue's
                 # altitude, and never fires inside the entry pulse unless the
                 # pulse's end went unseen for PULSE_MAX_MS more
-                self._fire(self.ch_drogue, _DROGUE, WHY_BACKUP)
+                self._fire(self.ch_drogue, _DROGUE, "backup_timer")
             elif self.settled:
                 self._watch_landing(sc, kf, dt, baro_fresh)
             return
@@ -502,11 +435,11 @@ class FlightComputer:
                 # main altitude, debounced over accepted baro samples; if
                 # still faster than main_max_speed under a working drogue it
                 # waits to slow down, down to half the main's altitude at most
-                self._fire(self.ch_main, _MAIN, WHY_ALTITUDE)
+                self._fire(self.ch_main, _MAIN, "altitude")
                 return
             if not baro_fresh and self.gnss_main_count >= _GNSS_MAIN_EPOCHS:
                 # no barometer: the GNSS height, over consecutive fixes
-                self._fire(self.ch_main, _MAIN, WHY_GNSS)
+                self._fire(self.ch_main, _MAIN, "gnss_altitude")
                 return
             if not self.drogue_failed:
                 # drogue failed if the descent rate stays above what a drogue
@@ -520,13 +453,13 @@ class FlightComputer:
                         self.fail_run_ms = 0
                 if self.fail_run_ms >= cfg.drogue_fail_ms:
                     self.drogue_failed = True
-                    self._event("drogue_failed", self._values(WHY_DROGUE_FAILED))
+                    self._event("drogue_failed", self._values("drogue_failed"))
                     self._save()
             if self.flight_ms - self.drogue_ms >= cfg.main_backup_ms and not self._baro_above(
                 baro_fresh, cfg.main_deploy_cm
             ):
                 # the heights could not decide by now: the main is due
-                self._fire(self.ch_main, _MAIN, WHY_BACKUP)
+                self._fire(self.ch_main, _MAIN, "backup_timer")
                 return
             self._watch_landing(sc, kf, dt, baro_fresh)
             return
@@ -539,7 +472,7 @@ class FlightComputer:
         if phase == _LANDED:
             # The pyro bank was disarmed on entry and the landing recorded:
             # from here on the board only beacons.
-            self._enter(_BEACON, WHY_RECORDED)
+            self._enter(_BEACON, "landing_recorded")
             return
 
         # BEACON: nothing left to decide until a person disarms the board.
@@ -559,13 +492,13 @@ class FlightComputer:
             if sc.alt_cm < self.baro_min_cm:
                 self.baro_min_cm = sc.alt_cm
             elif sc.alt_cm - self.baro_min_cm > _PULSE_BARO_RISE_CM and not sc.accel_valid:
-                self._pulse(WHY_BARO_RISE)
+                self._pulse("baro_rise")
         if sc.accel_valid:
             self.accel_dead_ms = 0
             m = sc.mag_mg
             if not self.pulse_seen:
                 if m >= _PULSE_SEEN_MG:
-                    self._pulse(WHY_G_PULSE)
+                    self._pulse("g_pulse")
                 return
             if _SETTLE_MIN_MG <= m < _SETTLE_MG:
                 self.settle_run_ms += dt
@@ -596,11 +529,11 @@ class FlightComputer:
             and self.speed_trusted
             and -self.cfg.baro_max_speed_cms < v < -_DESCENDING_CMS
         ):
-            self.baro_settle_ms += dt
-            if self.baro_settle_ms >= _BARO_SETTLE_MS:
+            self.settle_run_ms += dt
+            if self.settle_run_ms >= _BARO_SETTLE_MS:
                 self._settle(1)
         else:
-            self.baro_settle_ms = 0
+            self.settle_run_ms = 0
 
     def _pulse(self, why):
         self.pulse_seen = True
@@ -646,16 +579,20 @@ class FlightComputer:
     def _fail_speed_cms(self):
         """drogue_fail_speed (a sea-level figure) scaled to the air at the
         current height: a working drogue falls faster in thin air."""
+        # sqrt(rho0 / rho) of the 1976 atmosphere: linear to 1.69 at the
+        # tropopause (11 km), then doubling every 8.8 km (within 8 % to 40 km,
+        # checked in the tests); every product stays below 2**30
+        fail = self.cfg.drogue_fail_speed_cms
         h = self.kf.alt_cm + self.cfg.ground_elevation_cm
         if h <= 0:
-            return self.cfg.drogue_fail_speed_cms
-        t = _SPEED_SCALE_PCT
-        i = h // _DENSITY_STEP_CM
-        if i >= len(t) - 1:
-            pct = t[len(t) - 1]
-        else:
-            pct = t[i] + (t[i + 1] - t[i]) * (h - i * _DENSITY_STEP_CM) // _DENSITY_STEP_CM
-        return self.cfg.drogue_fail_speed_cms // 100 * pct
+            return fail
+        if h <= _TROPOPAUSE_CM:
+            return fail + fail * 69 // 100 * (h // 1000) // (_TROPOPAUSE_CM // 1000)
+        if h > _SPEED_SCALE_TOP_CM:
+            h = _SPEED_SCALE_TOP_CM
+        x = h - _TROPOPAUSE_CM
+        v = (fail * 169 // 100) << (x // _SPEED_DOUBLING_CM)
+        return v + v * (x % _SPEED_DOUBLING_CM // 1000) // (_SPEED_DOUBLING_CM // 1000)
 
     def _watch_landing(self, sc, kf, dt, baro_fresh):
         """Down, in any phase once the entry is over: baro height within
@@ -683,16 +620,16 @@ class FlightComputer:
         last = self.main_ms if self.main_ms >= 0 else self.drogue_ms
         since_fire = self.flight_ms - last if last >= 0 else self.flight_ms
         if self.land_run_ms >= self.cfg.landed_ms:
-            self._enter(_LANDED, WHY_STEADY)
+            self._enter(_LANDED, "steady")
         elif (
             sc.accel_valid
             and sc.mag_mg >= _IMPACT_MG
             and since_fire >= _MAIN_SETTLE_MS
             and not (baro_fresh and kf.alt_cm > _IMPACT_MAX_CM)
         ):
-            self._enter(_LANDED, WHY_IMPACT)
+            self._enter(_LANDED, "impact")
         elif self.phase == _MAIN and since_fire >= _LANDED_TIMEOUT_MS:
-            self._enter(_LANDED, WHY_TIMEOUT)
+            self._enter(_LANDED, "timeout")
 
     def _gnss_height(self, t_ms):
         """Take each new 3D GNSS epoch's height above the ground: the
@@ -864,27 +801,23 @@ class FlightComputer:
         _cmd("restore", self)
 
     # --- commands (on the stand or from the console: the code lives in
-    # flight_cmds, imported for the call and dropped, not resident in flight)
+    # flight_arm / flight_cmds, imported for the call and dropped)
 
     def arm(self, arm_input_ok=True, sample=None):
         """Arm for a new flight: None, or the reason it is refused."""
-        return _cmd("arm", self, arm_input_ok, sample)
+        return _cmd("arm", self, arm_input_ok, sample, module="flight_arm")
 
     def disarm(self, force=False):
         """Disarm: None, or the reason it is refused."""
-        return _cmd("disarm", self, force)
+        return _cmd("disarm", self, force, module="flight_arm")
 
     def reconfigure(self, cfg):
         """Take a changed configuration (only while disarmed): None or reason."""
-        return _cmd("reconfigure", self, cfg)
+        return _cmd("reconfigure", self, cfg, module="flight_arm")
 
     def status_fields(self):
         """[(key, value)] for the `status` command (allocates)."""
         return _cmd("status_fields", self)
-
-    def since_phase_ms(self):
-        """Time in the current phase (ms), continued across resets."""
-        return _cmd("since_phase_ms", self)
 
 
 def build(cfg, clock, outputs, events, store_path="flight.rec"):

@@ -9,7 +9,7 @@ sample.
 """
 
 import persist
-from flight_phase import ARMED, BEACON, DESCENT, DROGUE, LANDED, MAIN, SAFE, phase_name
+from flight_phase import ARMED, BEACON, DESCENT, DROGUE, MAIN, SAFE, phase_name
 from flight_sense import REASON_NAMES
 
 try:
@@ -94,98 +94,3 @@ def status_fields(self):
         )
     )
     return f
-
-
-def arm(self, arm_input_ok=True, sample=None):
-    """Arm for a new flight: None, or the reason it is refused. The self-test
-    reads `sample` if given, else the last sample stepped, and the stand
-    window the sequencer kept in SAFE."""
-    if self.phase != SAFE:
-        return "already armed (phase %s)" % phase_name(self.phase)
-    if not arm_input_ok:
-        return "arm switch open"
-    saved_bits = self.pyro.fired_bits
-    self.pyro.fired_bits = 0  # a new flight: fresh igniters, checked below
-    # imported for the check and released after: its strings need not sit
-    # in RAM for the whole flight
-    import sys
-
-    import selftest
-
-    try:
-        failures = selftest.check(
-            self.cfg, sample if sample is not None else self.last_sample, self.pyro, self
-        )
-    finally:
-        sys.modules.pop("selftest", None)
-    if failures:
-        self.pyro.fired_bits = saved_bits
-        return "self-test: " + "; ".join(failures)
-    one_g = self._g_sum_q4 >> 4  # averaged over the clean stand window
-    self._new_flight()
-    self.one_g_mg = one_g
-    self.phase = ARMED
-    self.armed = True
-    self.pyro.arm()
-    self.boots = 0
-    self._save()
-    self._event(
-        "arm",
-        (("mode", self.cfg.start_mode), ("one_g_mg", one_g), ("boots", self.boots)),
-    )
-    self._publish()
-    return None
-
-
-def reconfigure(self, cfg):
-    """Take a changed configuration (only while disarmed): None or reason."""
-    if self.armed or self.phase != SAFE:
-        return "disarm first: configuration changes only in SAFE"
-    import atmosphere
-    import kalman
-    from flight_sense import SensorScreen
-
-    self.cfg = cfg
-    self.kf = kalman.Kalman(cfg.sample_hz)
-    self.altimeter = atmosphere.Altimeter(cfg.ground_elevation_m, cfg.sea_level_pa)
-    self.screen = SensorScreen(self.altimeter)
-    self.pyro.pulse_ms = cfg.fire_pulse_ms
-    self._new_estimator()
-    self.stand_ms = -1  # the mounting may have changed: a new stand window
-    return None
-
-
-def disarm(self, force=False):
-    """Disarm: None, or the reason it is refused. Allowed in SAFE, ARMED,
-    LANDED and BEACON; refused during DESCENT, DROGUE and MAIN (a stray
-    command or a bouncing arm line must not lose the capsule); `force` is for
-    a stand crew after a false start."""
-    if self.phase == SAFE:
-        return None
-    if DESCENT <= self.phase <= MAIN and not force:
-        return "descending (phase %s): disarm refused; `disarm force` on the stand only" % (
-            phase_name(self.phase)
-        )
-    old = self.phase
-    self.pyro.disarm()
-    self.armed = False
-    self.phase = SAFE
-    self.phase_ms = 0
-    self._save()
-    self._event("disarm", (("from", phase_name(old)), ("forced", 1 if force else 0)))
-    self._publish()
-    return None
-
-
-def since_phase_ms(self):
-    """Time in the current phase (ms), continued across resets for the
-    descent phases and the beacon (from the recorded fire/landing times)."""
-    if self.phase == DROGUE and self.drogue_ms >= 0:
-        return self.flight_ms - self.drogue_ms
-    if self.phase == MAIN and self.main_ms >= 0:
-        return self.flight_ms - self.main_ms
-    if self.phase >= LANDED and self.landed_ms >= 0:
-        return self.flight_ms - self.landed_ms
-    if self.phase == DESCENT:
-        return self.flight_ms
-    return self.phase_ms

@@ -7,16 +7,16 @@ here first; a reading that fails a check is rejected and counted by reason,
 and the sequencer simply goes on without it (backup timers still run).
 
 Baro checks, in order: bus error (`baro_ok` false); pressure outside the
-MS5611 range 10..1200 mbar (BARO_MIN_DPA..BARO_MAX_DPA; below 10 mbar the part
+MS5611 range 10..1200 mbar (_BARO_MIN_DPA..BARO_MAX_DPA; below 10 mbar the part
 is not specified, which is about 31 km); stuck (bit-identical pressure for
-BARO_STUCK_MS while descending, when a falling capsule changes the pressure by
+_BARO_STUCK_MS while descending, when a falling capsule changes the pressure by
 several dPa every sample); jump (height moved further from the last accepted
-reading than BARO_JUMP_CM plus BARO_MAX_RATE_CMS x elapsed time allow).
+reading than _BARO_JUMP_CM plus BARO_MAX_RATE_CMS x elapsed time allow).
 
-Accelerometer checks: bus error; any axis beyond ACCEL_MAX_MG (more than any
+Accelerometer checks: bus error; any axis beyond _ACCEL_MAX_MG (more than any
 part we fit reads, i.e. garbage); zero (exactly 0 on all three axes: a part
 that lost power or was reset; a live one shows offset and noise); stuck
-(bit-identical x, y, z for ACCEL_STUCK_MS -- long, because a coarse high-g
+(bit-identical x, y, z for _ACCEL_STUCK_MS -- long, because a coarse high-g
 part such as the ADXL375, 49 mg per bit, can repeat itself at rest). The raw
 magnitude of every in-range reading is kept (`raw_ok`, `raw_mag_mg`) for the
 one rule that may use a rejected reading: free fall in orbit, which a coarse
@@ -48,29 +48,23 @@ except ImportError:
             return f
 
 
-BARO_MIN_DPA = const(10000)  # 10 mbar: MS5611 range floor
-BARO_MAX_DPA = const(1200000)  # 1200 mbar: MS5611 range ceiling
-BARO_STUCK_MS = const(1000)
-BARO_JUMP_CM = const(1000)  # tolerance on top of the rate limit (noise, spikes pass below)
-BARO_MAX_RATE_CM_PER_MS = const(100)  # 1 km/s: no honest height change is faster
-BARO_SINCE_CAP_MS = const(1000000)
-ACCEL_MAX_MG = const(250000)
-# a plausible stand, for the arming self-test's window (flight.py SAFE)
-STAND_MIN_DPA = const(300000)  # 300 mbar: no ground pressure is lower
-STAND_MAX_DPA = const(1100000)
-ONE_G_TOL_MG = const(150)
-UPRIGHT_MG = const(866)  # cos(30 deg): capsule standing roughly upright, +z up
-STAND_WINDOW_MS = const(2000)  # every sample this long, before arming
-ACCEL_STUCK_MS = const(5000)  # coarse high-g parts at rest can repeat for seconds
-SQUARE_SAFE_MG = const(18000)  # 3 * 18000**2 < 2**30: exact magnitude below 18 g
+_BARO_MIN_DPA = const(10000)  # 10 mbar: MS5611 range floor
+_BARO_MAX_DPA = const(1200000)  # 1200 mbar: MS5611 range ceiling
+_BARO_STUCK_MS = const(1000)
+_BARO_JUMP_CM = const(1000)  # tolerance on top of the rate limit (noise, spikes pass below)
+_BARO_MAX_RATE_CM_PER_MS = const(100)  # 1 km/s: no honest height change is faster
+_BARO_SINCE_CAP_MS = const(1000000)
+_ACCEL_MAX_MG = const(250000)
+_ACCEL_STUCK_MS = const(5000)  # coarse high-g parts at rest can repeat for seconds
+_SQUARE_SAFE_MG = const(18000)  # 3 * 18000**2 < 2**30: exact magnitude below 18 g
 
 # rejection reasons, for events
-OK = const(0)
-BUS = const(1)
-RANGE = const(2)
-STUCK = const(3)
-JUMP = const(4)
-ZERO = const(5)
+_OK = const(0)
+_BUS = const(1)
+_RANGE = const(2)
+_STUCK = const(3)
+_JUMP = const(4)
+_ZERO = const(5)
 REASON_NAMES = ("ok", "bus", "range", "stuck", "jump", "zero")
 
 
@@ -115,7 +109,7 @@ def magnitude_mg(x, y, z, guess=1000):
     m = ax if ax > ay else ay
     if az > m:
         m = az
-    if m < SQUARE_SAFE_MG:
+    if m < _SQUARE_SAFE_MG:
         return isqrt(ax * ax + ay * ay + az * az, guess)
     ax >>= 4
     ay >>= 4
@@ -127,10 +121,10 @@ class SensorScreen:
     def __init__(self, altimeter):
         self.offset_cm = altimeter.offset_cm  # sea-level (QNH) and ground offsets
         self.baro_valid = False
-        self.baro_reason = OK
+        self.baro_reason = _OK
         self.alt_cm = 0
         self.accel_valid = False
-        self.accel_reason = OK
+        self.accel_reason = _OK
         self.mag_mg = 1000  # |a| of the last valid reading
         self.raw_ok = False  # last reading read and in range, even if rejected
         self.raw_mag_mg = 1000  # its |a| (free fall in orbit reads 0 on a coarse part)
@@ -166,66 +160,66 @@ class SensorScreen:
         sensors: it runs every sample, and calls cost more than comparisons."""
         # --- baro ---
         self.baro_valid = False
-        reason = OK
-        if self._since_ref_ms < BARO_SINCE_CAP_MS:
+        reason = _OK
+        if self._since_ref_ms < _BARO_SINCE_CAP_MS:
             self._since_ref_ms += dt_ms
         p = s.press_dpa
         if not s.baro_ok:
             self.baro_bus += 1
-            reason = BUS
-        elif p < BARO_MIN_DPA or p > BARO_MAX_DPA:
+            reason = _BUS
+        elif p < _BARO_MIN_DPA or p > _BARO_MAX_DPA:
             self.baro_range += 1
-            reason = RANGE
+            reason = _RANGE
             self._last_press = -1
         else:
             if p == self._last_press:
                 self._press_same_ms += dt_ms
-                if moving and self._press_same_ms >= BARO_STUCK_MS:
+                if moving and self._press_same_ms >= _BARO_STUCK_MS:
                     self.baro_stuck += 1
-                    reason = STUCK
+                    reason = _STUCK
             else:
                 self._last_press = p
                 self._press_same_ms = 0
-            if reason == OK:
+            if reason == _OK:
                 alt = altitude_cm(p) - self.offset_cm
                 if self._have_ref:
                     d = alt - self._ref_alt_cm
                     if d < 0:
                         d = -d
-                    if d > BARO_JUMP_CM + BARO_MAX_RATE_CM_PER_MS * self._since_ref_ms:
+                    if d > _BARO_JUMP_CM + _BARO_MAX_RATE_CM_PER_MS * self._since_ref_ms:
                         self.baro_jump += 1
-                        reason = JUMP
-                if reason == OK:
+                        reason = _JUMP
+                if reason == _OK:
                     self._have_ref = True
                     self._ref_alt_cm = alt
                     self._since_ref_ms = 0
                     self.alt_cm = alt
                     self.baro_valid = True
-        if reason != OK:
+        if reason != _OK:
             self.rejects += 1
         self.baro_reason = reason
         # --- accelerometer ---
         self.accel_valid = False
         self.raw_ok = False
-        reason = OK
+        reason = _OK
         x = s.ax_mg
         y = s.ay_mg
         z = s.az_mg
         if not s.accel_ok:
             self.accel_bus += 1
-            reason = BUS
+            reason = _BUS
         else:
             ax = -x if x < 0 else x
             ay = -y if y < 0 else y
             az = -z if z < 0 else z
-            if ax > ACCEL_MAX_MG or ay > ACCEL_MAX_MG or az > ACCEL_MAX_MG:
+            if ax > _ACCEL_MAX_MG or ay > _ACCEL_MAX_MG or az > _ACCEL_MAX_MG:
                 self.accel_range += 1
-                reason = RANGE
+                reason = _RANGE
             else:
                 # |a| by Newton's method from the previous magnitude (two or
                 # three divisions); squares of 18 g fit, above that 16 mg steps
                 shift = 0
-                if ax >= SQUARE_SAFE_MG or ay >= SQUARE_SAFE_MG or az >= SQUARE_SAFE_MG:
+                if ax >= _SQUARE_SAFE_MG or ay >= _SQUARE_SAFE_MG or az >= _SQUARE_SAFE_MG:
                     shift = 4
                     ax >>= 4
                     ay >>= 4
@@ -240,20 +234,20 @@ class SensorScreen:
                     # exactly zero on every axis: what a part that lost power
                     # or was reset reads; a live part shows offset and noise
                     self.accel_zero += 1
-                    reason = ZERO
+                    reason = _ZERO
                 elif x == self._lx and y == self._ly and z == self._lz:
                     self._accel_same_ms += dt_ms
-                    if self._accel_same_ms >= ACCEL_STUCK_MS:
+                    if self._accel_same_ms >= _ACCEL_STUCK_MS:
                         self.accel_stuck += 1
-                        reason = STUCK
+                        reason = _STUCK
                 else:
                     self._lx = x
                     self._ly = y
                     self._lz = z
                     self._accel_same_ms = 0
-                if reason == OK:
+                if reason == _OK:
                     self.mag_mg = self.raw_mag_mg
                     self.accel_valid = True
-        if reason != OK:
+        if reason != _OK:
             self.rejects += 1
         self.accel_reason = reason

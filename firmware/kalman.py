@@ -25,7 +25,7 @@ Integer contract (31-bit small ints on the board):
   * gains are Q16, all below 2**18; a gain times an innovation under 2**12
     is one product (< 2**30), larger innovations go through `mul_q16`, whose
     partial products stay below 2**22;
-  * a baro innovation larger than REJOIN_MM re-seeds the altitude instead of
+  * a baro innovation larger than _REJOIN_MM re-seeds the altitude instead of
     pulling the state (after a long lockout or a sensor outage), counted in
     `rejoins`.
 Nothing here allocates after construction.
@@ -51,13 +51,13 @@ except ImportError:
 
 
 SUBSTEP_MS = const(20)
-MAX_DT_MS = const(1000)  # a longer gap is integrated as 1 s (the caller counts gaps)
-H_LIMIT_MM = const(0x1FFFFFFF)
+_MAX_DT_MS = const(1000)  # a longer gap is integrated as 1 s (the caller counts gaps)
+_H_LIMIT_MM = const(0x1FFFFFFF)
 V_LIMIT_MMS = const(15000000)  # 15 km/s
-A_LIMIT_MMS2 = const(2941995)  # 300 g
+_A_LIMIT_MMS2 = const(2941995)  # 300 g
 E_LIMIT = const(0x7FFFFF)  # innovation clamp for mul_q16 (|x| < 2**23)
 FAST_E = const(4096)  # |innovation| below this: gain product in one multiply
-REJOIN_MM = const(200000)  # 200 m: beyond this the baro re-seeds altitude
+_REJOIN_MM = const(200000)  # 200 m: beyond this the baro re-seeds altitude
 
 # update modes: which measurements correct the prediction
 NONE = const(0)
@@ -118,9 +118,9 @@ class Kalman:
         self.reset(0, 0, 0)
 
     def reset(self, alt_cm, speed_cms=0, accel_cms2=0):
-        self.h_mm = _clamp(alt_cm * 10, H_LIMIT_MM)
+        self.h_mm = _clamp(alt_cm * 10, _H_LIMIT_MM)
         self.v_mms = _clamp(speed_cms * 10, V_LIMIT_MMS)
-        self.a_mms2 = _clamp(accel_cms2 * 10, A_LIMIT_MMS2)
+        self.a_mms2 = _clamp(accel_cms2 * 10, _A_LIMIT_MMS2)
         self._h_rem = 0  # remainders of the exact integration (mm*2000, mm/s*1000)
         self._v_rem = 0
         self.alt_cm = self.h_mm // 10
@@ -142,8 +142,8 @@ class Kalman:
         a = int(self.a_mms2)
         h_rem = int(self._h_rem)
         v_rem = int(self._v_rem)
-        if dt_ms > MAX_DT_MS:
-            dt_ms = MAX_DT_MS
+        if dt_ms > _MAX_DT_MS:
+            dt_ms = _MAX_DT_MS
         while dt_ms > 0:
             # constant-acceleration steps of at most SUBSTEP_MS, exact in
             # integers: v += a*dt/1000 and h += (v0 + v1)/2 * dt/1000 with
@@ -166,16 +166,16 @@ class Kalman:
             h_rem = n % 2000
             dt_ms -= step
             if dt_ms > 0:  # between sub-steps (the end is clamped below)
-                if h > H_LIMIT_MM:
-                    h = H_LIMIT_MM
-                elif h < -H_LIMIT_MM:
-                    h = -H_LIMIT_MM
+                if h > _H_LIMIT_MM:
+                    h = _H_LIMIT_MM
+                elif h < -_H_LIMIT_MM:
+                    h = -_H_LIMIT_MM
         eh = 0
         ea = 0
         large = False  # an innovation too large for one multiply per gain
         if mode & BARO:
             eh = alt_cm * 10 - h
-            if eh < -REJOIN_MM or eh > REJOIN_MM:
+            if eh < -_REJOIN_MM or eh > _REJOIN_MM:
                 # too far to be noise: after a lockout or an outage the
                 # sensor is right and the prediction is stale
                 h = alt_cm * 10
@@ -214,18 +214,18 @@ class Kalman:
             self._v_rem = v_rem
             self._correct_large(eh, ea, mode)
             return
-        if h > H_LIMIT_MM:
-            h = H_LIMIT_MM
-        elif h < -H_LIMIT_MM:
-            h = -H_LIMIT_MM
+        if h > _H_LIMIT_MM:
+            h = _H_LIMIT_MM
+        elif h < -_H_LIMIT_MM:
+            h = -_H_LIMIT_MM
         if v > V_LIMIT_MMS:
             v = V_LIMIT_MMS
         elif v < -V_LIMIT_MMS:
             v = -V_LIMIT_MMS
-        if a > A_LIMIT_MMS2:
-            a = A_LIMIT_MMS2
-        elif a < -A_LIMIT_MMS2:
-            a = -A_LIMIT_MMS2
+        if a > _A_LIMIT_MMS2:
+            a = _A_LIMIT_MMS2
+        elif a < -_A_LIMIT_MMS2:
+            a = -_A_LIMIT_MMS2
         self.h_mm = h
         self.v_mms = v
         self.a_mms2 = a
@@ -258,9 +258,9 @@ class Kalman:
             h += _gain(ea, g[9])
             v += _gain(ea, g[10])
             a += _gain(ea, g[11])
-        h = _clamp(h, H_LIMIT_MM)
+        h = _clamp(h, _H_LIMIT_MM)
         v = _clamp(v, V_LIMIT_MMS)
-        a = _clamp(a, A_LIMIT_MMS2)
+        a = _clamp(a, _A_LIMIT_MMS2)
         self.h_mm = h
         self.v_mms = v
         self.a_mms2 = a
