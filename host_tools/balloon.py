@@ -140,16 +140,21 @@ class Balloon:
         return np.exp(-0.5 * x * x)
 
 
-def _shifted_landing(landing, dt_s, de_m, dn_m):
+def _shifted_landing(landing, dt_s, de_m, dn_m, lat0, lon0):
+    """The inner flight's landing in launch time and launch coordinates: the
+    position is placed as the GNSS model places every sample (east/north
+    from the launch point), so the beacon check compares like with like."""
+    east, north = landing.east_m + de_m, landing.north_m + dn_m
+    lat, lon = physics.destination(lat0, lon0, east, north)
     return physics.Landing(
         t_s=landing.t_s + dt_s,
         speed_m_s=landing.speed_m_s,
         vertical_speed_m_s=landing.vertical_speed_m_s,
         horizontal_speed_m_s=landing.horizontal_speed_m_s,
-        east_m=landing.east_m + de_m,
-        north_m=landing.north_m + dn_m,
-        lat=landing.lat,
-        lon=landing.lon,
+        east_m=east,
+        north_m=north,
+        lat=lat,
+        lon=lon,
     )
 
 
@@ -241,7 +246,9 @@ class BalloonFlight:
         lg = self.inner.landing
         if lg is None:
             return None
-        return _shifted_landing(lg, self.release_s, self.release_east_m, self.release_north_m)
+        return _shifted_landing(
+            lg, self.release_s, self.release_east_m, self.release_north_m, self.lat, self.lon
+        )
 
     @property
     def events(self):
