@@ -223,7 +223,7 @@ class BalloonFlight:
 
     # -- the climb's drift ---------------------------------------------------------
     def _drift_grid(self):
-        n = int(math.ceil(self.release_s / CLIMB_GRID_S)) + 2
+        n = math.ceil(self.release_s / CLIMB_GRID_S) + 2
         t = np.arange(n) * CLIMB_GRID_S
         alt = self.balloon.altitude_m(t)
         if self.wind.calm:

@@ -553,21 +553,21 @@ class Scenario:
         w = self.raw.get("wind")
         if w:
             wind = physics.Wind(tuple(w["altitude_m"]), tuple(w["speed_m_s"]), tuple(w["from_deg"]))
-        kwargs = dict(
-            mass_kg=self.capsule["mass_kg"],
-            cd_area_m2=self.capsule["cd_area_m2"],
-            alt_m=s["altitude_m"],
-            speed_m_s=s["speed_m_s"],
-            flight_path_deg=s["flight_path_deg"],
-            heading_deg=s.get("heading_deg", 90.0),
-            lat=s["lat"],
-            lon=s["lon"],
-            ground_elevation_m=self.ground["elevation_m"],
-            chutes=chutes,
-            wind=wind,
-            max_dt_s=max_dt_s,
-            impact_s=self.ground.get("impact_s", IMPACT_S[self.ground.get("surface", "land")]),
-        )
+        kwargs = {
+            "mass_kg": self.capsule["mass_kg"],
+            "cd_area_m2": self.capsule["cd_area_m2"],
+            "alt_m": s["altitude_m"],
+            "speed_m_s": s["speed_m_s"],
+            "flight_path_deg": s["flight_path_deg"],
+            "heading_deg": s.get("heading_deg", 90.0),
+            "lat": s["lat"],
+            "lon": s["lon"],
+            "ground_elevation_m": self.ground["elevation_m"],
+            "chutes": chutes,
+            "wind": wind,
+            "max_dt_s": max_dt_s,
+            "impact_s": self.ground.get("impact_s", IMPACT_S[self.ground.get("surface", "land")]),
+        }
         if self.balloon is not None:
             return balloon.BalloonFlight(self.balloon, kwargs, wind)
         return physics.Flight(**kwargs)

@@ -433,9 +433,7 @@ class Battery:
         # the air over a batch (a few seconds) is one temperature: the lag's
         # exact step response from the cell's temperature
         air_c = float(air_temperature_c(float(np.mean(p_pa))))
-        cell = air_c + (self.cell_c - air_c) * np.exp(
-            -np.maximum(t - t0, 0.0) / self.thermal_tau_s
-        )
+        cell = air_c + (self.cell_c - air_c) * np.exp(-np.maximum(t - t0, 0.0) / self.thermal_tau_s)
         self.cell_c = float(cell[-1])
         self._t_prev = float(t[-1])
         return self.cold_mv_per_c * np.maximum(0.0, self.cold_from_c - cell)
