@@ -17,16 +17,9 @@ def tracker_log(path, start="23:59:50", n=30, header="Time,Baro_Pressure,GPS alt
     for k in range(n):
         c = (t0 + k) % 86400
         alt = 1500.0 + 5.0 * k
-        lines.append(
-            "%02d:%02d:%02d,%d,%d,39.6,-104.0"
-            % (
-                c // 3600,
-                c % 3600 // 60,
-                c % 60,
-                round(atm.pressure_pa(alt) / 100),
-                round(alt / 0.3048),
-            )
-        )
+        hpa = round(atm.pressure_pa(alt) / 100)
+        ft = round(alt / 0.3048)
+        lines.append(f"{c // 3600:02d}:{c % 3600 // 60:02d}:{c % 60:02d},{hpa},{ft},39.6,-104.0")
     path.write_text("\n".join(lines) + "\n")
     return path
 
