@@ -51,6 +51,11 @@ def register(subparsers):
     p.add_argument("--scheduler", help="dask scheduler address (default: a local cluster)")
     p.add_argument("--workers", type=int, help="local cluster worker processes (default: CPUs)")
     p.add_argument("--replay", metavar="FLIGHT.csv", help="replay a recorded flight log")
+    p.add_argument(
+        "--columns",
+        metavar="ROLE=HEADER,...",
+        help="--replay: map the log's header names, e.g. 'time=Time,pressure_hpa=Baro_Pressure'",
+    )
     p.add_argument("--demo", action="store_true", help="run the nominal LEO return with plots")
     p.add_argument("--list", action="store_true", help="list the scenario library")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
@@ -324,7 +329,8 @@ def _replay(args):
 
     sc = _load(args.scenario) if args.scenario else None
     try:
-        log = droptest_replay.read_flight_csv(args.replay)
+        columns = droptest_replay.parse_columns(args.columns)
+        log = droptest_replay.read_flight_csv(args.replay, columns)
     except droptest_replay.ReplayError as exc:
         raise UserError(str(exc)) from None
     sc = droptest_replay.replay_scenario(log, sc)

@@ -495,7 +495,13 @@ class DropTest:
         t_end; returns how many."""
         i0 = self.sample_index
         times = []
-        while len(times) < self.batch:
+        # before a balloon's release nothing the board fires acts (a chute
+        # fired on the line opens at the release), so batches may be long
+        batch = self.batch
+        release_s = getattr(self.flight, "release_s", None)
+        if release_s is not None and self.t_of(i0 + MAX_BATCH_SAMPLES) < release_s:
+            batch = MAX_BATCH_SAMPLES
+        while len(times) < batch:
             t = self.t_first_s + (i0 + len(times)) * self.dt_s
             if t >= t_end - 1e-9:
                 break
@@ -877,6 +883,10 @@ def judge(result, scenario, replies=None):
                 -1.0 <= dt <= limit,
                 f"landed phase {dt:.1f} s after touchdown",
             )
+    if exp.get("quiet_until_release"):
+        from .balloon import quiet_until_release
+
+        out.append(quiet_until_release(result, scenario))
     if "phases" in exp:
         seen = [str(e.fields.get("to", "")).upper() for e in result.events if e.kind == "phase"]
         want = [p.upper() for p in exp["phases"]]

@@ -5,10 +5,14 @@ truth instead of the physics.
 
 The CSV needs a header row; lines starting with '#' are skipped. Columns
 (case-insensitive; the first match wins):
-    time        time_s, time, t_s, t, seconds (s)
+    time        time_s, time, t_s, t, seconds (s), or a time of day
+                HH:MM:SS[.fff] in any of these or utc, time_utc (balloon
+                trackers log the GNSS clock): a time earlier than the one
+                before by more than 12 h is the next day (midnight)
     pressure    pressure_pa, pressure, press_pa, baro_pa (Pa)
-                pressure_hpa, pressure_mbar (hPa = mbar)
-    altitude    altitude_m, altitude, alt_m (above sea level)
+                pressure_hpa, pressure_mbar, pressure_mb, press_hpa (hPa = mbar)
+    altitude    altitude_m, altitude, alt_m, gps_alt_m (above sea level)
+                altitude_ft, alt_ft, gps_alt_ft (feet above sea level)
                 height_m, height, agl_m (above the ground: the scenario's
                 ground elevation is added)
     accel       accel_g, acceleration_g, specific_force_g (g), or
@@ -17,8 +21,13 @@ The CSV needs a header row; lines starting with '#' are skipped. Columns
                 accelerometer reads it (+1 g at rest, ~0 in free fall);
                 accel_kinematic_m_s2: acceleration with gravity removed
                 (AltOS style, 0 at rest): 1 g is added
+                A log with a time of day and no acceleration (a balloon
+                tracker's) replays 1 g: the payload hanging on its line.
     position    lat / latitude, lon / longitude (optional; else the
                 scenario's start point)
+Other header names are mapped with `columns` (`--columns` on the command
+line): ROLE=HEADER pairs, ROLE one of COLUMN_ROLES, e.g. for a tracker log
+    --columns "time=Time,pressure_hpa=Baro_Pressure,altitude_ft=GPS altitude"
 Pressure wins over altitude when both are present; without pressure, the
 1976 standard atmosphere turns altitude into pressure.
 
@@ -38,10 +47,12 @@ from . import atmosphere1976 as atm
 from . import droptest, physics
 from .scenario import Scenario
 
-TIME_COLS = ("time_s", "time", "t_s", "t", "seconds")
+TIME_COLS = ("time_s", "time", "t_s", "t", "seconds", "utc", "time_utc")
 PRESSURE_PA_COLS = ("pressure_pa", "pressure", "press_pa", "baro_pa")
-PRESSURE_HPA_COLS = ("pressure_hpa", "pressure_mbar")
-ALTITUDE_MSL_COLS = ("altitude_m", "altitude", "alt_m")
+PRESSURE_HPA_COLS = ("pressure_hpa", "pressure_mbar", "pressure_mb", "press_hpa")
+ALTITUDE_MSL_COLS = ("altitude_m", "altitude", "alt_m", "gps_alt_m")
+ALTITUDE_FT_COLS = ("altitude_ft", "alt_ft", "gps_alt_ft")
+FT_TO_M = 0.3048
 ALTITUDE_AGL_COLS = ("height_m", "height", "agl_m")
 ACCEL_G_COLS = ("accel_g", "acceleration_g", "specific_force_g")
 ACCEL_MS2_COLS = ("accel_m_s2", "acceleration_m_s2", "accel", "acceleration")
@@ -49,6 +60,20 @@ ACCEL_KINEMATIC_COLS = ("accel_kinematic_m_s2",)
 LAT_COLS = ("lat", "latitude")
 LON_COLS = ("lon", "longitude")
 LANDED_BAND_M = 3.0
+# --columns roles: the name each role is looked up by
+COLUMN_ROLES = {
+    "time": TIME_COLS,
+    "pressure_pa": PRESSURE_PA_COLS,
+    "pressure_hpa": PRESSURE_HPA_COLS,
+    "altitude_m": ALTITUDE_MSL_COLS,
+    "altitude_ft": ALTITUDE_FT_COLS,
+    "height_m": ALTITUDE_AGL_COLS,
+    "accel_g": ACCEL_G_COLS,
+    "accel_m_s2": ACCEL_MS2_COLS,
+    "lat": LAT_COLS,
+    "lon": LON_COLS,
+}
+DAY_S = 86400.0
 
 
 class ReplayError(ValueError):
@@ -93,8 +118,37 @@ def _pick(header, names):
     return None
 
 
-def read_flight_csv(path):
-    """Read and check a flight log CSV (see the module docstring)."""
+def parse_columns(text):
+    """'role=Header,role=Header' -> {role: header}; ReplayError names the
+    bad pair."""
+    out = {}
+    for pair in (text or "").split(","):
+        if not pair.strip():
+            continue
+        role, sep, header = pair.partition("=")
+        role = role.strip().lower()
+        if not sep or not header.strip():
+            raise ReplayError(f"--columns: {pair.strip()!r}: want ROLE=HEADER")
+        if role not in COLUMN_ROLES:
+            raise ReplayError(
+                "--columns: {}: unknown role (one of: {})".format(role, ", ".join(COLUMN_ROLES))
+            )
+        out[role] = header.strip().lower()
+    return out
+
+
+def _clock_s(text):
+    """Seconds of the day of 'HH:MM:SS[.fff]' (ValueError if not one)."""
+    h, m, sec = text.strip().split(":")
+    h, m, sec = int(h), int(m), float(sec)
+    if not (0 <= h < 24 and 0 <= m < 60 and 0 <= sec < 61):
+        raise ValueError(text)
+    return 3600.0 * h + 60.0 * m + sec
+
+
+def read_flight_csv(path, columns=None):
+    """Read and check a flight log CSV (see the module docstring); `columns`
+    maps roles to header names the defaults do not know."""
     p = Path(path)
     try:
         lines = [ln for ln in p.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
@@ -106,7 +160,23 @@ def read_flight_csv(path):
     header = [h.strip().lower() for h in next(reader)]
     rows = list(reader)
     col = {name: i for i, name in enumerate(header)}
-    t_name = _pick(col, TIME_COLS)
+    mapped = dict(columns or {})
+    for role, name in mapped.items():
+        if name not in col:
+            raise ReplayError(
+                "{}: --columns {}={}: no such column (the header has: {})".format(
+                    p.name, role, name, ", ".join(header)
+                )
+            )
+
+    def pick(role, names):
+        if role in mapped:
+            return mapped[role]
+        if any(r in mapped for r in _ROLE_GROUP.get(role, ())):
+            return None  # the mapping chose another column for this quantity
+        return _pick(col, names)
+
+    t_name = pick("time", TIME_COLS)
     if t_name is None:
         raise ReplayError("{}: no time column (one of: {})".format(p.name, ", ".join(TIME_COLS)))
 
@@ -123,18 +193,29 @@ def read_flight_csv(path):
                 ) from None
         return out
 
-    t = column(t_name)
+    clock = bool(rows) and ":" in (rows[0][col[t_name]] if col[t_name] < len(rows[0]) else "")
+    t = _clock_column(p, rows, col[t_name], t_name) if clock else column(t_name)
     if np.any(np.diff(t) <= 0):
-        raise ReplayError(f"{p.name}: column {t_name}: times must increase")
+        k = int(np.argmax(np.diff(t) <= 0)) + 1
+        raise ReplayError(
+            f"{p.name}: line {k + 2}, column {t_name}: times must increase "
+            f"({rows[k - 1][col[t_name]]!r} then {rows[k][col[t_name]]!r})"
+        )
     t = t - t[0]
     pressure = None
-    name = _pick(col, PRESSURE_PA_COLS)
+    name = pick("pressure_pa", PRESSURE_PA_COLS)
     if name:
         pressure = column(name)
-    elif _pick(col, PRESSURE_HPA_COLS):
-        pressure = column(_pick(col, PRESSURE_HPA_COLS), 100.0)
-    alt = column(_pick(col, ALTITUDE_MSL_COLS)) if _pick(col, ALTITUDE_MSL_COLS) else None
-    agl = column(_pick(col, ALTITUDE_AGL_COLS)) if _pick(col, ALTITUDE_AGL_COLS) else None
+    elif pick("pressure_hpa", PRESSURE_HPA_COLS):
+        pressure = column(pick("pressure_hpa", PRESSURE_HPA_COLS), 100.0)
+    alt = None
+    if pick("altitude_m", ALTITUDE_MSL_COLS):
+        alt = column(pick("altitude_m", ALTITUDE_MSL_COLS))
+    elif pick("altitude_ft", ALTITUDE_FT_COLS):
+        alt = column(pick("altitude_ft", ALTITUDE_FT_COLS), FT_TO_M)
+    agl = (
+        column(pick("height_m", ALTITUDE_AGL_COLS)) if pick("height_m", ALTITUDE_AGL_COLS) else None
+    )
     if pressure is None and alt is None and agl is None:
         raise ReplayError(
             "{}: no pressure or altitude column (one of: {})".format(
@@ -147,21 +228,54 @@ def read_flight_csv(path):
     if pressure is not None and np.any(pressure <= 0):
         raise ReplayError(f"{p.name}: pressure must be positive")
     accel = None
-    if _pick(col, ACCEL_G_COLS):
-        accel = column(_pick(col, ACCEL_G_COLS), physics.G0_M_S2)
-    elif _pick(col, ACCEL_KINEMATIC_COLS):
+    if pick("accel_g", ACCEL_G_COLS):
+        accel = column(pick("accel_g", ACCEL_G_COLS), physics.G0_M_S2)
+    elif _pick(col, ACCEL_KINEMATIC_COLS) and "accel_m_s2" not in mapped:
         accel = column(_pick(col, ACCEL_KINEMATIC_COLS), 1.0, physics.G0_M_S2)
-    elif _pick(col, ACCEL_MS2_COLS):
-        accel = column(_pick(col, ACCEL_MS2_COLS))
+    elif pick("accel_m_s2", ACCEL_MS2_COLS):
+        accel = column(pick("accel_m_s2", ACCEL_MS2_COLS))
+    if accel is None and clock:
+        accel = np.full(len(rows), physics.G0_M_S2)  # a tracker log: hanging at 1 g
     if accel is None:
         raise ReplayError(
             "{}: no acceleration column (one of: {})".format(
                 p.name, ", ".join(ACCEL_G_COLS + ACCEL_MS2_COLS + ACCEL_KINEMATIC_COLS)
             )
         )
-    lat = column(_pick(col, LAT_COLS)) if _pick(col, LAT_COLS) else None
-    lon = column(_pick(col, LON_COLS)) if _pick(col, LON_COLS) else None
+    lat = column(pick("lat", LAT_COLS)) if pick("lat", LAT_COLS) else None
+    lon = column(pick("lon", LON_COLS)) if pick("lon", LON_COLS) else None
     return FlightLog(p, t, pressure, alt, agl, accel, lat, lon)
+
+
+# roles that give the same quantity: mapping one hides the defaults of the others
+_ROLE_GROUP = {
+    "pressure_pa": ("pressure_hpa",),
+    "pressure_hpa": ("pressure_pa",),
+    "altitude_m": ("altitude_ft",),
+    "altitude_ft": ("altitude_m",),
+    "accel_g": ("accel_m_s2",),
+    "accel_m_s2": ("accel_g",),
+}
+
+
+def _clock_column(p, rows, i, name):
+    """Times of day as seconds from the first row, across midnight."""
+    out = np.empty(len(rows))
+    day = 0.0
+    prev = None
+    for k, row in enumerate(rows):
+        value = row[i] if i < len(row) else ""
+        try:
+            s = _clock_s(value)
+        except ValueError:
+            raise ReplayError(
+                f"{p.name}: line {k + 2}, column {name}: not a time of day HH:MM:SS: {value!r}"
+            ) from None
+        if prev is not None and s < prev - DAY_S / 2:
+            day += DAY_S  # past midnight
+        prev = s
+        out[k] = s + day
+    return out
 
 
 def replay_scenario(log, base=None):

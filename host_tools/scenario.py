@@ -35,6 +35,12 @@ The file format, table by table (units in the key names):
     [expect]    see EXPECT_KEYS
     [run]       sample_hz, after_landing_s, max_flight_s, board_start_ms
     [dispersion]  1-sigma spreads for --monte-carlo (see DISPERSION_KEYS)
+    [balloon]   a balloon-carried drop (balloon.py): ascent_rate_m_s,
+                release_altitude_m (MSL) or release_s, release ("cutdown" |
+                "burst"), line_m, swing_mg, spin_period_s, turbulence_mg,
+                remains_cd_area_m2, remains_s, board_offset_m. The flight then
+                starts on the ground under the balloon: [start] needs only
+                lat, lon (and utc, stand_s); the stand is at the ground.
 
 Times of faults are flight times: 0 is the start of the flight, the stand is
 before it.
@@ -49,7 +55,7 @@ from pathlib import Path
 
 import tomllib
 
-from . import physics, sensors
+from . import balloon, physics, sensors
 
 SCENARIO_DIR = Path(__file__).with_name("scenarios")
 FIRMWARE_CONFIG = Path(__file__).resolve().parent.parent / "firmware" / "config_schema.py"
@@ -240,6 +246,9 @@ SENSOR_KEYS = {
         "bias_pa": _number(-1e4, 1e4),
         "transonic_mach": _number(0.1, 5),
         "supersonic": _choice("stagnation", "static"),
+        "part": _choice(*sensors.BARO_PARTS),
+        "spike_per_h": _number(0, 36000),
+        "spike_pa": _number(0, 1e5),
     },
     "accel": {
         "range_g": _number(1, 1000, True),
@@ -269,6 +278,10 @@ SENSOR_KEYS = {
         "drain_mv_per_h": _number(0, 1e5),
         "noise_mv": _number(0, 1000),
         "min_mv": _number(0, 65535),
+        "cold_mv_per_c": _number(0, 100),
+        "cold_from_c": _number(-60, 60),
+        "thermal_tau_s": _number(1, 1e6),
+        "start_c": _number(-60, 60),
     },
 }
 FAULT_KEYS = {
@@ -298,6 +311,20 @@ EXPECT_KEYS = {
     "no_double_fire": _bool,
     "landed_within_s": _number(0, 1e6),
     "phases": _phases,
+    "quiet_until_release": _bool,
+}
+BALLOON_KEYS = {
+    "ascent_rate_m_s": _number(0.5, 20),
+    "release_altitude_m": _number(100, 50000),
+    "release_s": _number(1, 86400),
+    "release": _choice(*balloon.RELEASE_KINDS),
+    "line_m": _number(0.2, 100),
+    "swing_mg": _number(0, 2000),
+    "spin_period_s": _number(1, 3600),
+    "turbulence_mg": _number(0, 5000),
+    "remains_cd_area_m2": _number(0, 100),
+    "remains_s": _number(0, 3600),
+    "board_offset_m": _number(0, 2),
 }
 RUN_KEYS = {
     "sample_hz": _number(1, 2000),
@@ -351,6 +378,7 @@ TABLES = (
     "expect",
     "run",
     "dispersion",
+    "balloon",
 )
 REQUIRED = {
     "capsule": ("mass_kg", "cd_area_m2"),
@@ -481,6 +509,14 @@ class Scenario:
         return float(self.run.get("sample_hz", 100.0))
 
     @property
+    def balloon(self):
+        """The balloon.Balloon of a balloon-carried drop, else None."""
+        b = self.raw.get("balloon")
+        if b is None:
+            return None
+        return balloon.Balloon(launch_elevation_m=self.ground["elevation_m"], **b)
+
+    @property
     def stand_altitude_m(self):
         s = self.start
         if "stand_altitude_m" in s:
@@ -517,26 +553,32 @@ class Scenario:
         w = self.raw.get("wind")
         if w:
             wind = physics.Wind(tuple(w["altitude_m"]), tuple(w["speed_m_s"]), tuple(w["from_deg"]))
-        return physics.Flight(
-            mass_kg=self.capsule["mass_kg"],
-            cd_area_m2=self.capsule["cd_area_m2"],
-            alt_m=s["altitude_m"],
-            speed_m_s=s["speed_m_s"],
-            flight_path_deg=s["flight_path_deg"],
-            heading_deg=s.get("heading_deg", 90.0),
-            lat=s["lat"],
-            lon=s["lon"],
-            ground_elevation_m=self.ground["elevation_m"],
-            chutes=chutes,
-            wind=wind,
-            max_dt_s=max_dt_s,
-            impact_s=self.ground.get("impact_s", IMPACT_S[self.ground.get("surface", "land")]),
-        )
+        kwargs = {
+            "mass_kg": self.capsule["mass_kg"],
+            "cd_area_m2": self.capsule["cd_area_m2"],
+            "alt_m": s["altitude_m"],
+            "speed_m_s": s["speed_m_s"],
+            "flight_path_deg": s["flight_path_deg"],
+            "heading_deg": s.get("heading_deg", 90.0),
+            "lat": s["lat"],
+            "lon": s["lon"],
+            "ground_elevation_m": self.ground["elevation_m"],
+            "chutes": chutes,
+            "wind": wind,
+            "max_dt_s": max_dt_s,
+            "impact_s": self.ground.get("impact_s", IMPACT_S[self.ground.get("surface", "land")]),
+        }
+        if self.balloon is not None:
+            return balloon.BalloonFlight(self.balloon, kwargs, wind)
+        return physics.Flight(**kwargs)
 
     def make_sensors(self, seed=0):
         sens = self.raw.get("sensors", {})
         faults = self.faults
-        baro = sensors.Baro(**sens.get("baro", {}))
+        baro_cfg = dict(sens.get("baro", {}))
+        if baro_cfg.get("part"):
+            baro_cfg = {**sensors.BARO_PARTS[baro_cfg["part"]], **baro_cfg}
+        baro = sensors.Baro(seed=seed, **baro_cfg)
         baro.stuck_at_s = faults.get("baro_stuck_at_s")
         baro.dead_at_s = faults.get("baro_dead_at_s")
         baro.extra_noise_pa = faults.get("baro_noise_pa", 0.0)
@@ -546,6 +588,8 @@ class Scenario:
         if "bias_mg" in accel_cfg:
             accel_cfg["bias_mg"] = tuple(accel_cfg["bias_mg"])
         accel = sensors.Accel(**accel_cfg)
+        if self.balloon is not None:
+            accel.motion = balloon.BodyMotion(self.balloon, seed)
         accel.dead_at_s = faults.get("accel_dead_at_s")
         gnss = sensors.Gnss(**sens.get("gnss", {}))
         gnss.never_fix = bool(faults.get("gnss_never_fix", False))
@@ -659,6 +703,9 @@ def validate(data, source="scenario", config_keys=None):
     raw = _check_table({k: data[k] for k in TOP_KEYS if k in data}, TOP_KEYS, (source, ""))
     if "name" not in raw:
         raw["name"] = Path(source).stem
+    start_required = REQUIRED["start"]
+    if "balloon" in data:  # the flight starts on the ground under the balloon
+        start_required = ("lat", "lon")
     for table, keys in (
         ("capsule", CAPSULE_KEYS),
         ("start", START_KEYS),
@@ -670,11 +717,12 @@ def validate(data, source="scenario", config_keys=None):
     ):
         if table not in data and table in REQUIRED:
             raise ScenarioError(f"{source}: [{table}]: missing table (required)")
-        raw[table] = _check_table(
-            data.get(table, {}), keys, (source, f"[{table}] "), REQUIRED.get(table, ())
-        )
+        required = start_required if table == "start" else REQUIRED.get(table, ())
+        raw[table] = _check_table(data.get(table, {}), keys, (source, f"[{table}] "), required)
     if "utc" in raw["start"]:
         raw["start"]["utc_s"] = raw["start"].pop("utc")
+    if "balloon" in data:
+        _validate_balloon(data["balloon"], raw, source)
     # chutes
     chutes = data.get("chutes", {})
     if not isinstance(chutes, dict):
@@ -754,6 +802,8 @@ def validate(data, source="scenario", config_keys=None):
     for channel, c in raw["chutes"].items():
         if c.get("released_by") == channel:
             _fail((source, f"[chutes.{channel}] "), "released_by", "a chute cannot release itself")
+    if raw["expect"].get("quiet_until_release") and "balloon" not in raw:
+        _fail((source, "[expect] "), "quiet_until_release", "the scenario has no [balloon]")
     for key in ("drogue_fired", "drogue_fire_altitude_m"):
         if key in raw["expect"] and "drogue" not in raw["chutes"]:
             _fail((source, "[expect] "), key, "the scenario has no [chutes.drogue]")
@@ -761,6 +811,32 @@ def validate(data, source="scenario", config_keys=None):
         if key in raw["expect"] and "main" not in raw["chutes"]:
             _fail((source, "[expect] "), key, "the scenario has no [chutes.main]")
     return Scenario(raw["name"], source, raw)
+
+
+def _validate_balloon(table, raw, source):
+    """[balloon]: check the keys, then fill in [start] from the release (the
+    start state others read: altitude for the progress bar, the stand on
+    the ground)."""
+    where = (source, "[balloon] ")
+    b = _check_table(table, BALLOON_KEYS, where)
+    if ("release_altitude_m" in b) == ("release_s" in b):
+        _fail(where, "release_altitude_m", "give exactly one of release_altitude_m, release_s")
+    ground = raw["ground"]["elevation_m"]
+    if b.get("release_altitude_m", math.inf) <= ground + 100.0:
+        _fail(where, "release_altitude_m", f"must be above the ground ({ground:g} m) by 100 m")
+    for key in ("altitude_m", "speed_m_s", "flight_path_deg", "stand_altitude_m"):
+        if key in raw["start"]:
+            _fail(
+                (source, "[start] "),
+                key,
+                "set by [balloon] (the flight starts on the ground under the balloon)",
+            )
+    raw["balloon"] = b
+    model = balloon.Balloon(launch_elevation_m=ground, **b)
+    raw["start"]["altitude_m"] = model.release_alt_m
+    raw["start"]["speed_m_s"] = b.get("ascent_rate_m_s", balloon.Balloon.ascent_rate_m_s)
+    raw["start"]["flight_path_deg"] = 90.0
+    raw["start"]["stand_altitude_m"] = ground
 
 
 def load(path, config_keys=None):

@@ -116,10 +116,43 @@ def pitot_pressure_pa(p_static_pa, mach, gamma=atm.GAMMA_AIR):
     return p_static_pa * a * b
 
 
+# Barometer parts a scenario names with [sensors.baro] part = "...": range,
+# RMS noise and output resolution at the oversampling a flight computer uses.
+# The noise is constant in Pa, so in altitude it grows as the air thins
+# (dp/dh = -rho g): 1.2 Pa is 0.1 m at sea level, 3 m at 25 km, 8 m at 30 km.
+# - MS5611-01BA03 datasheet (TE/MEAS), "Resolution RMS" 0.065 / 0.042 /
+#   0.027 / 0.018 / 0.012 mbar at OSR 256 ... 4096; range 10-1200 mbar; the
+#   datasheet's integer compensation gives P in 0.01 mbar (1 Pa) steps.
+# - BMP280 datasheet (Bosch BST-BMP280-DS001) table 4: x16 "ultra high
+#   resolution" 20 bit / 0.16 Pa; RMS noise 1.3 Pa at full bandwidth
+#   (IIR off); range 300-1100 hPa (so it saturates above ~9 km).
+# - BMP388 datasheet (Bosch BST-BMP388-DS001): range 300-1250 hPa; about
+#   0.03 Pa RMS noise at x32 with the IIR filter (Bosch application notes
+#   quote ~0.09 Pa unfiltered, which is what is used here).
+# - coarse_1hpa: a tracker that logs whole hPa, as the EOSS-340 balloon log
+#   of 2023-04-22 does (Edge of Space Sciences, 1 s records: "Baro_Pressure"
+#   847 ... 21 hPa). That log's baro altitude, from a finer internal
+#   reading, jitters by +-10-20 m from one second to the next at 25 km, i.e.
+#   ~4-8 Pa: the MS5611 class at OSR 256 (6.5 Pa), kept as "ms5611_osr256".
+BARO_PARTS = {
+    "ms5611": {"min_pa": 1000.0, "max_pa": 120000.0, "noise_pa": 1.2, "resolution_pa": 1.0},
+    "ms5611_osr256": {"min_pa": 1000.0, "max_pa": 120000.0, "noise_pa": 6.5, "resolution_pa": 1.0},
+    "bmp280": {"min_pa": 30000.0, "max_pa": 110000.0, "noise_pa": 1.3, "resolution_pa": 0.16},
+    "bmp388": {"min_pa": 30000.0, "max_pa": 125000.0, "noise_pa": 0.09, "resolution_pa": 0.1},
+    "coarse_1hpa": {"min_pa": 0.0, "max_pa": 120000.0, "noise_pa": 20.0, "resolution_pa": 100.0},
+}
+
+
 @dataclass
 class Baro:
     """A barometer such as the MS5611 (10-1200 mbar; the datasheet's RMS noise
-    at the highest oversampling is about 0.012 mbar = 1.2 Pa)."""
+    at the highest oversampling is about 0.012 mbar = 1.2 Pa). `part` names
+    a row of BARO_PARTS (the scenario applies it; explicit keys win).
+
+    Spikes: a real log shows single readings far off (a read during the
+    conversion, a bus glitch): `spike_per_h` of them an hour, each
+    +-`spike_pa`, drawn from the model's own random stream so both batch
+    paths of SensorSuite see the same ones."""
 
     min_pa: float = 0.0  # reads on below its specified 10 mbar, which the firmware must reject
     max_pa: float = 120000.0
@@ -129,14 +162,35 @@ class Baro:
     bias_pa: float = 0.0
     transonic_mach: float = 0.7  # the port starts to see dynamic pressure here
     supersonic: str = "stagnation"  # or "static": an ideal port
+    part: str = ""
+    spike_per_h: float = 0.0
+    spike_pa: float = 2000.0
     stuck_at_s: float = None
     dead_at_s: float = None
     extra_noise_pa: float = 0.0
+    seed: int = 0
 
     def __post_init__(self):
         self._filtered = None
         self._last_dpa = None
         self._t_prev = None
+        self._spike_rng = np.random.default_rng([self.seed, 0x5B1C])
+
+    def spikes_pa(self, t):
+        """The spike added to each sample at times t (mostly zeros), or None
+        when the part has none."""
+        if self.spike_per_h <= 0:
+            return None
+        n = len(t)
+        if self._t_prev is not None:
+            dt = (t[-1] - self._t_prev) / n
+        else:
+            dt = (t[-1] - t[0]) / (n - 1) if n > 1 else 0.01
+        u = self._spike_rng.random((2, n))
+        hit = u[0] < self.spike_per_h * dt / 3600.0
+        if not hit.any():
+            return None
+        return np.where(hit, np.where(u[1] < 0.5, -self.spike_pa, self.spike_pa), 0.0)
 
     def reset(self):
         self._filtered = None
@@ -180,9 +234,13 @@ class Baro:
                     y += (x - y) * (1.0 - math.exp(-dt / lag))
             t_prev = t[i]
             out[i] = y
+        spikes = self.spikes_pa(t)
         self._filtered = y
         self._t_prev = t_prev
-        p = out + self.bias_pa + self.noise_pa * noise.normals(n)
+        p = out + self.bias_pa
+        if spikes is not None:
+            p += spikes
+        p = p + self.noise_pa * noise.normals(n)
         if self.extra_noise_pa:
             p += self.extra_noise_pa * noise.normals(n)
         if self.resolution_pa > 0:
@@ -256,6 +314,9 @@ class Accel:
     oscillation_deg: float = 3.0  # pendulum swing under chutes, puts g on x/y
     oscillation_period_s: float = 3.0
     dead_at_s: float = None
+    # what the body does beyond the pendulum under a chute (balloon.BodyMotion:
+    # the swing on a balloon's line, a tumble after release), or None
+    motion: object = None
 
     def __post_init__(self):
         self._axes = parse_axes(self.mounting)
@@ -277,6 +338,12 @@ class Accel:
         return float(x[0]), float(y[0]), float(z[0])
 
     def specific_force_batch(self, t, accel_m_s2, landed):
+        xyz = self._pendulum_batch(t, accel_m_s2, landed)
+        if self.motion is not None:
+            return self.motion.apply(t, accel_m_s2, xyz)
+        return xyz
+
+    def _pendulum_batch(self, t, accel_m_s2, landed):
         a = accel_m_s2 * (1000.0 / G0_M_S2)
         if self.oscillation_deg <= 0:
             zero = np.zeros_like(a)
@@ -316,19 +383,68 @@ class Accel:
 
 
 # -- battery ------------------------------------------------------------------
+# The air temperature of the 1976 atmosphere by pressure, for the battery's
+# cold: log(p) is monotonic, so one np.interp per batch.
+_COLD_ALT_M = np.arange(-500.0, 60001.0, 250.0)
+_COLD_LOG_P = np.log([atm.properties(z)[1] for z in _COLD_ALT_M])[::-1]
+_COLD_T_C = np.array([atm.properties(z)[0] - 273.15 for z in _COLD_ALT_M])[::-1]
+
+
+def air_temperature_c(p_pa):
+    """Standard-atmosphere air temperature (C) at a static pressure (Pa)."""
+    return np.interp(np.log(np.maximum(p_pa, 1e-3)), _COLD_LOG_P, _COLD_T_C)
+
+
 @dataclass
 class Battery:
+    """A Li-ion cell under the board's load: a slow drain, noise, and the
+    cold. A Li-ion's internal resistance rises steeply below 0 C, so under
+    load its terminal voltage sags by a few hundred mV at -20..-40 C (cell
+    datasheets' discharge curves at -20 C: ~0.2-0.4 V below 25 C at 0.5 C
+    rate); `cold_mv_per_c` below `cold_from_c`. The cell warms and cools
+    with the air through its insulation with time constant `thermal_tau_s`
+    (a foam payload box: tens of minutes; EOSS-340's box fell from 29 C to
+    9 C over an hour's climb), from `start_c` at power-on. Off by default
+    (cold_mv_per_c = 0): a descent from orbit is over in minutes."""
+
     start_mv: float = 4100.0
     drain_mv_per_h: float = 60.0
     noise_mv: float = 4.0
     min_mv: float = 3000.0
+    cold_mv_per_c: float = 0.0
+    cold_from_c: float = 15.0
+    thermal_tau_s: float = 1800.0
+    start_c: float = 20.0
 
-    def read(self, t_s, noise):
-        return int(self.read_batch(np.array([t_s]), noise)[0])
+    def __post_init__(self):
+        self.cell_c = self.start_c
+        self._t_prev = None
 
-    def read_batch(self, t, noise):
+    def read(self, t_s, noise, p_pa=101325.0):
+        return int(self.read_batch(np.array([t_s]), noise, np.array([p_pa]))[0])
+
+    def cold_mv(self, t, p_pa):
+        """The sag (mV, array) for samples at times t at static pressures
+        p_pa; advances the cell temperature. None when the model is off."""
+        if self.cold_mv_per_c <= 0 or p_pa is None:
+            return None
+        t = np.asarray(t, dtype=float)
+        t0 = self._t_prev if self._t_prev is not None else t[0]
+        # the air over a batch (a few seconds) is one temperature: the lag's
+        # exact step response from the cell's temperature
+        air_c = float(air_temperature_c(float(np.mean(p_pa))))
+        cell = air_c + (self.cell_c - air_c) * np.exp(-np.maximum(t - t0, 0.0) / self.thermal_tau_s)
+        self.cell_c = float(cell[-1])
+        self._t_prev = float(t[-1])
+        return self.cold_mv_per_c * np.maximum(0.0, self.cold_from_c - cell)
+
+    def read_batch(self, t, noise, p_pa=None):
         v = self.start_mv - self.drain_mv_per_h * np.maximum(t, 0.0) / 3600.0
-        v = np.maximum(v, self.min_mv) + self.noise_mv * noise.normals(len(t))
+        cold = self.cold_mv(t, p_pa)
+        v = np.maximum(v, self.min_mv)
+        if cold is not None:
+            v = v - cold
+        v = v + self.noise_mv * noise.normals(len(t))
         return np.rint(v).astype(np.int64)
 
 
@@ -710,9 +826,12 @@ class SensorSuite:
                     y += (x - y) * (1.0 - exp(-dt / lag))
             t_prev = ti
             row[i] = y + bias
+        spikes = baro.spikes_pa(t)
         baro._filtered = y
         baro._t_prev = t_prev
         base[0] = row
+        if spikes is not None:
+            base[0] += spikes
         # accelerometer: capsule frame, then the mounting and the bias
         capsule = np.vstack(
             accel.specific_force_batch(t_arr, np.array(accel_m_s2), np.array(landed, dtype=bool))
@@ -723,6 +842,9 @@ class SensorSuite:
         start, drain = battery.start_mv, battery.drain_mv_per_h
         min_mv = battery.min_mv
         base[4] = [max(start - drain * (max(0.0, ti)) / 3600.0, min_mv) for ti in t]
+        cold = battery.cold_mv(t, p_static)
+        if cold is not None:
+            base[4] -= cold
         # noise, in the order the models draw it: baro, [baro extra], accel x/y/z, battery
         extra = baro.extra_noise_pa
         z = self.noise.normals((6 if extra else 5, n))
@@ -798,7 +920,7 @@ class SensorSuite:
         noise = self.noise
         press, baro_ok = self.baro.read_batch(t, p_static, mach, noise)
         (ax, ay, az), accel_ok = self.accel.read_batch(t, accel_m_s2, landed, noise)
-        vbatt = self.battery.read_batch(t, noise)
+        vbatt = self.battery.read_batch(t, noise, p_static)
         # the frame's field widths: the accelerometer clips to its range
         # (at most 1000 g by the scenario schema); pressure and battery here
         press = np.clip(press, 0, 0xFFFFFF)

@@ -77,6 +77,7 @@ def _suite_pair(**faults):
         suite = sensors.SensorSuite(
             baro=Baro(bias_pa=-3.5, **faults.get("baro", {})),
             accel=Accel(mounting="-y+z-x", bias_mg=(20.0, -35.0, 7.0), **faults.get("accel", {})),
+            battery=sensors.Battery(**faults.get("battery", {})),
             seed=11,
         )
         return suite
@@ -109,8 +110,20 @@ def _flight_batches(n_batches=60, batch=20, t0=-2.0):
         {"baro": {"lag_s": 0.0, "supersonic": "static"}},
         {"baro": {"resolution_pa": 0.0}},
         {"accel": {"oscillation_deg": 0.0}},
+        {"baro": {"spike_per_h": 20000.0}},
+        {"battery": {"cold_mv_per_c": 5.0, "thermal_tau_s": 3.0}},
     ],
-    ids=["healthy", "noisy", "stuck", "dead", "ideal-port", "unquantised", "no-swing"],
+    ids=[
+        "healthy",
+        "noisy",
+        "stuck",
+        "dead",
+        "ideal-port",
+        "unquantised",
+        "no-swing",
+        "spikes",
+        "cold-battery",
+    ],
 )
 def test_sensor_rows_for_a_batch_equal_the_per_sensor_models(faults):
     fused, reference = _suite_pair(**faults)
