@@ -38,7 +38,9 @@ def register(subparsers):
     p.add_argument("--out", help=f"output directory (default {DEFAULT_OUT}/NAME)")
     p.add_argument("--realtime", action="store_true", help="pace the samples at wall-clock speed")
     p.add_argument(
-        "--seed", type=int, default=0, help="random seed of the sensor noise (default 0)"
+        "--seed",
+        type=int,
+        help="random seed of the sensor noise (default: the scenario's [run] seed, else 0)",
     )
     p.add_argument(
         "--all",
@@ -116,6 +118,13 @@ def run(args):
     return 0 if result.passed else 1
 
 
+def _seed(args, sc=None):
+    """--seed, else the scenario's [run] seed (an envelope reproduction), else 0."""
+    if args.seed is not None:
+        return args.seed
+    return int(sc.run.get("seed", 0)) if sc is not None else 0
+
+
 # -- one run -------------------------------------------------------------------------
 def _progress_bar(sc):
     """(callback, context manager) showing altitude and phase with rich."""
@@ -160,7 +169,7 @@ def _run_one(args, sc, out, plots=None):
                 sc,
                 port=args.port,
                 out_dir=out,
-                seed=args.seed,
+                seed=_seed(args, sc),
                 realtime=args.realtime,
                 progress=update,
                 link=link,
@@ -198,6 +207,7 @@ def _print_result(result, out):
     for e in result.expectations:
         table.add_row(e["name"], "[green]pass" if e["passed"] else "[red]FAIL", e["detail"])
     console.print(table)
+    _print_invariants(console, result)
     fires = ", ".join(
         "{} at {:.0f} m".format(e.extra.get("channel"), e.extra.get("altitude_m", float("nan")))
         for e in result.fires()
@@ -211,6 +221,21 @@ def _print_result(result, out):
         )
     )
     console.print("report: {}  ({})".format(out / "report.md", out / "report.json"))
+
+
+def _print_invariants(console, result):
+    from rich.table import Table
+
+    from .droptest_invariants import status_text
+
+    table = Table(title=f"{result.scenario.name}: invariants (outcome {result.outcome})")
+    table.add_column("invariant")
+    table.add_column("result")
+    table.add_column("detail")
+    style = {"pass": "[green]pass", "n/a": "[dim]n/a", "VIOLATED": "[red]VIOLATED"}
+    for e in result.invariants:
+        table.add_row(e["name"], style[status_text(e)], e["detail"])
+    console.print(table)
 
 
 # -- every scenario ------------------------------------------------------------------
@@ -240,6 +265,7 @@ def _all(args):
         "sim s",
         "wall s",
         "failed checks",
+        "violated invariants",
     ):
         table.add_column(col)
     failures = 0
@@ -257,6 +283,7 @@ def _all(args):
             f"{result.sim_s:.0f}",
             f"{result.wall_s:.1f}",
             ", ".join(e["name"] for e in result.expectations if not e["passed"]),
+            ", ".join(result.violations),
         )
     _console().print(table)
     print(f"{len(scenarios) - failures} of {len(scenarios)} scenarios passed; reports in {base}")
@@ -304,7 +331,7 @@ def _monte_carlo(args, sc):
         summary = droptest_mc.run_campaign(
             sc,
             args.monte_carlo,
-            seed=args.seed,
+            seed=_seed(args),
             scheduler=args.scheduler,
             workers=args.workers,
             out_dir=out,
@@ -335,7 +362,13 @@ def _replay(args):
 
         link = FakeBoard()
     result = droptest_replay.run_replay(
-        log, sc, port=args.port, out_dir=out, link=link, plots=not args.no_plots, seed=args.seed
+        log,
+        sc,
+        port=args.port,
+        out_dir=out,
+        link=link,
+        plots=not args.no_plots,
+        seed=_seed(args, sc),
     )
     _print_result(result, out)
     return 0 if result.passed else 1

@@ -33,7 +33,8 @@ The file format, table by table (units in the key names):
                 gnss_never_fix, power_loss_at_s (a time or a list),
                 power_off_s, serial_garbage_per_s, serial_corrupt_fraction
     [expect]    see EXPECT_KEYS
-    [run]       sample_hz, after_landing_s, max_flight_s, board_start_ms
+    [run]       sample_hz, after_landing_s, max_flight_s, board_start_ms, seed (of
+                the sensor noise, used when the command line gives none)
     [dispersion]  1-sigma spreads for --monte-carlo (see DISPERSION_KEYS)
 
 Times of faults are flight times: 0 is the start of the flight, the stand is
@@ -304,6 +305,7 @@ RUN_KEYS = {
     "after_landing_s": _number(0, 86400),
     "max_flight_s": _number(1, 86400 * 2),
     "board_start_ms": _integer(0, 2**30 - 1),
+    "seed": _integer(0, 2**63 - 1),  # sensor noise seed when --seed is not given
 }
 DISPERSION_KEYS = {
     "mass_frac": _number(0, 0.5),
