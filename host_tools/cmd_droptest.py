@@ -3,13 +3,15 @@
     capsule droptest SCENARIO.toml [--port PORT] [--out DIR] [--realtime] [--seed N]
     capsule droptest --all [DIR]                 every scenario, summary table
     capsule droptest SCENARIO --monte-carlo N    dispersed copies on a dask cluster
+    capsule droptest --envelope N [--seed S]     N flights drawn over the flight envelope
     capsule droptest --replay FLIGHT.csv [SCENARIO]
     capsule droptest --demo                      the nominal LEO return, with plots
     capsule droptest --list                      the scenario library
 
 Without --port each run starts its own virtual board and flashes the current
-firmware. Exit status: 0 every expectation passed, 1 one failed (or the run
-could not finish), 2 bad input.
+firmware. Every run is also judged against the flight-envelope invariants
+(droptest_invariants.py). Exit status: 0 every expectation and invariant
+held, 1 one failed (or the run could not finish), 2 bad input.
 """
 
 import time
@@ -50,6 +52,17 @@ def register(subparsers):
         help="run every scenario in DIR (default: the library) and print a summary",
     )
     p.add_argument("--monte-carlo", type=int, metavar="N", help="run N dispersed copies")
+    p.add_argument(
+        "--envelope",
+        type=int,
+        metavar="N",
+        help="fly N flights drawn over the flight envelope; write the violating ones as scenarios",
+    )
+    p.add_argument(
+        "--envelope-file",
+        metavar="TOML",
+        help="the envelope's ranges (default: scenarios/envelope.toml)",
+    )
     p.add_argument("--scheduler", help="dask scheduler address (default: a local cluster)")
     p.add_argument("--workers", type=int, help="local cluster worker processes (default: CPUs)")
     p.add_argument("--replay", metavar="FLIGHT.csv", help="replay a recorded flight log")
@@ -85,14 +98,19 @@ def run(args):
     modes = [
         bool(args.all is not None),
         bool(args.monte_carlo),
+        args.envelope is not None,
         bool(args.replay),
         args.demo,
         args.list,
     ]
     if sum(modes) > 1:
-        raise UserError("choose one of --all, --monte-carlo, --replay, --demo, --list")
+        raise UserError("choose one of --all, --monte-carlo, --envelope, --replay, --demo, --list")
     if args.monte_carlo is not None and args.monte_carlo < 1:
         raise UserError(f"--monte-carlo N: N must be >= 1, got {args.monte_carlo}")
+    if args.envelope is not None:
+        if args.scenario:
+            raise UserError("--envelope draws its own flights; do not also name a scenario")
+        return _envelope(args)
     if args.list:
         return _list(scenario_mod)
     if args.demo:
@@ -343,6 +361,36 @@ def _monte_carlo(args, sc):
         raise UserError(str(exc)) from None
     droptest_mc.print_summary(summary, out)
     return 0 if summary["failed"] == 0 and summary["errors"] == 0 else 1
+
+
+# -- envelope --------------------------------------------------------------------------
+def _envelope(args):
+    from . import droptest_envelope as envelope
+
+    if args.envelope < 1:
+        raise UserError(f"--envelope N: N must be >= 1, got {args.envelope}")
+    out = Path(args.out or Path(DEFAULT_OUT) / f"envelope_{_seed(args)}")
+    try:
+        summary = envelope.run_envelope(
+            args.envelope,
+            seed=_seed(args),
+            scheduler=args.scheduler,
+            workers=args.workers,
+            out_dir=out,
+            envelope_path=args.envelope_file or envelope.ENVELOPE_PATH,
+            board="fake" if args.fake_board else "virtual",
+            progress=True,
+        )
+    except envelope.EnvelopeError as exc:
+        raise UserError(str(exc)) from None
+    except Exception as exc:
+        from .droptest_mc import CampaignError
+
+        if isinstance(exc, CampaignError):
+            raise UserError(str(exc)) from None
+        raise
+    envelope.print_summary(summary, out)
+    return 0 if summary["violating_flights"] == 0 and summary["errors"] == 0 else 1
 
 
 # -- replay ----------------------------------------------------------------------------

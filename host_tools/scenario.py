@@ -788,9 +788,14 @@ def load(path, config_keys=None):
     return scenario
 
 
+# the envelope campaign's ranges (droptest_envelope.py) live beside the
+# scenarios but are not one
+NOT_SCENARIOS = ("envelope.toml",)
+
+
 def library():
     """Paths of the scenarios that ship with the package, sorted by name."""
-    return sorted(SCENARIO_DIR.glob("*.toml"))
+    return sorted(p for p in SCENARIO_DIR.glob("*.toml") if p.name not in NOT_SCENARIOS)
 
 
 def library_names():
@@ -802,4 +807,4 @@ def find(name):
     stem = Path(name).name
     stem = stem.removesuffix(".toml")
     p = SCENARIO_DIR / (stem + ".toml")
-    return p if p.exists() else None
+    return p if p.exists() and p.name not in NOT_SCENARIOS else None
