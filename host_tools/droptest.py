@@ -479,6 +479,13 @@ class DropTest:
         count[source] += 1
         first_of_this_firing = count[source] > count["pyro" if source == "fire" else "fire"]
         if not first_of_this_firing:
+            # the same firing from its other source: its fields join the
+            # event (the sequencer's `fire` carries the `why` the invariants read)
+            for e in reversed(self.events):
+                if e.kind == "fire" and e.extra.get("channel") == channel:
+                    for key, value in fields.items():
+                        e.fields.setdefault(key, value)
+                    break
             return
         extra = {"channel": channel}
         i = self.trace.index_at(t)

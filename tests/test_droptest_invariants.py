@@ -302,3 +302,23 @@ def test_a_skip_out_ends_with_a_verdict_not_a_traceback():
     # flown on until the backup timers (firmware defaults here) have run out
     assert result.sim_s >= droptest.skip_out_watch_s(sc)
     assert status(result, "landing_detected") == "n/a"
+
+
+class TimerLedBoard(FakeBoard):
+    """Reports a firing as the firmware does: the pyro output first, then the
+    sequencer's `fire` event with its reason, here a backup timer."""
+
+    def _fire(self, channel):
+        if channel in self.persist["fired"]:
+            return
+        self.persist["fired"].append(channel)
+        self._emit("EVT", "pyro", [("channel", channel), ("on", "1")])
+        self._emit("EVT", "fire", [("channel", channel), ("why", "backup_timer")])
+
+
+def test_a_fire_reported_by_pyro_then_fire_keeps_the_sequencers_why():
+    result = droptest.DropTest(drone(), TimerLedBoard(), seed=1).run()
+    fires = result.fires()
+    assert [f.extra["channel"] for f in fires] == ["drogue", "main"]
+    assert all(f.fields.get("why") == "backup_timer" for f in fires)
+    assert status(result, "no_backup_timer_leads") == "VIOLATED"
