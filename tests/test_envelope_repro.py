@@ -32,8 +32,12 @@ def held(result, *names):
 
 
 # 1. nothing fires inside the entry pulse
-def test_a_heavier_lunar_return_capsule_does_not_fire_its_drogue_in_the_entry_pulse():
-    held(fly(shipped("lunar_return", capsule={"mass_kg": 50.0})), "drogue_mach")
+@pytest.mark.parametrize("seed", [0, 5])
+def test_a_heavier_lunar_return_capsule_does_not_fire_its_drogue_in_the_entry_pulse(seed):
+    # whether the sensor noise lets the drogue out in the pulse depends on
+    # the seed: flown with two
+    sc = shipped("lunar_return", capsule={"mass_kg": 50.0})
+    held(fly(sc, seed), "drogue_mach")
 
 
 def test_a_drogue_set_for_30_km_does_not_fire_in_the_entry_pulse_of_a_leo_return():
