@@ -3,13 +3,15 @@
     capsule droptest SCENARIO.toml [--port PORT] [--out DIR] [--realtime] [--seed N]
     capsule droptest --all [DIR]                 every scenario, summary table
     capsule droptest SCENARIO --monte-carlo N    dispersed copies on a dask cluster
+    capsule droptest --envelope N [--seed S]     N flights drawn over the flight envelope
     capsule droptest --replay FLIGHT.csv [SCENARIO]
     capsule droptest --demo                      the nominal LEO return, with plots
     capsule droptest --list                      the scenario library
 
 Without --port each run starts its own virtual board and flashes the current
-firmware. Exit status: 0 every expectation passed, 1 one failed (or the run
-could not finish), 2 bad input.
+firmware. Every run is also judged against the flight-envelope invariants
+(droptest_invariants.py). Exit status: 0 every expectation and invariant
+held, 1 one failed (or the run could not finish), 2 bad input.
 """
 
 import time
@@ -38,7 +40,9 @@ def register(subparsers):
     p.add_argument("--out", help=f"output directory (default {DEFAULT_OUT}/NAME)")
     p.add_argument("--realtime", action="store_true", help="pace the samples at wall-clock speed")
     p.add_argument(
-        "--seed", type=int, default=0, help="random seed of the sensor noise (default 0)"
+        "--seed",
+        type=int,
+        help="random seed of the sensor noise (default: the scenario's [run] seed, else 0)",
     )
     p.add_argument(
         "--all",
@@ -48,6 +52,17 @@ def register(subparsers):
         help="run every scenario in DIR (default: the library) and print a summary",
     )
     p.add_argument("--monte-carlo", type=int, metavar="N", help="run N dispersed copies")
+    p.add_argument(
+        "--envelope",
+        type=int,
+        metavar="N",
+        help="fly N flights drawn over the flight envelope; write the violating ones as scenarios",
+    )
+    p.add_argument(
+        "--envelope-file",
+        metavar="TOML",
+        help="the envelope's ranges (default: scenarios/envelope.toml)",
+    )
     p.add_argument("--scheduler", help="dask scheduler address (default: a local cluster)")
     p.add_argument("--workers", type=int, help="local cluster worker processes (default: CPUs)")
     p.add_argument("--replay", metavar="FLIGHT.csv", help="replay a recorded flight log")
@@ -88,14 +103,19 @@ def run(args):
     modes = [
         bool(args.all is not None),
         bool(args.monte_carlo),
+        args.envelope is not None,
         bool(args.replay),
         args.demo,
         args.list,
     ]
     if sum(modes) > 1:
-        raise UserError("choose one of --all, --monte-carlo, --replay, --demo, --list")
+        raise UserError("choose one of --all, --monte-carlo, --envelope, --replay, --demo, --list")
     if args.monte_carlo is not None and args.monte_carlo < 1:
         raise UserError(f"--monte-carlo N: N must be >= 1, got {args.monte_carlo}")
+    if args.envelope is not None:
+        if args.scenario:
+            raise UserError("--envelope draws its own flights; do not also name a scenario")
+        return _envelope(args)
     if args.list:
         return _list(scenario_mod)
     if args.demo:
@@ -119,6 +139,13 @@ def run(args):
     result = _run_one(args, sc, out)
     _print_result(result, out)
     return 0 if result.passed else 1
+
+
+def _seed(args, sc=None):
+    """--seed, else the scenario's [run] seed (an envelope reproduction), else 0."""
+    if args.seed is not None:
+        return args.seed
+    return int(sc.run.get("seed", 0)) if sc is not None else 0
 
 
 # -- one run -------------------------------------------------------------------------
@@ -165,7 +192,7 @@ def _run_one(args, sc, out, plots=None):
                 sc,
                 port=args.port,
                 out_dir=out,
-                seed=args.seed,
+                seed=_seed(args, sc),
                 realtime=args.realtime,
                 progress=update,
                 link=link,
@@ -203,6 +230,7 @@ def _print_result(result, out):
     for e in result.expectations:
         table.add_row(e["name"], "[green]pass" if e["passed"] else "[red]FAIL", e["detail"])
     console.print(table)
+    _print_invariants(console, result)
     fires = ", ".join(
         "{} at {:.0f} m".format(e.extra.get("channel"), e.extra.get("altitude_m", float("nan")))
         for e in result.fires()
@@ -216,6 +244,21 @@ def _print_result(result, out):
         )
     )
     console.print("report: {}  ({})".format(out / "report.md", out / "report.json"))
+
+
+def _print_invariants(console, result):
+    from rich.table import Table
+
+    from .droptest_invariants import status_text
+
+    table = Table(title=f"{result.scenario.name}: invariants (outcome {result.outcome})")
+    table.add_column("invariant")
+    table.add_column("result")
+    table.add_column("detail")
+    style = {"pass": "[green]pass", "n/a": "[dim]n/a", "VIOLATED": "[red]VIOLATED"}
+    for e in result.invariants:
+        table.add_row(e["name"], style[status_text(e)], e["detail"])
+    console.print(table)
 
 
 # -- every scenario ------------------------------------------------------------------
@@ -245,6 +288,7 @@ def _all(args):
         "sim s",
         "wall s",
         "failed checks",
+        "violated invariants",
     ):
         table.add_column(col)
     failures = 0
@@ -262,6 +306,7 @@ def _all(args):
             f"{result.sim_s:.0f}",
             f"{result.wall_s:.1f}",
             ", ".join(e["name"] for e in result.expectations if not e["passed"]),
+            ", ".join(result.violations),
         )
     _console().print(table)
     print(f"{len(scenarios) - failures} of {len(scenarios)} scenarios passed; reports in {base}")
@@ -309,7 +354,7 @@ def _monte_carlo(args, sc):
         summary = droptest_mc.run_campaign(
             sc,
             args.monte_carlo,
-            seed=args.seed,
+            seed=_seed(args),
             scheduler=args.scheduler,
             workers=args.workers,
             out_dir=out,
@@ -321,6 +366,36 @@ def _monte_carlo(args, sc):
         raise UserError(str(exc)) from None
     droptest_mc.print_summary(summary, out)
     return 0 if summary["failed"] == 0 and summary["errors"] == 0 else 1
+
+
+# -- envelope --------------------------------------------------------------------------
+def _envelope(args):
+    from . import droptest_envelope as envelope
+
+    if args.envelope < 1:
+        raise UserError(f"--envelope N: N must be >= 1, got {args.envelope}")
+    out = Path(args.out or Path(DEFAULT_OUT) / f"envelope_{_seed(args)}")
+    try:
+        summary = envelope.run_envelope(
+            args.envelope,
+            seed=_seed(args),
+            scheduler=args.scheduler,
+            workers=args.workers,
+            out_dir=out,
+            envelope_path=args.envelope_file or envelope.ENVELOPE_PATH,
+            board="fake" if args.fake_board else "virtual",
+            progress=True,
+        )
+    except envelope.EnvelopeError as exc:
+        raise UserError(str(exc)) from None
+    except Exception as exc:
+        from .droptest_mc import CampaignError
+
+        if isinstance(exc, CampaignError):
+            raise UserError(str(exc)) from None
+        raise
+    envelope.print_summary(summary, out)
+    return 0 if summary["violating_flights"] == 0 and summary["errors"] == 0 else 1
 
 
 # -- replay ----------------------------------------------------------------------------
@@ -341,7 +416,13 @@ def _replay(args):
 
         link = FakeBoard()
     result = droptest_replay.run_replay(
-        log, sc, port=args.port, out_dir=out, link=link, plots=not args.no_plots, seed=args.seed
+        log,
+        sc,
+        port=args.port,
+        out_dir=out,
+        link=link,
+        plots=not args.no_plots,
+        seed=_seed(args, sc),
     )
     _print_result(result, out)
     return 0 if result.passed else 1

@@ -56,6 +56,21 @@ MAX_LOGGED_NOISE_ERRORS = 20
 MD_BEACONS_LISTED = 5
 
 
+# A capsule back above the entry interface (and above
+# droptest_invariants.SKIPPED_OUT_ALT_M) is watched for the firmware's backup
+# timers plus this margin, then the run ends: outcome "skipped_out"
+SKIP_OUT_MARGIN_S = 60.0
+
+
+def skip_out_watch_s(scenario):
+    """How long a capsule that left the atmosphere is flown on: both backup
+    timers (effective config, firmware defaults) run out, plus a margin."""
+    from .droptest_invariants import effective_config
+
+    cfg = effective_config(scenario)
+    return float(cfg["drogue_backup_s"]) + float(cfg["main_backup_s"]) + SKIP_OUT_MARGIN_S
+
+
 class DropTestError(Exception):
     """The run could not be carried out (board gone, no answer)."""
 
@@ -98,10 +113,27 @@ class Result:
     link_stats: dict = field(default_factory=dict)
     board_status: dict = field(default_factory=dict)
     aborted: str = ""
+    invariants: list = field(default_factory=list)  # droptest_invariants.check()
 
     @property
     def passed(self):
-        return not self.aborted and all(e["passed"] for e in self.expectations)
+        return (
+            not self.aborted and all(e["passed"] for e in self.expectations) and not self.violations
+        )
+
+    @property
+    def violations(self):
+        """Names of the flight-envelope invariants this run violated."""
+        from .droptest_invariants import violations
+
+        return violations(self.invariants)
+
+    @property
+    def outcome(self):
+        """landed, skipped_out, did_not_land or aborted."""
+        from .droptest_invariants import outcome
+
+        return outcome(self)
 
     def fires(self, channel=None):
         return [
@@ -133,6 +165,7 @@ class Result:
             "description": s.description,
             "seed": self.seed,
             "passed": self.passed,
+            "outcome": self.outcome,
             "aborted": self.aborted or None,
             "sim_s": round(self.sim_s, 3),
             "wall_s": round(self.wall_s, 3),
@@ -140,6 +173,8 @@ class Result:
             "sample_hz": s.sample_hz,
             "events": [e.to_json() for e in self.events],
             "expectations": self.expectations,
+            "invariants": self.invariants,
+            "violations": self.violations,
             "landing": landing,
             "max_accel_g": round(max(tr["aero_accel_m_s2"], default=0.0) / physics.G0_M_S2, 2),
             "max_mach": round(max(tr["mach"], default=0.0), 2),
@@ -313,6 +348,8 @@ class DropTest:
         self._board_alive = True
         self._wall0 = None
         self._fired_channels = {}
+        self._out_since_s = None
+        self.skip_out_watch_s = skip_out_watch_s(scenario)
 
     # -- time ------------------------------------------------------------------
     def tick_of(self, index):
@@ -444,6 +481,13 @@ class DropTest:
         count[source] += 1
         first_of_this_firing = count[source] > count["pyro" if source == "fire" else "fire"]
         if not first_of_this_firing:
+            # the same firing from its other source: its fields join the
+            # event (the sequencer's `fire` carries the `why` the invariants read)
+            for e in reversed(self.events):
+                if e.kind == "fire" and e.extra.get("channel") == channel:
+                    for key, value in fields.items():
+                        e.fields.setdefault(key, value)
+                    break
             return
         extra = {"channel": channel}
         i = self.trace.index_at(t)
@@ -691,8 +735,29 @@ class DropTest:
             if t_next > self.max_flight_s:
                 self._event(t_next, "error", "timeout", {"msg": "max_flight_s reached in flight"})
                 break
+            if self._skipped_out(t_next):
+                self._event(
+                    t_next, "physics", "skipped_out", {"watched_s": round(self.skip_out_watch_s)}
+                )
+                break
             end = losses[0] if losses else math.inf
             self._stream_batch(end)
+
+    def _skipped_out(self, t_s):
+        """True once the capsule has climbed back above the entry interface
+        and stayed there skip_out_watch_s: the flight is over (it may come
+        back hours later, or never), and every backup timer has had its
+        chance to fire in near vacuum, where the invariants catch it."""
+        from .droptest_invariants import SKIPPED_OUT_ALT_M
+
+        f = self.flight
+        ceiling = max(self.scenario.start["altitude_m"], SKIPPED_OUT_ALT_M)
+        if f.landing is not None or f.h <= ceiling or t_s <= 0.0:
+            self._out_since_s = None
+            return False
+        if self._out_since_s is None:
+            self._out_since_s = t_s
+        return t_s - self._out_since_s >= self.skip_out_watch_s
 
     def _finish(self):
         self._drain()
@@ -741,6 +806,9 @@ class DropTest:
             aborted=aborted,
         )
         result.expectations = judge(result, self.scenario, self.command_replies)
+        from .droptest_invariants import check
+
+        result.invariants = check(result)
         return result
 
 
@@ -1075,6 +1143,8 @@ def markdown_report(doc, images=()):
     ]
     if doc.get("aborted"):
         lines.append("- **aborted**: {}".format(doc["aborted"]))
+    if doc.get("outcome"):
+        lines.append("- outcome: {}".format(doc["outcome"]))
     lg = doc.get("landing")
     if lg:
         lines.append(
@@ -1092,6 +1162,17 @@ def markdown_report(doc, images=()):
         lines.append(
             "| {} | {} | {} |".format(e["name"], "pass" if e["passed"] else "**FAIL**", e["detail"])
         )
+    if doc.get("invariants"):
+        from .droptest_invariants import status_text
+
+        lines += ["", "## Invariants", "", "| invariant | result | detail |", "|---|---|---|"]
+        for e in doc["invariants"]:
+            status = status_text(e)
+            lines.append(
+                "| {} | {} | {} |".format(
+                    e["name"], "**VIOLATED**" if status == "VIOLATED" else status, e["detail"]
+                )
+            )
     lines += ["", "## Events", "", "| t (s) | kind | what |", "|---:|---|---|"]
     # the table keeps what a reader follows (phases, fires, faults, errors,
     # the first beacons); periodic status events are counted under it

@@ -54,6 +54,7 @@ def run_dispersed(raw, name, path, seed, index, board="virtual"):
             "error": True,  # the board could not be set up: no flight happened
             "aborted": f"{type(exc).__name__}: {exc}",
             "failed_checks": ["board set up"],
+            "violations": [],
             "wall_s": time.perf_counter() - t0,
         }
     fires = {c: result.fires(c) for c in ("drogue", "main")}
@@ -64,6 +65,8 @@ def run_dispersed(raw, name, path, seed, index, board="virtual"):
         "passed": result.passed,
         "aborted": result.aborted or None,
         "failed_checks": [e["name"] for e in result.expectations if not e["passed"]],
+        "violations": result.violations,
+        "outcome": result.outcome,
         "drogue_fire_altitude_m": fires["drogue"][0].extra.get("altitude_m")
         if fires["drogue"]
         else None,
@@ -210,6 +213,10 @@ def summarise(sc, runs, seed):
     for r in runs:
         for name in r.get("failed_checks", []):
             failures[name] = failures.get(name, 0) + 1
+    violated = {}
+    for r in runs:
+        for name in r.get("violations", []):
+            violated[name] = violated.get(name, 0) + 1
     out = {
         "scenario": sc.name,
         "runs": n,
@@ -219,6 +226,7 @@ def summarise(sc, runs, seed):
         "errors": errors,
         "success_rate": round(passed / flown, 4) if flown else 0.0,
         "failed_checks": failures,
+        "invariant_violations": violated,
         "main_fire_altitude_m": _stats(mains),
         "landing_speed_m_s": _stats([r["landing_speed_m_s"] for r in landed]),
     }
@@ -314,6 +322,11 @@ def write_campaign(summary, runs, sc, out_dir, plots=True):
             "- failed checks: "
             + ", ".join(f"{k} ({n})" for k, n in sorted(summary["failed_checks"].items()))
         )
+    if summary.get("invariant_violations"):
+        lines.append(
+            "- violated invariants: "
+            + ", ".join(f"{k} ({n})" for k, n in sorted(summary["invariant_violations"].items()))
+        )
     lines.append("")
     for img in images:
         lines.append(f"![{img.stem}]({img.name})")
@@ -348,5 +361,7 @@ def print_summary(summary, out):
         )
     if summary["failed_checks"]:
         console.print("failed checks: {}".format(summary["failed_checks"]))
+    if summary.get("invariant_violations"):
+        console.print("[red]violated invariants[/]: {}".format(summary["invariant_violations"]))
     if out is not None:
         console.print("report: %s" % (Path(out) / "monte_carlo.md"))

@@ -559,7 +559,12 @@ def _make_density_table():
         i = int(x)
         if i < 0 or i >= last:
             rho = exact(h)
-            return rho, math.log(exact(h + 1.0) / rho)
+            above = exact(h + 1.0)
+            if rho <= 0.0 or above <= 0.0:
+                # a capsule that skipped out: the density underflows to 0 some
+                # 10 000 km up, where there is no drag and no slope to take
+                return rho, 0.0
+            return rho, math.log(above / rho)
         lo = table[i]
         d = table[i + 1] - lo
         return exp(lo + (x - i) * d), d * inv_step

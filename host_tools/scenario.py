@@ -33,7 +33,8 @@ The file format, table by table (units in the key names):
                 gnss_never_fix, power_loss_at_s (a time or a list),
                 power_off_s, serial_garbage_per_s, serial_corrupt_fraction
     [expect]    see EXPECT_KEYS
-    [run]       sample_hz, after_landing_s, max_flight_s, board_start_ms
+    [run]       sample_hz, after_landing_s, max_flight_s, board_start_ms, seed (of
+                the sensor noise, used when the command line gives none)
     [dispersion]  1-sigma spreads for --monte-carlo (see DISPERSION_KEYS)
     [balloon]   a balloon-carried drop (balloon.py): ascent_rate_m_s,
                 release_altitude_m (MSL) or release_s, release ("cutdown" |
@@ -331,6 +332,7 @@ RUN_KEYS = {
     "after_landing_s": _number(0, 86400),
     "max_flight_s": _number(1, 86400 * 2),
     "board_start_ms": _integer(0, 2**30 - 1),
+    "seed": _integer(0, 2**63 - 1),  # sensor noise seed when --seed is not given
 }
 DISPERSION_KEYS = {
     "mass_frac": _number(0, 0.5),
@@ -862,9 +864,14 @@ def load(path, config_keys=None):
     return scenario
 
 
+# the envelope campaign's ranges (droptest_envelope.py) live beside the
+# scenarios but are not one
+NOT_SCENARIOS = ("envelope.toml",)
+
+
 def library():
     """Paths of the scenarios that ship with the package, sorted by name."""
-    return sorted(SCENARIO_DIR.glob("*.toml"))
+    return sorted(p for p in SCENARIO_DIR.glob("*.toml") if p.name not in NOT_SCENARIOS)
 
 
 def library_names():
@@ -876,4 +883,4 @@ def find(name):
     stem = Path(name).name
     stem = stem.removesuffix(".toml")
     p = SCENARIO_DIR / (stem + ".toml")
-    return p if p.exists() else None
+    return p if p.exists() and p.name not in NOT_SCENARIOS else None

@@ -13,3 +13,18 @@ def drone(**changes):
     for table, values in changes.items():
         raw.setdefault(table, {}).update(values)
     return scenario.Scenario(sc.name, sc.path, raw)
+
+
+def shipped(name, **changes):
+    """A shipped scenario with table overrides {table: {key: value}}; a value
+    of None removes that key (e.g. a backup timer, to fly the defaults)."""
+    sc = scenario.load(name)
+    raw = copy.deepcopy(sc.raw)
+    for table, values in changes.items():
+        t = raw.setdefault(table, {})
+        for key, value in values.items():
+            if value is None:
+                t.pop(key, None)
+            else:
+                t[key] = value
+    return scenario.Scenario(sc.name, sc.path, raw)

@@ -1,0 +1,570 @@
+"""Envelope campaigns: fly the firmware over the whole flight envelope and
+keep every flight that breaks a flight-envelope invariant.
+
+`capsule droptest --envelope N [--seed S]` draws N flights from the ranges in
+`scenarios/envelope.toml` (re-entries from LEO to beyond lunar-return speed,
+shallow to steep; drone and balloon drops from rest or climbing; chutes sized
+for the capsule; any consistent deploy heights, or the firmware's defaults;
+one fault in a third of the flights), flies each on its own virtual board on
+a dask cluster (droptest_mc's client), and judges each with
+droptest_invariants. Every violating flight is written as a standalone
+scenario file (`envelope_S_I.toml`, every drawn value explicit, with its
+sensor-noise seed in [run] seed) that `capsule droptest FILE` flies again the
+same way; `envelope.md` and `envelope.json` count the violations per
+invariant and list the worst flights.
+
+A flight is fully set by (seed, index): `draw(envelope, seed, index)` uses
+only `numpy.random.default_rng([seed, index])` and the envelope file.
+"""
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import tomllib
+
+from . import atmosphere1976 as atm
+from . import physics
+from .droptest_invariants import NAMES as INVARIANT_NAMES
+from .droptest_invariants import firmware, firmware_defaults
+from .scenario import SCENARIO_DIR, validate
+
+ENVELOPE_PATH = SCENARIO_DIR / "envelope.toml"
+FAULT_KINDS = (
+    "drogue_fails",
+    "main_fails",
+    "power_loss",
+    "baro_noisy",
+    "baro_stuck",
+    "baro_dead",
+    "accel_dead",
+    "gnss_none",
+    "serial_noise",
+)
+# the envelope file's tables and keys: "range" [min, max], "fraction" in
+# [0, 1], "number" > 0, "kinds" a list of FAULT_KINDS
+ENVELOPE_KEYS = {
+    "mix": {"reentry_fraction": "fraction"},
+    "reentry": {
+        "altitude_m": "range",
+        "speed_m_s": "range",
+        "flight_path_deg": "range",
+        "mass_kg": "range",
+        "ballistic_coefficient_kg_m2": "range",
+    },
+    "drop": {
+        "height_agl_m": "range",
+        "from_rest_fraction": "fraction",
+        "climb_speed_m_s": "range",
+        "flight_path_deg": "range",
+        "mass_kg": "range",
+        "cd_area_m2": "range",
+    },
+    "chutes": {"drogue_speed_at_3km_m_s": "range", "main_speed_at_ground_m_s": "range"},
+    "ground": {"elevation_m": "range", "wind_scale": "range"},
+    "config": {
+        "defaults_fraction": "fraction",
+        "drogue_deploy_m": "range",
+        "main_deploy_m": "range",
+    },
+    "faults": {
+        "fraction": "fraction",
+        "kinds": "kinds",
+        "double_fault_fraction": "fraction",
+        "baro_noise_pa": "range",
+        "power_off_s": "range",
+        "serial_garbage_per_s": "range",
+        "serial_corrupt_fraction": "range",
+    },
+    "run": {"after_landing_s": "number", "max_flight_s": "number"},
+}
+# config keys drawn from the envelope, checked against the firmware's schema
+SCHEMA_CHECKED = {
+    ("config", "drogue_deploy_m"): "drogue_deploy_m",
+    ("config", "main_deploy_m"): "main_deploy_m",
+    ("ground", "elevation_m"): "ground_elevation_m",
+}
+DROGUE_SIZING_ALT_M = 3000.0
+# where every drawn flight starts (the shipped scenarios' sites and wind)
+REENTRY_SITE = {"lat": -29.5, "lon": 128.0, "utc": "2026-03-01T02:00:00Z"}
+DROP_SITE = {"lat": 32.99, "lon": -106.97, "utc": "2026-06-20T14:00:00Z"}
+WIND_ALT_M = [0.0, 1000.0, 5000.0, 12000.0, 20000.0, 40000.0]
+WIND_SPEED_M_S = [6.0, 9.0, 18.0, 35.0, 12.0, 5.0]
+WIND_FROM_DEG = [250.0, 260.0, 270.0, 275.0, 90.0, 90.0]
+# chutes as in the shipped scenarios: (inflation_s, deploy_delay_s, max_deploy_speed_m_s)
+REENTRY_CHUTES = {"drogue": (1.0, 0.5, 350.0), "main": (3.0, 0.8, 120.0)}
+DROP_CHUTES = {"drogue": (0.6, 0.4, 350.0), "main": (1.5, 0.5, 120.0)}
+WORST_LISTED = 10
+
+
+class EnvelopeError(ValueError):
+    """An envelope file that cannot be used; the message names the key."""
+
+
+# -- the envelope file ---------------------------------------------------------------
+def load_envelope(path=ENVELOPE_PATH):
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EnvelopeError(f"{p}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise EnvelopeError(f"{p.name}: not valid TOML: {exc}") from None
+    return validate_envelope(data, p.name)
+
+
+def validate_envelope(data, source="envelope"):
+    """Check every table and key (unknown or missing ones are errors that
+    name them) and the cross rules; returns the data."""
+    for table in data:
+        if table not in ENVELOPE_KEYS:
+            raise EnvelopeError(
+                f"{source}: [{table}]: unknown table (allowed: {', '.join(ENVELOPE_KEYS)})"
+            )
+    for table, keys in ENVELOPE_KEYS.items():
+        values = data.get(table)
+        if not isinstance(values, dict):
+            raise EnvelopeError(f"{source}: [{table}]: missing table (required)")
+        for key in values:
+            if key not in keys:
+                raise EnvelopeError(
+                    f"{source}: [{table}] {key}: unknown key (allowed: {', '.join(keys)})"
+                )
+        for key, kind in keys.items():
+            if key not in values:
+                raise EnvelopeError(f"{source}: [{table}] {key}: missing (required)")
+            _check_value(source, table, key, kind, values[key])
+    schema = {row[0]: row for row in firmware("config_schema").SCHEMA}
+    for (table, key), cfg_key in SCHEMA_CHECKED.items():
+        lo, hi = data[table][key]
+        row = schema[cfg_key]
+        if lo < row[3] or hi > row[4]:
+            raise EnvelopeError(
+                f"{source}: [{table}] {key}: must stay within the firmware's "
+                f"{cfg_key} range {row[3]}..{row[4]}, got [{lo:g}, {hi:g}]"
+            )
+    if data["config"]["main_deploy_m"][1] >= data["config"]["drogue_deploy_m"][0]:
+        raise EnvelopeError(
+            f"{source}: [config] main_deploy_m: its max must be below drogue_deploy_m's min "
+            "(the main deploys below the drogue)"
+        )
+    return data
+
+
+def _check_value(source, table, key, kind, v):
+    where = f"{source}: [{table}] {key}"
+    if kind == "range":
+        ok = (
+            isinstance(v, list)
+            and len(v) == 2
+            and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+            and v[0] <= v[1]
+        )
+        if not ok:
+            raise EnvelopeError(f"{where}: must be [min, max] with min <= max, got {v!r}")
+    elif kind == "fraction":
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
+            raise EnvelopeError(f"{where}: must be a number in [0, 1], got {v!r}")
+    elif kind == "number":
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
+            raise EnvelopeError(f"{where}: must be a number > 0, got {v!r}")
+    elif kind == "kinds" and (
+        not isinstance(v, list) or not v or any(k not in FAULT_KINDS for k in v)
+    ):
+        raise EnvelopeError(
+            f"{where}: must be a non-empty list of {', '.join(FAULT_KINDS)}, got {v!r}"
+        )
+
+
+# -- drawing one flight ----------------------------------------------------------------
+def _chute_cd_area_m2(mass_kg, capsule_cd_area_m2, speed_m_s, alt_m):
+    """Cd·A of a chute that, with the capsule's own drag, gives speed_m_s
+    steady descent at alt_m."""
+    rho = atm.properties(alt_m)[2]
+    total = 2.0 * mass_kg * physics.gravity_m_s2(alt_m) / (rho * speed_m_s**2)
+    return max(0.05 * total, total - capsule_cd_area_m2)
+
+
+def draw(env, seed, index):
+    """The scenario document (TOML-ready dict) of flight `index` of campaign `seed`."""
+    rng = np.random.default_rng([seed, index])
+
+    def u(pair, digits=3):
+        return round(float(rng.uniform(pair[0], pair[1])), digits)
+
+    ground_m = float(round(u(env["ground"]["elevation_m"])))
+    reentry = rng.random() < env["mix"]["reentry_fraction"]
+    if reentry:
+        r = env["reentry"]
+        mass = u(r["mass_kg"])
+        capsule = {
+            "mass_kg": mass,
+            "cd_area_m2": round(mass / u(r["ballistic_coefficient_kg_m2"]), 4),
+        }
+        start = {
+            "altitude_m": u(r["altitude_m"]),
+            "speed_m_s": u(r["speed_m_s"]),
+            "flight_path_deg": u(r["flight_path_deg"]),
+            "heading_deg": u([0.0, 360.0]),
+        }
+        start.update(REENTRY_SITE)
+        chute_kind, mode, kind = REENTRY_CHUTES, "reentry", "reentry"
+    else:
+        d = env["drop"]
+        capsule = {"mass_kg": u(d["mass_kg"]), "cd_area_m2": u(d["cd_area_m2"], 4)}
+        start = {"altitude_m": ground_m + u(d["height_agl_m"])}
+        if rng.random() < d["from_rest_fraction"]:
+            start.update(speed_m_s=0.0, flight_path_deg=-90.0)
+            kind = "drop from rest"
+        else:
+            start.update(speed_m_s=u(d["climb_speed_m_s"]), flight_path_deg=u(d["flight_path_deg"]))
+            kind = "drop climbing"
+        start["heading_deg"] = u([0.0, 360.0])
+        start.update(DROP_SITE)
+        chute_kind, mode = DROP_CHUTES, "drop"
+    c = env["chutes"]
+    speeds = {
+        "drogue": (u(c["drogue_speed_at_3km_m_s"]), DROGUE_SIZING_ALT_M),
+        "main": (u(c["main_speed_at_ground_m_s"]), ground_m),
+    }
+    chutes = {}
+    for channel, (inflation_s, delay_s, max_speed) in chute_kind.items():
+        v, alt = speeds[channel]
+        chutes[channel] = {
+            "cd_area_m2": round(
+                _chute_cd_area_m2(capsule["mass_kg"], capsule["cd_area_m2"], v, alt), 3
+            ),
+            "inflation_s": inflation_s,
+            "deploy_delay_s": delay_s,
+            "max_deploy_speed_m_s": max_speed,
+        }
+    chutes["drogue"]["released_by"] = "main"
+    scale = u(env["ground"]["wind_scale"])
+    wind = {
+        "altitude_m": list(WIND_ALT_M),
+        "speed_m_s": [round(v * scale, 2) for v in WIND_SPEED_M_S],
+        "from_deg": list(WIND_FROM_DEG),
+    }
+    # the backup timers are never set: the firmware's defaults must be safe
+    config = {"start_mode": mode, "ground_elevation_m": int(ground_m)}
+    if rng.random() >= env["config"]["defaults_fraction"]:
+        config["drogue_deploy_m"] = round(u(env["config"]["drogue_deploy_m"]))
+        config["main_deploy_m"] = round(u(env["config"]["main_deploy_m"]))
+    doc = {
+        "name": f"envelope_{seed}_{index}",
+        "description": f"Envelope flight {index} of seed {seed}: {kind}",
+        "capsule": capsule,
+        "start": start,
+        "chutes": chutes,
+        "ground": {"elevation_m": ground_m, "surface": "land" if ground_m > 0 else "sea"},
+        "wind": wind,
+        "config": config,
+        "faults": {},
+        "run": {
+            "after_landing_s": float(env["run"]["after_landing_s"]),
+            "max_flight_s": float(env["run"]["max_flight_s"]),
+            "seed": int(rng.integers(0, 2**31 - 1)),
+        },
+    }
+    _draw_faults(env["faults"], doc, rng, u)
+    return doc
+
+
+def _draw_faults(f, doc, rng, u):
+    """At most one fault (or the double fault), at a random moment of the descent."""
+    r = rng.random()
+    if r >= f["double_fault_fraction"] + f["fraction"]:
+        return
+    t_end = _descent_s(doc)
+
+    def when():
+        return round(float(rng.uniform(0.0, t_end)), 1)
+
+    faults = doc["faults"]
+    if r < f["double_fault_fraction"]:
+        faults.update(baro_dead_at_s=when(), drogue_fails=True)
+        doc["description"] += ", dead baro and failed drogue"
+        return
+    kind = str(rng.choice(f["kinds"]))
+    doc["description"] += ", " + kind.replace("_", " ")
+    if kind in ("drogue_fails", "main_fails"):
+        faults[kind] = True
+    elif kind == "power_loss":
+        faults.update(power_loss_at_s=when(), power_off_s=u(f["power_off_s"]))
+    elif kind == "baro_noisy":
+        faults["baro_noise_pa"] = u(f["baro_noise_pa"])
+    elif kind in ("baro_stuck", "baro_dead", "accel_dead"):
+        faults[kind + "_at_s"] = when()
+    elif kind == "gnss_none":
+        faults["gnss_never_fix"] = True
+    elif kind == "serial_noise":
+        faults.update(
+            serial_garbage_per_s=u(f["serial_garbage_per_s"]),
+            serial_corrupt_fraction=u(f["serial_corrupt_fraction"], 4),
+        )
+
+
+DESCENT_ESTIMATE_STEP_S = 1.0
+SKIP_OUT_DESCENT_S = 600.0  # fault times for a flight that never comes down
+
+
+def _descent_s(doc):
+    """Touchdown time of the flight with its chutes fired at the configured
+    heights (a coarse physics run, ~0.2 s CPU): the span fault times are
+    drawn over."""
+    sc = validate(_without_faults(doc), doc["name"])
+    cfg = firmware_defaults()
+    cfg.update(doc["config"])
+    f = sc.make_flight(max_dt_s=0.05)
+    t = 0.0
+    limit = doc["run"]["max_flight_s"]
+    while f.landing is None and t < limit:
+        t += DESCENT_ESTIMATE_STEP_S
+        f.advance_to(t)
+        agl = f.h - f.ground_elevation_m
+        if agl < cfg["drogue_deploy_m"] and f.air_speed() < cfg["drogue_max_speed_m_s"]:
+            f.fire("drogue", t)
+        if agl < cfg["main_deploy_m"]:
+            f.fire("main", t)
+    return f.landing.t_s if f.landing is not None else min(limit, SKIP_OUT_DESCENT_S)
+
+
+def _without_faults(doc):
+    return {k: v for k, v in doc.items() if k != "faults"}
+
+
+def scenario_of(doc):
+    return validate(doc, doc["name"] + ".toml")
+
+
+# -- TOML out ----------------------------------------------------------------------------
+def _toml_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"no TOML form for {v!r}")
+
+
+def to_toml(doc, header=""):
+    """A scenario document as TOML text (scalars, lists and nested tables)."""
+    lines = [f"# {line}" if line else "#" for line in header.splitlines()]
+
+    def table(path, values):
+        scalars = {k: v for k, v in values.items() if not isinstance(v, dict)}
+        if path and (scalars or not values):
+            lines.extend(["", f"[{path}]"])
+        lines.extend(f"{k} = {_toml_value(v)}" for k, v in scalars.items())
+        for k, v in values.items():
+            if isinstance(v, dict):
+                table(f"{path}.{k}" if path else k, v)
+
+    table("", doc)
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+# -- one flight (on a worker) and the campaign ------------------------------------------
+def fly(env, seed, index, board="virtual"):
+    """Draw and fly one envelope flight; a JSON-able summary with its document."""
+    from . import droptest
+
+    doc = draw(env, seed, index)
+    t0 = time.perf_counter()
+    out = {"index": index, "doc": doc, "description": doc["description"]}
+    link = None
+    if board == "fake":
+        from .droptest_fake import FakeBoard
+
+        link = FakeBoard()
+    try:
+        sc = scenario_of(doc)
+        result = droptest.run_scenario(
+            sc, seed=doc["run"]["seed"], link=link, plots=False, reuse_flash=True
+        )
+    except Exception as exc:  # noqa: BLE001 - a broken run is counted, not fatal
+        out.update(
+            error=f"{type(exc).__name__}: {exc}", violations=[], wall_s=time.perf_counter() - t0
+        )
+        return out
+    fires = {c: result.fires(c) for c in ("drogue", "main")}
+    out.update(
+        error=None,
+        outcome=result.outcome,
+        aborted=result.aborted or None,
+        violations=result.violations,
+        violated=[
+            {"name": e["name"], "detail": e["detail"]}
+            for e in result.invariants
+            if e["name"] in result.violations
+        ],
+        failed_checks=[e["name"] for e in result.expectations if not e["passed"]],
+        drogue_fire_agl_m=fires["drogue"][0].extra.get("altitude_m") if fires["drogue"] else None,
+        main_fire_agl_m=fires["main"][0].extra.get("altitude_m") if fires["main"] else None,
+        landing_speed_m_s=result.landing.vertical_speed_m_s if result.landing else None,
+        sim_s=round(result.sim_s, 1),
+        wall_s=round(time.perf_counter() - t0, 2),
+    )
+    return out
+
+
+def run_envelope(
+    n,
+    seed=0,
+    scheduler=None,
+    workers=None,
+    out_dir=None,
+    envelope_path=ENVELOPE_PATH,
+    board="virtual",
+    progress=False,
+):
+    """Fly n envelope flights on a dask cluster; returns the summary (and
+    writes envelope.md, envelope.json and one scenario file per violating
+    flight to out_dir)."""
+    from dask.distributed import as_completed
+
+    from .droptest_mc import _bar, _client, _Null
+
+    env = load_envelope(envelope_path)
+    t0 = time.perf_counter()
+    client, cluster = _client(scheduler, workers)
+    runs = []
+    try:
+        futures = [
+            client.submit(fly, env, seed, i, board, pure=False, key=f"envelope-{seed}-{i}")
+            for i in range(n)
+        ]
+        bar = _bar(n) if progress else None
+        with bar or _Null():
+            for fut in as_completed(futures):
+                try:
+                    runs.append(fut.result())
+                except Exception as exc:  # noqa: BLE001 - a lost worker is a broken run
+                    runs.append({"index": -1, "error": repr(exc), "violations": []})
+                if bar:
+                    bar.advance()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    runs.sort(key=lambda r: r["index"])
+    summary = summarise(runs, seed, n)
+    summary["wall_s"] = round(time.perf_counter() - t0, 1)
+    summary["envelope"] = str(envelope_path)
+    if out_dir is not None:
+        write_envelope(summary, runs, out_dir)
+    return summary
+
+
+def summarise(runs, seed, n):
+    per_invariant = dict.fromkeys(INVARIANT_NAMES, 0)
+    outcomes = {}
+    for r in runs:
+        for name in r["violations"]:
+            per_invariant[name] = per_invariant.get(name, 0) + 1
+        if r.get("outcome"):
+            outcomes[r["outcome"]] = outcomes.get(r["outcome"], 0) + 1
+    violating = [r for r in runs if r["violations"]]
+    worst = sorted(
+        violating,
+        key=lambda r: (-len(r["violations"]), -(r.get("landing_speed_m_s") or 0.0), r["index"]),
+    )
+    return {
+        "seed": seed,
+        "flights": n,
+        "errors": sum(1 for r in runs if r.get("error")),
+        "violating_flights": len(violating),
+        "violations": sum(len(r["violations"]) for r in runs),
+        "per_invariant": per_invariant,
+        "outcomes": outcomes,
+        "worst": [_row(r) for r in worst[:WORST_LISTED]],
+    }
+
+
+def _row(r):
+    return {
+        "index": r["index"],
+        "file": r["doc"]["name"] + ".toml",
+        "description": r["description"],
+        "violations": r["violations"],
+        "landing_speed_m_s": None
+        if r.get("landing_speed_m_s") is None
+        else round(r["landing_speed_m_s"], 1),
+        "main_fire_agl_m": r.get("main_fire_agl_m"),
+    }
+
+
+def write_envelope(summary, runs, out_dir):
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for r in runs:
+        if r["violations"]:
+            header = "{}\nViolated: {}\nRe-fly: capsule droptest {}.toml".format(
+                r["description"],
+                "; ".join(f"{v['name']}: {v['detail']}" for v in r["violated"]),
+                r["doc"]["name"],
+            )
+            (out / (r["doc"]["name"] + ".toml")).write_text(to_toml(r["doc"], header))
+    doc = dict(summary)
+    doc["runs"] = [{k: v for k, v in r.items() if k != "doc"} for r in runs]
+    (out / "envelope.json").write_text(json.dumps(doc, indent=2) + "\n")
+    (out / "envelope.md").write_text(markdown(summary))
+
+
+def markdown(summary):
+    lines = [
+        "# Envelope campaign",
+        "",
+        (
+            f"- {summary['flights']} flights (seed {summary['seed']}), "
+            f"{summary['violating_flights']} violating, {summary['violations']} violations, "
+            f"{summary['errors']} could not be flown, {summary.get('wall_s', 0.0):.0f} s wall"
+        ),
+        "- outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["outcomes"].items())),
+        "",
+        "| invariant | flights violating |",
+        "|---|---:|",
+    ]
+    lines += [f"| {k} | {v} |" for k, v in summary["per_invariant"].items()]
+    if summary["worst"]:
+        lines += [
+            "",
+            "## Worst flights",
+            "",
+            "| flight | scenario file | violations | touchdown (m/s) | main fired (m AGL) |",
+            "|---:|---|---|---:|---:|",
+        ]
+        for w in summary["worst"]:
+            lines.append(
+                "| {} | {} | {} | {} | {} |".format(
+                    w["index"],
+                    w["file"],
+                    ", ".join(w["violations"]),
+                    "-" if w["landing_speed_m_s"] is None else w["landing_speed_m_s"],
+                    "-" if w["main_fire_agl_m"] is None else w["main_fire_agl_m"],
+                )
+            )
+    return "\n".join(lines) + "\n"
+
+
+def print_summary(summary, out):
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"envelope: {summary['flights']} flights, seed {summary['seed']}")
+    table.add_column("invariant")
+    table.add_column("flights violating", justify="right")
+    for k, v in summary["per_invariant"].items():
+        table.add_row(k, f"[red]{v}" if v else "0")
+    console.print(table)
+    console.print(
+        f"{summary['violating_flights']} of {summary['flights']} flights violate an invariant; "
+        f"{summary['errors']} could not be flown; outcomes {summary['outcomes']}"
+    )
+    if out is not None:
+        console.print(f"report: {Path(out) / 'envelope.md'} (violating flights as scenario files)")
