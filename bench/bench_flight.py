@@ -82,6 +82,7 @@ SEQUENCER_MODULES = (
     "flight_phase",
     "flight_sense",
     "kalman",
+    "kalman_gains",
     "persist",
     "pyro",
     "sample",

@@ -4,7 +4,7 @@ the flight loop, and kept apart so the board does not carry it in RAM).
 `steady_gains(dt, rows)` iterates the discrete Riccati equation of the
 constant-jerk model to its steady state; `gain_row(hz)` turns the three
 measurement sets (both, baro only, accel only) into the Q16 tuple of
-kalman.GAINS; `print_gain_table()` prints the table to paste. Pure Python: it
+kalman_gains.GAINS; `print_gain_table()` prints the table to paste. Pure Python: it
 runs on CPython and MicroPython alike (the tests run it on MicroPython and
 compare with an independent numpy design on CPython).
 """
