@@ -98,6 +98,8 @@ _SPEED_SCALE_TOP_CM = const(4000000)  # 40 km
 _ORBIT_FREE_FALL_MS = const(2000)  # reentry: free fall this long arms the g-switch
 _ACCEL_DEAD_MS = const(5000)  # reentry: no valid accel this long, assume the pulse is over
 _FREEFALL_MG = const(300)
+_UNLOADED_MG = const(700)  # |a| below this: not hanging on a line or standing
+_UNLOADED_RECENT_MS = const(60000)  # ... seen this recently for a descent-rate start
 _LANDED_BAND_CM = const(500)
 _LANDED_ACCEL_MG = const(500)
 _LANDED_SPEED_CMS = const(300)
@@ -381,7 +383,27 @@ class FlightComputer:
                         return
                 else:
                     self.entry_run_ms = 0
-            if baro_fresh and self.speed_trusted and -kf.speed_cms >= cfg.drop_speed_cms:
+            # the descent rate needs the accelerometer to agree: unloaded
+            # (free fall, a tumbling release) within UNLOADED_RECENT_MS, or
+            # no valid reading at all -- a payload swinging under a balloon
+            # reads 1 g while a coarse baro's steps look like a fall
+            if sc.accel_valid:
+                self.accel_dead_ms = 0
+                if sc.mag_mg < _UNLOADED_MG:
+                    self.unloaded_ago_ms = 0
+                elif self.unloaded_ago_ms < _RUN_MS_MAX:
+                    self.unloaded_ago_ms += dt
+            elif self.accel_dead_ms < _ACCEL_DEAD_MS:
+                self.accel_dead_ms += dt
+            if (
+                baro_fresh
+                and self.speed_trusted
+                and -kf.speed_cms >= cfg.drop_speed_cms
+                and (
+                    self.unloaded_ago_ms <= _UNLOADED_RECENT_MS
+                    or self.accel_dead_ms >= _ACCEL_DEAD_MS
+                )
+            ):
                 self.drop_run_ms += dt
                 if self.drop_run_ms >= cfg.entry_ms:
                     self._enter(_DESCENT, "descent_rate")

@@ -133,6 +133,7 @@ def new_flight(self):
     self.free_fall_ms = 0
     self.entry_run_ms = 0
     self.drop_run_ms = 0
+    self.unloaded_ago_ms = _RUN_MS_MAX  # since |a| last read unloaded (ARMED)
     self.settle_run_ms = 0
     self.accel_dead_ms = 0
     self.fail_run_ms = 0

@@ -266,6 +266,12 @@ class BalloonFlight:
     def position(self):
         return self.inner.position()
 
+    @property
+    def h(self):
+        """Altitude (m) of the capsule once released (the release altitude
+        before): what the drop test's skip-out watch reads."""
+        return self.inner.h
+
     def fill(self, times, trace):
         """Truth at `times` appended to `trace` (physics.Flight.TRACE_KEYS)."""
         times = list(times)

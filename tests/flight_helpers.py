@@ -130,6 +130,7 @@ class FakeOutput:
 class Events:
     def __init__(self):
         self.log = []
+        self.last_faults = None
         self.capsule = None
 
     def event(self, name, fields):
@@ -140,9 +141,14 @@ class Events:
             d["_t"] = round(self.capsule.t, 2)
             d["_h"] = round(self.capsule.h, 1)
             d["_v"] = round(self.capsule.vz, 1)
+        if name == "sensor_faults":
+            self.last_faults = d  # every 5 s for a whole flight: keep the latest
+            return
         self.log.append((name, d))
 
     def named(self, name):
+        if name == "sensor_faults":
+            return [self.last_faults] if self.last_faults is not None else []
         return [d for n, d in self.log if n == name]
 
 
@@ -375,7 +381,7 @@ class Rig:
             "impact_speed": c.impact_speed,
             "landed_t": c.landed_t,
             "t": round(c.t, 2),
-            "events": [(n, d) for n, d in self.events.log if n != "sensor_faults"],
+            "events": self.events.log,
             "faults": self.events.named("sensor_faults")[-1:],
             "pyro_bits": fc.pyro_bits,
         }

@@ -187,7 +187,7 @@ def test_transonic_lockout_holds_the_drogue_until_slow_enough():
 
 def test_drogue_backup_timer_counts_from_the_entry_pulse_when_the_baro_dies():
     dies = "def faults(c, s):\n    if c.t > 100.0:\n        s.baro_ok = False\n"
-    s = fly("{'drogue_backup_s': 200}, None, faults", dies)
+    s = fly("{'drogue_backup_s': 200, 'main_backup_s': 120}, None, faults", dies)
     why, h, _ = fire(s, "drogue")
     (pulse,) = events(s, "entry_pulse")
     d = next(e for e in events(s, "fire") if e["channel"] == "drogue")
