@@ -418,7 +418,7 @@ class FlightComputer:
             # is over (`_watch_entry`): until then the baro reads stagnation
             # pressure, a "height" many km below the capsule, and its decay
             # after peak heating reads as a climb.
-            if not self.settled:
+            if cfg.reentry_mode:
                 self._watch_entry(sc, kf, dt, baro_fresh)
             if self.settled and self._chute_due(
                 baro_fresh, cfg.drogue_deploy_cm, cfg.drogue_max_speed_cms
@@ -509,7 +509,27 @@ class FlightComputer:
         SETTLE_MG for SETTLE_MS (near-vertical fall, below about Mach 1.5 in
         every entry of the envelope), or with a dead accelerometer a steady
         baro descent below baro_max_speed for BARO_SETTLE_MS. Free fall after
-        the pulse is a skip back out of the atmosphere: wait for the next."""
+        the pulse, over or not, is a skip back out of the atmosphere: wait for
+        the next. Runs every sample of DESCENT in reentry mode."""
+        if self.pulse_seen and sc.raw_ok and sc.raw_mag_mg <= _FREEFALL_MG:
+            # free fall after a pulse, even once it looked over (|a| passes
+            # the settle band on the way out): skipped out of the atmosphere.
+            # Raw readings count: a coarse part reads exact zeros here.
+            self.free_fall_ms += dt
+            if self.free_fall_ms >= _ORBIT_FREE_FALL_MS:
+                # the timers and the height rules wait for the next pulse
+                self.pulse_seen = False
+                self.settled = False
+                self._accel_vertical = False
+                self.flight_ms = 0
+                self.baro_min_cm = _FLIGHT_MS_MAX
+                self._event("skip_out", self._values(None))
+                self._save()
+                return
+        else:
+            self.free_fall_ms = 0
+        if self.settled:
+            return
         if sc.baro_valid and not self.pulse_seen:
             if sc.alt_cm < self.baro_min_cm:
                 self.baro_min_cm = sc.alt_cm
@@ -526,18 +546,6 @@ class FlightComputer:
                 self.settle_run_ms += dt
             else:
                 self.settle_run_ms = 0
-            if m <= _FREEFALL_MG:
-                self.free_fall_ms += dt
-                if self.free_fall_ms >= _ORBIT_FREE_FALL_MS:
-                    # skipped out: the timers wait for the next pulse
-                    self.pulse_seen = False
-                    self.flight_ms = 0
-                    self.baro_min_cm = _FLIGHT_MS_MAX
-                    self._event("skip_out", self._values(None))
-                    self._save()
-                    return
-            else:
-                self.free_fall_ms = 0
             if self.settle_run_ms >= _SETTLE_MS:
                 self._settle(0)
             return

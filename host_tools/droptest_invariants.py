@@ -272,10 +272,9 @@ def main_at_deploy_height(run):
     if "main" not in run.scenario.chutes:
         return _na("no main chute")
     tol = MAIN_HEIGHT_TOLERANCE_M
-    true_ground = run.scenario.ground["elevation_m"]
-    cfg_ground = float(run.config.get("ground_elevation_m", 0))
-    if abs(cfg_ground - true_ground) > tol:
-        return _na(f"configured ground {cfg_ground:.0f} m, true ground {true_ground:.0f} m")
+    wrong = _ground_misconfigured(run)
+    if wrong:
+        return _na(wrong)
     target = float(run.config["main_deploy_m"])
     lo = min(target, run.peak_agl_m) - tol
     hi = target + tol
@@ -327,14 +326,29 @@ def beacon_after_touchdown(run):
     return _after_touchdown(run, "first beacon", times, BEACON_WITHIN_S)
 
 
+def _ground_misconfigured(run):
+    """Why the board cannot know its height above the real ground (its
+    configured ground elevation is off by more than the main's tolerance),
+    or ''."""
+    true_ground = run.scenario.ground["elevation_m"]
+    cfg_ground = float(run.config.get("ground_elevation_m", 0))
+    if abs(cfg_ground - true_ground) > MAIN_HEIGHT_TOLERANCE_M:
+        return f"configured ground {cfg_ground:.0f} m, true ground {true_ground:.0f} m"
+    return ""
+
+
 def touchdown_speed(run):
     """Touchdown vertical speed <= 9 m/s unless the scenario failed the main
-    chute itself (nothing the board does then can slow it enough): a main
-    opened too low, or never, breaks the capsule and its samples."""
+    chute itself, or told the board a ground elevation off by more than the
+    main's tolerance (nothing the board does then can slow it enough): a
+    main opened too low, or never, breaks the capsule and its samples."""
     if not run.armed:
         return _na("board not armed")
     if run.scenario.faults.get("main_fails"):
         return _na("main chute failed by the scenario")
+    wrong = _ground_misconfigured(run)
+    if wrong:
+        return _na(wrong)
     if run.landing is None:
         return _na("no touchdown")
     v = run.landing.vertical_speed_m_s

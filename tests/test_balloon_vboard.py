@@ -18,14 +18,7 @@ def failed(result):
     [
         "balloon_ascent",
         "balloon_cutdown",
-        pytest.param(
-            "balloon_coarse_baro",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the sequencer takes whole-hPa steps on the climb for a descent "
-                "(DESCENT at ~20 km on the way up, then the drogue backup timer fires)",
-            ),
-        ),
+        "balloon_coarse_baro",
     ],
 )
 def test_balloon_flight_stays_quiet_on_the_climb_and_recovers(name, board_port_option):
