@@ -233,9 +233,11 @@ class FlightComputer:
         if self.phase_ms < _RUN_MS_MAX:
             self.phase_ms += dt
         sc = self.screen
-        # a frozen pressure is a fault only while the capsule must be falling;
-        # under the main a stuck baro can at worst declare landing early
-        sc.update(s, dt, _DESCENT <= phase <= _DROGUE)
+        # a frozen pressure is a fault only while the capsule must be falling
+        # (under the main too: a frozen baro would read as landed, and the
+        # descent would be logged and beaconed as a landing); once down, the
+        # impact says so if a coarse part then reads frozen
+        sc.update(s, dt, _DESCENT <= phase <= _MAIN)
         # --- feed the filter the measurements it may believe (written out
         # here, not called: it runs every sample) ---
         kf = self.kf
