@@ -330,13 +330,14 @@ class FlightComputer:
         if phase == _SAFE:
             # Disarmed: nothing can fire. Leaves only through arm(), whose
             # self-test needs a clean stand window: every sample for
-            # STAND_WINDOW_MS a ground pressure, |a| = 1 g +- _ONE_G_TOL_MG and
+            # STAND_WINDOW_MS a ground pressure read (a noisy baro's spikes are
+            # the screen's business in flight), |a| = 1 g +- _ONE_G_TOL_MG and
             # gravity along capsule +z (Genesis); the 1 g calibration averages
             # that window only. A bad sample restarts it and is kept for the
             # refusal message.
             z = capsule_axis(cfg, s, 2)
             if (
-                sc.baro_valid
+                s.baro_ok
                 and _STAND_MIN_DPA <= s.press_dpa <= _STAND_MAX_DPA
                 and sc.accel_valid
                 and _abs(sc.mag_mg - _ONE_G_MG) <= _ONE_G_TOL_MG
