@@ -111,6 +111,8 @@ class App:
         )
         self.gnss = gnss.GnssReader(self.hw.gnss_uart, self.clock)
         self.fc.gnss_fix = self.gnss.fix  # the altitude rules' fallback without a baro
+        if self.fc.armed or self.fc.phase != flight.PHASE_NAMES.index("SAFE"):
+            self.hw.start_watchdog()  # resumed mid-flight: as from arming
         self.ubx = self._optional_ubx()
         self.gnss_profile_phase = -1
         self.beacon = self._optional_beacon()
@@ -307,6 +309,15 @@ class App:
                 % flight.PHASE_NAMES[self.fc.phase]
             )
             return
+        if getattr(self.hw, "watchdog", None) is not None:
+            # started at an earlier arming; no port can stop it, and the REPL
+            # does not feed it: the board would reset in the middle of a flash
+            con.reply_error(
+                "repl",
+                "the watchdog runs since this board was armed: power-cycle it, then "
+                "Ctrl-C within the boot window (or hold the safe-mode pin)",
+            )
+            return
         con.stop_requested = True
         con.reply_ok("repl", [("msg", "firmware stopped; the MicroPython REPL follows")])
 
@@ -337,6 +348,7 @@ class App:
         if reason:
             con.reply_error("arm", reason)
         else:
+            self.hw.start_watchdog()  # from arming on, a stopped loop resets the board
             con.reply_ok("arm", [("phase", flight.PHASE_NAMES[self.fc.phase])])
 
     def cmd_disarm(self, con, args):

@@ -117,10 +117,10 @@ _ONE_G_MG = const(1000)
 # a plausible stand, every sample of the window before arming (SAFE)
 _STAND_MIN_DPA = const(300000)  # 300 mbar: no ground pressure is lower
 _STAND_MAX_DPA = const(1100000)
-_ONE_G_TOL_MG = const(150)
-_UPRIGHT_MG = const(866)  # cos(30 deg): capsule standing roughly upright, +z up
+_STAND_TOL_MG = const(300)  # per sample: 1 g +- this (noise and a coarse part's steps pass)
+_STAND_Z_MG = const(700)  # per sample: gravity this much along capsule +z (about 45 deg)
 _STAND_WINDOW_MS = const(2000)
-STAND_LIMITS = (_STAND_MIN_DPA, _STAND_MAX_DPA, _ONE_G_TOL_MG, _UPRIGHT_MG, _STAND_WINDOW_MS)
+STAND_LIMITS = (_STAND_MIN_DPA, _STAND_MAX_DPA, _STAND_TOL_MG, _STAND_Z_MG, _STAND_WINDOW_MS)
 # flight_phase numbering, folded in at compile time (checked below)
 _SAFE = const(0)
 _ARMED = const(1)
@@ -331,7 +331,7 @@ class FlightComputer:
             # Disarmed: nothing can fire. Leaves only through arm(), whose
             # self-test needs a clean stand window: every sample for
             # STAND_WINDOW_MS a ground pressure read (a noisy baro's spikes are
-            # the screen's business in flight), |a| = 1 g +- _ONE_G_TOL_MG and
+            # the screen's business in flight), |a| = 1 g +- STAND_TOL_MG and
             # gravity along capsule +z (Genesis); the 1 g calibration averages
             # that window only. A bad sample restarts it and is kept for the
             # refusal message.
@@ -340,8 +340,8 @@ class FlightComputer:
                 s.baro_ok
                 and _STAND_MIN_DPA <= s.press_dpa <= _STAND_MAX_DPA
                 and sc.accel_valid
-                and _abs(sc.mag_mg - _ONE_G_MG) <= _ONE_G_TOL_MG
-                and z >= _UPRIGHT_MG
+                and _abs(sc.mag_mg - _ONE_G_MG) <= _STAND_TOL_MG
+                and z >= _STAND_Z_MG
             ):
                 if self.stand_ms < 0:
                     self.stand_ms = 0

@@ -156,6 +156,7 @@ class Hardware:
         self.radio = None
         self.indicator = None
         self.watchdog = None
+        self.watchdog_ms = None
         self._s2 = sample_mod.Sample()
         self._v2 = [0, 0, 0]
         self._map_src = [0, 1, 2]
@@ -200,6 +201,20 @@ class Hardware:
         if self.watchdog is not None:
             self.watchdog.feed()
 
+    def start_watchdog(self):
+        """Start the hardware watchdog (once; no port can stop it again). The
+        app starts it at arming, or at boot when a flight is under way: on the
+        stand a stopped loop is a person's to see, and the `repl` command
+        needs a loop that may stop."""
+        wd = self.watchdog_ms
+        if wd and self.watchdog is None:
+            import machine
+
+            try:
+                self.watchdog = machine.WDT(timeout=wd)
+            except Exception as e:
+                self.errors.append("watchdog_ms %r: %s" % (wd, e))
+
     def present(self):
         """Self-test of every part: list of (name, True/False). Boot time; allocates."""
         out = []
@@ -216,7 +231,7 @@ def _options(entry, skip=_NOT_DRIVER_OPTIONS):
     return {k: v for k, v in entry.items() if k not in skip}
 
 
-def build(board, clock, start_watchdog=True):
+def build(board, clock, start_watchdog=False):
     """The board's hardware. Never raises for a bad board entry or a part
     that does not answer; see `errors` on the returned object."""
     import machine
@@ -300,12 +315,9 @@ def build(board, clock, start_watchdog=True):
         hw.indicator = indicator.Indicator(clock, led, buzzer)
     except Exception as e:
         err.append("led/buzzer: %s" % e)
-    wd = board.get("watchdog_ms")
-    if wd and start_watchdog:
-        try:
-            hw.watchdog = machine.WDT(timeout=wd)
-        except Exception as e:
-            err.append("watchdog_ms %r: %s" % (wd, e))
+    hw.watchdog_ms = board.get("watchdog_ms")
+    if start_watchdog:
+        hw.start_watchdog()
     return hw
 
 

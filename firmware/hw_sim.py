@@ -135,3 +135,6 @@ class SimHardware:
 
     def feed_watchdog(self):
         pass
+
+    def start_watchdog(self):
+        pass  # the virtual board has none

@@ -40,6 +40,16 @@ def flown(tmp_path_factory):
             result = droptest.run_scenario(scenario.load("drone_drop"), link=link, plots=False)
         finally:
             link.close()
+        # the recovered board is beaconing: the recovery team disarms it (a
+        # checksummed command) before its files are touched
+        disarm = subprocess.run(
+            [CAPSULE, "console", "--port", vb.port, "--cmd", "disarm"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert disarm.returncode == 0, disarm.stdout + disarm.stderr
         out = tmp / "flight.log"
         pull = subprocess.run(
             [CAPSULE, "log", "pull", "--port", vb.port, "--out", str(out)],

@@ -71,16 +71,18 @@ def test_a_dead_baro_after_a_failed_drogue_still_detects_landing_and_beacons():
     held(fly(sc), "landing_detected", "beacon_after_touchdown")
 
 
-def test_a_balloon_drop_configured_for_sea_level_ground_lands_softly_and_beacons():
-    # the real ground is at 1 300 m: the board is told 0
+def test_a_balloon_drop_configured_for_sea_level_ground_is_found_landed_and_beacons():
+    # the real ground is at 1 300 m: the board is told 0. It lands under the
+    # drogue (the main's height is below the real ground: nothing the board
+    # can do about the touchdown speed, which is why that rule does not
+    # apply), but it must know it is down, beacon, and never fire the main on
+    # the ground
     sc = shipped("balloon_drop", config={"ground_elevation_m": 0})
-    held(
-        fly(sc),
-        "landing_detected",
-        "beacon_after_touchdown",
-        "touchdown_speed",
-        "no_fire_after_touchdown",
-    )
+    result = fly(sc)
+    held(result, "landing_detected", "beacon_after_touchdown", "no_fire_after_touchdown")
+    by_name = {e["name"]: e for e in result.invariants}
+    assert by_name["touchdown_speed"]["applies"] is False
+    assert [e.extra["channel"] for e in result.fires()] == ["drogue"]
 
 
 # 5. no chute while climbing
