@@ -390,12 +390,12 @@ class FlightComputer:
             # (free fall, a tumbling release) within UNLOADED_RECENT_MS, or
             # no valid reading at all -- a payload swinging under a balloon
             # reads 1 g while a coarse baro's steps look like a fall
+            if sc.raw_ok and sc.raw_mag_mg < _UNLOADED_MG:
+                self.unloaded_ago_ms = 0  # raw: a coarse part reads zeros falling
+            elif self.unloaded_ago_ms < _RUN_MS_MAX:
+                self.unloaded_ago_ms += dt
             if sc.accel_valid:
                 self.accel_dead_ms = 0
-                if sc.mag_mg < _UNLOADED_MG:
-                    self.unloaded_ago_ms = 0
-                elif self.unloaded_ago_ms < _RUN_MS_MAX:
-                    self.unloaded_ago_ms += dt
             elif self.accel_dead_ms < _ACCEL_DEAD_MS:
                 self.accel_dead_ms += dt
             if (
