@@ -3,9 +3,11 @@ keep every flight that breaks a flight-envelope invariant.
 
 `capsule droptest --envelope N [--seed S]` draws N flights from the ranges in
 `scenarios/envelope.toml` (re-entries from LEO to beyond lunar-return speed,
-shallow to steep; drone and balloon drops from rest or climbing; chutes sized
-for the capsule; any consistent deploy heights, or the firmware's defaults;
-one fault in a third of the flights), flies each on its own virtual board on
+shallow to steep; drone and balloon drops from rest or climbing; balloon
+flights armed on the ground, carried up for hours and released by a cut-down
+or a burst; chutes sized for the capsule; any consistent deploy heights, or
+the firmware's defaults; one fault in a third of the flights), flies each on
+its own virtual board on
 a dask cluster (droptest_mc's client), and judges each with
 droptest_invariants. Every violating flight is written as a standalone
 scenario file (`envelope_S_I.toml`, every drawn value explicit, with its
@@ -18,6 +20,7 @@ only `numpy.random.default_rng([seed, index])` and the envelope file.
 """
 
 import json
+import math
 import time
 from pathlib import Path
 
@@ -25,10 +28,10 @@ import numpy as np
 import tomllib
 
 from . import atmosphere1976 as atm
-from . import physics
+from . import balloon, physics, sensors
 from .droptest_invariants import NAMES as INVARIANT_NAMES
 from .droptest_invariants import firmware, firmware_defaults
-from .scenario import SCENARIO_DIR, validate
+from .scenario import BALLOON_KEYS, RELEASE_MIN_AGL_M, SCENARIO_DIR, validate
 
 ENVELOPE_PATH = SCENARIO_DIR / "envelope.toml"
 FAULT_KINDS = (
@@ -43,9 +46,9 @@ FAULT_KINDS = (
     "serial_noise",
 )
 # the envelope file's tables and keys: "range" [min, max], "fraction" in
-# [0, 1], "number" > 0, "kinds" a list of FAULT_KINDS
+# [0, 1], "number" > 0, a tuple: a non-empty list of its names
 ENVELOPE_KEYS = {
-    "mix": {"reentry_fraction": "fraction"},
+    "mix": {"reentry_fraction": "fraction", "balloon_fraction": "fraction"},
     "reentry": {
         "altitude_m": "range",
         "speed_m_s": "range",
@@ -61,6 +64,14 @@ ENVELOPE_KEYS = {
         "mass_kg": "range",
         "cd_area_m2": "range",
     },
+    "balloon": {
+        "ascent_rate_m_s": "range",
+        "release_agl_m": "range",
+        "releases": tuple(balloon.RELEASE_KINDS),
+        "baro_parts": tuple(sensors.BARO_PARTS),
+        "mass_kg": "range",
+        "cd_area_m2": "range",
+    },
     "chutes": {"drogue_speed_at_3km_m_s": "range", "main_speed_at_ground_m_s": "range"},
     "ground": {"elevation_m": "range", "wind_scale": "range"},
     "config": {
@@ -70,7 +81,7 @@ ENVELOPE_KEYS = {
     },
     "faults": {
         "fraction": "fraction",
-        "kinds": "kinds",
+        "kinds": FAULT_KINDS,
         "double_fault_fraction": "fraction",
         "baro_noise_pa": "range",
         "power_off_s": "range",
@@ -89,6 +100,13 @@ DROGUE_SIZING_ALT_M = 3000.0
 # where every drawn flight starts (the shipped scenarios' sites and wind)
 REENTRY_SITE = {"lat": -29.5, "lon": 128.0, "utc": "2026-03-01T02:00:00Z"}
 DROP_SITE = {"lat": 32.99, "lon": -106.97, "utc": "2026-06-20T14:00:00Z"}
+BALLOON_SITE = {"lat": 32.99, "lon": -106.97, "utc": "2026-06-20T13:00:00Z"}
+# A balloon flight samples at 10 Hz, as the shipped balloon scenarios do: a
+# payload's dynamics are slow (a 5 m/s climb, tens of m/s under the drogue)
+# and hours on a battery favour a low rate, which still resolves the
+# drogue's opening and the touchdown. At the default 100 Hz a 3-hour climb
+# is a million samples, half a minute and more per flight on the dask workers.
+BALLOON_SAMPLE_HZ = 10
 WIND_ALT_M = [0.0, 1000.0, 5000.0, 12000.0, 20000.0, 40000.0]
 WIND_SPEED_M_S = [6.0, 9.0, 18.0, 35.0, 12.0, 5.0]
 WIND_FROM_DEG = [250.0, 260.0, 270.0, 275.0, 90.0, 90.0]
@@ -149,7 +167,50 @@ def validate_envelope(data, source="envelope"):
             f"{source}: [config] main_deploy_m: its max must be below drogue_deploy_m's min "
             "(the main deploys below the drogue)"
         )
+    mix = data["mix"]
+    if mix["reentry_fraction"] + mix["balloon_fraction"] > 1.0:
+        raise EnvelopeError(
+            f"{source}: [mix] balloon_fraction: reentry_fraction + balloon_fraction must be "
+            f"at most 1 (the rest are drops), got {mix['reentry_fraction']:g} + "
+            f"{mix['balloon_fraction']:g}"
+        )
+    _validate_balloon(data, source)
     return data
+
+
+def _validate_balloon(data, source):
+    """[balloon] against what a scenario's [balloon] accepts (scenario.py)
+    and the deploy heights: the drogue's height is drawn below the release,
+    so the lowest release must not be below the lowest drogue height nor the
+    firmware's default one (flights that keep the defaults)."""
+    b = data["balloon"]
+    ground = data["ground"]["elevation_m"]
+    release_msl_m = (ground[0] + b["release_agl_m"][0], ground[1] + b["release_agl_m"][1])
+    for key, scenario_key, values in (
+        ("ascent_rate_m_s", "ascent_rate_m_s", b["ascent_rate_m_s"]),
+        ("release_agl_m", "release_altitude_m", release_msl_m),
+    ):
+        for v in values:
+            try:
+                BALLOON_KEYS[scenario_key](v)
+            except ValueError as exc:
+                raise EnvelopeError(
+                    f"{source}: [balloon] {key}: a scenario's [balloon] {scenario_key} {exc}, "
+                    f"got {v:g} (release heights count from [ground] elevation_m)"
+                ) from None
+    lowest_m = b["release_agl_m"][0]
+    floor_m = max(
+        RELEASE_MIN_AGL_M,
+        data["config"]["drogue_deploy_m"][0],
+        firmware_defaults()["drogue_deploy_m"],
+    )
+    if lowest_m < floor_m:
+        raise EnvelopeError(
+            f"{source}: [balloon] release_agl_m: its min must be at least {floor_m:g} m (above "
+            f"the scenario's minimum release height, [config] drogue_deploy_m's min and the "
+            f"firmware's default drogue_deploy_m: the drogue deploys below the release), "
+            f"got {lowest_m:g}"
+        )
 
 
 def _check_value(source, table, key, kind, v):
@@ -169,12 +230,10 @@ def _check_value(source, table, key, kind, v):
     elif kind == "number":
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
             raise EnvelopeError(f"{where}: must be a number > 0, got {v!r}")
-    elif kind == "kinds" and (
-        not isinstance(v, list) or not v or any(k not in FAULT_KINDS for k in v)
+    elif isinstance(kind, tuple) and (
+        not isinstance(v, list) or not v or any(k not in kind for k in v)
     ):
-        raise EnvelopeError(
-            f"{where}: must be a non-empty list of {', '.join(FAULT_KINDS)}, got {v!r}"
-        )
+        raise EnvelopeError(f"{where}: must be a non-empty list of {', '.join(kind)}, got {v!r}")
 
 
 # -- drawing one flight ----------------------------------------------------------------
@@ -186,6 +245,24 @@ def _chute_cd_area_m2(mass_kg, capsule_cd_area_m2, speed_m_s, alt_m):
     return max(0.05 * total, total - capsule_cd_area_m2)
 
 
+# the tables of a drawn flight, in the order its scenario file lists them
+DOC_ORDER = (
+    "name",
+    "description",
+    "capsule",
+    "start",
+    "balloon",
+    "chutes",
+    "ground",
+    "wind",
+    "sensors",
+    "config",
+    "faults",
+    "expect",
+    "run",
+)
+
+
 def draw(env, seed, index):
     """The scenario document (TOML-ready dict) of flight `index` of campaign `seed`."""
     rng = np.random.default_rng([seed, index])
@@ -194,42 +271,22 @@ def draw(env, seed, index):
         return round(float(rng.uniform(pair[0], pair[1])), digits)
 
     ground_m = float(round(u(env["ground"]["elevation_m"])))
-    reentry = rng.random() < env["mix"]["reentry_fraction"]
-    if reentry:
-        r = env["reentry"]
-        mass = u(r["mass_kg"])
-        capsule = {
-            "mass_kg": mass,
-            "cd_area_m2": round(mass / u(r["ballistic_coefficient_kg_m2"]), 4),
-        }
-        start = {
-            "altitude_m": u(r["altitude_m"]),
-            "speed_m_s": u(r["speed_m_s"]),
-            "flight_path_deg": u(r["flight_path_deg"]),
-            "heading_deg": u([0.0, 360.0]),
-        }
-        start.update(REENTRY_SITE)
-        chute_kind, mode, kind = REENTRY_CHUTES, "reentry", "reentry"
+    mix = env["mix"]
+    r = rng.random()
+    if r < mix["reentry_fraction"]:
+        flight = _draw_reentry(env["reentry"], u)
+    elif r < mix["reentry_fraction"] + mix["balloon_fraction"]:
+        flight = _draw_balloon(env["balloon"], rng, u, ground_m)
     else:
-        d = env["drop"]
-        capsule = {"mass_kg": u(d["mass_kg"]), "cd_area_m2": u(d["cd_area_m2"], 4)}
-        start = {"altitude_m": ground_m + u(d["height_agl_m"])}
-        if rng.random() < d["from_rest_fraction"]:
-            start.update(speed_m_s=0.0, flight_path_deg=-90.0)
-            kind = "drop from rest"
-        else:
-            start.update(speed_m_s=u(d["climb_speed_m_s"]), flight_path_deg=u(d["flight_path_deg"]))
-            kind = "drop climbing"
-        start["heading_deg"] = u([0.0, 360.0])
-        start.update(DROP_SITE)
-        chute_kind, mode = DROP_CHUTES, "drop"
+        flight = _draw_drop(env["drop"], rng, u, ground_m)
+    capsule = flight["capsule"]
     c = env["chutes"]
     speeds = {
         "drogue": (u(c["drogue_speed_at_3km_m_s"]), DROGUE_SIZING_ALT_M),
         "main": (u(c["main_speed_at_ground_m_s"]), ground_m),
     }
     chutes = {}
-    for channel, (inflation_s, delay_s, max_speed) in chute_kind.items():
+    for channel, (inflation_s, delay_s, max_speed) in flight.pop("chute_timing").items():
         v, alt = speeds[channel]
         chutes[channel] = {
             "cd_area_m2": round(
@@ -247,39 +304,117 @@ def draw(env, seed, index):
         "from_deg": list(WIND_FROM_DEG),
     }
     # the backup timers are never set: the firmware's defaults must be safe
-    config = {"start_mode": mode, "ground_elevation_m": int(ground_m)}
+    config = {"start_mode": flight.pop("mode"), "ground_elevation_m": int(ground_m)}
+    config.update(flight.pop("config", {}))
+    release_agl_m = flight.pop("release_agl_m", math.inf)
     if rng.random() >= env["config"]["defaults_fraction"]:
-        config["drogue_deploy_m"] = round(u(env["config"]["drogue_deploy_m"]))
+        lo, hi = env["config"]["drogue_deploy_m"]
+        # never above a balloon's release (validate_envelope keeps lo below it)
+        config["drogue_deploy_m"] = round(u([lo, min(hi, release_agl_m)]))
         config["main_deploy_m"] = round(u(env["config"]["main_deploy_m"]))
-    doc = {
-        "name": f"envelope_{seed}_{index}",
-        "description": f"Envelope flight {index} of seed {seed}: {kind}",
-        "capsule": capsule,
-        "start": start,
-        "chutes": chutes,
-        "ground": {"elevation_m": ground_m, "surface": "land" if ground_m > 0 else "sea"},
-        "wind": wind,
-        "config": config,
-        "faults": {},
-        "run": {
+    parts = dict(
+        flight,
+        name=f"envelope_{seed}_{index}",
+        description=f"Envelope flight {index} of seed {seed}: {flight.pop('kind')}",
+        chutes=chutes,
+        ground={"elevation_m": ground_m, "surface": "land" if ground_m > 0 else "sea"},
+        wind=wind,
+        config=config,
+        faults={},
+        run={
             "after_landing_s": float(env["run"]["after_landing_s"]),
-            "max_flight_s": float(env["run"]["max_flight_s"]),
+            # a balloon's run limit counts from its release: its climb is added
+            "max_flight_s": float(env["run"]["max_flight_s"] + flight.pop("climb_s", 0)),
             "seed": int(rng.integers(0, 2**31 - 1)),
         },
-    }
+    )
+    doc = {key: parts[key] for key in DOC_ORDER if key in parts}
     _draw_faults(env["faults"], doc, rng, u)
     return doc
 
 
+def _draw_reentry(r, u):
+    """From entry interface, at a drawn speed, angle and ballistic coefficient."""
+    mass = u(r["mass_kg"])
+    start = {
+        "altitude_m": u(r["altitude_m"]),
+        "speed_m_s": u(r["speed_m_s"]),
+        "flight_path_deg": u(r["flight_path_deg"]),
+        "heading_deg": u([0.0, 360.0]),
+    }
+    start.update(REENTRY_SITE)
+    return {
+        "kind": "reentry",
+        "mode": "reentry",
+        "capsule": {
+            "mass_kg": mass,
+            "cd_area_m2": round(mass / u(r["ballistic_coefficient_kg_m2"]), 4),
+        },
+        "start": start,
+        "chute_timing": REENTRY_CHUTES,
+    }
+
+
+def _draw_drop(d, rng, u, ground_m):
+    """Released at a height from a drone (or a balloon), from rest or climbing."""
+    capsule = {"mass_kg": u(d["mass_kg"]), "cd_area_m2": u(d["cd_area_m2"], 4)}
+    start = {"altitude_m": ground_m + u(d["height_agl_m"])}
+    if rng.random() < d["from_rest_fraction"]:
+        start.update(speed_m_s=0.0, flight_path_deg=-90.0)
+        kind = "drop from rest"
+    else:
+        start.update(speed_m_s=u(d["climb_speed_m_s"]), flight_path_deg=u(d["flight_path_deg"]))
+        kind = "drop climbing"
+    start["heading_deg"] = u([0.0, 360.0])
+    start.update(DROP_SITE)
+    return {
+        "kind": kind,
+        "mode": "drop",
+        "capsule": capsule,
+        "start": start,
+        "chute_timing": DROP_CHUTES,
+    }
+
+
+def _draw_balloon(b, rng, u, ground_m):
+    """Armed on the ground under a balloon, carried up, released by a
+    cut-down or a burst at a drawn height: the board must stay quiet until
+    the release ([expect] quiet_until_release, also an invariant) and then
+    fly the descent as a drop (start_mode drop)."""
+    release_agl_m = u(b["release_agl_m"], 0)
+    table = {
+        "ascent_rate_m_s": u(b["ascent_rate_m_s"], 2),
+        "release_altitude_m": ground_m + release_agl_m,
+        "release": str(rng.choice(b["releases"])),
+    }
+    part = str(rng.choice(b["baro_parts"]))
+    capsule = {"mass_kg": u(b["mass_kg"]), "cd_area_m2": u(b["cd_area_m2"], 4)}
+    climb_s = balloon.Balloon(launch_elevation_m=ground_m, **table).release_s
+    return {
+        "kind": f"balloon, {table['release']} at {release_agl_m / 1000:.1f} km AGL, {part} baro",
+        "mode": "drop",
+        "capsule": capsule,
+        "start": dict(BALLOON_SITE),
+        "balloon": table,
+        "chute_timing": DROP_CHUTES,
+        "sensors": {"baro": {"part": part}},
+        "config": {"sample_hz": BALLOON_SAMPLE_HZ},
+        "expect": {"quiet_until_release": True},
+        "release_agl_m": release_agl_m,
+        "climb_s": math.ceil(climb_s),
+    }
+
+
 def _draw_faults(f, doc, rng, u):
-    """At most one fault (or the double fault), at a random moment of the descent."""
+    """At most one fault (or the double fault), at a random moment of the
+    descent; a balloon flight's descent starts at its release."""
     r = rng.random()
     if r >= f["double_fault_fraction"] + f["fraction"]:
         return
-    t_end = _descent_s(doc)
+    t0, t_end = _descent_window_s(doc)
 
     def when():
-        return round(float(rng.uniform(0.0, t_end)), 1)
+        return round(float(rng.uniform(t0, t_end)), 1)
 
     faults = doc["faults"]
     if r < f["double_fault_fraction"]:
@@ -309,16 +444,21 @@ DESCENT_ESTIMATE_STEP_S = 1.0
 SKIP_OUT_DESCENT_S = 600.0  # fault times for a flight that never comes down
 
 
-def _descent_s(doc):
-    """Touchdown time of the flight with its chutes fired at the configured
-    heights (a coarse physics run, ~0.2 s CPU): the span fault times are
-    drawn over."""
+def _descent_window_s(doc):
+    """(start, touchdown) of the flight's descent with its chutes fired at
+    the configured heights (a coarse physics run, ~0.2 s CPU): the span fault
+    times are drawn over. A balloon flight's descent starts at its release:
+    the faults drawn here model failures in the descent, and on the way up
+    the board only has to stay quiet."""
     sc = validate(_without_faults(doc), doc["name"])
     cfg = firmware_defaults()
     cfg.update(doc["config"])
     f = sc.make_flight(max_dt_s=0.05)
+    start_s = 0.0
+    if sc.balloon is not None:  # the descent physics after the release, in its own time
+        start_s, f = f.release_s, f.inner
     t = 0.0
-    limit = doc["run"]["max_flight_s"]
+    limit = doc["run"]["max_flight_s"] - start_s
     while f.landing is None and t < limit:
         t += DESCENT_ESTIMATE_STEP_S
         f.advance_to(t)
@@ -327,7 +467,8 @@ def _descent_s(doc):
             f.fire("drogue", t)
         if agl < cfg["main_deploy_m"]:
             f.fire("main", t)
-    return f.landing.t_s if f.landing is not None else min(limit, SKIP_OUT_DESCENT_S)
+    end_s = f.landing.t_s if f.landing is not None else min(limit, SKIP_OUT_DESCENT_S)
+    return start_s, start_s + end_s
 
 
 def _without_faults(doc):

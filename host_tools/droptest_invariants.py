@@ -32,6 +32,7 @@ import importlib.util
 from pathlib import Path
 
 from . import atmosphere1976 as atm
+from . import balloon
 
 FIRMWARE_DIR = Path(__file__).resolve().parent.parent / "firmware"
 
@@ -211,6 +212,20 @@ def no_fire_before_flight(run):
     return _ok(not bad, "; ".join(f.text() for f in bad) or "nothing fired on the stand")
 
 
+def quiet_until_release(run):
+    """A board carried up under a balloon neither fires nor leaves ARMED
+    before the release: a chute fired on the line hangs under the balloon
+    and is spent when the capsule falls, and a board that declares its
+    descent (or its landing) at float sequences a flight that has not begun.
+    The check is the one behind `[expect] quiet_until_release`
+    (balloon.quiet_until_release), judged on every balloon-carried flight
+    whether its scenario asks for it or not; other flights have no release."""
+    if run.scenario.balloon is None:
+        return _na("not a balloon-carried flight")
+    entry = balloon.quiet_until_release(run.result, run.scenario)
+    return _ok(entry["passed"], entry["detail"])
+
+
 def no_fire_after_touchdown(run):
     """Nothing fires after touchdown: the recovery crew walks up to a capsule
     whose charges must be safe."""
@@ -371,6 +386,7 @@ INVARIANTS = (
     ("main_mach", main_mach),
     ("no_fire_climbing", no_fire_climbing),
     ("no_fire_before_flight", no_fire_before_flight),
+    ("quiet_until_release", quiet_until_release),
     ("no_fire_after_touchdown", no_fire_after_touchdown),
     ("each_channel_fires_once", each_channel_fires_once),
     ("no_backup_timer_leads", no_backup_timer_leads),

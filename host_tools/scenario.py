@@ -314,6 +314,8 @@ EXPECT_KEYS = {
     "phases": _phases,
     "quiet_until_release": _bool,
 }
+# a balloon's release must be at least this far above the ground it rose from
+RELEASE_MIN_AGL_M = 100.0
 BALLOON_KEYS = {
     "ascent_rate_m_s": _number(0.5, 20),
     "release_altitude_m": _number(100, 50000),
@@ -824,8 +826,12 @@ def _validate_balloon(table, raw, source):
     if ("release_altitude_m" in b) == ("release_s" in b):
         _fail(where, "release_altitude_m", "give exactly one of release_altitude_m, release_s")
     ground = raw["ground"]["elevation_m"]
-    if b.get("release_altitude_m", math.inf) <= ground + 100.0:
-        _fail(where, "release_altitude_m", f"must be above the ground ({ground:g} m) by 100 m")
+    if b.get("release_altitude_m", math.inf) <= ground + RELEASE_MIN_AGL_M:
+        _fail(
+            where,
+            "release_altitude_m",
+            f"must be above the ground ({ground:g} m) by {RELEASE_MIN_AGL_M:g} m",
+        )
     for key in ("altitude_m", "speed_m_s", "flight_path_deg", "stand_altitude_m"):
         if key in raw["start"]:
             _fail(

@@ -155,6 +155,22 @@ def test_nothing_fires_after_touchdown_nor_on_the_stand():
     assert status(flight(**GOOD), "no_fire_before_flight") == "pass"
 
 
+def test_a_balloon_board_stays_quiet_until_the_release_and_other_flights_have_none():
+    sc = scenario.load("balloon_cutdown")
+    release_s = sc.balloon.release_s
+    climb = [(-1.0, 1300.0, 0.0, 0.0), (0.0, 1300.0, 4.5, 4.5), (release_s, 24000.0, 5.0, 5.0)]
+    drogue_after = ("drogue", release_s + 30.0, "altitude", (23000.0, -60.0, 60.0))
+    quiet = flight(sc, fires=(drogue_after,), phases=((release_s + 2.0, "DESCENT"),), rows=climb)
+    assert status(quiet, "quiet_until_release") == "pass"
+    woke = flight(sc, phases=((release_s - 600.0, "DESCENT"),), rows=climb)
+    assert status(woke, "quiet_until_release") == "VIOLATED"
+    assert "phase DESCENT" in entry(woke, "quiet_until_release")["detail"]
+    under_balloon = ("drogue", release_s - 60.0, "altitude", (23700.0, 5.0, 5.0))
+    fired = flight(sc, fires=(under_balloon,), rows=climb)
+    assert "quiet_until_release" in fired.violations
+    assert status(flight(**GOOD), "quiet_until_release") == "n/a"
+
+
 def test_no_channel_fires_twice():
     again = ("drogue", 350.0, "altitude", (8000.0, -60.0, 60.0))
     result = flight(**dict(GOOD, fires=(DROGUE_OK, again, MAIN_OK)))
