@@ -58,6 +58,8 @@ SCHEMA = (
      "pyro output on-time per fire"),
     ("ground_elevation_m", "int", 0, -500, 6000,
      "elevation of the landing site (0 at sea)"),
+    ("baro_min_pa", "int", 1000, 100, 50000,
+     "lowest pressure the barometer measures (MS5611 1000, BMP280/BMP388 30000); below 102 % of it a reading is out of range"),
     ("sea_level_pa", "int", 101325, 87000, 108500,
      "sea-level pressure (QNH) of the day at the landing site"),
     ("accel_axes", "axes", "+x+y+z", None, None,
@@ -379,6 +381,8 @@ def derive(cfg):
     cfg.main_backup_ms = cfg.main_backup_s * 1000
     cfg.drogue_fail_speed_cms = cfg.drogue_fail_speed_m_s * 100
     cfg.ground_elevation_cm = cfg.ground_elevation_m * 100
+    # a part above its range reads its floor (or garbage near it): not a height
+    cfg.baro_min_dpa = cfg.baro_min_pa * 102 // 10
     cfg.drogue_fail_ms = cfg.drogue_fail_s * 1000
     cfg.baro_max_speed_cms = cfg.baro_max_speed_m_s * 100
     cfg.landed_ms = cfg.landed_s * 1000

@@ -89,6 +89,7 @@ _DESCENDING_CMS = const(300)  # chutes fire only while the capsule descends at l
 _GNSS_FRESH_MS = const(3000)  # a GNSS height counts this long after its epoch arrived
 _GNSS_MAIN_EPOCHS = const(2)  # consecutive 3D fixes at or below main_deploy
 _GNSS_3D = const(3)  # fix.MODE_3D
+_GNSS_LANDED_BAND_CM = const(1500)  # GNSS height steady within +-15 m: down
 _IMPACT_MAX_CM = const(
     30000
 )  # an impact counts only within 300 m of the ground (if the baro reads)
@@ -178,7 +179,7 @@ class FlightComputer:
         self.store = store
         self.kf = kalman.Kalman(cfg.sample_hz)
         self.altimeter = atmosphere.Altimeter(cfg.ground_elevation_m, cfg.sea_level_pa)
-        self.screen = SensorScreen(self.altimeter)
+        self.screen = SensorScreen(self.altimeter, cfg.baro_min_dpa)
         self.rec = persist.FlightRecord()
         self.ch_drogue = pyro_bank.index("drogue")
         self.ch_main = pyro_bank.index("main")
@@ -628,8 +629,8 @@ class FlightComputer:
         return v + v * (x % _SPEED_DOUBLING_CM // 1000) // (_SPEED_DOUBLING_CM // 1000)
 
     def _watch_landing(self, sc, kf, dt, baro_fresh):
-        """Down, in any phase once the entry is over: baro height within
-        +-LANDED_BAND_CM, speed under LANDED_SPEED_CMS and |a| within 1 g +-
+        """Down, in any phase once the entry is over: baro height (GNSS height
+        without a baro, +-GNSS_LANDED_BAND_CM) within +-LANDED_BAND_CM, speed under LANDED_SPEED_CMS and |a| within 1 g +-
         LANDED_ACCEL_MG for landed_s (waves on a splashdown stay inside); or
         an impact (|a| >= IMPACT_MG) MAIN_SETTLE_MS after the last fire (an
         opening shock is no impact) within IMPACT_MAX_CM of the ground if the
@@ -641,6 +642,14 @@ class FlightComputer:
             d = sc.alt_cm - self.land_ref_cm
             if d > _LANDED_BAND_CM or d < -_LANDED_BAND_CM:
                 self.land_ref_cm = sc.alt_cm
+                steady = False
+        elif not baro_fresh and self.gnss_ok:
+            # no baro: the GNSS height in its place, in a band wide enough
+            # for its noise (an impact can be missed between samples at 10 Hz)
+            steady = True
+            d = self.gnss_alt_cm - self.land_ref_cm
+            if d > _GNSS_LANDED_BAND_CM or d < -_GNSS_LANDED_BAND_CM:
+                self.land_ref_cm = self.gnss_alt_cm
                 steady = False
         if sc.accel_valid and _abs(sc.mag_mg - self.one_g_mg) > _LANDED_ACCEL_MG:
             steady = False

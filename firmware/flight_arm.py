@@ -69,7 +69,7 @@ def reconfigure(self, cfg):
     self.cfg = cfg
     self.kf = kalman.Kalman(cfg.sample_hz)
     self.altimeter = atmosphere.Altimeter(cfg.ground_elevation_m, cfg.sea_level_pa)
-    self.screen = SensorScreen(self.altimeter)
+    self.screen = SensorScreen(self.altimeter, cfg.baro_min_dpa)
     self.pyro.pulse_ms = cfg.fire_pulse_ms
     new_estimator(self)
     self.stand_ms = -1  # the mounting may have changed: a new stand window

@@ -7,8 +7,9 @@ here first; a reading that fails a check is rejected and counted by reason,
 and the sequencer simply goes on without it (backup timers still run).
 
 Baro checks, in order: bus error (`baro_ok` false); pressure outside the
-MS5611 range 10..1200 mbar (_BARO_MIN_DPA..BARO_MAX_DPA; below 10 mbar the part
-is not specified, which is about 31 km); stuck (bit-identical pressure for
+configured part's floor (config baro_min_pa; the MS5611's 10 mbar, about
+31 km, by default; 300 hPa, about 9 km, for a BMP280 or BMP388, which read
+their floor above it) up to 1200 mbar; stuck (bit-identical pressure for
 _BARO_STUCK_MS while descending, when a falling capsule changes the pressure by
 several dPa every sample); jump (height moved further from the last accepted
 reading than _BARO_JUMP_CM plus BARO_MAX_RATE_CMS x elapsed time allow).
@@ -118,7 +119,8 @@ def magnitude_mg(x, y, z, guess=1000):
 
 
 class SensorScreen:
-    def __init__(self, altimeter):
+    def __init__(self, altimeter, min_dpa=_BARO_MIN_DPA):
+        self.min_dpa = min_dpa  # the configured part's floor (cfg.baro_min_dpa)
         self.offset_cm = altimeter.offset_cm  # sea-level (QNH) and ground offsets
         self.baro_valid = False
         self.baro_reason = _OK
@@ -167,7 +169,7 @@ class SensorScreen:
         if not s.baro_ok:
             self.baro_bus += 1
             reason = _BUS
-        elif p < _BARO_MIN_DPA or p > _BARO_MAX_DPA:
+        elif p < self.min_dpa or p > _BARO_MAX_DPA:
             self.baro_range += 1
             reason = _RANGE
             self._last_press = -1

@@ -398,7 +398,13 @@ def _draw_balloon(b, rng, u, ground_m):
         "balloon": table,
         "chute_timing": DROP_CHUTES,
         "sensors": {"baro": {"part": part}},
-        "config": {"sample_hz": BALLOON_SAMPLE_HZ},
+        # the board is told its barometer's floor, as a team configures its part
+        "config": {
+            "sample_hz": BALLOON_SAMPLE_HZ,
+            "baro_min_pa": max(
+                firmware_defaults()["baro_min_pa"], int(sensors.BARO_PARTS[part]["min_pa"])
+            ),
+        },
         "expect": {"quiet_until_release": True},
         "release_agl_m": release_agl_m,
         "climb_s": math.ceil(climb_s),
