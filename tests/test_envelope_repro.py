@@ -95,6 +95,50 @@ def test_a_capsule_released_climbing_fires_no_chute_on_the_way_up():
     held(fly(sc), "no_fire_climbing")
 
 
+# Found by envelope campaigns, kept as flights
+def test_a_light_draggy_capsule_dropped_from_rest_starts_its_descent():
+    # 3 kg under 0.31 m2 falls at ~14 m/s: its free fall is shorter than
+    # entry_ms and it never reached the old 20 m/s descent rate
+    sc = shipped(
+        "drone_drop",
+        capsule={"mass_kg": 3.1, "cd_area_m2": 0.31},
+        start={"altitude_m": 2590.0},
+        ground={"elevation_m": 1930.0},
+        config={"ground_elevation_m": 1930, "main_deploy_m": None},
+        chutes={},
+    )
+    sc.raw["chutes"]["drogue"]["cd_area_m2"] = 0.01
+    sc.raw["chutes"]["main"]["cd_area_m2"] = 0.8
+    result = fly(sc)
+    held(result, "landing_detected", "beacon_after_touchdown", "touchdown_speed")
+    assert [e.extra["channel"] for e in result.fires()] == ["drogue", "main"]
+
+
+def test_a_balloon_with_a_bmp388_above_its_range_opens_nothing_at_the_release():
+    # above 300 hPa (~9 km) the part reads its floor, a "9 km" height below
+    # a 10 km drogue: told its floor, the board takes the GNSS height up there
+    sc = shipped("balloon_cutdown", sensors={"baro": {"part": "bmp388"}})
+    sc.raw["config"]["baro_min_pa"] = 30000
+    result = fly(sc)
+    held(result, "quiet_until_release", "landing_detected", "main_at_deploy_height")
+    (drogue,) = result.fires("drogue")
+    want = sc.config["drogue_deploy_m"]
+    assert want - 1500.0 < drogue.extra["altitude_m"] <= want + 300.0, drogue.extra
+
+
+def test_a_balloon_flight_whose_baro_dies_after_the_release_still_finds_its_landing():
+    # at 10 Hz the touchdown's impact can fall between two samples: without a
+    # baro the GNSS height tells that the capsule is down
+    sc = shipped("balloon_ascent", faults={"baro_dead_at_s": 5500.0})
+    result = fly(sc)
+    held(result, "landing_detected", "beacon_after_touchdown", "touchdown_speed")
+
+
+def test_a_baro_frozen_under_the_main_does_not_declare_landing_in_the_air():
+    sc = shipped("drone_drop", faults={"baro_stuck_at_s": 20.0})
+    held(fly(sc), "landing_detected", "beacon_after_touchdown")
+
+
 # 6. the simulator at the envelope's edge
 def test_an_entry_that_skips_out_to_escape_ends_with_a_verdict_not_a_traceback():
     sc = shipped("lunar_return", start={"speed_m_s": 11750.0, "flight_path_deg": -2.35})
