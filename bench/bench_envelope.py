@@ -19,7 +19,8 @@ BENCH_ENVELOPE_FLIGHTS=N in the environment flies N instead (a quick check).
 """
 
 import os
-import tempfile
+import shutil
+from pathlib import Path
 
 from host_tools import droptest_envelope
 
@@ -29,8 +30,10 @@ SEED = 1
 
 def run():
     n = int(os.environ.get("BENCH_ENVELOPE_FLIGHTS", FLIGHTS))
-    with tempfile.TemporaryDirectory(prefix="bench-envelope-") as out:
-        summary = droptest_envelope.run_envelope(n, seed=SEED, out_dir=out)
+    # kept in build/: each violating flight is a scenario file that flies it again
+    out = Path(__file__).resolve().parent.parent / "build" / "bench-envelope"
+    shutil.rmtree(out, ignore_errors=True)
+    summary = droptest_envelope.run_envelope(n, seed=SEED, out_dir=out)
     figures = {
         "envelope_flights": summary["flights"],
         "envelope_violations": summary["violating_flights"],
@@ -44,4 +47,6 @@ def run():
         f"  {summary['flights']} envelope flights (seed {SEED}) in {summary['wall_s']:.0f} s: "
         f"{summary['violating_flights']} violate an invariant"
     )
+    for w in summary["worst"]:
+        print(f"  violating: {out / w['file']} ({', '.join(w['violations'])})")
     return figures
