@@ -7,7 +7,7 @@ detection, landing) and a smooth altitude (main deploy) at the sample rate,
 without floats. The filter is the steady-state Kalman filter of a
 constant-jerk model (state h, v, a; white jerk noise), so its gains are
 constants that depend only on the sample period; they are tabulated below for
-each supported rate, computed offline by `flight_gains.py` (pure Python; the
+each supported rate, computed offline by `tools/flight_gains.py` (pure Python; the
 tests recompute them independently with numpy).
 
 One call per sample, `update(dt_ms, alt_cm, accel_cms2, mode)`: predict over
