@@ -24,13 +24,7 @@ Only integer arithmetic (fix.py splits degrees from the 1e-7 remainder); the
 largest intermediate is 380926 * 999 (compressed latitude) < 2**30.
 """
 
-try:
-    from micropython import const
-except ImportError:  # CPython (host-side fuzzing)
-
-    def const(x):
-        return x
-
+from micropython import const
 
 import beacon_fmt as fmt
 from beacon_params import FRESH_FIX_MS, phase_name

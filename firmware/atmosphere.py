@@ -30,22 +30,8 @@ dPa, for callers (and tests) that need the whole 0-86 km range.
 import math
 from array import array
 
-try:
-    import micropython
-    from micropython import const
-except ImportError:  # host tools and fuzz tests import this on CPython
-
-    def const(x):
-        return x
-
-    class micropython:  # noqa: N801 (stands in for the module)
-        @staticmethod
-        def viper(f):
-            return f
-
-    def ptr32(a):
-        return a
-
+import micropython
+from micropython import const
 
 STEP_M = const(250)  # geopotential table step
 STEP_CM = const(25000)

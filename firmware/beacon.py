@@ -53,13 +53,7 @@ board ticks wrap every 12.4 days (diff_ms alone only reaches 6.2 days).
 Allocation: none per call or per packet after construction.
 """
 
-try:
-    from micropython import const
-except ImportError:  # CPython (host-side checks)
-
-    def const(x):
-        return x
-
+from micropython import const
 
 from array import array
 

@@ -60,13 +60,7 @@ import flight_phase
 from flight_phase import PHASE_NAMES, phase_name
 from flight_sense import REASON_NAMES, SensorScreen, capsule_axis
 
-try:
-    from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
-
+from micropython import const
 
 __all__ = ("FlightComputer", "PHASE_NAMES", "build")
 

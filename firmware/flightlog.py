@@ -79,14 +79,7 @@ from array import array
 
 from clock import add_ms
 
-try:
-    from micropython import const
-except ImportError:  # CPython imports this module for host-side fuzzing
-
-    def const(x):
-        return x
-
-
+from micropython import const
 
 FORMAT = const(1)
 MAGIC_F = const(0x46)  # 'F'

@@ -33,22 +33,8 @@ Nothing here allocates after construction.
 
 from array import array
 
-try:
-    import micropython
-    from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
-
-    class micropython:  # noqa: N801 (stands in for the module on CPython)
-        @staticmethod
-        def viper(f):
-            return f
-
-    def ptr32(a):
-        return a
-
+import micropython
+from micropython import const
 
 SUBSTEP_MS = const(20)
 _MAX_DT_MS = const(1000)  # a longer gap is integrated as 1 s (the caller counts gaps)

@@ -20,13 +20,7 @@ main = 1, then the board's extra channels in name order.
 
 from flight_phase import ALLOWED_CHANNELS, CHANNEL_ORDER
 
-try:
-    from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
-
+from micropython import const
 
 MAX_CHANNELS = const(8)
 

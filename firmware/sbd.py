@@ -27,13 +27,7 @@ message; every packed value is a small int (< 2**30).
 
 import struct
 
-try:
-    from micropython import const
-except ImportError:  # CPython (host-side fuzzing)
-
-    def const(x):
-        return x
-
+from micropython import const
 
 import beacon_fmt as fmt
 from beacon_params import FRESH_FIX_MS

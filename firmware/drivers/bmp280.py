@@ -26,10 +26,7 @@ Cost: about 30 Acc operations per reading (see bench/bench_drivers.py); at
 the default 4x pressure oversampling the chip delivers a reading every 14 ms.
 """
 
-try:
-    from micropython import const
-except ImportError:  # CPython, for the host-side range proofs
-    const = int  # type: ignore[assignment,misc]
+from micropython import const
 
 import drv_wide
 

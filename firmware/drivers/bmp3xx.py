@@ -26,10 +26,7 @@ What it promises:
 - `present()` checks the chip id (0x50 BMP388, 0x60 BMP390).
 """
 
-try:
-    from micropython import const
-except ImportError:  # CPython, for the host-side range proofs
-    const = int  # type: ignore[assignment,misc]
+from micropython import const
 
 import drv_wide
 
