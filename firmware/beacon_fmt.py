@@ -12,7 +12,6 @@ without ever forming deg * 1e7 (1.8e9 does not fit a small int on a board).
 """
 
 from array import array
-
 from micropython import const
 
 E7 = const(10_000_000)

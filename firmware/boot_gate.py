@@ -20,7 +20,6 @@ which drops the module afterwards.
 
 import json
 import sys
-
 from micropython import const
 
 BOOT_WINDOW_MS = const(1500)

@@ -322,7 +322,9 @@ def _bus(b):
     Pin = machine.Pin
     kind = b.get("kind")
     if kind == "i2c":
-        return machine.I2C(b["id"], scl=Pin(b["scl"]), sda=Pin(b["sda"]), freq=b.get("freq", 400000))
+        return machine.I2C(
+            b["id"], scl=Pin(b["scl"]), sda=Pin(b["sda"]), freq=b.get("freq", 400000)
+        )
     if kind == "spi":
         return machine.SPI(
             b["id"],
@@ -375,7 +377,9 @@ def _sensor(hw, key, table, clock):
         hw.errors.append("%s (%s): %s" % (key, entry.get("driver"), e))
         return None
     if not drv.present():
-        hw.errors.append("%s (%s): no answer at 0x%02x" % (key, entry.get("driver"), entry.get("addr", 0)))
+        hw.errors.append(
+            "%s (%s): no answer at 0x%02x" % (key, entry.get("driver"), entry.get("addr", 0))
+        )
     return drv
 
 

@@ -31,9 +31,8 @@ Integer contract (31-bit small ints on the board):
 Nothing here allocates after construction.
 """
 
-from array import array
-
 import micropython
+from array import array
 from micropython import const
 
 SUBSTEP_MS = const(20)
@@ -131,7 +130,7 @@ class Kalman:
         is safe because every product stays below 2**30 (module docstring);
         the gains come from the array `_g` (non-negative words), the state
         from and back to the attributes."""
-        g = ptr32(self._g)  # noqa: F821 (viper built-in)
+        g = ptr32(self._g)
         h = int(self.h_mm)
         v = int(self.v_mms)
         a = int(self.a_mms2)

@@ -18,9 +18,9 @@ main = 1, then the board's extra channels in name order.
 `fire`, `poll` and `can_fire` allocate nothing; status helpers do.
 """
 
-from flight_phase import ALLOWED_CHANNELS, CHANNEL_ORDER
-
 from micropython import const
+
+from flight_phase import ALLOWED_CHANNELS, CHANNEL_ORDER
 
 MAX_CHANNELS = const(8)
 
@@ -81,7 +81,11 @@ class PyroBank:
             return WHY_NOT_ARMED
         if self.fired_bits & (1 << ch):
             return WHY_FIRED
-        if phase < 0 or phase >= len(ALLOWED_CHANNELS) or self.names[ch] not in ALLOWED_CHANNELS[phase]:
+        if (
+            phase < 0
+            or phase >= len(ALLOWED_CHANNELS)
+            or self.names[ch] not in ALLOWED_CHANNELS[phase]
+        ):
             return WHY_PHASE
         return None
 

@@ -32,8 +32,9 @@ import drv_wide
 
 _TYPING = const(0)
 if _TYPING:  # read only by the port-stub type check (tests/test_port_stubs.py)
-    import machine
-    import clock as clock_mod
+    import machine  # noqa: F401 (named in type comments, for mypy)
+
+    import clock as clock_mod  # noqa: F401 (named in type comments, for mypy)
 
 REG_CALIB = const(0x88)  # dig_T1 .. dig_P9, 24 bytes, little-endian
 REG_ID = const(0xD0)

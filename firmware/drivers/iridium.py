@@ -29,7 +29,6 @@ SBD beacons have a fixed length).
 """
 
 from array import array
-
 from micropython import const
 
 MAX_MO_BYTES = const(340)
