@@ -27,9 +27,10 @@ bench: setup
 	mkdir -p build
 	$(BIN)/python -m bench --out build/bench.json
 
+# firmware/ruff.toml lists the rules that argue against MicroPython idioms
 lint: setup
-	$(BIN)/ruff check host_tools tests bench
-	$(BIN)/ruff format --check host_tools tests bench
+	$(BIN)/ruff check host_tools tests bench firmware boards
+	$(BIN)/ruff format --check host_tools tests bench firmware boards
 
 clean:
 	rm -rf build

@@ -67,6 +67,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from mpy import FIRMWARE, run_mpy
 
+from host_tools.firmware_files import source
+
 PICO_SLOWDOWN = 75
 RUNS = 15  # fresh runs for the iteration rate (least disturbed kept)
 RUN_SPACING_S = 0.7
@@ -406,7 +408,7 @@ def _compiled_modules(tmp):
     for name in SEQUENCER_MODULES:
         subprocess.run(
             [exe, "-march=" + board_arch("sim"), "-o", str(out / (name + ".mpy")),
-             str(FIRMWARE / (name + ".py"))],
+             str(source(name))],
             check=True,
         )  # fmt: skip
     return out
@@ -421,7 +423,7 @@ def _native_code_bytes(arch="armv6m"):
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for name in SEQUENCER_MODULES:
-            src = (FIRMWARE / (name + ".py")).read_text()
+            src = source(name).read_text()
             if "@micropython.viper" not in src:
                 continue
             plain = tmp / (name + "_bytecode.py")

@@ -242,13 +242,19 @@ class App:
         self.loop_faults += 1
         if self.loop_faults < 20 or self.loop_faults % 1000 == 0:
             try:
-                self.wire.event("fault", [("where", where), ("n", self.loop_faults), ("error", repr(exc))])
+                self.wire.event(
+                    "fault", [("where", where), ("n", self.loop_faults), ("error", repr(exc))]
+                )
             except Exception:
                 pass
 
     # -- frames (sim / bench) -------------------------------------------------
     def _frames(self):
-        return {ord("S"): self._frame_sample, ord("G"): self._frame_gnss, ord("Y"): self._frame_sync}
+        return {
+            ord("S"): self._frame_sample,
+            ord("G"): self._frame_gnss,
+            ord("Y"): self._frame_sync,
+        }
 
     def _frame_sample(self, con):
         at = con.take(simlink.SAMPLE_BODY_LEN, con.frame_timeout_ms)
@@ -305,8 +311,9 @@ class App:
         pull send it first). Only in SAFE and disarmed."""
         if not self.disarmed_in_safe():
             con.reply_error(
-                "repl", "armed or in flight (phase %s): the REPL only in SAFE, disarmed"
-                % flight.PHASE_NAMES[self.fc.phase]
+                "repl",
+                "armed or in flight (phase %s): the REPL only in SAFE, disarmed"
+                % flight.PHASE_NAMES[self.fc.phase],
             )
             return
         if getattr(self.hw, "watchdog", None) is not None:
@@ -463,7 +470,11 @@ class App:
 
     # -- main loop ------------------------------------------------------------
     def announce(self):
-        fields = [("fw", VERSION), ("board", self.board_name), ("phase", flight.PHASE_NAMES[self.fc.phase])]
+        fields = [
+            ("fw", VERSION),
+            ("board", self.board_name),
+            ("phase", flight.PHASE_NAMES[self.fc.phase]),
+        ]
         if self.config_errors:
             fields.append(("config_error", self.config_errors[0]))
         for e in self.errors:

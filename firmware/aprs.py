@@ -24,13 +24,7 @@ Only integer arithmetic (fix.py splits degrees from the 1e-7 remainder); the
 largest intermediate is 380926 * 999 (compressed latitude) < 2**30.
 """
 
-try:
-    from micropython import const
-except ImportError:  # CPython (host-side fuzzing)
-
-    def const(x):
-        return x
-
+from micropython import const
 
 import beacon_fmt as fmt
 from beacon_params import FRESH_FIX_MS, phase_name
@@ -83,7 +77,9 @@ _FRESH_S = FRESH_FIX_MS // 1000  # (age_s * 1000 could pass 2**30 after 12 days)
 class AprsFormat:
     """Builds one LoRa APRS packet per `build()` call into `self.buf`."""
 
-    def __init__(self, cfg, compressed=False, path=DEFAULT_PATH, symbol=DEFAULT_SYMBOL, prefix=True):
+    def __init__(
+        self, cfg, compressed=False, path=DEFAULT_PATH, symbol=DEFAULT_SYMBOL, prefix=True
+    ):
         src, self.cfg_fault = source_address(cfg.callsign, cfg.ssid)
         if isinstance(path, str):
             path = path.encode()

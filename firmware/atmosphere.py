@@ -28,24 +28,9 @@ dPa, for callers (and tests) that need the whole 0-86 km range.
 """
 
 import math
+import micropython
 from array import array
-
-try:
-    import micropython
-    from micropython import const
-except ImportError:  # host tools and fuzz tests import this on CPython
-
-    def const(x):
-        return x
-
-    class micropython:  # noqa: N801 (stands in for the module)
-        @staticmethod
-        def viper(f):
-            return f
-
-    def ptr32(a):
-        return a
-
+from micropython import const
 
 STEP_M = const(250)  # geopotential table step
 STEP_CM = const(25000)
@@ -99,7 +84,7 @@ def _ln_pressure_pa(h_m):
     return ln_p
 
 
-def _build():
+def _build(ln_pressure_pa):
     # float32 (rp2) keeps about 7 digits: ln(p) < 15, so the table entries are
     # within 1e-6 of exact, far below the Q16 step of 1.5e-5.
     ln2 = math.log(2.0)
@@ -108,10 +93,10 @@ def _build():
     for i in range(N_NODES):
         h = TABLE_BASE_M + i * STEP_M
         # log2(p_dPa) = (ln p_Pa + ln 10) / ln 2
-        _LOG2P[i] = int((_ln_pressure_pa(h) + math.log(10.0)) / ln2 * Q16 + 0.5)
+        _LOG2P[i] = int((ln_pressure_pa(h) + math.log(10.0)) / ln2 * Q16 + 0.5)
 
 
-_build()
+_build(_ln_pressure_pa)
 del _build, _ln_pressure_pa  # import-time only: free their RAM
 
 
@@ -174,9 +159,9 @@ def altitude_cm(press_dpa: int) -> int:
     geopotential_cm_log2 and geometric_cm written out, same arithmetic and
     same bounds (every intermediate below 2**30, so 32-bit words suffice).
     The argument must be below 2**30 (a small int on a 32-bit port)."""
-    mant = ptr32(_LOG2_MANT)  # noqa: F821 (viper built-in)
-    nodes = ptr32(_LOG2P)  # noqa: F821
-    hint = ptr32(_HINT)  # noqa: F821
+    mant = ptr32(_LOG2_MANT)
+    nodes = ptr32(_LOG2P)
+    hint = ptr32(_HINT)
     x = press_dpa
     if x <= 0:
         h_cm = TABLE_TOP_M * 100  # no pressure at all: the table's ceiling

@@ -53,23 +53,16 @@ board ticks wrap every 12.4 days (diff_ms alone only reaches 6.2 days).
 Allocation: none per call or per packet after construction.
 """
 
-try:
-    from micropython import const
-except ImportError:  # CPython (host-side checks)
-
-    def const(x):
-        return x
-
-
 from array import array
+from micropython import const
 
 import beacon_airtime
 from beacon_params import (
     BATT_LOW_RATE_FACTOR,
     FRESH_FIX_MS,
+    RATE_BY_PHASE,
     RATE_DESCENT,
     RATE_LANDED,
-    RATE_BY_PHASE,
     RATE_OFF,
     rate_class,
 )
@@ -194,7 +187,9 @@ class Beacon:
         if rc == RATE_OFF:
             return 0
         if rc == RATE_DESCENT:
-            s = self._cfg_int("beacon_descent_s", DEFAULT_DESCENT_S, _MIN_INTERVAL_S, _MAX_INTERVAL_S)
+            s = self._cfg_int(
+                "beacon_descent_s", DEFAULT_DESCENT_S, _MIN_INTERVAL_S, _MAX_INTERVAL_S
+            )
         else:
             after = self._cfg_int("beacon_slow_after_s", DEFAULT_SLOW_AFTER_S, 0, 1 << 29)
             if self._landed and self.up_s - self._landed_at_s >= after:

@@ -19,13 +19,7 @@ tests/test_beacon_int_ranges.py).
 Nothing allocates.
 """
 
-try:
-    from micropython import const
-except ImportError:  # CPython (host-side checks)
-
-    def const(x):
-        return x
-
+from micropython import const
 
 # Bandwidths in Hz as named in the datasheet, their RegModemConfig1 Bw code
 # (= index) and the divisor of 500 kHz each one really is.

@@ -12,14 +12,7 @@ without ever forming deg * 1e7 (1.8e9 does not fit a small int on a board).
 """
 
 from array import array
-
-try:
-    from micropython import const
-except ImportError:  # CPython (host-side fuzzing)
-
-    def const(x):
-        return x
-
+from micropython import const
 
 E7 = const(10_000_000)
 _DIGIT0 = const(48)

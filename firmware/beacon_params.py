@@ -9,13 +9,7 @@ BEACON=6), and tests/test_beacon_schedule.py checks that both agree.
 Nothing here allocates after import.
 """
 
-try:
-    from micropython import const
-except ImportError:  # CPython (host-side fuzzing)
-
-    def const(x):
-        return x
-
+from micropython import const
 
 try:
     from flight_phase import ARMED, BEACON, DESCENT, DROGUE, LANDED, MAIN, SAFE

@@ -20,14 +20,7 @@ which drops the module afterwards.
 
 import json
 import sys
-
-try:
-    from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
-
+from micropython import const
 
 BOOT_WINDOW_MS = const(1500)
 _STEP_MS = const(50)

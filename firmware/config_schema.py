@@ -172,9 +172,8 @@ def _check_value(row, value):
                     ok = False
         if not ok:
             return "%s: %r invalid, allowed %s" % (key, value, allowed_text(row))
-    elif kind == "axes":
-        if parse_axes(value) is None:
-            return "%s: %r invalid, allowed %s" % (key, value, allowed_text(row))
+    elif kind == "axes" and parse_axes(value) is None:
+        return "%s: %r invalid, allowed %s" % (key, value, allowed_text(row))
     return None
 
 

@@ -19,9 +19,8 @@ Parsing a *command* allocates (split into words); commands are rare. Frames
 are parsed by their handlers without allocation.
 """
 
-import select
-
 import micropython
+import select
 from micropython import const
 
 import wire
@@ -37,8 +36,8 @@ SIM_FRAME_TIMEOUT_MS = const(5000)
 def copy_bytes(dst, at: int, src, src_at: int, n: int):
     """dst[at:at+n] = src[src_at:src_at+n] without a slice object; safe for
     a move towards the start of the same buffer (at <= src_at)."""
-    d = ptr8(dst)  # noqa: F821 (viper built-in)
-    s = ptr8(src)  # noqa: F821
+    d = ptr8(dst)
+    s = ptr8(src)
     i = 0
     while i < n:
         d[at + i] = s[src_at + i]

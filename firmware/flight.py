@@ -52,23 +52,17 @@ boot itself): backup timers run a little early rather than late -- a main
 slightly high is recoverable, a main late is not.
 """
 
+from micropython import const
+
 import atmosphere
+import flight_phase
 import kalman
 import persist
 import pyro
-import flight_phase
 from flight_phase import PHASE_NAMES, phase_name
 from flight_sense import REASON_NAMES, SensorScreen, capsule_axis
 
-try:
-    from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
-
-
-__all__ = ("FlightComputer", "PHASE_NAMES", "build")
+__all__ = ("PHASE_NAMES", "FlightComputer", "build")
 
 # baro fused this long (filter converged) before its speed is believed
 _SPEED_TRUST_MS = const(2000)

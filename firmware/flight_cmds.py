@@ -8,17 +8,11 @@ methods, written out here). Everything here allocates; none of it runs per
 sample.
 """
 
+from micropython import const
+
 import persist
 from flight_phase import ARMED, BEACON, DESCENT, DROGUE, MAIN, SAFE, phase_name
 from flight_sense import REASON_NAMES
-
-try:
-    from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
-
 
 BOOT_GAP_MS = const(2000)  # a reset plus MicroPython boot, generously
 RESUME_MARGIN_MS = const(3000)  # PERSIST_PERIOD_MS (1 s) + BOOT_GAP_MS

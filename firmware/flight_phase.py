@@ -7,13 +7,7 @@ may fire in that phase: the last line of defence against a logic error firing
 a charge on the stand, in orbit or on the ground after landing.
 """
 
-try:
-    from micropython import const
-except ImportError:  # imported on CPython by host tools and fuzz tests
-
-    def const(x):
-        return x
-
+from micropython import const
 
 SAFE = const(0)  # power-on, self-test, disarmed: nothing can fire
 ARMED = const(1)  # armed, waiting on the stand, in orbit or under a drone

@@ -33,21 +33,10 @@ Also `capsule_axis(cfg, s, axis)`: a board-frame reading rotated into the
 capsule frame by the configured mounting (self-test and status only).
 """
 
+import micropython
+from micropython import const
+
 from atmosphere import altitude_cm
-
-try:
-    import micropython
-    from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
-
-    class micropython:  # noqa: N801 (stands in for the module on CPython)
-        @staticmethod
-        def viper(f):
-            return f
-
 
 _BARO_MIN_DPA = const(10000)  # 10 mbar: MS5611 range floor
 _BARO_MAX_DPA = const(1200000)  # 1200 mbar: MS5611 range ceiling

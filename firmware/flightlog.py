@@ -76,17 +76,9 @@ On-flash format (version 1), all little-endian:
 import os
 import struct
 from array import array
+from micropython import const
 
 from clock import add_ms
-
-try:
-    from micropython import const
-except ImportError:  # CPython imports this module for host-side fuzzing
-
-    def const(x):
-        return x
-
-
 
 FORMAT = const(1)
 MAGIC_F = const(0x46)  # 'F'
@@ -761,7 +753,20 @@ class FlightLog:
         try:
             off = self._slot()
             struct.pack_into(
-                _F_EVENT, self._blk, off, TAG_EVENT, code & 0xFF, phase & 0xFF, 0, t_ms, a, b, 0, 0, 0, 0
+                _F_EVENT,
+                self._blk,
+                off,
+                TAG_EVENT,
+                code & 0xFF,
+                phase & 0xFF,
+                0,
+                t_ms,
+                a,
+                b,
+                0,
+                0,
+                0,
+                0,
             )
         except (TypeError, ValueError, OverflowError):
             self._bad_input += 1
@@ -780,7 +785,17 @@ class FlightLog:
             blk[i] = 0
             i += 1
         struct.pack_into(
-            _F_HEAD, blk, 0, MAGIC_F, MAGIC_L, FORMAT, self._bshift, self._seq, self._session, n, self._mask
+            _F_HEAD,
+            blk,
+            0,
+            MAGIC_F,
+            MAGIC_L,
+            FORMAT,
+            self._bshift,
+            self._seq,
+            self._session,
+            n,
+            self._mask,
         )
         crc32_into(blk, end, self._crc)
         struct.pack_into(_F_CRC, blk, end, self._crc[0], self._crc[1])

@@ -41,11 +41,11 @@ bytes or bytearray (not a memoryview).
 """
 
 import array
+from micropython import const
 
 import gnss_nav
 from fix import MODE_2D, MODE_3D, MODE_NO_FIX, Fix
 from gnss_nmea import PARSERS, SRC_GSA, SRC_NONE, sentence_key
-from micropython import const
 
 LINE_MAX = const(120)  # '$' to the last checksum digit; NMEA says 82, RTK receivers send ~92
 FIELDS_MAX = const(20)  # fields indexed per sentence (GSA has 18); the rest stay in the last
@@ -166,13 +166,13 @@ class GnssReader:
             budget = self.max_bytes_per_poll
             while got < budget:
                 want = RX_BUF_BYTES
-                if budget - got < want:  # noqa: PLR1730 (min/max builtins cost a call on MicroPython)
+                if budget - got < want:
                     want = budget - got
                 if self._has_any:
                     avail = uart.any()
                     if not avail:
                         break
-                    if avail < want:  # noqa: PLR1730 (min/max builtins cost a call on MicroPython)
+                    if avail < want:
                         want = avail
                 if got and want < RX_BUF_BYTES and self._read_n == 0:
                     break  # readinto(buf) cannot be told to read less: stay in budget

@@ -8,9 +8,10 @@ the plausibility limits below are dropped, which also keeps every
 intermediate below 2**30.
 """
 
+from micropython import const
+
 from fix import MODE_2D, MODE_3D
 from gnss_nmea import B_PVT, BAD, EMPTY, SRC_FIX, days_in_month
-from micropython import const
 
 PVT_SPEED_MAX_MM_S = const(2_000_000)  # NAV-PVT gSpeed, 2 km/s
 PVT_ALT_MAX_MM = const(100_000_000)  # NAV-PVT hMSL, +-100 km

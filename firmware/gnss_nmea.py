@@ -95,7 +95,7 @@ def num(buf, a, b, frac):
         v = v * 10 + c
     if nd == 0:
         return BAD
-    if fd < 0:  # noqa: PLR1730 (min/max builtins cost a call on MicroPython)
+    if fd < 0:
         fd = 0
     while fd < want:
         if v > DIGITS_MAX:
@@ -397,7 +397,7 @@ def _gsa(r, buf, nf):
         if fs[k + 1] - 1 > fs[k]:
             used += 1
     r._untimed()
-    if mode > r._gsa_mode:  # noqa: PLR1730 (min/max builtins cost a call on MicroPython)
+    if mode > r._gsa_mode:
         r._gsa_mode = mode
     r._gsa_sats += used  # one GSA per constellation on multi-GNSS receivers
     if r._sats_src == SRC_NONE:

@@ -30,6 +30,7 @@ Board keys are documented in boards/README.md.
 
 from micropython import const
 
+import config
 import sample as sample_mod
 
 CONTINUITY_MIN_U16 = const(6554)  # sense ADC above 10 % of full scale = igniter present
@@ -48,22 +49,6 @@ ACCEL_DRIVERS = {
     "lis3dh": ("lis3dh", "LIS3DH", False),
 }
 _NOT_DRIVER_OPTIONS = ("driver", "bus", "axes")
-
-
-def parse_axes(text):
-    """'+x+y+z' -> ((board axis index, sign) for capsule x, y, z), or None."""
-    if not isinstance(text, str) or len(text) != 6:
-        return None
-    out = []
-    for i in range(3):
-        sign = text[2 * i]
-        axis = "xyz".find(text[2 * i + 1])
-        if sign not in "+-" or axis < 0:
-            return None
-        out.append((axis, 1 if sign == "+" else -1))
-    if sorted(a for a, _ in out) != [0, 1, 2]:
-        return None
-    return tuple(out)
 
 
 def axes_map(primary, secondary):
@@ -275,8 +260,8 @@ def build(board, clock, start_watchdog=False):
     hw.accel = _sensor(hw, "accel", ACCEL_DRIVERS, clock)
     hw.accel2 = _sensor(hw, "accel2", ACCEL_DRIVERS, clock)
     if hw.accel2 is not None:
-        p = parse_axes(board.get("accel", {}).get("axes", "+x+y+z"))
-        q = parse_axes(board.get("accel2", {}).get("axes", "+x+y+z"))
+        p = config.parse_axes(board.get("accel", {}).get("axes", "+x+y+z"))
+        q = config.parse_axes(board.get("accel2", {}).get("axes", "+x+y+z"))
         if p is None or q is None:
             err.append("accel2: axes must look like '+x+y+z' (for accel and accel2)")
             hw.accel2 = None
@@ -337,7 +322,9 @@ def _bus(b):
     Pin = machine.Pin
     kind = b.get("kind")
     if kind == "i2c":
-        return machine.I2C(b["id"], scl=Pin(b["scl"]), sda=Pin(b["sda"]), freq=b.get("freq", 400000))
+        return machine.I2C(
+            b["id"], scl=Pin(b["scl"]), sda=Pin(b["sda"]), freq=b.get("freq", 400000)
+        )
     if kind == "spi":
         return machine.SPI(
             b["id"],
@@ -390,7 +377,9 @@ def _sensor(hw, key, table, clock):
         hw.errors.append("%s (%s): %s" % (key, entry.get("driver"), e))
         return None
     if not drv.present():
-        hw.errors.append("%s (%s): no answer at 0x%02x" % (key, entry.get("driver"), entry.get("addr", 0)))
+        hw.errors.append(
+            "%s (%s): no answer at 0x%02x" % (key, entry.get("driver"), entry.get("addr", 0))
+        )
     return drv
 
 

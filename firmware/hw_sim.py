@@ -10,7 +10,6 @@ import binascii
 
 import sample as sample_mod
 
-
 # (VMIN, VTIME) positions in termios' control characters, by host OS
 _VMIN_VTIME = {"linux": (6, 5), "darwin": (16, 17)}
 # the ISIG bit of c_lflag, by host OS (MicroPython's termios has no constants)
@@ -46,7 +45,8 @@ class SimRadio:
     def send(self, buf, n):
         self.sent += 1
         self.wire.event(
-            "tx", [("radio", self.kind), ("n", n), ("hex", binascii.hexlify(bytes(buf[:n])).decode())]
+            "tx",
+            [("radio", self.kind), ("n", n), ("hex", binascii.hexlify(bytes(buf[:n])).decode())],
         )
 
     def busy(self):

@@ -7,7 +7,7 @@ detection, landing) and a smooth altitude (main deploy) at the sample rate,
 without floats. The filter is the steady-state Kalman filter of a
 constant-jerk model (state h, v, a; white jerk noise), so its gains are
 constants that depend only on the sample period; they are tabulated below for
-each supported rate, computed offline by `flight_gains.py` (pure Python; the
+each supported rate, computed offline by `tools/flight_gains.py` (pure Python; the
 tests recompute them independently with numpy).
 
 One call per sample, `update(dt_ms, alt_cm, accel_cms2, mode)`: predict over
@@ -31,24 +31,9 @@ Integer contract (31-bit small ints on the board):
 Nothing here allocates after construction.
 """
 
+import micropython
 from array import array
-
-try:
-    import micropython
-    from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
-
-    class micropython:  # noqa: N801 (stands in for the module on CPython)
-        @staticmethod
-        def viper(f):
-            return f
-
-    def ptr32(a):
-        return a
-
+from micropython import const
 
 SUBSTEP_MS = const(20)
 _MAX_DT_MS = const(1000)  # a longer gap is integrated as 1 s (the caller counts gaps)
@@ -145,7 +130,7 @@ class Kalman:
         is safe because every product stays below 2**30 (module docstring);
         the gains come from the array `_g` (non-negative words), the state
         from and back to the attributes."""
-        g = ptr32(self._g)  # noqa: F821 (viper built-in)
+        g = ptr32(self._g)
         h = int(self.h_mm)
         v = int(self.v_mms)
         a = int(self.a_mms2)

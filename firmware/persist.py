@@ -28,13 +28,7 @@ try:
 except (ImportError, AttributeError):  # pragma: no cover
     _crc32 = None
 
-try:
-    from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
-
+from micropython import const
 
 MAGIC = const(0xCA75)
 VERSION = const(1)

@@ -18,15 +18,9 @@ main = 1, then the board's extra channels in name order.
 `fire`, `poll` and `can_fire` allocate nothing; status helpers do.
 """
 
+from micropython import const
+
 from flight_phase import ALLOWED_CHANNELS, CHANNEL_ORDER
-
-try:
-    from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
-
 
 MAX_CHANNELS = const(8)
 
@@ -87,7 +81,11 @@ class PyroBank:
             return WHY_NOT_ARMED
         if self.fired_bits & (1 << ch):
             return WHY_FIRED
-        if phase < 0 or phase >= len(ALLOWED_CHANNELS) or self.names[ch] not in ALLOWED_CHANNELS[phase]:
+        if (
+            phase < 0
+            or phase >= len(ALLOWED_CHANNELS)
+            or self.names[ch] not in ALLOWED_CHANNELS[phase]
+        ):
             return WHY_PHASE
         return None
 

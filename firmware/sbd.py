@@ -26,14 +26,7 @@ message; every packed value is a small int (< 2**30).
 """
 
 import struct
-
-try:
-    from micropython import const
-except ImportError:  # CPython (host-side fuzzing)
-
-    def const(x):
-        return x
-
+from micropython import const
 
 import beacon_fmt as fmt
 from beacon_params import FRESH_FIX_MS
@@ -74,8 +67,26 @@ class SbdFormat:
             vbatt_mv = 65535
         if pos is None:
             flags |= FLAG_NO_POSITION
-            struct.pack_into(_BODY, self.buf, 0, VERSION, seq & 0xFFFF, phase & 0xFF, flags,
-                             0, 0, 0, 0, 0, 0, 0, 0, vbatt_mv, 0, 255)
+            struct.pack_into(
+                _BODY,
+                self.buf,
+                0,
+                VERSION,
+                seq & 0xFFFF,
+                phase & 0xFF,
+                flags,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                vbatt_mv,
+                0,
+                255,
+            )
         else:
             if 0 <= age_s < _FRESH_S:
                 flags |= FLAG_FRESH

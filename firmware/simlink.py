@@ -22,7 +22,6 @@ A frame with a bad checksum or a non-hex digit is counted and dropped.
 """
 
 import array
-
 import micropython
 from micropython import const
 
@@ -66,10 +65,10 @@ def _scan(buf, at: int, out) -> int:
     frame is whole (hex digits, checksum, newline, tick < 2**30), else 0.
     Native code: this runs once per sample, 40 digits each, and as bytecode
     it was a fifth of the virtual board's time."""
-    b = ptr8(buf)  # noqa: F821 (viper built-ins)
-    hv = ptr8(_HEXVAL)  # noqa: F821
-    ends = ptr8(_FIELD_END)  # noqa: F821
-    f = ptr32(out)  # noqa: F821
+    b = ptr8(buf)
+    hv = ptr8(_HEXVAL)
+    ends = ptr8(_FIELD_END)
+    f = ptr32(out)
     x = 0
     bad = 0
     i = 0

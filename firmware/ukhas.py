@@ -15,13 +15,7 @@ Integer arithmetic only; the largest value formed is 180e6 (longitude in
 1e-6 degree) < 2**30.
 """
 
-try:
-    from micropython import const
-except ImportError:  # CPython (host-side fuzzing)
-
-    def const(x):
-        return x
-
+from micropython import const
 
 import beacon_fmt as fmt
 from beacon_params import phase_name

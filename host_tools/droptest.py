@@ -977,11 +977,11 @@ _FLASH_TEMPLATES = {}  # firmware digest -> a flashed board directory, per proce
 
 def _firmware_digest():
     """Hash of what `flash` would put on a sim board (sources and board file)."""
-    from .flash import BOARDS_DIR, FIRMWARE_DIR
+    from .firmware_files import image_sources
 
     h = hashlib.sha256()
-    for p in sorted(FIRMWARE_DIR.glob("*.py")) + [BOARDS_DIR / "sim.py"]:
-        h.update(p.name.encode())
+    for p, name in image_sources("sim"):
+        h.update(name.encode())
         h.update(p.read_bytes())
     return h.hexdigest()[:16]
 

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from . import atmosphere1976 as atm
 from . import balloon
+from .firmware_files import use_cpython_stand_ins
 
 FIRMWARE_DIR = Path(__file__).resolve().parent.parent / "firmware"
 
@@ -62,6 +63,7 @@ WHY_BACKUP = "backup_timer"  # the `why` of a fire event decided by a backup tim
 def _firmware_module(name):
     """A firmware data module (plain Python that also runs on CPython), loaded
     from its source file."""
+    use_cpython_stand_ins()
     spec = importlib.util.spec_from_file_location("firmware_" + name, FIRMWARE_DIR / (name + ".py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

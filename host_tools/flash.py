@@ -20,11 +20,9 @@ from pathlib import Path
 from mpremote.transport import TransportError, TransportExecError
 from mpremote.transport_serial import SerialTransport
 
+from .firmware_files import BOARDS_DIR, board_dict, image_sources
 from .link import BoardLink, LinkError, hand_over
 
-ROOT = Path(__file__).resolve().parent.parent
-FIRMWARE_DIR = ROOT / "firmware"
-BOARDS_DIR = ROOT / "boards"
 MANIFEST = "manifest.json"
 KEEP_AS_SOURCE = {"main.py", "boot.py"}  # a board runs these by name, as .py
 MPY_CROSS_VERSION = (6, 3)  # what mpy-cross in this environment emits
@@ -83,20 +81,10 @@ def board_arch(board):
     """The native-code architecture a board file names ("arch"), or for the
     virtual board, this machine's: what mpy-cross needs for the firmware's
     native (viper) functions when no board is there to ask."""
-    data = ast.literal_eval(_board_dict_source(BOARDS_DIR / (board + ".py")))
+    data = board_dict(board)
     if data.get("arch"):
         return data["arch"]
     return HOST_ARCH.get(platform.machine())
-
-
-def _board_dict_source(path):
-    tree = ast.parse(path.read_text())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "BOARD" for t in node.targets
-        ):
-            return ast.unparse(node.value)
-    raise FlashError(f"{path.name}: no BOARD dict")
 
 
 def build_image(board, config=None, compile_mpy=True, arch=None):
@@ -111,10 +99,7 @@ def build_image(board, config=None, compile_mpy=True, arch=None):
     files = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        sources = sorted(FIRMWARE_DIR.glob("*.py"))
-        sources.append(BOARDS_DIR / (board + ".py"))
-        for src in sources:
-            name = src.name if src.parent == FIRMWARE_DIR else f"board_{board}.py"
+        for src, name in image_sources(board):
             if name in KEEP_AS_SOURCE or not compile_mpy:
                 files[name] = src.read_bytes()
             else:

@@ -12,9 +12,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from host_tools.firmware_files import DRIVERS_DIR, MICROPYTHON_PATH
+
 ROOT = Path(__file__).resolve().parent.parent
 FIRMWARE = ROOT / "firmware"
 BOARDS = ROOT / "boards"
+DRIVERS = DRIVERS_DIR
 SHARED = ROOT.parent / "shared"
 
 
@@ -34,7 +37,7 @@ class MicroPythonError(AssertionError):
 
 def run_mpy(code=None, *, file=None, heap="256K", timeout=120, extra_path=(), stdin=None, cwd=None):
     """Run `code` (or `file`) on MicroPython; return stdout as str."""
-    path = [str(FIRMWARE), str(BOARDS), *map(str, extra_path)]
+    path = [*map(str, MICROPYTHON_PATH), str(BOARDS), *map(str, extra_path)]
     env = dict(os.environ, MICROPYPATH=":".join(path + [".frozen"]))
     cmd = [micropython_path(), "-X", "heapsize=" + heap]
     cmd += [str(file)] if file else ["-c", code]

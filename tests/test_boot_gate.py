@@ -30,6 +30,7 @@ Pin.PULL_DOWN = fm.Pin.PULL_DOWN
 fm.Pin = Pin
 calls = []
 class Micro:
+    const = staticmethod(micropython.const)
     def kbd_intr(self, c):
         calls.append(c)
 sys.modules["micropython"] = Micro()

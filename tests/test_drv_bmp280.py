@@ -22,7 +22,7 @@ from drv_oracles import (
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mpy import FIRMWARE, run_mpy
+from mpy import DRIVERS, run_mpy
 from test_drv_ms5611 import TESTS
 
 PRELUDE = """
@@ -122,11 +122,11 @@ for trim, adc_t, adc_p in {cases!r}:
 
 
 def _driver_on_cpython():
-    sys.path.insert(0, str(FIRMWARE))
+    sys.path.insert(0, str(DRIVERS))
     try:
         import bmp280
     finally:
-        sys.path.remove(str(FIRMWARE))
+        sys.path.remove(str(DRIVERS))
     return bmp280
 
 

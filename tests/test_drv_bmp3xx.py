@@ -10,7 +10,7 @@ import sys
 from drv_oracles import BMP3_TRIM_NAMES, Small, bmp3_compensate_float
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mpy import FIRMWARE, run_mpy
+from mpy import DRIVERS, run_mpy
 from test_drv_ms5611 import TESTS
 
 
@@ -73,11 +73,11 @@ for trim, ut, up in {cs!r}:
 
 
 def _driver_on_cpython():
-    sys.path.insert(0, str(FIRMWARE))
+    sys.path.insert(0, str(DRIVERS))
     try:
         import bmp3xx
     finally:
-        sys.path.remove(str(FIRMWARE))
+        sys.path.remove(str(DRIVERS))
     return bmp3xx
 
 

@@ -24,7 +24,7 @@ from drv_oracles import (
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mpy import FIRMWARE, run_mpy
+from mpy import DRIVERS, run_mpy
 
 TESTS = Path(__file__).resolve().parent
 
@@ -114,11 +114,11 @@ print(drv.compensate({d1}, {d2}), drv.temp_c100, drv.press_pa)
 
 
 def _import_driver_on_cpython():
-    sys.path.insert(0, str(FIRMWARE))
+    sys.path.insert(0, str(DRIVERS))
     try:
         import ms5611
     finally:
-        sys.path.remove(str(FIRMWARE))
+        sys.path.remove(str(DRIVERS))
     return ms5611
 
 

@@ -8,18 +8,18 @@ import sys
 from drv_oracles import Small
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from mpy import FIRMWARE, run_mpy
+from mpy import DRIVERS, run_mpy
 
 RANGE = 1 << 83
 SMALL = st.integers(-(1 << 30) + 1, (1 << 30) - 1)
 
 
 def _acc_module():
-    sys.path.insert(0, str(FIRMWARE))
+    sys.path.insert(0, str(DRIVERS))
     try:
         import drv_wide
     finally:
-        sys.path.remove(str(FIRMWARE))
+        sys.path.remove(str(DRIVERS))
     return drv_wide
 
 

@@ -15,7 +15,6 @@ import importlib
 import random
 import re
 import sys
-import types
 from functools import reduce
 
 from hypothesis import HealthCheck, example, given, settings
@@ -26,11 +25,8 @@ from mpy import FIRMWARE, run_mpy
 def load_gnss_on_cpython():
     """Import firmware/gnss.py (with fix.py, gnss_nmea.py, gnss_nav.py) under CPython
     without leaving traces in sys.modules."""
-    names = ("micropython", "fix", "gnss_nmea", "gnss_nav", "gnss")
+    names = ("fix", "gnss_nmea", "gnss_nav", "gnss")
     saved = {name: sys.modules.pop(name, None) for name in names}
-    shim = types.ModuleType("micropython")
-    shim.const = lambda value: value
-    sys.modules["micropython"] = shim
     sys.path.insert(0, str(FIRMWARE))
     try:
         return importlib.import_module("gnss")

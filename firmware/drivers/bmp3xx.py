@@ -26,17 +26,15 @@ What it promises:
 - `present()` checks the chip id (0x50 BMP388, 0x60 BMP390).
 """
 
-try:
-    from micropython import const
-except ImportError:  # CPython, for the host-side range proofs
-    const = int  # type: ignore[assignment,misc]
+from micropython import const
 
 import drv_wide
 
 _TYPING = const(0)
 if _TYPING:  # read only by the port-stub type check (tests/test_port_stubs.py)
-    import machine
-    import clock as clock_mod
+    import machine  # noqa: F401 (named in type comments, for mypy)
+
+    import clock as clock_mod  # noqa: F401 (named in type comments, for mypy)
 
 REG_CHIP_ID = const(0x00)
 REG_ERR = const(0x02)  # bit2 conf_err

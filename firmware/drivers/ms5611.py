@@ -30,15 +30,13 @@ Bus: a machine.I2C-like object (writeto, readfrom_into), address 0x77 (CSB
 low) or 0x76 (CSB high).
 """
 
-try:
-    from micropython import const
-except ImportError:  # CPython, for the host-side range proofs
-    const = int  # type: ignore[assignment,misc]
+from micropython import const
 
 _TYPING = const(0)
 if _TYPING:  # read only by the port-stub type check (tests/test_port_stubs.py)
-    import machine
-    import clock as clock_mod
+    import machine  # noqa: F401 (named in type comments, for mypy)
+
+    import clock as clock_mod  # noqa: F401 (named in type comments, for mypy)
 
 CMD_RESET = const(0x1E)
 CMD_CONV_D1 = const(0x40)  # + 2 * osr index

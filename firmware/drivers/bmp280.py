@@ -26,17 +26,15 @@ Cost: about 30 Acc operations per reading (see bench/bench_drivers.py); at
 the default 4x pressure oversampling the chip delivers a reading every 14 ms.
 """
 
-try:
-    from micropython import const
-except ImportError:  # CPython, for the host-side range proofs
-    const = int  # type: ignore[assignment,misc]
+from micropython import const
 
 import drv_wide
 
 _TYPING = const(0)
 if _TYPING:  # read only by the port-stub type check (tests/test_port_stubs.py)
-    import machine
-    import clock as clock_mod
+    import machine  # noqa: F401 (named in type comments, for mypy)
+
+    import clock as clock_mod  # noqa: F401 (named in type comments, for mypy)
 
 REG_CALIB = const(0x88)  # dig_T1 .. dig_P9, 24 bytes, little-endian
 REG_ID = const(0xD0)

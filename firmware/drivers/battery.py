@@ -33,8 +33,9 @@ from micropython import const
 
 _TYPING = const(0)
 if _TYPING:  # read only by the port-stub type check (tests/test_port_stubs.py)
-    import machine
-    import clock as clock_mod
+    import machine  # noqa: F401 (named in type comments, for mypy)
+
+    import clock as clock_mod  # noqa: F401 (named in type comments, for mypy)
 
 DEFAULT_PERIOD_MS = const(1000)
 AXP_ADDR = const(0x34)

@@ -29,9 +29,9 @@ from micropython import const
 
 _TYPING = const(0)
 if _TYPING:  # read only by the port-stub type check (tests/test_port_stubs.py)
-    from typing import Any
+    from typing import Any  # noqa: F401 (named in type comments, for mypy)
 
-    import clock as clock_mod
+    import clock as clock_mod  # noqa: F401 (named in type comments, for mypy)
 
 MODE_OFF = const(0)
 MODE_SAFE = const(1)

@@ -24,10 +24,7 @@ Representation: value = sum(d[i] * 2**(14*i)); d[0..4] in [0, 2**14), d[5]
 signed (two's complement across limbs, so floor shifts are limb moves).
 """
 
-try:
-    from micropython import const
-except ImportError:  # CPython, for the host-side range proofs
-    const = int  # type: ignore[assignment,misc]
+from micropython import const
 
 _B = const(14)  # bits per limb
 _M = const(0x3FFF)  # limb mask

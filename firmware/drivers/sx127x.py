@@ -20,13 +20,7 @@ Integer math only: Frf = f * 2**19 / 32 MHz is computed from f in Hz split
 by 15625 so no intermediate reaches 2**30.
 """
 
-try:
-    from micropython import const
-except ImportError:  # CPython (host-side checks)
-
-    def const(x):
-        return x
-
+from micropython import const
 
 import beacon_airtime
 

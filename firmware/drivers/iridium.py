@@ -29,14 +29,7 @@ SBD beacons have a fixed length).
 """
 
 from array import array
-
-try:
-    from micropython import const
-except ImportError:  # CPython (host-side checks)
-
-    def const(x):
-        return x
-
+from micropython import const
 
 MAX_MO_BYTES = const(340)
 RX_CHUNK = const(32)

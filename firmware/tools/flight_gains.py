@@ -20,7 +20,10 @@ SAMPLE_RATES_HZ = (10, 20, 25, 50, 100, 200)
 
 
 def _mat_mul(a, b):
-    return [[sum(a[i][k] * b[k][j] for k in range(len(b))) for j in range(len(b[0]))] for i in range(len(a))]
+    return [
+        [sum(a[i][k] * b[k][j] for k in range(len(b))) for j in range(len(b[0]))]
+        for i in range(len(a))
+    ]
 
 
 def _transpose(a):
@@ -61,7 +64,10 @@ def steady_gains(dt, rows, sigma_h=SIGMA_BARO_M, sigma_a=SIGMA_ACCEL_M_S2, q=JER
             s[i][i] += noise[rows[i]]
         k_old = k
         k = _mat_mul(_mat_mul(pp, ht), _inverse_small(s))
-        if k_old is not None and max(abs(k[i][j] - k_old[i][j]) for i in range(3) for j in range(len(rows))) < 1e-13:
+        if (
+            k_old is not None
+            and max(abs(k[i][j] - k_old[i][j]) for i in range(3) for j in range(len(rows))) < 1e-13
+        ):
             break
         kh = _mat_mul(k, h)
         ikh = [[(1.0 if i == j else 0.0) - kh[i][j] for j in range(3)] for i in range(3)]

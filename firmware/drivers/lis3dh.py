@@ -27,7 +27,7 @@ from micropython import const
 
 _TYPING = const(0)
 if _TYPING:  # read only by the port-stub type check (tests/test_port_stubs.py)
-    import machine
+    import machine  # noqa: F401 (named in type comments, for mypy)
 
 REG_WHO_AM_I = const(0x0F)
 REG_CTRL_REG1 = const(0x20)  # ODR[7:4] LPen[3] Z Y X enable[2:0]

@@ -24,7 +24,7 @@ from micropython import const
 
 _TYPING = const(0)
 if _TYPING:  # read only by the port-stub type check (tests/test_port_stubs.py)
-    import machine
+    import machine  # noqa: F401 (named in type comments, for mypy)
 
 REG_DEVID = const(0x00)
 REG_BW_RATE = const(0x2C)
@@ -40,7 +40,16 @@ SATURATION_LSB = const(4080)  # 200 g at 49 mg/LSB is 4082 LSB
 
 # Output data rate (Hz) -> BW_RATE rate code (datasheet table 6; bandwidth is
 # half the rate).
-RATE_CODES = {25: 0x08, 50: 0x09, 100: 0x0A, 200: 0x0B, 400: 0x0C, 800: 0x0D, 1600: 0x0E, 3200: 0x0F}
+RATE_CODES = {
+    25: 0x08,
+    50: 0x09,
+    100: 0x0A,
+    200: 0x0B,
+    400: 0x0C,
+    800: 0x0D,
+    1600: 0x0E,
+    3200: 0x0F,
+}
 
 
 def _s16(lo, hi):
@@ -54,7 +63,9 @@ class ADXL375:
         if range_g != 200:
             raise ValueError("adxl375 range_g is fixed at 200")
         if rate_hz not in RATE_CODES:
-            raise ValueError("adxl375 rate_hz must be one of 25, 50, 100, 200, 400, 800, 1600, 3200")
+            raise ValueError(
+                "adxl375 rate_hz must be one of 25, 50, 100, 200, 400, 800, 1600, 3200"
+            )
         self._i2c = i2c
         self._addr = addr
         self._rate = RATE_CODES[rate_hz]
