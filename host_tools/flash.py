@@ -20,7 +20,7 @@ from pathlib import Path
 from mpremote.transport import TransportError, TransportExecError
 from mpremote.transport_serial import SerialTransport
 
-from .firmware_files import BOARDS_DIR, board_dict, image_sources
+from .firmware_files import BOARDS_DIR, FirmwareFilesError, board_dict, image_sources
 from .link import BoardLink, LinkError, hand_over
 
 MANIFEST = "manifest.json"
@@ -94,12 +94,16 @@ def build_image(board, config=None, compile_mpy=True, arch=None):
         raise FlashError(
             "unknown board {!r} (known: {})".format(board, ", ".join(available_boards()))
         )
-    if arch is None and compile_mpy:
-        arch = board_arch(board)
+    try:
+        if arch is None and compile_mpy:
+            arch = board_arch(board)
+        sources = image_sources(board)
+    except FirmwareFilesError as e:
+        raise FlashError(f"board {board!r}: {e}") from None
     files = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        for src, name in image_sources(board):
+        for src, name in sources:
             if name in KEEP_AS_SOURCE or not compile_mpy:
                 files[name] = src.read_bytes()
             else:

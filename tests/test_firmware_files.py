@@ -33,3 +33,17 @@ def test_the_board_image_is_flat():
     image = build_image("pico", compile_mpy=False)
     assert "ms5611.py" in image and "board_pico.py" in image
     assert all("/" not in name for name in image)
+
+
+def test_a_board_file_without_its_board_dict_is_a_flash_error_not_a_traceback(
+    tmp_path, monkeypatch
+):
+    import pytest
+
+    from host_tools import firmware_files, flash
+
+    (tmp_path / "broken.py").write_text("NAME = 'no BOARD here'\n")
+    monkeypatch.setattr(flash, "BOARDS_DIR", tmp_path)
+    monkeypatch.setattr(firmware_files, "BOARDS_DIR", tmp_path)
+    with pytest.raises(flash.FlashError, match="broken.*no BOARD dict"):
+        build_image("broken", compile_mpy=False)
