@@ -83,7 +83,6 @@ _DESCENDING_CMS = const(300)  # chutes fire only while the capsule descends at l
 _GNSS_FRESH_MS = const(3000)  # a GNSS height counts this long after its epoch arrived
 _GNSS_MAIN_EPOCHS = const(2)  # consecutive 3D fixes at or below main_deploy
 _GNSS_3D = const(3)  # fix.MODE_3D
-_GNSS_LANDED_BAND_CM = const(1500)  # GNSS height steady within +-15 m: down
 _IMPACT_MAX_CM = const(
     30000
 )  # an impact counts only within 300 m of the ground (if the baro reads)
@@ -95,7 +94,7 @@ _ACCEL_DEAD_MS = const(5000)  # reentry: no valid accel this long, assume the pu
 _FREEFALL_MG = const(300)
 _UNLOADED_MG = const(700)  # |a| below this: not hanging on a line or standing
 _UNLOADED_RECENT_MS = const(60000)  # ... seen this recently for a descent-rate start
-_LANDED_BAND_CM = const(500)
+_LANDED_BAND_CM = const(1500)  # +-15 m: a whole-hPa baro's count, GNSS noise
 _LANDED_ACCEL_MG = const(500)
 _LANDED_SPEED_CMS = const(300)
 _MAIN_SETTLE_MS = const(10000)  # opening shock is not an impact
@@ -624,7 +623,7 @@ class FlightComputer:
 
     def _watch_landing(self, sc, kf, dt, baro_fresh):
         """Down, in any phase once the entry is over: baro height (GNSS height
-        without a baro, +-GNSS_LANDED_BAND_CM) within +-LANDED_BAND_CM, speed under LANDED_SPEED_CMS and |a| within 1 g +-
+        without a baro) within +-LANDED_BAND_CM, speed under LANDED_SPEED_CMS and |a| within 1 g +-
         LANDED_ACCEL_MG for landed_s (waves on a splashdown stay inside); or
         an impact (|a| >= IMPACT_MG) MAIN_SETTLE_MS after the last fire (an
         opening shock is no impact) within IMPACT_MAX_CM of the ground if the
@@ -638,12 +637,13 @@ class FlightComputer:
                 self.land_ref_cm = sc.alt_cm
                 steady = False
         elif not baro_fresh and self.gnss_ok:
-            # no baro: the GNSS height in its place, in a band wide enough
-            # for its noise (an impact can be missed between samples at 10 Hz)
+            # no baro: the GNSS height in its place, with its own reference
+            # (a coarse baro on the ground comes and goes as "stuck"; an
+            # impact can be missed between samples at 10 Hz)
             steady = True
-            d = self.gnss_alt_cm - self.land_ref_cm
-            if d > _GNSS_LANDED_BAND_CM or d < -_GNSS_LANDED_BAND_CM:
-                self.land_ref_cm = self.gnss_alt_cm
+            d = self.gnss_alt_cm - self.gnss_land_ref_cm
+            if d > _LANDED_BAND_CM or d < -_LANDED_BAND_CM:
+                self.gnss_land_ref_cm = self.gnss_alt_cm
                 steady = False
         if sc.accel_valid and _abs(sc.mag_mg - self.one_g_mg) > _LANDED_ACCEL_MG:
             steady = False

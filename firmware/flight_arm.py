@@ -139,6 +139,7 @@ def new_flight(self):
     self.fail_run_ms = 0
     self.land_run_ms = 0
     self.land_ref_cm = 0
+    self.gnss_land_ref_cm = 0
     self.main_alt_count = 0
     self.persist_ms = 0
     self._fault_quiet_ms = _FAULT_EVENT_MS
