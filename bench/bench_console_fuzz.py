@@ -1,5 +1,5 @@
 """Console fuzzing in flight, the long run: `console_fuzz_inputs` random
-console inputs (host_tools/console_fuzz.py: Ctrl-C, raw-REPL bytes, garbled
+console inputs (host_tools/droptest/console_fuzz.py: Ctrl-C, raw-REPL bytes, garbled
 checksums, malformed frames, commands the board must refuse in flight) sent
 between the frames of drone drops on an armed virtual board, and
 `console_fuzz_anomalies`, the flights in which anything differed from the
@@ -21,7 +21,9 @@ def run():
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
     from scenario_variants import drone
 
-    from host_tools import console_fuzz, droptest
+    from host_tools.droptest import console_fuzz
+
+    from host_tools.droptest import runner as droptest
 
     link, close = droptest.open_board(reuse_flash=True)
     try:

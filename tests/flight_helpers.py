@@ -97,9 +97,12 @@ def pitot_factor(speed, p, rho, gamma=1.4):
         stag = (1.0 + 0.5 * (gamma - 1.0) * m * m) ** (gamma / (gamma - 1.0))
         return 1.0 + (stag - 1.0) * (m - 0.7) / 0.3
     m2 = m * m
-    return ((gamma + 1.0) ** 2 * m2 / (4.0 * gamma * m2 - 2.0 * (gamma - 1.0))) ** (
-        gamma / (gamma - 1.0)
-    ) * (1.0 - gamma + 2.0 * gamma * m2) / (gamma + 1.0)
+    return (
+        ((gamma + 1.0) ** 2 * m2 / (4.0 * gamma * m2 - 2.0 * (gamma - 1.0)))
+        ** (gamma / (gamma - 1.0))
+        * (1.0 - gamma + 2.0 * gamma * m2)
+        / (gamma + 1.0)
+    )
 
 
 def gauss():

@@ -3,7 +3,7 @@ some of its tables changed, so each test states only what it varies."""
 
 import copy
 
-from host_tools import scenario
+from host_tools.sim import scenario
 
 
 def drone(**changes):

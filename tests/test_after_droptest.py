@@ -11,11 +11,13 @@ import aprslib
 import gpxpy
 import pytest
 
-from host_tools import droptest, scenario
-from host_tools.flash import flash
-from host_tools.flightlog import decode_path
-from host_tools.link import BoardLink
-from host_tools.vboard import VirtualBoard
+from host_tools.droptest import runner as droptest
+
+from host_tools.sim import scenario
+from host_tools.board.flash import flash
+from host_tools.protocol.flightlog import decode_path
+from host_tools.board.link import BoardLink
+from host_tools.board.vboard import VirtualBoard
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 CAPSULE = str(Path(sys.executable).with_name("capsule"))

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mpy import FIRMWARE
 
-from host_tools.beacon_decode import decode_aprs
+from host_tools.protocol.packets import decode_aprs
 
 PREFIX = b"<\xff\x01"
 CASES = fix_cases()

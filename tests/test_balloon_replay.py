@@ -5,9 +5,9 @@ the line and column. The logs are synthetic, written by the tests."""
 import numpy as np
 import pytest
 
-from host_tools import atmosphere1976 as atm
-from host_tools import droptest_replay as replay
-from host_tools.physics import G0_M_S2
+from host_tools.sim import atmosphere1976 as atm
+from host_tools.droptest import replay
+from host_tools.sim.physics import G0_M_S2
 
 
 def tracker_log(path, start="23:59:50", n=30, header="Time,Baro_Pressure,GPS altitude,Lat,Lon"):

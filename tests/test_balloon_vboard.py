@@ -4,7 +4,9 @@ scenarios must pass as written."""
 
 import pytest
 
-from host_tools import droptest, scenario
+from host_tools.droptest import runner as droptest
+
+from host_tools.sim import scenario
 
 pytestmark = [pytest.mark.hardware, pytest.mark.slow, pytest.mark.timeout(300)]
 

@@ -7,8 +7,8 @@ import random
 
 from mpy import run_mpy
 
-from host_tools.simframes import gnss_frame, sample_frame, sync_frame
-from host_tools.wire import format_command
+from host_tools.protocol.frames import gnss_frame, sample_frame, sync_frame
+from host_tools.protocol.lines import format_command
 
 HARNESS = r"""
 import gc, console, simlink, sample
@@ -156,7 +156,7 @@ print(gc.mem_alloc() - a, rec.samples)
 def test_reply_to_a_noisy_command_name_carries_a_valid_checksum():
     # garbage that decodes as UTF-8 above 0x7F is echoed in the error reply;
     # the checksum covers the bytes sent, so the host still accepts the line
-    from host_tools.wire import parse_line
+    from host_tools.protocol.lines import parse_line
 
     out = run_mpy(
         "import wire, sys\n"

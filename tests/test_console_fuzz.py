@@ -2,15 +2,17 @@
 random console input (Ctrl-C, raw-REPL bytes, garbled checksums, malformed
 frames, refused commands) streamed between the frames of a drone drop, the
 board armed, gives the same fires at the same altitudes as the clean flight,
-no REPL prompt and a `status` answer to every probe (host_tools/console_fuzz.py)."""
+no REPL prompt and a `status` answer to every probe (host_tools/droptest/console_fuzz.py)."""
 
 import time
 
 import pytest
 from scenario_variants import drone
 
-from host_tools import console_fuzz, droptest
-from host_tools.wire import format_command
+from host_tools.droptest import console_fuzz
+
+from host_tools.droptest import runner as droptest
+from host_tools.protocol.lines import format_command
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 

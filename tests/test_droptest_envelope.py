@@ -8,9 +8,9 @@ import json
 import pytest
 import tomllib
 
-from host_tools import droptest_envelope as envelope
-from host_tools import droptest_invariants as inv
-from host_tools import scenario
+from host_tools.droptest import envelope
+from host_tools.droptest import invariants as inv
+from host_tools.sim import scenario
 from host_tools.cli import main as cli_main
 
 
@@ -83,7 +83,7 @@ def test_a_flight_is_set_by_seed_and_index_and_never_sets_a_backup_timer(env):
 
 
 def test_chutes_are_sized_for_the_drawn_descent_rates(env):
-    from host_tools import physics
+    from host_tools.sim import physics
 
     doc = envelope.draw(env, 1, 0)
     m = doc["capsule"]["mass_kg"]

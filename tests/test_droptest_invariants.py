@@ -8,9 +8,13 @@ from types import SimpleNamespace
 import pytest
 from scenario_variants import drone
 
-from host_tools import droptest, physics, scenario
-from host_tools import droptest_invariants as inv
-from host_tools.droptest_fake import FakeBoard
+from host_tools.droptest import runner as droptest
+
+from host_tools.sim import physics
+
+from host_tools.sim import scenario
+from host_tools.droptest import invariants as inv
+from host_tools.droptest.fake import FakeBoard
 
 OK = SimpleNamespace(kind="OK", fields={})
 REFUSED = SimpleNamespace(kind="ERR", fields={"msg": "upside down"})

@@ -11,10 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mpy import run_mpy
 
-from host_tools import atmosphere1976 as atm
-from host_tools import sensors, simframes
-from host_tools.physics import G0_M_S2, Truth
-from host_tools.sensors import Accel, Baro, Gnss, Noise, SerialNoise
+from host_tools.sim import atmosphere1976 as atm
+from host_tools.sim import sensors
+from host_tools.protocol import frames as simframes
+from host_tools.sim.physics import G0_M_S2, Truth
+from host_tools.sim.sensors import Accel, Baro, Gnss, Noise, SerialNoise
 
 
 def truth(t=0.0, alt=1000.0, mach=0.0, accel=G0_M_S2, landed=False, v=(0.0, 0.0, 0.0)):

@@ -11,15 +11,17 @@ import shutil
 import pytest
 from scenario_variants import drone
 
-from host_tools import droptest, scenario
+from host_tools.droptest import runner as droptest
+
+from host_tools.sim import scenario
 
 pytestmark = [pytest.mark.hardware, pytest.mark.slow, pytest.mark.timeout(300)]
 
 
 @pytest.fixture(scope="module")
 def template_flash(tmp_path_factory):
-    from host_tools.flash import flash
-    from host_tools.vboard import VirtualBoard
+    from host_tools.board.flash import flash
+    from host_tools.board.vboard import VirtualBoard
 
     path = tmp_path_factory.mktemp("flash-template")
     with VirtualBoard(flash_dir=path) as board:
@@ -29,14 +31,14 @@ def template_flash(tmp_path_factory):
 
 @pytest.fixture
 def board_link(template_flash, tmp_path, board_port_option):
-    from host_tools.link import BoardLink
+    from host_tools.board.link import BoardLink
 
     if board_port_option:
         link = BoardLink(board_port_option, timeout=droptest.REPLY_TIMEOUT_S)
         yield link
         link.close()
         return
-    from host_tools.vboard import VirtualBoard
+    from host_tools.board.vboard import VirtualBoard
 
     flash_dir = tmp_path / "flash"
     shutil.copytree(template_flash, flash_dir)

@@ -1,7 +1,7 @@
 """Flights at the edge of the envelope that today's sequencer gets wrong,
 each a shipped scenario with one change, flown on the virtual board with the
 real firmware and judged by the flight-envelope invariants
-(host_tools/droptest_invariants.py). They pin what the sequencer must do;
+(host_tools/droptest/invariants.py). They pin what the sequencer must do;
 the last one checks the simulator itself at the envelope's edge.
 
 The envelope sample at the end flies 24 flights drawn over the whole
@@ -11,8 +11,10 @@ envelope (fixed seed) and wants no violation at all.
 import pytest
 from scenario_variants import shipped
 
-from host_tools import droptest, droptest_envelope
-from host_tools import droptest_invariants as inv
+from host_tools.droptest import runner as droptest
+
+from host_tools.droptest import envelope as droptest_envelope
+from host_tools.droptest import invariants as inv
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 

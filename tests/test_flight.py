@@ -587,7 +587,7 @@ for n, d in rig.events.log:
 def test_drogue_failure_speed_follows_the_air_density_within_8_percent():
     # a working drogue falls faster in thin air: the threshold scales with
     # sqrt(rho0 / rho) of the 1976 atmosphere (the host's, an independent model)
-    from host_tools import atmosphere1976 as atm
+    from host_tools.sim import atmosphere1976 as atm
 
     heights_m = list(range(0, 40001, 500))
     out = run_mpy(

@@ -1,5 +1,5 @@
 """The flight recorder: written on MicroPython (firmware/flightlog.py), read on
-CPython by the host decoder (host_tools/flightlog.py) and checked against the
+CPython by the host decoder (host_tools/protocol/flightlog.py) and checked against the
 inputs, which both sides generate from the same small formula (GEN)."""
 
 import itertools
@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mpy import run_mpy
 
-from host_tools.flightlog import decode_bytes, decode_path, scan_blocks
+from host_tools.protocol.flightlog import decode_bytes, decode_path, scan_blocks
 
 TICKS_PERIOD = 1 << 30
 SMALL_INT_MAX = (1 << 30) - 1

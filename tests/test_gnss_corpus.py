@@ -16,7 +16,7 @@ import json
 import pytest
 from mpy import SHARED
 
-from host_tools.cmd_gnss import decode_log
+from host_tools.cli.cmd_gnss import decode_log
 
 GPSD = SHARED / "data" / "gpsd"
 LOGS = sorted(p.stem for p in GPSD.glob("*.log")) if GPSD.is_dir() else []

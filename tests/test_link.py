@@ -8,7 +8,7 @@ import tty
 
 import pytest
 
-from host_tools.link import BoardLink, LinkError
+from host_tools.board.link import BoardLink, LinkError
 
 
 @pytest.fixture

@@ -13,10 +13,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from mpy import BOARDS, FIRMWARE, micropython_path, run_mpy
 
-from host_tools import cmd_log, plots
+from host_tools.cli import cmd_log
+
+from host_tools import plots
 from host_tools.cli import UserError, main
-from host_tools.flightlog import decode_path
-from host_tools.wire import parse_line
+from host_tools.protocol.flightlog import decode_path
+from host_tools.protocol.lines import parse_line
 
 BIN = Path(sys.executable).parent
 

@@ -9,9 +9,9 @@ import ambiance
 import numpy as np
 import pytest
 
-from host_tools import atmosphere1976 as atm
-from host_tools import physics
-from host_tools.physics import Chute, Flight, Wind
+from host_tools.sim import atmosphere1976 as atm
+from host_tools.sim import physics
+from host_tools.sim.physics import Chute, Flight, Wind
 
 GM = physics.G0_M_S2 * physics.EARTH_RADIUS_M**2
 

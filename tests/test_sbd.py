@@ -7,7 +7,7 @@ import struct
 import pytest
 from beacon_cases import alloc_per_201_packets, build_on_mpy, fix_cases, lat_of, lon_of
 
-from host_tools.beacon_decode import PHASE_NAMES, DecodeError, decode_packet, decode_sbd
+from host_tools.protocol.packets import PHASE_NAMES, DecodeError, decode_packet, decode_sbd
 
 CASES = fix_cases()
 LAYOUT = ">BHBBBBBBiiiIHBBH"  # firmware/sbd.py docstring, CRC included

@@ -2,7 +2,7 @@
 
 from mpy import run_mpy
 
-from host_tools.simframes import sample_frame
+from host_tools.protocol.frames import sample_frame
 
 
 def decode(frames):

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from host_tools.flash import build_image, flash
-from host_tools.link import BoardLink
-from host_tools.vboard import VirtualBoard
-from host_tools.wire import format_command, parse_line
+from host_tools.board.flash import build_image, flash
+from host_tools.board.link import BoardLink
+from host_tools.board.vboard import VirtualBoard
+from host_tools.protocol.lines import format_command, parse_line
 
 BIN = Path(sys.executable).parent
 
@@ -242,7 +242,7 @@ def test_port_that_is_not_micropython_is_a_clear_error(tmp_path, reply):
 
 def test_garbled_reply_is_not_taken_as_an_answer():
     good = "OK 12 status phase=SAFE armed=0"
-    from host_tools.wire import checksum
+    from host_tools.protocol.lines import checksum
 
     assert parse_line(f"{good}*{checksum(good):02X}").fields["phase"] == "SAFE"
     assert parse_line("{}*{:02X}".format(good.replace("SAFE", "SAVE"), checksum(good))) is None

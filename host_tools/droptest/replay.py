@@ -43,9 +43,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import atmosphere1976 as atm
-from . import droptest, physics
-from .scenario import Scenario
+from host_tools.sim import atmosphere1976 as atm
+from host_tools.droptest import runner as droptest
+from host_tools.sim import physics
+from host_tools.sim.scenario import Scenario
 
 TIME_COLS = ("time_s", "time", "t_s", "t", "seconds", "utc", "time_utc")
 PRESSURE_PA_COLS = ("pressure_pa", "pressure", "press_pa", "baro_pa")

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .scenario import Scenario
+from host_tools.sim.scenario import Scenario
 
 
 class CampaignError(Exception):
@@ -32,7 +32,7 @@ class CampaignError(Exception):
 
 def run_dispersed(raw, name, path, seed, index, board="virtual"):
     """One Monte Carlo run (executes on a worker); returns a JSON-able summary."""
-    from . import droptest
+    from host_tools.droptest import runner as droptest
 
     base = Scenario(name, path, raw)
     rng = np.random.default_rng([seed, index])
@@ -41,7 +41,7 @@ def run_dispersed(raw, name, path, seed, index, board="virtual"):
     t0 = time.perf_counter()
     link = None
     if board == "fake":
-        from .droptest_fake import FakeBoard
+        from host_tools.droptest.fake import FakeBoard
 
         link = FakeBoard()
     try:
@@ -231,7 +231,7 @@ def summarise(sc, runs, seed):
         "landing_speed_m_s": _stats([r["landing_speed_m_s"] for r in landed]),
     }
     if len(landed) >= 3:
-        from .droptest_plots import ellipse_axes
+        from host_tools.droptest.plots import ellipse_axes
 
         east = [r["landing_east_m"] for r in landed]
         north = [r["landing_north_m"] for r in landed]
@@ -265,7 +265,7 @@ def write_campaign(summary, runs, sc, out_dir, plots=True):
     out.mkdir(parents=True, exist_ok=True)
     images = []
     if plots and runs:
-        from . import droptest_plots
+        from host_tools.droptest import plots as droptest_plots
 
         limits = sc.expect.get("main_fire_altitude_m")
         images.append(

@@ -56,10 +56,15 @@ from pathlib import Path
 
 import tomllib
 
-from . import balloon, physics, sensors
+from host_tools.paths import FIRMWARE_DIR, ROOT
+from host_tools.sim import balloon
 
-SCENARIO_DIR = Path(__file__).with_name("scenarios")
-FIRMWARE_CONFIG = Path(__file__).resolve().parent.parent / "firmware" / "config_schema.py"
+from host_tools.sim import physics
+
+from host_tools.sim import sensors
+
+SCENARIO_DIR = ROOT / "host_tools" / "scenarios"
+FIRMWARE_CONFIG = FIRMWARE_DIR / "config_schema.py"
 CHANNELS = ("drogue", "main")
 
 

@@ -12,9 +12,9 @@ import time
 
 from rich.console import Console
 
-from .cli import UserError
-from .link import BoardLink, LinkError
-from .wire import format_command
+from host_tools.cli import UserError
+from host_tools.board.link import BoardLink, LinkError
+from host_tools.protocol.lines import format_command
 
 STYLE = {"EVT": "cyan", "OK": "green", "ERR": "bold red", "TLM": "dim"}
 IMPORTANT_EVENTS = {"fire": "bold magenta", "phase": "bold yellow", "fault": "bold red"}

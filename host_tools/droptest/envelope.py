@@ -27,11 +27,13 @@ from pathlib import Path
 import numpy as np
 import tomllib
 
-from . import atmosphere1976 as atm
-from . import balloon, physics, sensors
-from .droptest_invariants import NAMES as INVARIANT_NAMES
-from .droptest_invariants import firmware, firmware_defaults
-from .scenario import BALLOON_KEYS, RELEASE_MIN_AGL_M, SCENARIO_DIR, validate
+from host_tools.sim import atmosphere1976 as atm
+from host_tools.sim import balloon
+from host_tools.sim import physics
+from host_tools.sim import sensors
+from host_tools.droptest.invariants import NAMES as INVARIANT_NAMES
+from host_tools.droptest.invariants import firmware, firmware_defaults
+from host_tools.sim.scenario import BALLOON_KEYS, RELEASE_MIN_AGL_M, SCENARIO_DIR, validate
 
 ENVELOPE_PATH = SCENARIO_DIR / "envelope.toml"
 FAULT_KINDS = (
@@ -518,14 +520,14 @@ def to_toml(doc, header=""):
 # -- one flight (on a worker) and the campaign ------------------------------------------
 def fly(env, seed, index, board="virtual"):
     """Draw and fly one envelope flight; a JSON-able summary with its document."""
-    from . import droptest
+    from host_tools.droptest import runner as droptest
 
     doc = draw(env, seed, index)
     t0 = time.perf_counter()
     out = {"index": index, "doc": doc, "description": doc["description"]}
     link = None
     if board == "fake":
-        from .droptest_fake import FakeBoard
+        from host_tools.droptest.fake import FakeBoard
 
         link = FakeBoard()
     try:
@@ -574,7 +576,7 @@ def run_envelope(
     flight to out_dir)."""
     from dask.distributed import as_completed
 
-    from .droptest_mc import _bar, _client, _Null
+    from host_tools.droptest.mc import _bar, _client, _Null
 
     env = load_envelope(envelope_path)
     t0 = time.perf_counter()

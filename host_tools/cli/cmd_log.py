@@ -25,7 +25,7 @@ import binascii
 import zlib
 from pathlib import Path
 
-from .cli import UserError
+from host_tools.cli import UserError
 
 LOG_DIR = "log"  # where the firmware keeps its segments (FlightLog("log", ...))
 READ_CHUNK = 1536  # bytes per base64 line sent by the board
@@ -182,7 +182,7 @@ def disarmed_reason(status):
 def board_status(port):
     """Fields of the firmware's reply to `status` (starting the firmware first
     if the board sits at its REPL), or None if it gives no OK reply."""
-    from .link import BoardLink, LinkError
+    from host_tools.board.link import BoardLink, LinkError
 
     try:
         with BoardLink(port) as link:
@@ -201,7 +201,7 @@ def board_status(port):
 def restart_firmware(port, console):
     """Soft-reset the board into the firmware: a board left at its REPL
     after a pull would fly with nothing running."""
-    from .link import BoardLink, LinkError
+    from host_tools.board.link import BoardLink, LinkError
 
     try:
         with BoardLink(port) as link:
@@ -218,7 +218,7 @@ def open_board(port, baud):
     from mpremote.transport import TransportError
     from mpremote.transport_serial import SerialTransport
 
-    from .link import LinkError, hand_over
+    from host_tools.board.link import LinkError, hand_over
 
     try:
         hand_over(port)
@@ -255,7 +255,7 @@ def run_pull(args):
         TransferSpeedColumn,
     )
 
-    from .flightlog import decode_path
+    from host_tools.protocol.flightlog import decode_path
 
     console = Console()
     t = open_board(args.port, args.baud)
@@ -295,7 +295,7 @@ def run_pull(args):
 def summary_table(log):
     from rich.table import Table
 
-    from .flightlog import phase_name
+    from host_tools.protocol.flightlog import phase_name
 
     table = Table(title="flight log", show_header=False)
     h = log.header
@@ -326,7 +326,7 @@ def summary_table(log):
 
 
 def _decode(path):
-    from .flightlog import decode_path
+    from host_tools.protocol.flightlog import decode_path
 
     path = Path(path)
     if not path.exists():
@@ -341,7 +341,7 @@ def _decode(path):
 def run_decode(args):
     from rich.console import Console
 
-    from .flightlog import write_csv
+    from host_tools.protocol.flightlog import write_csv
 
     log = _decode(args.file)
     console = Console()
@@ -355,7 +355,7 @@ def run_decode(args):
 def run_plot(args):
     from rich.console import Console
 
-    from .plots import plot_flight_log
+    from host_tools.plots import plot_flight_log
 
     log = _decode(args.file)
     files = plot_flight_log(log, args.out)

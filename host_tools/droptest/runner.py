@@ -41,8 +41,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import physics, sensors
-from .wire import parse_line
+from host_tools.sim import physics
+
+from host_tools.sim import sensors
+from host_tools.protocol.lines import parse_line
 
 TICKS_PERIOD = 1 << 30
 TICKS_HALF = TICKS_PERIOD >> 1
@@ -65,7 +67,7 @@ SKIP_OUT_MARGIN_S = 60.0
 def skip_out_watch_s(scenario):
     """How long a capsule that left the atmosphere is flown on: both backup
     timers (effective config, firmware defaults) run out, plus a margin."""
-    from .droptest_invariants import effective_config
+    from host_tools.droptest.invariants import effective_config
 
     cfg = effective_config(scenario)
     return float(cfg["drogue_backup_s"]) + float(cfg["main_backup_s"]) + SKIP_OUT_MARGIN_S
@@ -124,14 +126,14 @@ class Result:
     @property
     def violations(self):
         """Names of the flight-envelope invariants this run violated."""
-        from .droptest_invariants import violations
+        from host_tools.droptest.invariants import violations
 
         return violations(self.invariants)
 
     @property
     def outcome(self):
         """landed, skipped_out, did_not_land or aborted."""
-        from .droptest_invariants import outcome
+        from host_tools.droptest.invariants import outcome
 
         return outcome(self)
 
@@ -399,7 +401,7 @@ class DropTest:
     def command(self, text, log_error=True):
         """Send a command line and return its reply (Line), processing events;
         an ERR reply becomes an error event unless log_error is False."""
-        from .wire import format_command
+        from host_tools.protocol.lines import format_command
 
         name = text.split()[0].lower()
         self._log_command_errors = log_error
@@ -748,7 +750,7 @@ class DropTest:
         and stayed there skip_out_watch_s: the flight is over (it may come
         back hours later, or never), and every backup timer has had its
         chance to fire in near vacuum, where the invariants catch it."""
-        from .droptest_invariants import SKIPPED_OUT_ALT_M
+        from host_tools.droptest.invariants import SKIPPED_OUT_ALT_M
 
         f = self.flight
         ceiling = max(self.scenario.start["altitude_m"], SKIPPED_OUT_ALT_M)
@@ -806,7 +808,7 @@ class DropTest:
             aborted=aborted,
         )
         result.expectations = judge(result, self.scenario, self.command_replies)
-        from .droptest_invariants import check
+        from host_tools.droptest.invariants import check
 
         result.invariants = check(result)
         return result
@@ -952,7 +954,7 @@ def judge(result, scenario, replies=None):
                 f"landed phase {dt:.1f} s after touchdown",
             )
     if exp.get("quiet_until_release"):
-        from .balloon import quiet_until_release
+        from host_tools.sim.balloon import quiet_until_release
 
         out.append(quiet_until_release(result, scenario))
     if "phases" in exp:
@@ -977,7 +979,7 @@ _FLASH_TEMPLATES = {}  # firmware digest -> a flashed board directory, per proce
 
 def _firmware_digest():
     """Hash of what `flash` would put on a sim board (sources and board file)."""
-    from .flash import BOARDS_DIR, FIRMWARE_DIR
+    from host_tools.board.flash import BOARDS_DIR, FIRMWARE_DIR
 
     h = hashlib.sha256()
     for p in sorted(FIRMWARE_DIR.glob("*.py")) + [BOARDS_DIR / "sim.py"]:
@@ -987,8 +989,8 @@ def _firmware_digest():
 
 
 def _with_retries(what, fn):
-    from .flash import FlashError
-    from .link import LinkError
+    from host_tools.board.flash import FlashError
+    from host_tools.board.link import LinkError
 
     for attempt in range(1, BOARD_SETUP_ATTEMPTS + 1):
         try:
@@ -1006,8 +1008,8 @@ def _flashed_template(log):
     many flights; flashing is most of a short flight's wall time)."""
     import tempfile
 
-    from .flash import flash
-    from .vboard import VirtualBoard
+    from host_tools.board.flash import flash
+    from host_tools.board.vboard import VirtualBoard
 
     key = _firmware_digest()
     path = _FLASH_TEMPLATES.get(key)
@@ -1038,9 +1040,9 @@ def open_board(port=None, log=None, reuse_flash=False):
     import shutil
     import tempfile
 
-    from .flash import flash
-    from .link import BoardLink
-    from .vboard import VirtualBoard
+    from host_tools.board.flash import flash
+    from host_tools.board.link import BoardLink
+    from host_tools.board.vboard import VirtualBoard
 
     if port:
         link = BoardLink(port, timeout=REPLY_TIMEOUT_S)
@@ -1113,7 +1115,7 @@ def write_report(result, out_dir, plots=True):
     _write_trajectory_csv(result, out / "trajectory.csv")
     images = []
     if plots:
-        from . import droptest_plots
+        from host_tools.droptest import plots as droptest_plots
 
         images = droptest_plots.flight_plots(result, out)
     (out / "report.md").write_text(markdown_report(doc, images))
@@ -1163,7 +1165,7 @@ def markdown_report(doc, images=()):
             "| {} | {} | {} |".format(e["name"], "pass" if e["passed"] else "**FAIL**", e["detail"])
         )
     if doc.get("invariants"):
-        from .droptest_invariants import status_text
+        from host_tools.droptest.invariants import status_text
 
         lines += ["", "## Invariants", "", "| invariant | result | detail |", "|---|---|---|"]
         for e in doc["invariants"]:

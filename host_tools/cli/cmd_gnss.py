@@ -16,9 +16,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .cli import UserError
+from host_tools import paths
+from host_tools.cli import UserError
+from host_tools.paths import FIRMWARE_DIR
 
-FIRMWARE = Path(__file__).resolve().parent.parent / "firmware"
+FIRMWARE = FIRMWARE_DIR
 DEFAULT_CHUNK = 256
 
 # Runs on MicroPython. Feeds the log in chunks, prints one `F ...` line per
@@ -66,13 +68,10 @@ MODE_NAMES = {0: "none", 1: "no-fix", 2: "2D", 3: "3D"}
 
 
 def micropython_executable():
-    exe = Path(sys.executable).with_name("micropython")
-    if exe.exists():
-        return str(exe)
-    found = shutil.which("micropython")
-    if not found:
-        raise UserError(f"micropython (unix port) not found next to {sys.executable} or on PATH")
-    return found
+    try:
+        return paths.micropython_executable()
+    except FileNotFoundError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _fix_record(fields):

@@ -27,8 +27,8 @@ a rejected configuration.)
 import random
 from dataclasses import dataclass, field
 
-from . import droptest
-from .wire import format_command
+from host_tools.droptest import runner as droptest
+from host_tools.protocol.lines import format_command
 
 CONTROL = b"\x03\x01\x02\x04\x05"
 GARBLED_TAILS = ["", " *ZZ", " *6", "*6", " 7E", " 00", "*0G", "* 7E", "*7E1", "*", "*00"]

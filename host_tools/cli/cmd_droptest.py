@@ -17,7 +17,7 @@ held, 1 one failed (or the run could not finish), 2 bad input.
 import time
 from pathlib import Path
 
-from .cli import UserError
+from host_tools.cli import UserError
 
 DEFAULT_OUT = "build/droptest"
 
@@ -85,7 +85,7 @@ def argparse_suppress():
 
 
 def _load(name):
-    from .scenario import ScenarioError, load
+    from host_tools.sim.scenario import ScenarioError, load
 
     try:
         return load(name)
@@ -98,7 +98,7 @@ def _board_kind(args):
 
 
 def run(args):
-    from . import scenario as scenario_mod
+    from host_tools.sim import scenario as scenario_mod
 
     modes = [
         bool(args.all is not None),
@@ -178,11 +178,11 @@ def _progress_bar(sc):
 
 
 def _run_one(args, sc, out, plots=None):
-    from . import droptest
+    from host_tools.droptest import runner as droptest
 
     link = None
     if args.fake_board:
-        from .droptest_fake import FakeBoard
+        from host_tools.droptest.fake import FakeBoard
 
         link = FakeBoard()
     update, progress = _progress_bar(sc)
@@ -199,8 +199,8 @@ def _run_one(args, sc, out, plots=None):
                 plots=not args.no_plots if plots is None else plots,
             )
     except Exception as exc:
-        from .flash import FlashError
-        from .link import LinkError
+        from host_tools.board.flash import FlashError
+        from host_tools.board.link import LinkError
 
         if isinstance(exc, (LinkError, FlashError, FileNotFoundError)):
             raise UserError(str(exc), status=1) from None
@@ -249,7 +249,7 @@ def _print_result(result, out):
 def _print_invariants(console, result):
     from rich.table import Table
 
-    from .droptest_invariants import status_text
+    from host_tools.droptest.invariants import status_text
 
     table = Table(title=f"{result.scenario.name}: invariants (outcome {result.outcome})")
     table.add_column("invariant")
@@ -265,7 +265,7 @@ def _print_invariants(console, result):
 def _all(args):
     from rich.table import Table
 
-    from . import scenario as scenario_mod
+    from host_tools.sim import scenario as scenario_mod
 
     if args.all:
         folder = Path(args.all)
@@ -347,7 +347,7 @@ def _list(scenario_mod):
 
 # -- Monte Carlo -----------------------------------------------------------------------
 def _monte_carlo(args, sc):
-    from . import droptest_mc
+    from host_tools.droptest import mc as droptest_mc
 
     out = Path(args.out or Path(DEFAULT_OUT) / (sc.name + "_mc"))
     try:
@@ -370,7 +370,7 @@ def _monte_carlo(args, sc):
 
 # -- envelope --------------------------------------------------------------------------
 def _envelope(args):
-    from . import droptest_envelope as envelope
+    from host_tools.droptest import envelope
 
     if args.envelope < 1:
         raise UserError(f"--envelope N: N must be >= 1, got {args.envelope}")
@@ -389,7 +389,7 @@ def _envelope(args):
     except envelope.EnvelopeError as exc:
         raise UserError(str(exc)) from None
     except Exception as exc:
-        from .droptest_mc import CampaignError
+        from host_tools.droptest.mc import CampaignError
 
         if isinstance(exc, CampaignError):
             raise UserError(str(exc)) from None
@@ -400,7 +400,7 @@ def _envelope(args):
 
 # -- replay ----------------------------------------------------------------------------
 def _replay(args):
-    from . import droptest_replay
+    from host_tools.droptest import replay as droptest_replay
 
     sc = _load(args.scenario) if args.scenario else None
     try:
@@ -412,7 +412,7 @@ def _replay(args):
     out = Path(args.out or Path(DEFAULT_OUT) / ("replay_" + Path(args.replay).stem))
     link = None
     if args.fake_board:
-        from .droptest_fake import FakeBoard
+        from host_tools.droptest.fake import FakeBoard
 
         link = FakeBoard()
     result = droptest_replay.run_replay(

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import atmosphere1976 as atm
-from . import physics
+from host_tools.sim import atmosphere1976 as atm
+from host_tools.sim import physics
 
 G0_M_S2 = physics.G0_M_S2
 CLIMB_GRID_S = 1.0  # wind drift is integrated on this grid

@@ -30,7 +30,7 @@ What it promises:
 import math
 from dataclasses import dataclass, field
 
-from . import atmosphere1976 as atm
+from host_tools.sim import atmosphere1976 as atm
 
 EARTH_RADIUS_M = 6371008.8  # IUGG mean radius
 G0_M_S2 = atm.G0_M_S2

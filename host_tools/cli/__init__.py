@@ -1,16 +1,14 @@
 """`capsule`: the host side of the capsule recovery electronics.
 
-A command table in the manner of mpremote: every `cmd_<name>.py` module in this
-package registers its own subcommand (`register(subparsers)`) and sets the
-function that runs it, so adding a command never touches this file.
+The top host layer (see ARCHITECTURE.md): argument parsing and one thin
+adapter module per subcommand. `COMMANDS` is the command table, in the manner
+of mpremote's main.py: each `cmd_<name>.py` registers its own arguments
+(`register(subparsers)`) and sets the function that runs it; a new command is
+one module plus one line here.
 """
 
 import argparse
-import importlib
-import pkgutil
 import sys
-
-from . import __name__ as _pkg
 
 
 class UserError(Exception):
@@ -27,12 +25,26 @@ def build_parser():
         description="Flash, test, talk to and track a sample-return capsule's recovery board.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    package = sys.modules[_pkg]
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        if info.name.startswith("cmd_"):
-            module = importlib.import_module(_pkg + "." + info.name)
-            module.register(sub)
+    for module in commands():
+        module.register(sub)
     return parser
+
+
+def commands():
+    """The command table: one adapter module per subcommand, in help order.
+    Imported here, not at the top, because each adapter imports UserError from
+    this module."""
+    from host_tools.cli import (
+        cmd_console,
+        cmd_droptest,
+        cmd_flash,
+        cmd_gnss,
+        cmd_log,
+        cmd_track,
+        cmd_vboard,
+    )
+
+    return (cmd_console, cmd_droptest, cmd_flash, cmd_gnss, cmd_log, cmd_track, cmd_vboard)
 
 
 def main(argv=None):

@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import atmosphere1976 as atm
-from .physics import G0_M_S2, Truth
+from host_tools.sim import atmosphere1976 as atm
+from host_tools.sim.physics import G0_M_S2, Truth
 
 FLAG_BARO_OK = 1
 FLAG_ACCEL_OK = 2

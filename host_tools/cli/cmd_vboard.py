@@ -1,6 +1,6 @@
 """`capsule vboard`: run a virtual board and print its serial port."""
 
-from .vboard import DEFAULT_HEAP, serve
+from host_tools.board.vboard import DEFAULT_HEAP, serve
 
 
 def run(args):

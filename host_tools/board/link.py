@@ -13,7 +13,7 @@ import time
 
 import serial
 
-from .wire import format_command, parse_line
+from host_tools.protocol.lines import format_command, parse_line
 
 DEFAULT_TIMEOUT_S = 5.0
 READY_TIMEOUT_S = 15.0

@@ -5,7 +5,7 @@
 Reads what a ground receiver prints on its serial port (or a capture file of
 it): LoRa APRS lines, KISS frames, UKHAS sentences, Iridium SBD payloads in
 hex and the virtual board's `EVT ... tx ... hex=` lines, all decoded by
-host_tools/beacon_decode.py. Shows a table of the latest report per source:
+host_tools/protocol/packets.py. Shows a table of the latest report per source:
 position, altitude, age of the fix, phase, battery, and with --from the
 distance and bearing from the team. Writes the track as GPX (gpxpy) and KML
 (simplekml), files a phone's map app opens; on a live port they are rewritten
@@ -30,8 +30,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from .beacon_decode import DecodeError, Report, StreamSplitter, decode_item
-from .cli import UserError
+from host_tools.protocol.packets import DecodeError, Report, StreamSplitter, decode_item
+from host_tools.cli import UserError
 
 EARTH_RADIUS_M = 6_371_008.8  # IUGG mean Earth radius
 COMPASS = ("N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE",
