@@ -22,7 +22,6 @@ def run():
     from scenario_variants import drone
 
     from host_tools.droptest import console_fuzz
-
     from host_tools.droptest import runner as droptest
 
     link, close = droptest.open_board(reuse_flash=True)

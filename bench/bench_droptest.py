@@ -20,7 +20,6 @@ Figures:
 import time
 
 from host_tools.droptest import runner as droptest
-
 from host_tools.sim import scenario
 
 RUNS = 2  # the faster run is kept: this machine's speed swings by up to 2x

@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from mpy import run_mpy  # noqa: E402
+from mpy import run_mpy
 
 PICO_SLOWDOWN = 75
 

@@ -46,12 +46,13 @@ def run_mpy(code=None, *, file=None, heap="256K", timeout=120, extra_path=(), st
         env=env,
         cwd=cwd,
         text=stdin is None or isinstance(stdin, str),
+        check=False,
     )
     out = proc.stdout if isinstance(proc.stdout, str) else proc.stdout.decode(errors="replace")
     err = proc.stderr if isinstance(proc.stderr, str) else proc.stderr.decode(errors="replace")
     if proc.returncode != 0:
         raise MicroPythonError(
-            "micropython exited %d\n--- stdout ---\n%s\n--- stderr ---\n%s"
-            % (proc.returncode, out[-4000:], err[-4000:])
+            f"micropython exited {proc.returncode}\n--- stdout ---\n{out[-4000:]}"
+            f"\n--- stderr ---\n{err[-4000:]}"
         )
     return out

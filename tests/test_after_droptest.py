@@ -11,13 +11,12 @@ import aprslib
 import gpxpy
 import pytest
 
-from host_tools.droptest import runner as droptest
-
-from host_tools.sim import scenario
 from host_tools.board.flash import flash
-from host_tools.protocol.flightlog import decode_path
 from host_tools.board.link import BoardLink
 from host_tools.board.vboard import VirtualBoard
+from host_tools.droptest import runner as droptest
+from host_tools.protocol.flightlog import decode_path
+from host_tools.sim import scenario
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 CAPSULE = str(Path(sys.executable).with_name("capsule"))

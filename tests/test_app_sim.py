@@ -5,8 +5,8 @@ import pytest
 
 from host_tools.board.flash import flash
 from host_tools.board.link import BoardLink
-from host_tools.protocol.frames import gnss_frame, sample_frame, sync_frame
 from host_tools.board.vboard import VirtualBoard
+from host_tools.protocol.frames import gnss_frame, sample_frame, sync_frame
 
 GROUND_DPA = 1013250  # 101 325 Pa
 ONE_G_UP = (0, 0, 1000)  # board z up on the stand, milli-g

@@ -9,12 +9,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from host_tools.sim import atmosphere1976 as atm
-from host_tools.sim import balloon
-from host_tools.sim import physics
-from host_tools.sim import scenario
-from host_tools.sim import sensors
 from host_tools.droptest.runner import Event, judge
+from host_tools.sim import atmosphere1976 as atm
+from host_tools.sim import balloon, physics, scenario, sensors
 from host_tools.sim.physics import G0_M_S2
 
 

@@ -5,8 +5,8 @@ the line and column. The logs are synthetic, written by the tests."""
 import numpy as np
 import pytest
 
-from host_tools.sim import atmosphere1976 as atm
 from host_tools.droptest import replay
+from host_tools.sim import atmosphere1976 as atm
 from host_tools.sim.physics import G0_M_S2
 
 

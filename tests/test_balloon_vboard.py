@@ -5,7 +5,6 @@ scenarios must pass as written."""
 import pytest
 
 from host_tools.droptest import runner as droptest
-
 from host_tools.sim import scenario
 
 pytestmark = [pytest.mark.hardware, pytest.mark.slow, pytest.mark.timeout(300)]

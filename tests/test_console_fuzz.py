@@ -10,7 +10,6 @@ import pytest
 from scenario_variants import drone
 
 from host_tools.droptest import console_fuzz
-
 from host_tools.droptest import runner as droptest
 from host_tools.protocol.lines import format_command
 

@@ -9,11 +9,10 @@ import time
 import pytest
 from scenario_variants import drone
 
-from host_tools.droptest import runner as droptest
-
-from host_tools.sim import scenario
 from host_tools.cli import main as cli_main
+from host_tools.droptest import runner as droptest
 from host_tools.droptest.fake import FakeBoard
+from host_tools.sim import scenario
 
 
 def fly(sc, board=None, seed=1, **kw):

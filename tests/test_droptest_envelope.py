@@ -8,10 +8,10 @@ import json
 import pytest
 import tomllib
 
+from host_tools.cli import main as cli_main
 from host_tools.droptest import envelope
 from host_tools.droptest import invariants as inv
 from host_tools.sim import scenario
-from host_tools.cli import main as cli_main
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,10 @@ from types import SimpleNamespace
 import pytest
 from scenario_variants import drone
 
-from host_tools.droptest import runner as droptest
-
-from host_tools.sim import physics
-
-from host_tools.sim import scenario
 from host_tools.droptest import invariants as inv
+from host_tools.droptest import runner as droptest
 from host_tools.droptest.fake import FakeBoard
+from host_tools.sim import physics, scenario
 
 OK = SimpleNamespace(kind="OK", fields={})
 REFUSED = SimpleNamespace(kind="ERR", fields={"msg": "upside down"})

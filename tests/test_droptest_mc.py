@@ -14,13 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from host_tools.sim import atmosphere1976 as atm
+from host_tools.cli import main as cli_main
 from host_tools.droptest import mc as droptest_mc
 from host_tools.droptest import replay as droptest_replay
-from host_tools.sim import scenario
-from host_tools.cli import main as cli_main
 from host_tools.droptest.fake import FakeBoard
 from host_tools.droptest.plots import ellipse_axes
+from host_tools.sim import atmosphere1976 as atm
+from host_tools.sim import scenario
 
 DASK = Path(sys.executable).with_name("dask")
 

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mpy import run_mpy
 
+from host_tools.protocol import frames as simframes
 from host_tools.sim import atmosphere1976 as atm
 from host_tools.sim import sensors
-from host_tools.protocol import frames as simframes
 from host_tools.sim.physics import G0_M_S2, Truth
 from host_tools.sim.sensors import Accel, Baro, Gnss, Noise, SerialNoise
 

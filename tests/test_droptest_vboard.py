@@ -12,7 +12,6 @@ import pytest
 from scenario_variants import drone
 
 from host_tools.droptest import runner as droptest
-
 from host_tools.sim import scenario
 
 pytestmark = [pytest.mark.hardware, pytest.mark.slow, pytest.mark.timeout(300)]

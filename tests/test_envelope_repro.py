@@ -11,10 +11,9 @@ envelope (fixed seed) and wants no violation at all.
 import pytest
 from scenario_variants import shipped
 
-from host_tools.droptest import runner as droptest
-
 from host_tools.droptest import envelope as droptest_envelope
 from host_tools.droptest import invariants as inv
+from host_tools.droptest import runner as droptest
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 

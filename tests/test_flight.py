@@ -238,7 +238,7 @@ def test_failed_drogue_is_reported_and_the_main_still_opens_at_its_altitude():
     (failed,) = events(s, "drogue_failed")
     drogue_t = next(e for e in events(s, "fire") if e["channel"] == "drogue")["_t"]
     assert 10.0 <= failed["_t"] - drogue_t < 11.0  # drogue_fail_s after the fire
-    why, h, v = fire(s, "main")
+    why, h, _v = fire(s, "main")
     assert why == "altitude" and 850.0 < h <= 1000.0
 
 
@@ -591,16 +591,15 @@ def test_drogue_failure_speed_follows_the_air_density_within_8_percent():
 
     heights_m = list(range(0, 40001, 500))
     out = run_mpy(
-        """
+        f"""
 from flight_helpers import *
 cfg = make_config(drogue_fail_speed_m_s=35)
 cap = Capsule()
 rig = Rig(cfg, cap, None)
-for h in %r:
+for h in {heights_m!r}:
     rig.fc.kf.alt_cm = h * 100
     print(rig.fc._fail_speed_cms())
-"""
-        % (heights_m,),
+""",
         extra_path=[TESTS],
     )
     got = [int(x) for x in out.split()]

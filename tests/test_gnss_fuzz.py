@@ -170,8 +170,10 @@ def test_any_byte_soup_split_anywhere_never_raises_and_keeps_ranges(tokens, cuts
 @example(  # a 122-byte sentence with no LF, ended by the next '$': overlong either way
     tokens=[
         b"$GPGGA,,,,,,,0000.000000000000,,,00000.0000000,,.0,,,,,,,,000000000.00000000000*66\r\n",
-        b"$GPGGA,,000000000.000000000000,,,,A,-.0000,0000,,,,.00000000,.000000000,"
-        b"0.000000000,0.000000000000,00000.000000000,-.0*3B\r",
+        (
+            b"$GPGGA,,000000000.000000000000,,,,A,-.0000,0000,,,,.00000000,.000000000,"
+            b"0.000000000,0.000000000000,00000.000000000,-.0*3B\r"
+        ),
         b"$GPGGA,*7A\r\n",
     ],
     cuts=[206],

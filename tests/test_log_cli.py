@@ -13,10 +13,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from mpy import BOARDS, FIRMWARE, micropython_path, run_mpy
 
-from host_tools.cli import cmd_log
-
 from host_tools import plots
-from host_tools.cli import UserError, main
+from host_tools.cli import UserError, cmd_log, main
 from host_tools.protocol.flightlog import decode_path
 from host_tools.protocol.lines import parse_line
 

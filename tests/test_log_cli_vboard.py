@@ -9,8 +9,8 @@ import pytest
 from mpy import run_mpy
 from test_log_cli import FLIGHT
 
-from host_tools.protocol.flightlog import decode_path
 from host_tools.board.vboard import VirtualBoard
+from host_tools.protocol.flightlog import decode_path
 
 BIN = Path(sys.executable).parent
 

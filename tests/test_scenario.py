@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import tomllib
 
-from host_tools.sim import scenario
 from host_tools.cli import main as cli_main
+from host_tools.sim import scenario
 from host_tools.sim.scenario import ScenarioError, validate
 
 REQUIRED_LIBRARY = {

@@ -19,7 +19,11 @@ MPREMOTE = [str(BIN / "mpremote")]
 
 def mpremote(port, *args, timeout=30):
     return subprocess.run(
-        MPREMOTE + ["connect", port, *args], capture_output=True, text=True, timeout=timeout
+        MPREMOTE + ["connect", port, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -130,7 +134,7 @@ def test_cli_prints_port_and_exits_cleanly_on_sigterm(tmp_path):
         assert port.startswith("/dev/")
         assert mpremote(port, "exec", "print(7*6)").stdout.strip() == "42"
         children = subprocess.run(
-            ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True
+            ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True, check=False
         ).stdout.split()
         assert children, "the interpreter runs as a child of the relay"
         proc.send_signal(signal.SIGTERM)
@@ -139,7 +143,10 @@ def test_cli_prints_port_and_exits_cleanly_on_sigterm(tmp_path):
         if proc.poll() is None:
             proc.kill()
     for pid in children:
-        assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read()
+        assert (
+            not os.path.exists(f"/proc/{pid}")
+            or "zombie" in Path(f"/proc/{pid}/status").read_text()
+        )
 
 
 def test_littlefs_flash_image_holds_files_across_power_cuts(tmp_path):

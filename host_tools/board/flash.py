@@ -8,6 +8,7 @@ reports success put exactly these bytes there.
 """
 
 import ast
+import contextlib
 import errno
 import hashlib
 import json
@@ -21,7 +22,6 @@ from mpremote.transport import TransportError, TransportExecError
 from mpremote.transport_serial import SerialTransport
 
 from host_tools.board.link import BoardLink, LinkError, hand_over
-
 from host_tools.paths import BOARDS_DIR, FIRMWARE_DIR, ROOT  # noqa: F401  (re-exported)
 
 MANIFEST = "manifest.json"
@@ -72,6 +72,7 @@ def compile_file(src: Path, out_dir: Path, name: str, arch=None) -> bytes:
         cmd + [str(src)],
         capture_output=True,
         text=True,
+        check=False,
     )
     if r.returncode != 0:
         raise FlashError(f"mpy-cross failed on {src.name}: {r.stderr.strip()}")
@@ -159,16 +160,14 @@ class Flasher:
                 f"{self.port} does not answer like a MicroPython board (no raw REPL); "
                 "is MicroPython installed, and is this the right port?"
             ) from None
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 (mpremote raises anything from a bad port: one line for the user)
             self.close()
             raise FlashError(f"{self.port}: {exc}") from None
 
     def close(self):
         if self.transport is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing a port that has gone away
                 self.transport.close()
-            except Exception:
-                pass
             self.transport = None
 
     def board_info(self):
@@ -247,14 +246,14 @@ def flash(port, board="sim", config=None, progress=None, log=print, ready_timeou
         major, minor = info["mpy_version"]
         if major != MPY_CROSS_VERSION[0]:
             raise FlashError(
-                "incompatible MicroPython on %s: .mpy v%d.%d, this tool needs v%d (MicroPython 1.22+)"
-                % (port, major, minor, MPY_CROSS_VERSION[0])
+                f"incompatible MicroPython on {port}: .mpy v{major}.{minor},"
+                f" this tool needs v{MPY_CROSS_VERSION[0]} (MicroPython 1.22+)"
             )
         compiled = (major, minor) == MPY_CROSS_VERSION
         if not compiled:
             log(
-                "note: board takes .mpy v%d.%d, mpy-cross makes v%d.%d: copying sources"
-                % (major, minor, *MPY_CROSS_VERSION)
+                f"note: board takes .mpy v{major}.{minor}, mpy-cross makes"
+                f" v{MPY_CROSS_VERSION[0]}.{MPY_CROSS_VERSION[1]}: copying sources"
             )
         arch = MPY_ARCH.get((info["mpy"] >> 10) & 0xF)
         image = build_image(board, config, compile_mpy=compiled, arch=arch)
@@ -287,7 +286,7 @@ def flash(port, board="sim", config=None, progress=None, log=print, ready_timeou
     return {
         "board": board,
         "micropython": info["version"],
-        "mpy": "%d.%d" % (major, minor),
+        "mpy": f"{major}.{minor}",
         "copied": changed,
         "removed": stale,
         "unchanged": len(want) - len(changed),

@@ -7,6 +7,7 @@ LinkError a person can act on: no such port, port vanished, no reply, the
 board is at a REPL instead of running the firmware.
 """
 
+import contextlib
 import os
 import select
 import time
@@ -44,10 +45,8 @@ class BoardLink:
 
     def close(self):
         self._fd = None
-        try:
+        with contextlib.suppress(Exception):  # closing a port that has gone away
             self.ser.close()
-        except Exception:
-            pass
 
     def __enter__(self):
         return self

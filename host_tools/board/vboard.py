@@ -175,7 +175,7 @@ class VirtualBoard:
             stdout=slave,
             stderr=slave,
             start_new_session=True,
-            preexec_fn=make_controlling_tty,
+            preexec_fn=make_controlling_tty,  # noqa: PLW1509 (no thread runs yet: the relay starts after)
             close_fds=True,
             env=env,
             cwd=str(self.flash_dir),
@@ -216,7 +216,7 @@ class VirtualBoard:
             self._send_client(SOFT_REBOOT)
         self._spawn(raw=was_raw, crashed=crashed)
         if self.log:
-            self.log("restart #%d (%s)" % (self.resets, "power cut" if power_cut else "soft reset"))
+            self.log(f"restart #{self.resets} ({'power cut' if power_cut else 'soft reset'})")
 
     # -- the relay -----------------------------------------------------------
     def _send_client(self, data):

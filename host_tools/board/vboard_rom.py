@@ -8,6 +8,7 @@
 import os
 import sys
 import termios
+
 import vfs
 
 # The relay starts us with Ctrl-C as a plain byte, so a Ctrl-C that arrives

@@ -12,8 +12,8 @@ import time
 
 from rich.console import Console
 
-from host_tools.cli import UserError
 from host_tools.board.link import BoardLink, LinkError
+from host_tools.cli import UserError
 from host_tools.protocol.lines import format_command
 
 STYLE = {"EVT": "cyan", "OK": "green", "ERR": "bold red", "TLM": "dim"}
@@ -22,7 +22,7 @@ IMPORTANT_EVENTS = {"fire": "bold magenta", "phase": "bold yellow", "fault": "bo
 
 def describe(line):
     fields = " ".join(f"{k}={v}" for k, v in line.fields.items())
-    return "%-3s %9.3f s  %-8s %s" % (line.kind, line.t_ms / 1000.0, line.name, fields)
+    return f"{line.kind:<3} {line.t_ms / 1000.0:9.3f} s  {line.name:<8} {fields}"
 
 
 def style_of(line):
@@ -51,7 +51,7 @@ def one_command(args, out):
 
 
 def interactive(args, out):
-    log = open(args.log, "a") if args.log else None
+    log = open(args.log, "a") if args.log else None  # noqa: SIM115 (closed when the session ends)
     stop = threading.Event()
     pending = [0]  # commands sent and not yet answered
 

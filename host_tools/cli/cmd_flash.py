@@ -3,8 +3,8 @@
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
-from host_tools.cli import UserError
 from host_tools.board.flash import FlashError, available_boards, build_image, flash
+from host_tools.cli import UserError
 
 
 def run(args):
@@ -16,8 +16,8 @@ def run(args):
             raise UserError(str(exc)) from None
         print(f"would copy to the board's flash ({args.board}):")
         for name in sorted(image):
-            print("  %-28s %7d bytes" % (name, len(image[name])))
-        print("  %-28s %7d bytes" % ("total", sum(map(len, image.values()))))
+            print(f"  {name:<28} {len(image[name]):7d} bytes")
+        print(f"  {'total':<28} {sum(map(len, image.values())):7d} bytes")
         return 0
     if not args.port:
         raise UserError("--port is required (or --dry-run)")
@@ -40,16 +40,10 @@ def run(args):
         except FlashError as exc:
             raise UserError(str(exc)) from None
     console.print(
-        "flashed [bold]%s[/] firmware to %s (MicroPython %s, mpy %s): %d copied, %d unchanged, %d removed"
-        % (
-            result["board"],
-            args.port,
-            result["micropython"],
-            result["mpy"],
-            len(result["copied"]),
-            result["unchanged"],
-            len(result["removed"]),
-        )
+        f"flashed [bold]{result['board']}[/] firmware to {args.port}"
+        f" (MicroPython {result['micropython']}, mpy {result['mpy']}):"
+        f" {len(result['copied'])} copied, {result['unchanged']} unchanged,"
+        f" {len(result['removed'])} removed"
     )
     ready = result["ready"]
     console.print("board ready: phase={}".format(ready.get("phase", "?")))

@@ -11,9 +11,7 @@ Leading `#` comment lines (as in gpsd's regression logs) are skipped.
 import argparse
 import json
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from host_tools import paths

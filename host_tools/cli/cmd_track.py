@@ -30,8 +30,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from host_tools.protocol.packets import DecodeError, Report, StreamSplitter, decode_item
 from host_tools.cli import UserError
+from host_tools.protocol.packets import DecodeError, Report, StreamSplitter, decode_item
 
 EARTH_RADIUS_M = 6_371_008.8  # IUGG mean Earth radius
 COMPASS = ("N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE",

@@ -27,12 +27,10 @@ from pathlib import Path
 import numpy as np
 import tomllib
 
-from host_tools.sim import atmosphere1976 as atm
-from host_tools.sim import balloon
-from host_tools.sim import physics
-from host_tools.sim import sensors
 from host_tools.droptest.invariants import NAMES as INVARIANT_NAMES
 from host_tools.droptest.invariants import firmware, firmware_defaults
+from host_tools.sim import atmosphere1976 as atm
+from host_tools.sim import balloon, physics, sensors
 from host_tools.sim.scenario import BALLOON_KEYS, RELEASE_MIN_AGL_M, SCENARIO_DIR, validate
 
 ENVELOPE_PATH = SCENARIO_DIR / "envelope.toml"

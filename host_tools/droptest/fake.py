@@ -16,9 +16,9 @@ import binascii
 import time
 from typing import ClassVar
 
+from host_tools.protocol.lines import checksum
 from host_tools.sim import atmosphere1976 as atm
 from host_tools.sim.sensors import parse_axes
-from host_tools.protocol.lines import checksum
 
 PHASES = ("SAFE", "ARMED", "DESCENT", "DROGUE", "MAIN", "LANDED")
 

@@ -28,13 +28,10 @@ source, so this file never holds a copy of them.
 """
 
 import bisect
-import importlib.util
-from pathlib import Path
 
-from host_tools.sim import atmosphere1976 as atm
 from host_tools.paths import firmware_module
+from host_tools.sim import atmosphere1976 as atm
 from host_tools.sim import balloon
-
 
 # -- thresholds (each documented at the invariant that uses it) ------------------
 DROGUE_MAX_MACH = 1.6

@@ -16,9 +16,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from host_tools.sim import physics
-
 from host_tools import plots
+from host_tools.sim import physics
 
 MAX_POINTS = 4000
 ZOOM_AGL_M = 3000.0  # the second profile panel: the last few km

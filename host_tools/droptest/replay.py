@@ -43,8 +43,8 @@ from pathlib import Path
 
 import numpy as np
 
-from host_tools.sim import atmosphere1976 as atm
 from host_tools.droptest import runner as droptest
+from host_tools.sim import atmosphere1976 as atm
 from host_tools.sim import physics
 from host_tools.sim.scenario import Scenario
 

@@ -41,10 +41,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from host_tools.sim import physics
-
-from host_tools.sim import sensors
 from host_tools.protocol.lines import parse_line
+from host_tools.sim import physics, sensors
 
 TICKS_PERIOD = 1 << 30
 TICKS_HALF = TICKS_PERIOD >> 1

@@ -13,7 +13,7 @@ def _xor(data: bytes) -> int:
 
 
 def _s24(v: float) -> int:
-    v = int(round(v))
+    v = round(v)
     v = max(-0x800000, min(0x7FFFFF, v))
     return v & 0xFFFFFF
 
@@ -33,7 +33,7 @@ def sample_frame(
         | (FLAG_ACCEL_OK if accel_ok else 0)
         | (FLAG_ARM_INPUT if arm_input else 0)
     )
-    p = max(0, min(0xFFFFFF, int(round(press_dpa))))
+    p = max(0, min(0xFFFFFF, round(press_dpa)))
     payload = b"%08X%06X%06X%06X%06X%04X%02X00" % (
         int(t_ms) & 0x3FFFFFFF,  # the board's tick period
         p,

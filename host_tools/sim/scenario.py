@@ -57,11 +57,7 @@ from pathlib import Path
 import tomllib
 
 from host_tools.paths import FIRMWARE_DIR, ROOT
-from host_tools.sim import balloon
-
-from host_tools.sim import physics
-
-from host_tools.sim import sensors
+from host_tools.sim import balloon, physics, sensors
 
 SCENARIO_DIR = ROOT / "host_tools" / "scenarios"
 FIRMWARE_CONFIG = FIRMWARE_DIR / "config_schema.py"
