@@ -7,10 +7,10 @@ interpreter's own traceback so a failing firmware test reads like one.
 """
 
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
+
+from host_tools.paths import micropython_executable
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRMWARE = ROOT / "firmware"
@@ -19,13 +19,10 @@ SHARED = ROOT.parent / "shared"
 
 
 def micropython_path():
-    exe = Path(sys.executable).with_name("micropython")
-    if exe.exists():
-        return str(exe)
-    found = shutil.which("micropython")
-    if not found:
-        raise RuntimeError("micropython not found: run `make setup`")
-    return found
+    try:
+        return micropython_executable()
+    except FileNotFoundError as exc:
+        raise RuntimeError(str(exc)) from None
 
 
 class MicroPythonError(AssertionError):

@@ -26,10 +26,13 @@ import zlib
 from pathlib import Path
 
 from host_tools.cli import UserError
+from host_tools.paths import firmware_module
 
 LOG_DIR = "log"  # where the firmware keeps its segments (FlightLog("log", ...))
 READ_CHUNK = 1536  # bytes per base64 line sent by the board
-IN_FLIGHT_PHASES = {"ARMED", "DESCENT", "DROGUE", "MAIN", "1", "2", "3", "4"}
+_FP = firmware_module("flight_phase")
+# ARMED up to MAIN, by name or number: a board in these phases may be flying
+IN_FLIGHT_PHASES = {x for p in range(_FP.ARMED, _FP.LANDED) for x in (_FP.PHASE_NAMES[p], str(p))}
 
 _BOARD_LIST = """
 import os, binascii

@@ -16,11 +16,10 @@ import binascii
 import time
 from typing import ClassVar
 
+from host_tools.paths import firmware_module
 from host_tools.protocol.lines import checksum
 from host_tools.sim import atmosphere1976 as atm
 from host_tools.sim.sensors import parse_axes
-
-PHASES = ("SAFE", "ARMED", "DESCENT", "DROGUE", "MAIN", "LANDED")
 
 
 def _line(kind, t_ms, name, fields=()):
@@ -33,17 +32,10 @@ def _line(kind, t_ms, name, fields=()):
 
 
 class FakeBoard:
+    # the firmware's defaults (config_schema), plus the fake's beacon period
     DEFAULTS: ClassVar[dict] = {
-        "start_mode": "reentry",
-        "entry_g": 2.0,
-        "drogue_deploy_m": 10000.0,
-        "main_deploy_m": 2000.0,
-        "ground_elevation_m": 0.0,
-        "landed_s": 20.0,
-        "accel_axes": "+x+y+z",
+        **{row[0]: row[2] for row in firmware_module("config_schema").SCHEMA},
         "beacon_s": 10.0,
-        "callsign": "N0CALL",
-        "sample_hz": 100,
     }
 
     def __init__(self, **config):

@@ -21,6 +21,8 @@ import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from host_tools.paths import firmware_module
+
 FORMAT = 1
 MAGIC = b"FL"
 HEAD = struct.Struct("<2sBBIHBB")
@@ -38,7 +40,7 @@ NAMES = struct.Struct("<B15s16s")
 
 TAG_SAMPLE, TAG_FIX, TAG_EVENT, TAG_HEADER, TAG_NAMES = (ord(c) for c in "SGEHN")
 
-PHASE_NAMES = ("SAFE", "ARMED", "DESCENT", "DROGUE", "MAIN", "LANDED", "BEACON")
+PHASE_NAMES = firmware_module("flight_phase").PHASE_NAMES  # the firmware's own table
 EVENT_NAMES = {1: "phase", 2: "fire", 3: "fault", 4: "boot", 5: "utc", 6: "log"}
 LOG_EVENT_NAMES = {1: "segment recycled", 2: "write error", 3: "cleared"}
 FIRE_CHANNELS = {0: "drogue", 1: "main"}

@@ -47,7 +47,6 @@ Times of faults are flight times: 0 is the start of the flight, the stand is
 before it.
 """
 
-import ast
 import copy
 import datetime
 import math
@@ -56,7 +55,7 @@ from pathlib import Path
 
 import tomllib
 
-from host_tools.paths import FIRMWARE_DIR, ROOT
+from host_tools.paths import FIRMWARE_DIR, ROOT, firmware_module
 from host_tools.sim import balloon, physics, sensors
 
 SCENARIO_DIR = ROOT / "host_tools" / "scenarios"
@@ -392,57 +391,17 @@ REQUIRED = {
     "ground": ("elevation_m",),
 }
 
-# Keys of firmware/config.py, used when that file cannot be read.
-KNOWN_CONFIG_KEYS = (
-    "start_mode",
-    "entry_g",
-    "entry_ms",
-    "drogue_deploy_m",
-    "drogue_max_speed_m_s",
-    "drogue_backup_s",
-    "main_deploy_m",
-    "main_backup_s",
-    "main_debounce_n",
-    "drogue_fail_speed_m_s",
-    "drogue_fail_s",
-    "landed_s",
-    "fire_pulse_ms",
-    "ground_elevation_m",
-    "accel_axes",
-    "sample_hz",
-    "callsign",
-    "ssid",
-)
 
-
-def firmware_config_keys(path=FIRMWARE_CONFIG):
-    """The configuration keys the firmware knows, read from the source of
-    firmware/config_schema.py without running it (it is MicroPython): the string keys
-    of its module-level dict literals (the defaults table). None if unreadable."""
+def firmware_config_keys():
+    """The configuration keys the firmware knows: the rows of
+    firmware/config_schema.py's SCHEMA (the module also runs on CPython)."""
     try:
-        tree = ast.parse(Path(path).read_text())
-    except (OSError, SyntaxError):
-        return None
-    keys = set()
-    for node in tree.body:
-        value = getattr(node, "value", None)
-        if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(value, ast.Dict):
-            for k in value.keys:
-                if isinstance(k, ast.Constant) and isinstance(k.value, str):
-                    keys.add(k.value)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(
-            value, (ast.Tuple, ast.List)
-        ):
-            # a table of (key, default, ...) rows
-            for elt in value.elts:
-                if (
-                    isinstance(elt, ast.Tuple)
-                    and elt.elts
-                    and isinstance(elt.elts[0], ast.Constant)
-                    and isinstance(elt.elts[0].value, str)
-                ):
-                    keys.add(elt.elts[0].value)
-    return keys or None
+        schema = firmware_module("config_schema").SCHEMA
+    except (OSError, SyntaxError, ImportError, AttributeError) as exc:
+        raise ScenarioError(
+            f"cannot read the firmware's config keys from {FIRMWARE_CONFIG}: {exc}"
+        ) from None
+    return {row[0] for row in schema}
 
 
 def config_value_text(value):
@@ -782,7 +741,7 @@ def validate(data, source="scenario", config_keys=None):
     if not isinstance(cfg, dict):
         raise ScenarioError(f"{source}: [config] must be a table")
     if config_keys is None:
-        config_keys = firmware_config_keys() or set(KNOWN_CONFIG_KEYS)
+        config_keys = firmware_config_keys()
     for key, value in cfg.items():
         if key not in config_keys and not key.startswith("beacon_"):
             _fail(

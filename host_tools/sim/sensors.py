@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from host_tools.paths import firmware_module
 from host_tools.sim import atmosphere1976 as atm
 from host_tools.sim.physics import G0_M_S2, Truth
 
@@ -280,18 +281,12 @@ def pitot_pressure_array(p_static_pa, mach, gamma=atm.GAMMA_AIR):
 # -- accelerometer ------------------------------------------------------------
 def parse_axes(text):
     """'+x-y-z' -> ((+1, 0), (-1, 1), (-1, 2)): for capsule x, y, z in turn, the
-    sign and index of the board axis that points along it (boards/README.md)."""
-    if not isinstance(text, str) or len(text) != 6:
-        raise ValueError(f"axes must look like '+x+y+z', got {text!r}")
-    out = []
-    seen = set()
-    for i in range(3):
-        sign, axis = text[2 * i], text[2 * i + 1]
-        if sign not in "+-" or axis not in "xyz" or axis in seen:
-            raise ValueError(f"axes must be a signed permutation of xyz, got {text!r}")
-        seen.add(axis)
-        out.append((1 if sign == "+" else -1, "xyz".index(axis)))
-    return tuple(out)
+    sign and index of the board axis that points along it (boards/README.md).
+    The firmware's parser (config_schema.parse_axes) decides what is valid."""
+    parsed = firmware_module("config_schema").parse_axes(text)
+    if parsed is None:
+        raise ValueError(f"axes must be a signed permutation of xyz like '+x+y+z', got {text!r}")
+    return tuple((sign, index) for index, sign in parsed)
 
 
 def capsule_to_board(vec, axes):
