@@ -38,6 +38,7 @@ import tty
 from pathlib import Path
 
 from host_tools.paths import micropython_executable
+from host_tools.protocol.frames import RESET_FRAME
 
 # A Pico has ~190 KB of MicroPython heap on a 32-bit machine; the unix port's
 # objects are 64-bit, about twice the size, so the whole firmware at boot
@@ -49,7 +50,7 @@ SOFT_REBOOT = b"MPY: soft reboot\r\n"
 RAW_BANNER = b"raw REPL; CTRL-B to exit"
 FRIENDLY_BANNER = b'Type "help()" for more information.'
 PROMPT = b">>> "
-POWER_CUT = b"#R\n"
+POWER_CUT = RESET_FRAME
 ISIG_READY = b"\x00vboard:isig\x00"  # printed by vboard_rom.py once Ctrl-C interrupts
 CLIENT_BUFFER_MAX = 1 << 20  # bytes held for a slow client before the board blocks
 RESPAWN_BACKOFF_S = 1.0

@@ -41,6 +41,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from host_tools.protocol import frames
 from host_tools.protocol.lines import parse_line
 from host_tools.sim import physics, sensors
 
@@ -373,7 +374,7 @@ class DropTest:
 
     def _send_sync(self):
         self.seq += 1
-        self._out += b"#Y%08X\n" % (self.seq & 0x3FFFFFFF)
+        self._out += frames.sync_frame(self.seq)
         self.sent_seq = self.seq
         self.link_stats["syncs"] += 1
         self._flush()
@@ -581,15 +582,15 @@ class DropTest:
         self.sample_index = i0 + n
         if not self._board_alive:
             return n
-        frames = sensors.encode_sample_frames(ticks, rows)
-        size = sensors.SAMPLE_FRAME_BYTES
+        batch = frames.sample_frames(ticks, rows)
+        size = frames.SAMPLE_FRAME_BYTES
         out = self._out
         serial = suite.serial
         gnss = suite.gnss
         gnss_due = gnss.due
         if serial.garbage_per_s > 0 or serial.corrupt_fraction > 0:
             for j, t in enumerate(times):
-                frame = frames[j * size : (j + 1) * size]
+                frame = batch[j * size : (j + 1) * size]
                 if t >= 0.0:
                     junk = serial.garbage(self.dt_s, suite.noise)
                     if junk:
@@ -609,10 +610,10 @@ class DropTest:
             for j, t in enumerate(times):
                 epoch = gnss.next_epoch_s
                 if (epoch is None or t + 1e-9 >= epoch) and gnss_due(t):
-                    out += frames[sent : (j + 1) * size]
+                    out += batch[sent : (j + 1) * size]
                     sent = (j + 1) * size
                     self._emit_gnss(k0 + j)
-            out += frames[sent:]
+            out += batch[sent:]
         self.link_stats["sample_frames"] += n
         return n
 
@@ -624,7 +625,7 @@ class DropTest:
         utc = self.scenario.utc_start_s + truth.t_s
         sentences, _ = self.sensors.gnss.sentences(truth, utc, lat, lon, self.sensors.noise)
         for s in sentences:
-            self._out += b"#G" + s
+            self._out += frames.gnss_frame(s)
             self.link_stats["gnss_frames"] += 1
 
     def _stream_until(self, t_end):
@@ -654,7 +655,7 @@ class DropTest:
         """Cut the board's power at sim time t; it comes back power_off_s later."""
         self._drain()
         self._event(t, "injected", "power_loss", {"off_s": self.power_off_s})
-        self.link.write(b"#R\n")
+        self.link.write(frames.RESET_FRAME)
         self._board_alive = False
         self._stream_until(t + self.power_off_s)  # physics goes on, the board is dark
         self._board_alive = True

@@ -28,9 +28,7 @@ integers the firmware gets, in its units, with the faults a scenario injects:
 - Battery: a slow linear drain with noise.
 - The serial link: garbage bursts and corrupted frames.
 
-Frames are encoded here (`encode_sample_frame`) rather than through
-`simframes.sample_frame` because this runs 100+ times per simulated second;
-the tests check both encoders agree.
+Frames are encoded by host_tools.protocol.frames.
 """
 
 import math
@@ -39,12 +37,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from host_tools.paths import firmware_module
+from host_tools.protocol import frames
+from host_tools.protocol.frames import FLAG_ACCEL_OK, FLAG_ARM_INPUT, FLAG_BARO_OK
 from host_tools.sim import atmosphere1976 as atm
 from host_tools.sim.physics import G0_M_S2, Truth
 
-FLAG_BARO_OK = 1
-FLAG_ACCEL_OK = 2
-FLAG_ARM_INPUT = 4
 KNOTS_PER_M_S = 1.0 / 0.514444
 
 
@@ -610,91 +607,6 @@ class Gnss:
         ], (lat_m, lon_m, alt)
 
 
-# -- frames -------------------------------------------------------------------
-_FOLD_MASKS = tuple((1 << (8 * n)) - 1 for n in (32, 16, 8, 4, 2, 1))
-
-
-def _xor_bytes(data):
-    """XOR of up to 64 bytes, by folding one big integer (no per-byte loop)."""
-    x = int.from_bytes(data, "little")
-    for bits, mask in ((256, _FOLD_MASKS[0]), (128, _FOLD_MASKS[1]), (64, _FOLD_MASKS[2])):
-        x = (x >> bits) ^ (x & mask)
-    x = (x >> 32) ^ (x & 0xFFFFFFFF)
-    x = (x >> 16) ^ (x & 0xFFFF)
-    return (x >> 8) ^ (x & 0xFF)
-
-
-def encode_sample_frame(t_ms, press_dpa, ax_mg, ay_mg, az_mg, vbatt_mv, flags):
-    """One 45-byte `#S` frame (firmware/simlink.py); values clamped to their fields."""
-    return encode_sample_frame_in_range(
-        t_ms,
-        max(0, min(0xFFFFFF, press_dpa)),
-        max(-0x800000, min(0x7FFFFF, ax_mg)),
-        max(-0x800000, min(0x7FFFFF, ay_mg)),
-        max(-0x800000, min(0x7FFFFF, az_mg)),
-        max(0, min(0xFFFF, vbatt_mv)),
-        flags,
-    )
-
-
-def encode_sample_frame_in_range(t_ms, press_dpa, ax_mg, ay_mg, az_mg, vbatt_mv, flags):
-    """`encode_sample_frame` for values already within their fields (the
-    batch models clip them): the per-sample path, no clamping."""
-    payload = b"%08X%06X%06X%06X%06X%04X%02X00" % (
-        t_ms & 0x3FFFFFFF,  # the board's tick period (firmware/simlink.py)
-        press_dpa,
-        ax_mg & 0xFFFFFF,
-        ay_mg & 0xFFFFFF,
-        az_mg & 0xFFFFFF,
-        vbatt_mv,
-        flags,
-    )
-    return b"#S" + payload + b"%02X\n" % _xor_bytes(payload)
-
-
-# The batch encoder: each of the frame's 38 field digits is taken from its
-# field by a shift, then looked up in a hex table, for a whole batch at once.
-# Measured on a 20-sample batch: about a fifth of the cost of 20 calls of
-# encode_sample_frame_in_range.
-SAMPLE_FRAME_BYTES = 45
-_FIELD_DIGITS = (8, 6, 6, 6, 6, 4, 2)  # t_ms, press_dpa, ax, ay, az, vbatt_mv, flags
-_FIELD_MASKS = np.array(
-    [[0x3FFFFFFF], [0xFFFFFF], [0xFFFFFF], [0xFFFFFF], [0xFFFFFF], [0xFFFF], [0xFF]],
-    dtype=np.int64,
-)
-_DIGIT_FIELD = np.array([f for f, n in enumerate(_FIELD_DIGITS) for _ in range(n)])
-_DIGIT_SHIFT = np.array(
-    [[4 * (n - 1 - k)] for n in _FIELD_DIGITS for k in range(n)], dtype=np.int64
-)
-_HEX_DIGITS = np.frombuffer(b"0123456789ABCDEF", dtype=np.uint8)
-_HEX_PAIRS = np.frombuffer(b"".join(b"%02X" % i for i in range(256)), dtype=np.uint8).reshape(
-    256, 2
-)
-_PAYLOAD_DIGITS = len(_DIGIT_FIELD)  # 38, then the reserved "00"
-_FRAME_TEMPLATE = np.frombuffer(
-    b"#S" + b"_" * _PAYLOAD_DIGITS + b"00__\n", dtype=np.uint8
-)  # '_' = filled in per sample
-
-
-def encode_sample_frames(ticks, readings):
-    """The `#S` frames of a batch, concatenated: `ticks` the board ticks (n,),
-    `readings` the (6, n) int array of SensorSuite.sample_rows (press_dpa,
-    ax/ay/az_mg, vbatt_mv, flags, already within their fields). Byte for byte
-    what encode_sample_frame_in_range gives sample by sample."""
-    n = len(ticks)
-    fields = np.empty((7, n), dtype=np.int64)
-    fields[0] = ticks
-    fields[1:] = readings
-    fields &= _FIELD_MASKS
-    digits = _HEX_DIGITS[(fields[_DIGIT_FIELD] >> _DIGIT_SHIFT) & 0xF]  # (38, n)
-    out = np.empty((n, SAMPLE_FRAME_BYTES), dtype=np.uint8)
-    out[:] = _FRAME_TEMPLATE
-    out[:, 2 : 2 + _PAYLOAD_DIGITS] = digits.T
-    # the checksum: XOR of the payload, whose "00" adds nothing
-    out[:, 42:44] = _HEX_PAIRS[np.bitwise_xor.reduce(digits, axis=0)]
-    return out.tobytes()
-
-
 # -- the serial link ----------------------------------------------------------
 # Garbage never contains '#' (which would start a frame, and "#R" would cut the
 # power) nor control characters: Ctrl-C interrupts MicroPython and Ctrl-S/Ctrl-Q
@@ -761,12 +673,12 @@ class SensorSuite:
             np.array([truth.landed]),
             arm_input,
         )[0]
-        return encode_sample_frame_in_range(t_ms, *values), values
+        return frames.sample_frame_in_range(t_ms, *values), values
 
     def sample_rows(self, t, p_static, mach, accel_m_s2, landed, arm_input=False):
         """Readings for a batch of samples as a (6, n) int64 array, one row per
         frame field: press_dpa, ax_mg, ay_mg, az_mg, vbatt_mv, flags (within
-        their fields, for encode_sample_frames). The inputs are sequences
+        their fields, for frames.sample_frames). The inputs are sequences
         (lists) of floats and bools.
 
         The same numbers as sample_batch, from the same random draws: the
