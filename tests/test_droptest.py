@@ -12,6 +12,7 @@ from scenario_variants import drone
 from host_tools.cli import main as cli_main
 from host_tools.droptest import runner as droptest
 from host_tools.droptest.fake import FakeBoard
+from host_tools.protocol import packets
 from host_tools.sim import scenario
 
 
@@ -142,12 +143,12 @@ def test_expectations_fail_when_the_numbers_are_outside_their_ranges():
 
 
 def test_beacon_packets_are_decoded_to_positions():
-    text, pos = droptest.decode_packet(b"<\xff\x01N0CALL-11>APLRT1:!4903.50N/07201.75W>capsule")
-    assert text.startswith("N0CALL-11>")
-    assert pos == pytest.approx((49.058333, -72.029167), abs=1e-5)
-    text, pos = droptest.decode_packet(b"$$CAPS,12,10:20:30,-29.12345,151.54321,12*ABCD")
-    assert pos == pytest.approx((-29.12345, 151.54321))
-    assert droptest.decode_packet(b"no position here")[1] is None
+    """The runner reads beacon positions with the one packet decoder."""
+    rep = packets.decode_packet(b"<\xff\x01N0CALL-11>APLRT1:!4903.50N/07201.75W>capsule")
+    assert rep.raw.startswith("N0CALL-11>")
+    assert (rep.lat, rep.lon) == pytest.approx((49.058333, -72.029167), abs=1e-5)
+    with pytest.raises(packets.DecodeError):
+        packets.decode_packet(b"no position here")
 
 
 def test_report_files_and_json_schema(tmp_path):

@@ -36,12 +36,11 @@ import hashlib
 import json
 import math
 import os
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from host_tools.protocol import frames
+from host_tools.protocol import frames, packets
 from host_tools.protocol.lines import parse_line
 from host_tools.sim import physics, sensors
 
@@ -228,47 +227,6 @@ class _Trace:
             d["ve_m_s"][i], d["vn_m_s"][i], d["vz_m_s"][i], d["air_speed_m_s"][i], d["mach"][i],
             d["pressure_pa"][i], 0.0, 0.0, d["aero_accel_m_s2"][i], 0.0, d["landed"][i],
         )  # fmt: skip
-
-
-# -- beacon packets -----------------------------------------------------------------
-_APRS_POS = re.compile(r"[!=/@](?:\d{6}[hz/])?(\d{2})(\d{2}\.\d+)([NS]).(\d{3})(\d{2}\.\d+)([EW])")
-_UKHAS = re.compile(r"\$\$[^,]+,[^,]*,[^,]*,(-?\d+\.\d+),(-?\d+\.\d+)")
-
-
-def _aprslib_position(text):
-    """(lat, lon) by aprslib when it is installed and the packet is APRS."""
-    try:
-        import aprslib
-        from aprslib.exceptions import ParseError, UnknownFormat
-    except ImportError:
-        return None
-    try:
-        parsed = aprslib.parse(text)
-    except (ParseError, UnknownFormat, ValueError):
-        return None
-    if "latitude" in parsed and "longitude" in parsed:
-        return float(parsed["latitude"]), float(parsed["longitude"])
-    return None
-
-
-def decode_packet(raw):
-    """(text, (lat, lon) or None) of a radio packet as the board sent it."""
-    data = bytes(raw)
-    if data.startswith(b"<\xff\x01"):
-        data = data[3:]
-    text = data.decode("latin-1")
-    parsed = _aprslib_position(text)
-    if parsed is not None:
-        return text, parsed
-    m = _APRS_POS.search(text)
-    if m:
-        lat = int(m.group(1)) + float(m.group(2)) / 60.0
-        lon = int(m.group(4)) + float(m.group(5)) / 60.0
-        return text, (-lat if m.group(3) == "S" else lat, -lon if m.group(6) == "W" else lon)
-    m = _UKHAS.search(text)
-    if m:
-        return text, (float(m.group(1)), float(m.group(2)))
-    return text, None
 
 
 def _haversine_m(lat1, lon1, lat2, lon2):
@@ -458,12 +416,19 @@ class DropTest:
             extra = {}
             try:
                 raw_packet = bytes.fromhex(fields.get("hex", ""))
-                text, pos = decode_packet(raw_packet)
-                extra["packet"] = text
-                if pos is not None:
-                    extra["lat"], extra["lon"] = pos
             except ValueError:
                 extra["packet"] = None
+            else:
+                try:
+                    report = packets.decode_packet(raw_packet, via="evt")
+                except packets.DecodeError:  # judged by its text alone
+                    extra["packet"] = raw_packet.removeprefix(packets.LORA_APRS_PREFIX).decode(
+                        "latin-1"
+                    )
+                else:
+                    extra["packet"] = report.raw
+                    if report.has_position:
+                        extra["lat"], extra["lon"] = report.lat, report.lon
             self._event(t, "beacon", name, fields, extra)
         elif name == "fault":
             self._event(t, "fault", name, fields)
