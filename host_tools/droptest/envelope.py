@@ -572,32 +572,19 @@ def run_envelope(
     """Fly n envelope flights on a dask cluster; returns the summary (and
     writes envelope.md, envelope.json and one scenario file per violating
     flight to out_dir)."""
-    from dask.distributed import as_completed
-
-    from host_tools.droptest.mc import _bar, _client, _Null
+    from host_tools.droptest.mc import fly_on_cluster
 
     env = load_envelope(envelope_path)
     t0 = time.perf_counter()
-    client, cluster = _client(scheduler, workers)
-    runs = []
-    try:
-        futures = [
-            client.submit(fly, env, seed, i, board, pure=False, key=f"envelope-{seed}-{i}")
-            for i in range(n)
-        ]
-        bar = _bar(n) if progress else None
-        with bar or _Null():
-            for fut in as_completed(futures):
-                try:
-                    runs.append(fut.result())
-                except Exception as exc:  # noqa: BLE001 - a lost worker is a broken run
-                    runs.append({"index": -1, "error": repr(exc), "violations": []})
-                if bar:
-                    bar.advance()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    runs = fly_on_cluster(
+        fly,
+        [(env, seed, i, board) for i in range(n)],
+        [f"envelope-{seed}-{i}" for i in range(n)],
+        scheduler,
+        workers,
+        progress,
+        lambda exc: {"index": -1, "error": repr(exc), "violations": []},
+    )
     runs.sort(key=lambda r: r["index"])
     summary = summarise(runs, seed, n)
     summary["wall_s"] = round(time.perf_counter() - t0, 1)

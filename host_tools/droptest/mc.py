@@ -122,47 +122,22 @@ def run_campaign(
     progress=False,
 ):
     """Run n dispersed copies; returns the summary dict (and writes files)."""
-    from dask.distributed import as_completed
-
     t0 = time.perf_counter()
-    client, cluster = _client(scheduler, workers)
-    runs = []
-    try:
-        futures = [
-            client.submit(
-                run_dispersed,
-                sc.raw,
-                sc.name,
-                sc.path,
-                seed,
-                i,
-                board,
-                pure=False,
-                key=f"mc-{sc.name}-{seed}-{i}",
-            )
-            for i in range(n)
-        ]
-        bar = _bar(n) if progress else None
-        with bar or _Null():
-            for fut in as_completed(futures):
-                try:
-                    runs.append(fut.result())
-                except Exception as exc:  # noqa: BLE001 - a lost worker is a failed run
-                    runs.append(
-                        {
-                            "error": True,
-                            "index": -1,
-                            "passed": False,
-                            "aborted": repr(exc),
-                            "failed_checks": ["run completed"],
-                        }
-                    )
-                if bar:
-                    bar.advance()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    runs = fly_on_cluster(
+        run_dispersed,
+        [(sc.raw, sc.name, sc.path, seed, i, board) for i in range(n)],
+        [f"mc-{sc.name}-{seed}-{i}" for i in range(n)],
+        scheduler,
+        workers,
+        progress,
+        lambda exc: {
+            "error": True,
+            "index": -1,
+            "passed": False,
+            "aborted": repr(exc),
+            "failed_checks": ["run completed"],
+        },
+    )
     runs.sort(key=lambda r: r.get("index", -1))
     summary = summarise(sc, runs, seed)
     summary["wall_s"] = round(time.perf_counter() - t0, 2)
@@ -170,6 +145,34 @@ def run_campaign(
     if out_dir is not None:
         write_campaign(summary, runs, sc, out_dir, plots)
     return summary
+
+
+def fly_on_cluster(fn, args_list, keys, scheduler, workers, progress, lost_run):
+    """fn(*args) for each args on a dask cluster, in completion order; a run
+    whose worker was lost becomes lost_run(exc), so a campaign always counts
+    every flight it asked for."""
+    from dask.distributed import as_completed
+
+    client, cluster = _client(scheduler, workers)
+    runs = []
+    try:
+        futures = [
+            client.submit(fn, *args, pure=False, key=key) for args, key in zip(args_list, keys)
+        ]
+        bar = _bar(len(futures)) if progress else None
+        with bar or _Null():
+            for fut in as_completed(futures):
+                try:
+                    runs.append(fut.result())
+                except Exception as exc:  # noqa: BLE001 - a lost worker is a failed run
+                    runs.append(lost_run(exc))
+                if bar:
+                    bar.advance()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return runs
 
 
 class _Null:
