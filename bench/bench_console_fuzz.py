@@ -6,7 +6,7 @@ between the frames of drone drops on an armed virtual board, and
 clean flight (fires or their altitudes, an unanswered `status` probe, a REPL
 prompt or traceback, a state-changing command taken). Target: 0.
 
-`make test` runs one flight at 25 inputs/s (tests/test_console_fuzz.py);
+`make test` runs one flight at 25 inputs/s (tests/host/test_console_fuzz.py);
 this runs three fuzz seeds at 80 inputs/s, ~45 000 inputs.
 """
 
@@ -18,7 +18,7 @@ INPUTS_PER_S = 80.0
 
 
 def run():
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "support"))
     from scenario_variants import drone
 
     from host_tools.droptest import console_fuzz

@@ -28,7 +28,7 @@ from host_tools.protocol.lines import parse_line as parse_wire_line
 LORA_APRS_PREFIX = b"<\xff\x01"
 
 # Phase numbers as the firmware numbers them (firmware/beacon_params.py;
-# tests/test_track.py checks both tables agree).
+# tests/host/test_track.py checks both tables agree).
 PHASE_NAMES = firmware_module("flight_phase").PHASE_NAMES  # the firmware's own table
 
 # firmware/sbd.py, version 1

@@ -3,7 +3,7 @@
 Oracles: the datasheet's worked example (C1..C6 = 40127 36924 23317 23282
 33464 28312, D1 = 9085466, D2 = 8569150 -> 20.07 degC, 1000.09 mbar) and a
 direct transcription of the datasheet's first- and second-order formulas in
-Python integers (tests/drv_oracles.py).
+Python integers (tests/support/drv_oracles.py).
 """
 
 import sys
@@ -26,7 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mpy import FIRMWARE, run_mpy
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1] / "support"
 
 PRELUDE = """
 import gc, clock, ms5611, sample, fake_bus

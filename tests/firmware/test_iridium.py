@@ -1,5 +1,5 @@
 """Iridium SBD sender on MicroPython against a simulated 9602/9603
-(tests/beacon_fakes/fake_iridium.py) that answers as the ISU AT Command
+(tests/support/beacon_fakes/fake_iridium.py) that answers as the ISU AT Command
 Reference describes, including its error codes, no signal and silence."""
 
 import json
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mpy import run_mpy
 
-FAKES = Path(__file__).resolve().parent / "beacon_fakes"
+FAKES = Path(__file__).resolve().parents[1] / "support" / "beacon_fakes"
 
 SETUP = """
 import json, gc, clock, iridium

@@ -14,10 +14,11 @@ import datetime
 import json
 
 import pytest
-from mpy import SHARED
+from mpy import SHARED, needs_corpus
 
 from host_tools.cli.cmd_gnss import decode_log
 
+pytestmark = needs_corpus
 GPSD = SHARED / "data" / "gpsd"
 LOGS = sorted(p.stem for p in GPSD.glob("*.log")) if GPSD.is_dir() else []
 

@@ -3,10 +3,11 @@
 import datetime
 import json
 
-from mpy import SHARED
+from mpy import SHARED, needs_corpus
 
 from host_tools.cli import main
 
+pytestmark = needs_corpus
 LOG = SHARED / "data" / "gpsd" / "bu353s4.log"
 
 

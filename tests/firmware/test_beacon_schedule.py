@@ -12,7 +12,7 @@ import aprslib
 import pytest
 from mpy import FIRMWARE, run_mpy
 
-FAKES = Path(__file__).resolve().parent / "beacon_fakes"
+FAKES = Path(__file__).resolve().parents[1] / "support" / "beacon_fakes"
 
 SETUP = """
 import json, gc, binascii, clock, fix, beacon, ukhas, aprs, sbd, beacon_airtime

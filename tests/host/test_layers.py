@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-HOST = Path(__file__).resolve().parent.parent / "host_tools"
+HOST = Path(__file__).resolve().parents[2] / "host_tools"
 
 ALLOWED = {
     "paths": set(),

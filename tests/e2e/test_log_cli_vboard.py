@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from log_flights import FLIGHT
 from mpy import run_mpy
-from test_log_cli import FLIGHT
 
 from host_tools.board.vboard import VirtualBoard
 from host_tools.protocol.flightlog import decode_path

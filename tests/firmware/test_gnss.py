@@ -8,7 +8,7 @@ from fractions import Fraction
 from functools import reduce
 
 import pytest
-from mpy import SHARED, run_mpy
+from mpy import SHARED, needs_corpus, run_mpy
 from pyubx2 import GET, UBXMessage
 
 from host_tools.cli.cmd_gnss import decode_log
@@ -605,6 +605,7 @@ for cls in (Plain, WithAny):
     assert out.split() == ["Plain", "128", "True", "40", "0", "WithAny", "200", "True", "40", "0"]
 
 
+@needs_corpus
 def test_no_allocation_per_sentence_after_warm_up_over_the_whole_corpus(tmp_path):
     path = tmp_path / "corpus.bin"
     path.write_bytes(corpus_bytes())
@@ -662,6 +663,7 @@ measure()
     assert used == 0, f"{used} bytes allocated over {sentences} sentences and frames"
 
 
+@needs_corpus
 @pytest.mark.parametrize(
     "name", ["gp-320fw-2019-04-07-coldboot", "ublox-zed-f9t-ubx_nmea_l5", "st-teseo-liv4f"]
 )

@@ -1,6 +1,6 @@
 """BMP388/BMP390 driver on MicroPython against a fake chip and the datasheet's
 floating-point compensation (section 9, evaluated in double precision in
-tests/drv_oracles.py). The datasheet gives no integer code and no worked
+tests/support/drv_oracles.py). The datasheet gives no integer code and no worked
 example, so the driver's integer form is checked to stay within 0.1 Pa
 (one count of press_dpa after rounding) of the float formula."""
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from mpy import run_mpy
 
-TESTS = str(Path(__file__).resolve().parent)
+TESTS = str(Path(__file__).resolve().parents[1] / "support")
 SAFE_IMPACT_M_S = 10.0
 
 # Capsule times (s) of the reference flight (FAST config): entry detected at

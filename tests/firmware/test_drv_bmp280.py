@@ -3,7 +3,7 @@
 Oracles: the datasheet's worked example (section 3.12: dig_T1..dig_P9,
 adc_T = 519888, adc_P = 415148 -> 25.08 degC, 100653.27 Pa) and a direct
 transcription of the datasheet's integer code (8.2) in Python integers
-(tests/drv_oracles.py).
+(tests/support/drv_oracles.py).
 """
 
 import random

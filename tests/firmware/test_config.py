@@ -286,7 +286,7 @@ rig.settle_on_stand(2.5)
 print(rig.fc.arm())
 print(rig.fc.phase, rig.bank.armed)
 """.replace("$P", repr(str(path))).replace("$R", repr(str(tmp_path / "rec"))),
-        extra_path=[str(Path(__file__).parent)],
+        extra_path=[str(Path(__file__).resolve().parents[1] / "support")],
     )
     reason, state = out.strip().splitlines()
     assert "main_backup_s" in reason and "1..3600" in reason

@@ -1,5 +1,5 @@
 """The flight sequencer (firmware/flight.py) flown on MicroPython against the
-closed-loop capsule simulator in tests/flight_helpers.py: every phase, every
+closed-loop capsule simulator in tests/support/flight_helpers.py: every phase, every
 backup path, every sensor fault, the arming checks.
 
 The simulator's chutes open only when the sequencer's outputs go high, so a
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mpy import run_mpy
 
-TESTS = str(Path(__file__).resolve().parent)
+TESTS = str(Path(__file__).resolve().parents[1] / "support")
 SAFE_IMPACT_M_S = 10.0  # under the main (~7-9 m/s); a drogue alone lands at 18+
 PHASES = ["DESCENT", "DROGUE", "MAIN", "LANDED", "BEACON"]
 

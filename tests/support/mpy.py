@@ -10,12 +10,18 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from host_tools.paths import micropython_executable
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE = ROOT / "firmware"
 BOARDS = ROOT / "boards"
 SHARED = ROOT.parent / "shared"
+# tests that read the corpus beside the checkout (../shared/data) skip without it
+needs_corpus = pytest.mark.skipif(
+    not (SHARED / "data").is_dir(), reason=f"no corpus: {SHARED / 'data'} is missing"
+)
 
 
 def micropython_path():

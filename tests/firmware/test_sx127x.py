@@ -1,5 +1,5 @@
 """SX127x driver on MicroPython against a register-level model of the chip
-(tests/beacon_fakes/fake_sx127x.py): what lands in the registers and the FIFO is
+(tests/support/beacon_fakes/fake_sx127x.py): what lands in the registers and the FIFO is
 checked against the datasheet's formulas computed independently here."""
 
 import json
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from mpy import run_mpy
 
-FAKES = Path(__file__).resolve().parent / "beacon_fakes"
+FAKES = Path(__file__).resolve().parents[1] / "support" / "beacon_fakes"
 
 SETUP = """
 import json, gc, clock, sx127x
