@@ -22,7 +22,7 @@ Figures:
 import json
 from pathlib import Path
 
-from tests.mpy import run_mpy
+from tests.support.mpy import run_mpy
 
 TESTS = Path(__file__).resolve().parent.parent / "tests" / "support"
 
