@@ -8,7 +8,6 @@ reports success put exactly these bytes there.
 """
 
 import ast
-import contextlib
 import errno
 import hashlib
 import json
@@ -19,9 +18,10 @@ import tempfile
 from pathlib import Path
 
 from mpremote.transport import TransportError, TransportExecError
-from mpremote.transport_serial import SerialTransport
 
-from host_tools.board.link import BoardLink, LinkError, hand_over
+from host_tools.board import repl
+from host_tools.board.link import BoardLink, LinkError
+from host_tools.board.repl import ReplError, open_raw_repl
 from host_tools.paths import BOARDS_DIR, FIRMWARE_DIR, ROOT  # noqa: F401  (re-exported)
 
 MANIFEST = "manifest.json"
@@ -143,31 +143,13 @@ class Flasher:
 
     def connect(self):
         try:
-            hand_over(self.port)  # a running firmware stops with `repl` first
-        except LinkError as exc:
-            raise FlashError(f"not flashing: {exc}") from None
-        try:
-            # A read timeout: on a pseudo-terminal mpremote reads without
-            # checking what is waiting, so a silent port would block forever.
-            self.transport = SerialTransport(self.port, baudrate=115200, timeout=1)
-        except TransportError as exc:
-            raise FlashError(f"cannot open {self.port}: {exc}") from None
-        try:
-            self.transport.enter_raw_repl(soft_reset=True, timeout_overall=8)
-        except TransportError:
-            self.close()
-            raise FlashError(
-                f"{self.port} does not answer like a MicroPython board (no raw REPL); "
-                "is MicroPython installed, and is this the right port?"
-            ) from None
-        except Exception as exc:  # noqa: BLE001 (mpremote raises anything from a bad port: one line for the user)
-            self.close()
-            raise FlashError(f"{self.port}: {exc}") from None
+            self.transport = open_raw_repl(self.port, "flashing", read_timeout_s=1)
+        except ReplError as exc:
+            raise FlashError(str(exc)) from None
 
     def close(self):
         if self.transport is not None:
-            with contextlib.suppress(Exception):  # closing a port that has gone away
-                self.transport.close()
+            repl.close(self.transport)
             self.transport = None
 
     def board_info(self):

@@ -10,7 +10,7 @@
 
 Without --port each run starts its own virtual board and flashes the current
 firmware. Every run is also judged against the flight-envelope invariants
-(droptest_invariants.py). Exit status: 0 every expectation and invariant
+(droptest/invariants.py). Exit status: 0 every expectation and invariant
 held, 1 one failed (or the run could not finish), 2 bad input.
 """
 

@@ -216,36 +216,19 @@ def restart_firmware(port, console):
 
 # ------------------------------------------------------------ commands
 def open_board(port, baud):
-    """mpremote's serial transport to PORT (not yet in the raw REPL), after
-    a running firmware has handed the port over (`repl`, refused in flight)."""
-    from mpremote.transport import TransportError
-    from mpremote.transport_serial import SerialTransport
-
-    from host_tools.board.link import LinkError, hand_over
+    """The board's raw REPL (host_tools.board.repl), errors as UserError."""
+    from host_tools.board.repl import ReplError, open_raw_repl
 
     try:
-        hand_over(port)
-    except LinkError as exc:
-        raise UserError(f"not touching the board's files: {exc}") from None
-    try:
-        return SerialTransport(port, baudrate=baud)
-    except (TransportError, OSError) as exc:
-        raise UserError(f"cannot open {port}: {exc}") from None
-
-
-def _raw(transport, port):
-    from mpremote.transport import TransportError
-
-    try:
-        transport.enter_raw_repl(soft_reset=True)
-    except TransportError as exc:
-        raise UserError(f"no MicroPython raw REPL on {port}: {exc}") from None
+        return open_raw_repl(port, "touching the board's files", baudrate=baud)
+    except ReplError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _transport_errors():
-    from mpremote.transport import TransportError
+    from host_tools.board.repl import TRANSPORT_ERRORS
 
-    return (TransportError,)
+    return TRANSPORT_ERRORS
 
 
 def run_pull(args):
@@ -263,7 +246,6 @@ def run_pull(args):
     console = Console()
     t = open_board(args.port, args.baud)
     try:
-        _raw(t, args.port)
         with Progress(
             "[progress.description]{task.description}",
             BarColumn(),
@@ -388,7 +370,6 @@ def run_clear(args):
         return 1
     t = open_board(args.port, args.baud)
     try:
-        _raw(t, args.port)
         n = clear_log(t, args.dir)
         t.exit_raw_repl()
     except _transport_errors() as exc:

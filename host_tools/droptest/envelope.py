@@ -8,8 +8,8 @@ flights armed on the ground, carried up for hours and released by a cut-down
 or a burst; chutes sized for the capsule; any consistent deploy heights, or
 the firmware's defaults; one fault in a third of the flights), flies each on
 its own virtual board on
-a dask cluster (droptest_mc's client), and judges each with
-droptest_invariants. Every violating flight is written as a standalone
+a dask cluster (mc.fly_on_cluster), and judges each with
+invariants.py. Every violating flight is written as a standalone
 scenario file (`envelope_S_I.toml`, every drawn value explicit, with its
 sensor-noise seed in [run] seed) that `capsule droptest FILE` flies again the
 same way; `envelope.md` and `envelope.json` count the violations per

@@ -2,8 +2,8 @@
 over its serial link, and judge what it did.
 
 The host *is* the world. For every sample period it integrates the physics
-(physics.py), turns the truth into what the board's sensors would read
-(sensors.py) and streams it as a `#S` frame; GNSS sentences go as `#G` frames
+(sim/physics.py), turns the truth into what the board's sensors would read
+(sim/sensors.py) and streams it as a `#S` frame (protocol/frames.py); GNSS sentences go as `#G` frames
 at the receiver's rate. Every few samples a `#Y` sync makes the board say when
 it has processed everything before it, so host and board stay in lock-step
 while one batch is in flight (a pseudo-terminal then carries tens of thousands
@@ -28,7 +28,7 @@ noise inserts junk and corrupts frames.
 
 `DropTest(scenario, link).run()` returns a `Result`; the link is anything with
 `write(bytes)` and `read_raw_line(deadline) -> bytes | None` (link.BoardLink,
-or the in-process fake in droptest_fake.py). `run_scenario()` adds a virtual
+or the in-process fake in droptest/fake.py). `run_scenario()` adds a virtual
 board, flashing, and the report files.
 """
 
@@ -57,7 +57,7 @@ MD_BEACONS_LISTED = 5
 
 
 # A capsule back above the entry interface (and above
-# droptest_invariants.SKIPPED_OUT_ALT_M) is watched for the firmware's backup
+# invariants.SKIPPED_OUT_ALT_M) is watched for the firmware's backup
 # timers plus this margin, then the run ends: outcome "skipped_out"
 SKIP_OUT_MARGIN_S = 60.0
 
@@ -113,7 +113,7 @@ class Result:
     link_stats: dict = field(default_factory=dict)
     board_status: dict = field(default_factory=dict)
     aborted: str = ""
-    invariants: list = field(default_factory=list)  # droptest_invariants.check()
+    invariants: list = field(default_factory=list)  # invariants.check()
 
     @property
     def passed(self):

@@ -830,7 +830,7 @@ def load(path, config_keys=None):
     return scenario
 
 
-# the envelope campaign's ranges (droptest_envelope.py) live beside the
+# the envelope campaign's ranges (droptest/envelope.py) live beside the
 # scenarios but are not one
 NOT_SCENARIOS = ("envelope.toml",)
 
