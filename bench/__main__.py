@@ -33,7 +33,7 @@ def main():
         print(f"== {info.name}", flush=True)
         figures = module.run()
         for key, value in figures.items():
-            print("  %-40s %s" % (key, value))
+            print(f"  {key:<40} {value}")
         results.update(figures)
         print("  (%.1f s)" % (time.time() - t0))
     out = Path(args.out)

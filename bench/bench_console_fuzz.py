@@ -1,12 +1,12 @@
 """Console fuzzing in flight, the long run: `console_fuzz_inputs` random
-console inputs (host_tools/console_fuzz.py: Ctrl-C, raw-REPL bytes, garbled
+console inputs (host_tools/droptest/console_fuzz.py: Ctrl-C, raw-REPL bytes, garbled
 checksums, malformed frames, commands the board must refuse in flight) sent
 between the frames of drone drops on an armed virtual board, and
 `console_fuzz_anomalies`, the flights in which anything differed from the
 clean flight (fires or their altitudes, an unanswered `status` probe, a REPL
 prompt or traceback, a state-changing command taken). Target: 0.
 
-`make test` runs one flight at 25 inputs/s (tests/test_console_fuzz.py);
+`make test` runs one flight at 25 inputs/s (tests/host/test_console_fuzz.py);
 this runs three fuzz seeds at 80 inputs/s, ~45 000 inputs.
 """
 
@@ -18,10 +18,11 @@ INPUTS_PER_S = 80.0
 
 
 def run():
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "support"))
     from scenario_variants import drone
 
-    from host_tools import console_fuzz, droptest
+    from host_tools.droptest import console_fuzz
+    from host_tools.droptest import runner as droptest
 
     link, close = droptest.open_board(reuse_flash=True)
     try:

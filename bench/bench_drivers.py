@@ -1,5 +1,5 @@
 """Driver costs on the MicroPython unix port, through the fake chips of
-tests/fake_bus.py (so bus time is the fakes', not an I2C bus's).
+tests/support/fake_bus.py (so bus time is the fakes', not an I2C bus's).
 
 Figures:
 - *_alloc_bytes_per_read: heap bytes allocated per read() in steady state
@@ -22,9 +22,9 @@ Figures:
 import json
 from pathlib import Path
 
-from tests.mpy import run_mpy
+from tests.support.mpy import run_mpy
 
-TESTS = Path(__file__).resolve().parent.parent / "tests"
+TESTS = Path(__file__).resolve().parent.parent / "tests" / "support"
 
 SCRIPT = """
 import gc, time, json, sys

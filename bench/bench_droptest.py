@@ -19,7 +19,8 @@ Figures:
 
 import time
 
-from host_tools import droptest, scenario
+from host_tools.droptest import runner as droptest
+from host_tools.sim import scenario
 
 RUNS = 2  # the faster run is kept: this machine's speed swings by up to 2x
 
@@ -43,9 +44,9 @@ def _physics_only(sc):
 
 
 def run():
-    from host_tools.flash import flash
-    from host_tools.link import BoardLink
-    from host_tools.vboard import VirtualBoard
+    from host_tools.board.flash import flash
+    from host_tools.board.link import BoardLink
+    from host_tools.board.vboard import VirtualBoard
 
     sc = scenario.load("nominal_leo")
     out = {}

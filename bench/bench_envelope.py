@@ -4,7 +4,7 @@ without breaking a flight-envelope invariant.
 FLIGHTS flights are drawn from host_tools/scenarios/envelope.toml with a fixed
 seed (re-entries and drops, default and drawn deploy heights, one fault in a
 third of them) and flown on virtual boards on a local dask cluster, one
-worker per CPU (host_tools/droptest_envelope.py).
+worker per CPU (host_tools/droptest/envelope.py).
 
 Figures:
   envelope_flights              flights flown (drawn, seed SEED)
@@ -22,7 +22,7 @@ import os
 import shutil
 from pathlib import Path
 
-from host_tools import droptest_envelope
+from host_tools.droptest import envelope as droptest_envelope
 
 FLIGHTS = 200
 SEED = 1

@@ -63,7 +63,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 from mpy import FIRMWARE, run_mpy
 
@@ -401,7 +401,7 @@ def _mpy_cross_exe():
 def _compiled_modules(tmp):
     """The sequencer's modules compiled by mpy-cross for this machine's
     native-code architecture, as they go to the virtual board."""
-    from host_tools.flash import board_arch
+    from host_tools.board.flash import board_arch
 
     exe = _mpy_cross_exe()
     out = Path(tmp)

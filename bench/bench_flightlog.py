@@ -32,9 +32,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
 
-from mpy import run_mpy  # noqa: E402
+from mpy import run_mpy
 
 PICO_SLOWDOWN = 75
 

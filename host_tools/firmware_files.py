@@ -18,16 +18,16 @@ What a board gets (its manifest) follows from its board file:
 """
 
 import ast
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-FIRMWARE_DIR = ROOT / "firmware"
-DRIVERS_DIR = FIRMWARE_DIR / "drivers"
-TOOLS_DIR = FIRMWARE_DIR / "tools"
-BOARDS_DIR = ROOT / "boards"
-# CPython stand-ins for MicroPython's built-in modules (never flashed)
-CPYTHON_DIR = FIRMWARE_DIR / "cpython"
+from host_tools.paths import (  # noqa: F401  (the layout, re-exported for its users)
+    BOARDS_DIR,
+    CPYTHON_DIR,
+    DRIVERS_DIR,
+    FIRMWARE_DIR,
+    ROOT,
+    TOOLS_DIR,
+    use_cpython_stand_ins,
+)
 
 # The firmware's import path on the host's MicroPython (the board's flat flash)
 MICROPYTHON_PATH = (FIRMWARE_DIR, DRIVERS_DIR)
@@ -120,11 +120,3 @@ def image_sources(board):
     if len(set(names)) != len(names):
         raise FirmwareFilesError(f"two firmware sources flash to the same name: {sorted(names)}")
     return files
-
-
-def use_cpython_stand_ins():
-    """Let CPython import firmware modules: puts the stand-in `micropython`
-    module (const, viper) on sys.path. Idempotent."""
-    path = str(CPYTHON_DIR)
-    if path not in sys.path:
-        sys.path.insert(0, path)

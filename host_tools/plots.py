@@ -196,8 +196,8 @@ def plot_battery(ax_or_path, t_s, vbatt_v, phases=(), title=None):
 
 # ------------------------------------------------------- a decoded log
 def log_series(log):
-    """Plain lists from a host_tools.flightlog.DecodedLog, in SI units."""
-    from .flightlog import FIRE_CHANNELS, phase_name
+    """Plain lists from a host_tools.protocol.flightlog.DecodedLog, in SI units."""
+    from host_tools.protocol.flightlog import FIRE_CHANNELS, phase_name
 
     r = log.records
     fixes = [f for f in log.fixes if f.has_position]

@@ -3,9 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from host_tools.firmware_files import use_cpython_stand_ins
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))  # mpy, fakes, oracles
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from host_tools.paths import use_cpython_stand_ins
+
 use_cpython_stand_ins()  # tests import firmware modules on CPython too
 
 

@@ -1,0 +1,109 @@
+# The virtual board's "ROM": what a MicroPython board does between reset and
+# the REPL, run by the unix port (`micropython -i vboard_rom.py`).
+#
+# It makes the board's flash directory the whole file system (so `/main.py`
+# means the flash, as on a board, and the host's files are out of reach), then
+# runs boot.py and, unless this is a soft reset from the raw REPL, main.py.
+# Exceptions are printed as a board prints them; the REPL follows.
+import os
+import sys
+import termios
+
+import vfs
+
+# The relay starts us with Ctrl-C as a plain byte, so a Ctrl-C that arrives
+# while the interpreter is still starting cannot kill it; from here on it
+# raises KeyboardInterrupt, as on a board. (ISIG is 1 in Linux's c_lflag.)
+_attrs = termios.tcgetattr(0)
+_attrs[3] |= 1
+termios.tcsetattr(0, termios.TCSANOW, _attrs)
+del _attrs
+# Tell the relay that Ctrl-C now interrupts: it holds the host's bytes until
+# then and removes this marker from what the host sees.
+sys.stdout.write("\x00vboard:isig\x00")
+
+_flash = os.getenv("VBOARD_FLASH")
+_raw = os.getenv("VBOARD_MODE") == "raw"
+_image_blocks = int(os.getenv("VBOARD_LFS_BLOCKS") or 0)
+
+
+class _FlashImage:
+    """A NOR flash chip in a host file: 4 KB erase blocks, as on a Pico.
+    LittleFS on it behaves as on the board, power cuts included."""
+
+    BLOCK = 4096
+
+    def __init__(self, path, blocks):
+        try:
+            self.f = open(path, "r+b")
+        except OSError:
+            self.f = open(path, "w+b")
+            erased = b"\xff" * self.BLOCK
+            for _ in range(blocks):
+                self.f.write(erased)
+            self.f.flush()
+        self.blocks = blocks
+
+    def readblocks(self, n, buf, off=0):
+        self.f.seek(n * self.BLOCK + off)
+        self.f.readinto(buf)
+
+    def writeblocks(self, n, buf, off=None):
+        if off is None:  # whole-block write: erase first
+            off = 0
+        self.f.seek(n * self.BLOCK + off)
+        self.f.write(buf)
+        self.f.flush()
+
+    def ioctl(self, op, arg):
+        if op == 4:  # block count
+            return self.blocks
+        if op == 5:  # block size
+            return self.BLOCK
+        if op == 6:  # erase
+            self.f.seek(arg * self.BLOCK)
+            self.f.write(b"\xff" * self.BLOCK)
+            self.f.flush()
+            return 0
+        return 0
+
+
+if _image_blocks:
+    _dev = _FlashImage(_flash + "/flash.img", _image_blocks)
+    vfs.umount("/")
+    try:
+        vfs.mount(vfs.VfsLfs2(_dev), "/")
+    except OSError:
+        vfs.VfsLfs2.mkfs(_dev)
+        vfs.mount(vfs.VfsLfs2(_dev), "/")
+else:
+    vfs.umount("/")
+    vfs.mount(vfs.VfsPosix(_flash), "/")
+os.chdir("/")
+sys.path[:] = ["", ".frozen", "/lib"]
+
+
+def _vboard_run(name):
+    try:
+        os.stat(name)
+    except OSError:
+        return
+    try:
+        with open(name) as f:
+            source = f.read()
+        exec(compile(source, name, "exec"), globals())
+    except KeyboardInterrupt as exc:
+        sys.print_exception(exc)
+    except Exception as exc:
+        sys.print_exception(exc)
+
+
+_vboard_run("boot.py")
+if not _raw:
+    # main.py may change the terminal (the sim board reads its console in
+    # bulk); the REPL that follows needs it as it was
+    _tty = termios.tcgetattr(0)
+    _vboard_run("main.py")
+    termios.tcsetattr(0, termios.TCSANOW, _tty)
+    del _tty
+del _vboard_run, _flash, _raw, _image_blocks

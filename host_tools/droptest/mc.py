@@ -1,0 +1,370 @@
+"""Monte Carlo drop tests: N dispersed copies of a scenario, each flown on its
+own virtual board, spread over a dask.distributed cluster.
+
+Every copy draws its capsule drag, chute sizes and inflation, start state,
+wind, and sensor bias and noise around the scenario's values
+(`Scenario.dispersed`, spreads from the scenario's `[dispersion]` table), with
+its own seed, so a campaign is reproducible from (scenario, N, seed). A task
+ships only the scenario's TOML data and the seed; the worker builds the
+physics, starts a virtual board, flashes the firmware and flies. The campaign
+reports the success rate, the main-deploy altitudes and the landing ellipse.
+
+By default a LocalCluster of worker processes (one per CPU, one thread each:
+every task also runs a MicroPython process) is started and stopped around the
+campaign; `scheduler=ADDRESS` uses an existing cluster (`dask scheduler` /
+`dask worker` on other machines), whose workers need this package installed.
+"""
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from host_tools.sim.scenario import Scenario
+
+
+class CampaignError(Exception):
+    """The campaign could not run (no cluster, workers failing)."""
+
+
+def run_dispersed(raw, name, path, seed, index, board="virtual"):
+    """One Monte Carlo run (executes on a worker); returns a JSON-able summary."""
+    from host_tools.droptest import runner as droptest
+
+    base = Scenario(name, path, raw)
+    rng = np.random.default_rng([seed, index])
+    sc = base.dispersed(rng)
+    run_seed = int(rng.integers(0, 2**31 - 1))
+    t0 = time.perf_counter()
+    link = None
+    if board == "fake":
+        from host_tools.droptest.fake import FakeBoard
+
+        link = FakeBoard()
+    try:
+        result = droptest.run_scenario(sc, seed=run_seed, link=link, plots=False, reuse_flash=True)
+    except Exception as exc:  # noqa: BLE001 - a broken run is a failed run, not a broken campaign
+        return {
+            "index": index,
+            "seed": run_seed,
+            "passed": False,
+            "error": True,  # the board could not be set up: no flight happened
+            "aborted": f"{type(exc).__name__}: {exc}",
+            "failed_checks": ["board set up"],
+            "violations": [],
+            "wall_s": time.perf_counter() - t0,
+        }
+    fires = {c: result.fires(c) for c in ("drogue", "main")}
+    lg = result.landing
+    out = {
+        "index": index,
+        "seed": run_seed,
+        "passed": result.passed,
+        "aborted": result.aborted or None,
+        "failed_checks": [e["name"] for e in result.expectations if not e["passed"]],
+        "violations": result.violations,
+        "outcome": result.outcome,
+        "drogue_fire_altitude_m": fires["drogue"][0].extra.get("altitude_m")
+        if fires["drogue"]
+        else None,
+        "main_fire_altitude_m": fires["main"][0].extra.get("altitude_m") if fires["main"] else None,
+        "sim_s": result.sim_s,
+        "wall_s": time.perf_counter() - t0,
+        "worker_pid": os.getpid(),
+    }
+    if lg is not None:
+        out.update(
+            landing_lat=lg.lat,
+            landing_lon=lg.lon,
+            landing_east_m=lg.east_m,
+            landing_north_m=lg.north_m,
+            landing_speed_m_s=lg.vertical_speed_m_s,
+        )
+    return out
+
+
+def _client(scheduler, workers):
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise CampaignError(
+            "--monte-carlo needs dask[distributed] (pip install 'dask[distributed]')"
+        ) from None
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="5s"), None
+        except (OSError, TimeoutError) as exc:
+            raise CampaignError(f"cannot reach the dask scheduler at {scheduler}: {exc}") from None
+    n = workers or max(1, os.cpu_count() or 1)
+    cluster = LocalCluster(
+        n_workers=n,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        worker_dashboard_address=None,
+        silence_logs=40,
+    )
+    return Client(cluster), cluster
+
+
+def run_campaign(
+    sc,
+    n,
+    seed=0,
+    scheduler=None,
+    workers=None,
+    out_dir=None,
+    board="virtual",
+    plots=True,
+    progress=False,
+):
+    """Run n dispersed copies; returns the summary dict (and writes files)."""
+    t0 = time.perf_counter()
+    runs = fly_on_cluster(
+        run_dispersed,
+        [(sc.raw, sc.name, sc.path, seed, i, board) for i in range(n)],
+        [f"mc-{sc.name}-{seed}-{i}" for i in range(n)],
+        scheduler,
+        workers,
+        progress,
+        lambda exc: {
+            "error": True,
+            "index": -1,
+            "passed": False,
+            "aborted": repr(exc),
+            "failed_checks": ["run completed"],
+        },
+    )
+    runs.sort(key=lambda r: r.get("index", -1))
+    summary = summarise(sc, runs, seed)
+    summary["wall_s"] = round(time.perf_counter() - t0, 2)
+    summary["scheduler"] = scheduler or f"local ({workers or os.cpu_count() or 1} workers)"
+    if out_dir is not None:
+        write_campaign(summary, runs, sc, out_dir, plots)
+    return summary
+
+
+def fly_on_cluster(fn, args_list, keys, scheduler, workers, progress, lost_run):
+    """fn(*args) for each args on a dask cluster, in completion order; a run
+    whose worker was lost becomes lost_run(exc), so a campaign always counts
+    every flight it asked for."""
+    from dask.distributed import as_completed
+
+    client, cluster = _client(scheduler, workers)
+    runs = []
+    try:
+        futures = [
+            client.submit(fn, *args, pure=False, key=key) for args, key in zip(args_list, keys)
+        ]
+        bar = _bar(len(futures)) if progress else None
+        with bar or _Null():
+            for fut in as_completed(futures):
+                try:
+                    runs.append(fut.result())
+                except Exception as exc:  # noqa: BLE001 - a lost worker is a failed run
+                    runs.append(lost_run(exc))
+                if bar:
+                    bar.advance()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return runs
+
+
+class _Null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+class _bar:
+    def __init__(self, n):
+        from rich.console import Console
+        from rich.progress import Progress
+
+        console = Console(stderr=True)
+        self.progress = Progress(console=console, transient=True, disable=not console.is_terminal)
+        self.task = self.progress.add_task("Monte Carlo", total=n)
+
+    def __enter__(self):
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.progress.__exit__(*exc)
+
+    def advance(self):
+        self.progress.advance(self.task)
+
+
+def summarise(sc, runs, seed):
+    n = len(runs)
+    passed = sum(1 for r in runs if r.get("passed"))
+    # runs whose board could not be set up say nothing about the firmware:
+    # counted apart, and left out of the success rate
+    errors = sum(1 for r in runs if r.get("error"))
+    flown = n - errors
+    mains = [r["main_fire_altitude_m"] for r in runs if r.get("main_fire_altitude_m") is not None]
+    landed = [r for r in runs if "landing_east_m" in r]
+    failures = {}
+    for r in runs:
+        for name in r.get("failed_checks", []):
+            failures[name] = failures.get(name, 0) + 1
+    violated = {}
+    for r in runs:
+        for name in r.get("violations", []):
+            violated[name] = violated.get(name, 0) + 1
+    out = {
+        "scenario": sc.name,
+        "runs": n,
+        "seed": seed,
+        "passed": passed,
+        "failed": flown - passed,
+        "errors": errors,
+        "success_rate": round(passed / flown, 4) if flown else 0.0,
+        "failed_checks": failures,
+        "invariant_violations": violated,
+        "main_fire_altitude_m": _stats(mains),
+        "landing_speed_m_s": _stats([r["landing_speed_m_s"] for r in landed]),
+    }
+    if len(landed) >= 3:
+        from host_tools.droptest.plots import ellipse_axes
+
+        east = [r["landing_east_m"] for r in landed]
+        north = [r["landing_north_m"] for r in landed]
+        centre, a, b, ang = ellipse_axes(east, north, 2.0)
+        out["landing_ellipse_2sigma"] = {
+            "centre_east_m": round(float(centre[0]), 1),
+            "centre_north_m": round(float(centre[1]), 1),
+            "semi_major_m": round(a, 1),
+            "semi_minor_m": round(b, 1),
+            "angle_deg": round(ang, 1),
+        }
+    return out
+
+
+def _stats(values):
+    vals = [v for v in values if v is not None and math.isfinite(v)]
+    if not vals:
+        return None
+    arr = np.asarray(vals)
+    return {
+        "n": len(vals),
+        "mean": round(float(arr.mean()), 2),
+        "std": round(float(arr.std()), 2),
+        "min": round(float(arr.min()), 2),
+        "max": round(float(arr.max()), 2),
+    }
+
+
+def write_campaign(summary, runs, sc, out_dir, plots=True):
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    images = []
+    if plots and runs:
+        from host_tools.droptest import plots as droptest_plots
+
+        limits = sc.expect.get("main_fire_altitude_m")
+        images.append(
+            droptest_plots.histogram_plot(
+                [r.get("main_fire_altitude_m") for r in runs],
+                out / "main_deploy_hist.png",
+                f"{sc.name}: main deploy altitude ({len(runs)} runs)",
+                "true altitude AGL at main fire (m)",
+                limits,
+            )
+        )
+        landed = [r for r in runs if "landing_east_m" in r]
+        if landed:
+            images.append(
+                droptest_plots.landing_ellipse_plot(
+                    [r["landing_east_m"] for r in landed],
+                    [r["landing_north_m"] for r in landed],
+                    [r.get("passed") for r in landed],
+                    out / "landing_ellipse.png",
+                    f"{sc.name}: landing points ({len(landed)} runs)",
+                )
+            )
+    summary["images"] = [p.name for p in images]
+    doc = dict(summary)
+    doc["run_results"] = runs
+    (out / "monte_carlo.json").write_text(json.dumps(doc, indent=2) + "\n")
+    lines = [
+        f"# Monte Carlo: {sc.name}",
+        "",
+        (
+            f"- {summary['runs']} runs, {summary['passed']} passed "
+            f"({100 * summary['success_rate']:.1f} %), seed {summary['seed']}, "
+            f"{summary.get('scheduler', '')}, {summary.get('wall_s', 0.0):.1f} s wall"
+        ),
+    ]
+    m = summary.get("main_fire_altitude_m")
+    if m:
+        lines.append(
+            "- main deploy altitude: mean {:.0f} m, sd {:.0f} m, range {:.0f}..{:.0f} m".format(
+                m["mean"], m["std"], m["min"], m["max"]
+            )
+        )
+    e = summary.get("landing_ellipse_2sigma")
+    if e:
+        lines.append(
+            "- landing ellipse (2 sigma): {:.0f} x {:.0f} m semi-axes, major axis at {:.0f} deg".format(
+                e["semi_major_m"], e["semi_minor_m"], e["angle_deg"]
+            )
+        )
+    if summary.get("errors"):
+        lines.append(f"- {summary['errors']} runs could not set up their board (not counted)")
+    if summary["failed_checks"]:
+        lines.append(
+            "- failed checks: "
+            + ", ".join(f"{k} ({n})" for k, n in sorted(summary["failed_checks"].items()))
+        )
+    if summary.get("invariant_violations"):
+        lines.append(
+            "- violated invariants: "
+            + ", ".join(f"{k} ({n})" for k, n in sorted(summary["invariant_violations"].items()))
+        )
+    lines.append("")
+    for img in images:
+        lines.append(f"![{img.stem}]({img.name})")
+    (out / "monte_carlo.md").write_text("\n".join(lines) + "\n")
+
+
+def print_summary(summary, out):
+    from rich.console import Console
+
+    console = Console()
+    console.print(
+        f"[bold]{summary['scenario']}[/]: {summary['passed']}/{summary['runs']} passed "
+        f"({100 * summary['success_rate']:.1f} %) in {summary.get('wall_s', 0.0):.1f} s"
+    )
+    m = summary.get("main_fire_altitude_m")
+    if m:
+        console.print(
+            "main deploy: {:.0f} +- {:.0f} m ({:.0f}..{:.0f})".format(
+                m["mean"], m["std"], m["min"], m["max"]
+            )
+        )
+    e = summary.get("landing_ellipse_2sigma")
+    if e:
+        console.print(
+            "landing ellipse 2-sigma: {:.0f} x {:.0f} m".format(
+                e["semi_major_m"], e["semi_minor_m"]
+            )
+        )
+    if summary.get("errors"):
+        console.print(
+            f"[red]{summary['errors']} runs could not set up their board[/] (not counted)"
+        )
+    if summary["failed_checks"]:
+        console.print("failed checks: {}".format(summary["failed_checks"]))
+    if summary.get("invariant_violations"):
+        console.print("[red]violated invariants[/]: {}".format(summary["invariant_violations"]))
+    if out is not None:
+        console.print("report: %s" % (Path(out) / "monte_carlo.md"))

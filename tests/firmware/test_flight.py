@@ -1,0 +1,609 @@
+"""The flight sequencer (firmware/flight.py) flown on MicroPython against the
+closed-loop capsule simulator in tests/support/flight_helpers.py: every phase, every
+backup path, every sensor fault, the arming checks.
+
+The simulator's chutes open only when the sequencer's outputs go high, so a
+missing or late fire shows up as a hard landing (impact_speed), not just as a
+missing event. The virtual clock starts 7 s before the 2**30 tick wrap, so
+every flight crosses it.
+"""
+
+import json
+from pathlib import Path
+
+from mpy import run_mpy
+
+TESTS = str(Path(__file__).resolve().parents[1] / "support")
+SAFE_IMPACT_M_S = 10.0  # under the main (~7-9 m/s); a drogue alone lands at 18+
+PHASES = ["DESCENT", "DROGUE", "MAIN", "LANDED", "BEACON"]
+
+
+def fly(args="", prelude=""):
+    """fly(args) on MicroPython; returns the summary dict."""
+    code = "import json\nfrom flight_helpers import *\n" + prelude + "\n"
+    code += "print(json.dumps(fly(" + args + ")))\n"
+    out = run_mpy(code, extra_path=[TESTS], timeout=180)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def events(summary, name):
+    return [d for n, d in summary["events"] if n == name]
+
+
+def fire(summary, channel):
+    """(why, true height m, true vertical speed m/s) of a channel's fire event."""
+    (e,) = [d for d in events(summary, "fire") if d["channel"] == channel]
+    return e["why"], e["_h"], e["_v"]
+
+
+def assert_recovered(s):
+    assert s["arm"] is None
+    assert s["phases"] == PHASES, s["phases"]
+    assert s["rises"] == {"drogue": 1, "main": 1}
+    assert fire(s, "main")[1] > 0.0  # the main was out before the ground
+    assert s["impact_speed"] < SAFE_IMPACT_M_S, s["impact_speed"]
+
+
+def test_nominal_reentry_fires_drogue_and_main_by_altitude_and_ends_beaconing():
+    s = fly()
+    assert_recovered(s)
+    descent = events(s, "phase")[0]
+    # the static port reads stagnation pressure as a fall before the g-switch
+    assert descent["why"] in ("g_switch", "descent_rate")
+    (pulse,) = events(s, "entry_pulse")
+    assert pulse["why"] == "g_pulse" and pulse["accel_mg"] >= 2500
+    (settled,) = events(s, "entry_settled")
+    assert settled["_t"] > pulse["_t"]
+    why, h, v = fire(s, "drogue")
+    assert why == "altitude" and 5800.0 < h <= 6000.0 and -v < 200.0
+    why, h, v = fire(s, "main")
+    assert why == "altitude" and 850.0 < h <= 1000.0
+    for e in events(s, "phase") + events(s, "fire"):
+        for key in ("why", "alt_m", "speed_m_s", "press_pa", "accel_mg", "flight_ms"):
+            assert key in e, (key, e)  # every decision carries its readings
+    landed = next(e for e in events(s, "phase") if e["to"] == "LANDED")
+    assert landed["why"] == "impact" and landed["_t"] - s["landed_t"] < 1.0
+    assert s["phase"] == 6 and s["pyro_bits"] == 3
+
+
+def test_a_soft_splashdown_without_an_impact_is_found_by_the_steady_rule():
+    soft = """
+import random
+def faults(c, s):
+    if c.landed_t is not None:
+        s.az_mg = 1000 + random.randint(-60, 60)   # no spike: waves only
+"""
+    s = fly("None, None, faults", soft)
+    assert_recovered(s)
+    landed = next(e for e in events(s, "phase") if e["to"] == "LANDED")
+    # landed_s (10 s here) of steady height and 1 g, despite the swell
+    assert landed["why"] == "steady" and 10.0 <= landed["_t"] - s["landed_t"] < 20.0
+
+
+def test_drop_mode_starts_on_free_fall_under_a_drone():
+    s = fly(
+        "{'start_mode': 'drop', 'drogue_deploy_m': 2500, 'main_deploy_m': 800},"
+        " {'h': 3000.0, 'speed': 0.01, 'gamma_deg': -90.0, 'hold_s': 10.0}"
+    )
+    assert_recovered(s)
+    descent = events(s, "phase")[0]
+    assert descent["why"] == "free_fall" and descent["_t"] < 12.0
+    assert 2300.0 < fire(s, "drogue")[1] <= 2500.0
+    assert 650.0 < fire(s, "main")[1] <= 800.0
+
+
+def test_drop_mode_detects_a_sustained_descent_rate_when_the_accelerometer_is_dead():
+    dead_accel = "def faults(c, s):\n    if c.t > 0.0:\n        s.accel_ok = False\n"
+    s = fly(
+        "{'start_mode': 'drop', 'drogue_deploy_m': 2500, 'main_deploy_m': 800},"
+        " {'h': 3000.0, 'speed': 0.01, 'gamma_deg': -90.0, 'hold_s': 10.0}, faults",
+        dead_accel,
+    )
+    assert_recovered(s)
+    descent = events(s, "phase")[0]
+    assert descent["why"] == "descent_rate" and descent["_t"] < 16.0
+
+
+def test_dead_accelerometer_in_reentry_mode_falls_back_to_the_baro_descent_rate():
+    dead_accel = "def faults(c, s):\n    if not c.stand:\n        s.accel_ok = False\n"
+    s = fly("None, None, faults", dead_accel)
+    assert_recovered(s)
+    descent = events(s, "phase")[0]
+    # the stagnation pressure comes into the baro's range far above 31 km
+    assert descent["why"] == "descent_rate"
+    # the pulse shows as the baro height climbing back after peak dynamic
+    # pressure; it is over after a steady descent below Mach 0.7
+    (pulse,) = events(s, "entry_pulse")
+    assert pulse["why"] == "baro_rise"
+    (settled,) = events(s, "entry_settled")
+    assert settled["accel_dead"] == 1 and -settled["_v"] < 250.0
+    assert fire(s, "drogue")[0] == "altitude" and fire(s, "main")[0] == "altitude"
+
+
+def test_a_coarse_noiseless_accelerometer_still_closes_the_g_switch():
+    # an ADXL375-like part (49 mg per bit) without noise reads exact zeros in
+    # orbit and repeats itself under the chutes
+    coarse = """
+def faults(c, s):
+    if not c.stand:
+        s.ax_mg = 0
+        s.ay_mg = 0
+        s.az_mg = int(c.force_g * 1000.0 / 49.0) * 49
+"""
+    s = fly("None, None, faults", coarse)
+    assert_recovered(s)
+    (pulse,) = events(s, "entry_pulse")
+    assert pulse["why"] == "g_pulse" and pulse["_h"] > 50000.0
+
+
+def test_a_dead_accelerometer_reading_zeros_under_a_drone_is_not_free_fall():
+    zeros = """
+def faults(c, s):
+    if c.t > 0.0:
+        s.ax_mg = 0
+        s.ay_mg = 0
+        s.az_mg = 0
+"""
+    s = fly(
+        "{'start_mode': 'drop', 'drogue_deploy_m': 2500, 'main_deploy_m': 800},"
+        " {'h': 3000.0, 'speed': 0.01, 'gamma_deg': -90.0, 'hold_s': 30.0}, faults",
+        zeros,
+    )
+    assert_recovered(s)
+    descent = events(s, "phase")[0]
+    # not during the 30 s hover: only once the baro sees the fall
+    assert descent["why"] == "descent_rate" and 30.0 < descent["_t"] < 36.0
+    assert s["faults"][0]["accel_zero"] > 1000
+
+
+def test_stagnation_pressure_during_the_entry_pulse_opens_nothing():
+    # a steep, heavy entry whose baro reads static plus half the dynamic
+    # pressure: near peak deceleration it "reads" 3-4 km and, as the dynamic
+    # pressure turns, a vertical speed near zero -- at Mach 13
+    stagnation = """
+def faults(c, s):
+    if not c.stand and c.landed_t is None:
+        _, rho = standard_atmosphere(c.h)
+        q = 0.5 * rho * (c.vx * c.vx + c.vz * c.vz)
+        s.press_dpa += int(5.0 * q)
+"""
+    s = fly("None, {'mass': 60.0, 'gamma_deg': -20.0, 'main_cda': 16.0}, faults", stagnation)
+    assert_recovered(s)
+    why, h, v = fire(s, "drogue")
+    # subsonic and near 6 km (the residual dynamic pressure reads a little low)
+    assert why == "altitude" and 5500.0 < h <= 6600.0 and -v <= 200.0
+    settled = events(s, "entry_settled")[0]
+    d = next(e for e in events(s, "fire") if e["channel"] == "drogue")
+    assert d["_t"] > settled["_t"]
+
+
+def test_transonic_lockout_holds_the_drogue_until_slow_enough():
+    s = fly("{'drogue_max_speed_m_s': 50, 'drogue_backup_s': 400}")
+    assert_recovered(s)
+    why, h, v = fire(s, "drogue")
+    # 6 km is reached at ~56 m/s: the drogue waits for the capsule to slow
+    assert why == "altitude" and h < 5500.0 and -v <= 51.0
+
+
+def test_drogue_backup_timer_counts_from_the_entry_pulse_when_the_baro_dies():
+    dies = "def faults(c, s):\n    if c.t > 100.0:\n        s.baro_ok = False\n"
+    s = fly("{'drogue_backup_s': 200, 'main_backup_s': 120}, None, faults", dies)
+    why, h, _ = fire(s, "drogue")
+    (pulse,) = events(s, "entry_pulse")
+    d = next(e for e in events(s, "fire") if e["channel"] == "drogue")
+    assert why == "backup_timer" and h > 500.0
+    assert abs(d["_t"] - pulse["_t"] - 200.0) < 0.3
+
+
+def test_backup_timers_never_fire_while_a_working_baro_reads_above_the_deploy_height():
+    # timers far too short for this entry: the baro still decides both chutes
+    s = fly("{'drogue_backup_s': 20, 'main_backup_s': 20}")
+    assert_recovered(s)
+    why, h, _ = fire(s, "drogue")
+    assert why == "altitude" and 5800.0 < h <= 6000.0
+    why, h, _ = fire(s, "main")
+    assert why == "altitude" and 850.0 < h <= 1000.0
+
+
+# Timers for a flight whose baro fails: drogue just after its nominal time,
+# main early enough that a drogue fired late still leaves the main time to
+# open (sooner rather than later).
+DEAD_BARO_TIMERS = "{'drogue_backup_s': 290, 'main_backup_s': 200}"
+
+
+def test_dead_baro_still_fires_both_chutes_by_their_backup_timers():
+    dead = "def faults(c, s):\n    if not c.stand:\n        s.baro_ok = False\n"
+    s = fly(DEAD_BARO_TIMERS + ", None, faults", dead)
+    assert_recovered(s)
+    assert fire(s, "drogue")[0] == "backup_timer"
+    assert fire(s, "main")[0] == "backup_timer"
+    assert s["rejects"][0] > 1000
+    # a steady descent under the main reads 1 g too: only the impact says landed
+    landed = next(e for e in events(s, "phase") if e["to"] == "LANDED")
+    assert landed["why"] == "impact" and landed["_t"] - s["landed_t"] < 1.0
+
+
+def test_baro_dying_under_the_drogue_leaves_the_main_to_its_timer():
+    dies = "def faults(c, s):\n    if 'drogue' in c.deployed:\n        s.baro_ok = False\n"
+    s = fly("None, None, faults", dies)
+    assert_recovered(s)
+    assert fire(s, "drogue")[0] == "altitude" and fire(s, "main")[0] == "backup_timer"
+
+
+def test_failed_drogue_is_reported_and_the_main_still_opens_at_its_altitude():
+    # opening high buys nothing: without a drogue the capsule is at terminal
+    # speed, where the opening load is the same at any height
+    s = fly("{'main_max_speed_m_s': 90}, {'drogue_works': False}")
+    assert_recovered(s)
+    (failed,) = events(s, "drogue_failed")
+    drogue_t = next(e for e in events(s, "fire") if e["channel"] == "drogue")["_t"]
+    assert 10.0 <= failed["_t"] - drogue_t < 11.0  # drogue_fail_s after the fire
+    why, h, _v = fire(s, "main")
+    assert why == "altitude" and 850.0 < h <= 1000.0
+
+
+def test_failed_drogue_with_a_too_fast_capsule_waits_for_the_main_altitude():
+    s = fly("{'main_max_speed_m_s': 20}, {'drogue_works': False}")
+    assert len(events(s, "drogue_failed")) == 1
+    why, h, _ = fire(s, "main")
+    assert why == "altitude" and 850.0 < h <= 1000.0  # the floor still holds
+
+
+def test_stuck_baro_is_rejected_and_the_timers_take_over():
+    stuck = """
+frozen = [None]
+def faults(c, s):
+    if c.h < 20000.0 and not c.stand:
+        if frozen[0] is None:
+            frozen[0] = s.press_dpa
+        s.press_dpa = frozen[0]
+"""
+    s = fly(DEAD_BARO_TIMERS + ", None, faults", stuck)
+    assert_recovered(s)
+    assert fire(s, "drogue")[0] == "backup_timer"  # never fooled by the frozen 20 km
+    assert fire(s, "main")[0] == "backup_timer"
+    assert s["rejects"][0] > 100
+
+
+def test_noisy_baro_spikes_are_rejected_and_fire_nothing_early():
+    noisy = """
+import random
+def faults(c, s):
+    if not c.stand and random.random() < 0.1:
+        s.press_dpa += random.randint(-300000, 300000)   # km-sized spikes
+    elif not c.stand:
+        s.press_dpa += random.randint(-300, 300)       # +-30 Pa of noise
+"""
+    s = fly("None, None, faults", noisy)
+    assert_recovered(s)
+    why, h, _ = fire(s, "drogue")
+    assert why == "altitude" and 5600.0 < h <= 6100.0
+    why, h, _ = fire(s, "main")
+    assert why == "altitude" and 800.0 < h <= 1050.0
+    assert s["rejects"][0] > 100
+
+
+def test_out_of_range_and_bus_error_baro_readings_are_counted_not_believed():
+    bad = """
+import random
+def faults(c, s):
+    if c.stand:
+        return
+    r = random.random()
+    if r < 0.1:
+        s.press_dpa = 0
+    elif r < 0.2:
+        s.press_dpa = 5000000
+    elif r < 0.3:
+        s.baro_ok = False
+"""
+    s = fly("None, None, faults", bad)
+    assert_recovered(s)
+    assert fire(s, "drogue")[0] == "altitude" and fire(s, "main")[0] == "altitude"
+    faults = s["faults"][0]
+    assert faults["baro_range"] > 100 and faults["baro_bus"] > 50
+
+
+def test_inverted_accelerometer_refuses_to_arm():
+    # the board is mounted upside down but the config says +x+y+z (Genesis)
+    s = fly("None, {'axes': '+x-y-z'}, max_s=5.0")
+    assert "upside down" in s["arm"] and "accel_axes" in s["arm"]
+    assert s["rises"] == {"drogue": 0, "main": 0} and s["phase"] == 0
+
+
+def test_a_mounting_that_matches_the_config_arms():
+    s = fly("{'accel_axes': '+x-y-z'}, {'axes': '+x-y-z'}, max_s=5.0")
+    assert s["arm"] is None
+
+
+def test_open_continuity_low_battery_and_open_arm_switch_refuse_to_arm():
+    out = run_mpy(
+        """
+from flight_helpers import *
+cfg = make_config(**FAST)
+cap = Capsule(h=0.0)
+cap.stand = True
+rig = Rig(cfg, cap, None, cont=False)
+print(repr(rig.fc.arm()))
+rig.settle_on_stand(2.5)
+print(repr(rig.fc.arm()))
+rig = Rig(cfg, cap, None)
+rig.settle_on_stand(2.5)
+rig.sample.vbatt_mv = 3300
+print(repr(rig.fc.arm()))
+rig.sample.vbatt_mv = 3900
+print(repr(rig.fc.arm(False)))
+print(repr(rig.fc.arm()), rig.fc.phase, rig.bank.armed)
+""",
+        extra_path=[TESTS],
+    )
+    no_sample, cont, batt, switch, ok = out.strip().splitlines()
+    assert "no sensor sample" in no_sample
+    assert "drogue continuity open" in cont and "main continuity open" in cont
+    assert "battery" in batt and "3300" in batt and "3500" in batt
+    assert "arm switch open" in switch
+    assert ok == "None 1 True"
+
+
+def test_disarmed_boards_never_fire_over_long_random_sensor_noise():
+    out = run_mpy(
+        """
+import random
+from flight_helpers import *
+random.seed(11)
+cfg = make_config(**FAST)
+rig = Rig(cfg, Capsule(h=0.0), None)
+s = rig.sample
+phases = set()
+for i in range(25000):
+    rig.clock.advance_ms(random.choice((0, 1, 10, 100, 5000)))
+    s.t_ms = rig.clock.now_ms() - random.randint(0, 50)
+    s.press_dpa = random.choice((random.randint(-10, 2000000), 1013250, 0, 10000))
+    s.baro_ok = random.random() < 0.8
+    s.ax_mg = random.randint(-300000, 300000)
+    s.ay_mg = random.randint(-20000, 20000)
+    s.az_mg = random.choice((random.randint(-300000, 300000), 0, 1000, 50000))
+    s.accel_ok = random.random() < 0.8
+    s.vbatt_mv = random.randint(0, 5000)
+    s.arm_input = random.random() < 0.5
+    rig.fc.step(s)
+    phases.add(rig.fc.phase)
+print(rig.outputs['drogue'].rises, rig.outputs['main'].rises, sorted(phases))
+""",
+        extra_path=[TESTS],
+        timeout=180,
+    )
+    assert out.split() == ["0", "0", "[0]"]
+
+
+def test_a_stuck_high_g_accelerometer_on_the_stand_does_not_start_the_descent():
+    stuck = """
+import random
+def faults(c, s):
+    s.az_mg = 6000 + random.randint(-30, 30)   # 6 g, noisy, on a still stand
+"""
+    out = run_mpy(
+        "import json\nfrom flight_helpers import *\n"
+        + stuck
+        + """
+cfg = make_config(**FAST)
+cap = Capsule(h=0.0)
+cap.stand = True
+rig = Rig(cfg, cap, None)
+rig.settle_on_stand(3.0)
+print(rig.fc.arm())
+rig.faults = faults
+rig.settle_on_stand(600.0)
+print(rig.fc.phase, rig.fc.orbit_seen, rig.outputs['drogue'].rises)
+""",
+        extra_path=[TESTS],
+    )
+    # 6 g for 10 minutes, well above entry_g: held because no orbit was seen
+    assert out.split() == ["None", "1", "False", "0"]
+
+
+def test_disarm_is_refused_during_the_descent_unless_forced():
+    out = run_mpy(
+        """
+from flight_helpers import *
+cfg = make_config(**FAST)
+cap = Capsule(h=90000.0, gamma_deg=-6.0, main_cda=6.0)
+cap.stand = True
+rig = Rig(cfg, cap, None)
+rig.settle_on_stand(2.5)
+fc = rig.fc
+print(fc.arm(), fc.disarm(), fc.phase, fc.arm(), fc.phase)
+cap.stand = False
+rig.run(until_phase=3)
+print(repr(fc.disarm()))
+print(fc.phase, rig.bank.armed, fc.disarm(force=True), fc.phase, rig.bank.armed)
+""",
+        extra_path=[TESTS],
+    )
+    first, refused, forced = out.strip().splitlines()
+    assert first == "None None 0 None 1"
+    assert "refused" in refused and "DROGUE" in refused
+    assert forced == "3 True None 0 False"
+
+
+def test_status_reports_phase_altitude_speed_fired_channels_continuity_and_faults():
+    s = fly("max_s=400.0")
+    status = dict(s["status"])
+    assert status["phase"] == "DROGUE" and status["armed"] == 1
+    assert status["fired"] == "drogue"
+    assert status["pyro_drogue"] == "fired" and status["pyro_main"] == "ok"
+    for key in ("alt_m", "speed_m_s", "baro_rejects", "accel_rejects", "config", "one_g_mg"):
+        assert key in status
+    assert float(status["speed_m_s"]) < 0.0
+
+
+# A noisy integer sample stream (no floats: the generator itself allocates
+# nothing) for allocation and range checks of step().
+INT_STREAM = """
+import gc, clock, pyro, flight
+from flight_helpers import FakeOutput, Events, make_config, FAST
+from sample import Sample
+class NullStore:
+    writes = 0
+    def load(self):
+        return None
+    def save(self, rec):
+        return True
+class Gen:
+    def __init__(self):
+        self.x = 12345
+    def noise(self, amp):
+        self.x = (self.x * 1103515 + 12345) & 0x3FFFFFFF
+        return (self.x >> 8) % (2 * amp + 1) - amp
+def make(start_mode, clock_start=clock.TICKS_PERIOD - 3000):
+    over = dict(FAST)
+    over["sample_hz"] = 100
+    over["start_mode"] = start_mode
+    cfg = make_config(**over)
+    clk = clock.VirtualClock(clock_start)
+    outs = {"drogue": FakeOutput("drogue"), "main": FakeOutput("main")}
+    bank = pyro.PyroBank(outs, clk, cfg.fire_pulse_ms)
+    fc = flight.FlightComputer(cfg, clk, bank, Events(), NullStore())
+    return fc, clk, Sample(), Gen(), outs
+def feed(fc, clk, s, g, n, press, dpress, acc_mg, check=None):
+    for i in range(n):
+        clk.advance_ms(10)
+        s.t_ms = clk.now_ms()
+        s.press_dpa = press + i * dpress // 100 + g.noise(20)
+        s.baro_ok = True
+        s.ax_mg = g.noise(30)
+        s.ay_mg = g.noise(30)
+        s.az_mg = acc_mg + g.noise(30)
+        s.accel_ok = True
+        s.vbatt_mv = 3900
+        s.arm_input = True
+        fc.step(s)
+        if check is not None:
+            check(fc)
+"""
+
+
+def test_step_allocates_nothing_in_steady_state_armed_and_under_the_drogue():
+    out = run_mpy(
+        INT_STREAM
+        + """
+def measure():
+    fc, clk, s, g, outs = make("drop")
+    feed(fc, clk, s, g, 400, 701200, 0, 1000)        # on the stand (hanging), 4 s
+    assert fc.arm() is None
+    feed(fc, clk, s, g, 300, 701200, 0, 1000)
+    gc.collect()
+    a = gc.mem_alloc()
+    feed(fc, clk, s, g, 10000, 701200, 0, 1000)      # ARMED, 100 s
+    armed = gc.mem_alloc() - a
+    # drop: free fall then a steady 25 m/s descent (about 30 Pa/s at 3 km)
+    feed(fc, clk, s, g, 300, 701200, -400, 0)
+    feed(fc, clk, s, g, 2000, 698000, -300, 1000)
+    ph = fc.phase
+    gc.collect()
+    a = gc.mem_alloc()
+    feed(fc, clk, s, g, 10000, 692000, -300, 1000)   # under the drogue, 100 s
+    return armed, ph, fc.phase, gc.mem_alloc() - a
+print(*measure())
+""",
+        extra_path=[TESTS],
+        timeout=180,
+    )
+    armed, phase_before, phase_after, drogue = (int(x) for x in out.split())
+    assert phase_before == phase_after == 3  # DROGUE throughout the second window
+    assert armed == 0 and drogue == 0
+
+
+def test_every_sequencer_integer_stays_below_2_pow_30_at_extremes():
+    out = run_mpy(
+        INT_STREAM
+        + """
+LIM = 1 << 30
+worst = [0]
+def check(fc):
+    for obj in (fc, fc.kf, fc.screen):
+        for k, v in obj.__dict__.items():
+            if type(v) is int:
+                assert -LIM < v < LIM, (k, v)
+                if abs(v) > worst[0]:
+                    worst[0] = abs(v)
+fc, clk, s, g, outs = make("reentry")
+feed(fc, clk, s, g, 400, 1013250, 0, 1000, check)
+assert fc.arm() is None
+feed(fc, clk, s, g, 500, 0, 0, 0, check)                    # orbit: vacuum, free fall
+feed(fc, clk, s, g, 3000, 20000, 3, 249000, check)          # 249 g on z, baro near 31 km
+feed(fc, clk, s, g, 2000, 11000, 50000, 1000, check)        # pressure sweeping up fast
+for acc in (-250000, 250000, 0):
+    s.ax_mg = s.ay_mg = s.az_mg = acc
+    feed(fc, clk, s, g, 100, 1199999, -20000, acc, check)   # saturated, all axes
+print(worst[0], fc.phase)
+""",
+        extra_path=[TESTS],
+        timeout=180,
+    )
+    worst, phase = (int(x) for x in out.split())
+    assert 0 < worst < 2**30 and phase >= 2
+
+
+def test_arming_needs_a_full_clean_stand_window_after_garbage_frames():
+    # garbage accelerometer frames (6 180, 2 704, 733 mg) then a clean stand:
+    # refused until STAND_WINDOW_MS of clean samples, and the 1 g taken at
+    # arming is the clean window's, not a moving average still holding garbage
+    out = run_mpy(
+        """
+from flight_helpers import *
+cfg = make_config(**FAST)
+cap = Capsule(h=90000.0, gamma_deg=-6.0, main_cda=6.0)
+cap.stand = True
+bad = [0]
+def garbage(c, s):
+    if bad[0] > 0:
+        bad[0] -= 1
+        s.az_mg = (6180, 2704, 733)[bad[0] % 3]
+rig = Rig(cfg, cap, None, faults=garbage)
+rig.settle_on_stand(3.0)
+bad[0] = 5
+rig.settle_on_stand(0.5)
+print(repr(rig.fc.arm()))
+rig.settle_on_stand(1.7)
+print(repr(rig.fc.arm()))
+rig.settle_on_stand(0.5)
+print(repr(rig.fc.arm()), rig.fc.phase)
+for n, d in rig.events.log:
+    if n == "arm":
+        print(d["one_g_mg"])
+""",
+        extra_path=[TESTS],
+    )
+    lines = out.strip().splitlines()
+    assert len(lines) == 4, lines
+    first, second, third, one_g = lines
+    assert "not a steady stand" in first and "6180 mg" in first, first
+    assert "steady for" in second and "only" in second, second
+    assert third == "None 1"
+    assert abs(int(one_g) - 1000) < 40
+
+
+def test_drogue_failure_speed_follows_the_air_density_within_8_percent():
+    # a working drogue falls faster in thin air: the threshold scales with
+    # sqrt(rho0 / rho) of the 1976 atmosphere (the host's, an independent model)
+    from host_tools.sim import atmosphere1976 as atm
+
+    heights_m = list(range(0, 40001, 500))
+    out = run_mpy(
+        f"""
+from flight_helpers import *
+cfg = make_config(drogue_fail_speed_m_s=35)
+cap = Capsule()
+rig = Rig(cfg, cap, None)
+for h in {heights_m!r}:
+    rig.fc.kf.alt_cm = h * 100
+    print(rig.fc._fail_speed_cms())
+""",
+        extra_path=[TESTS],
+    )
+    got = [int(x) for x in out.split()]
+    rho0 = atm.properties(0.0)[2]
+    for h, cms in zip(heights_m, got):
+        want = 3500 * (rho0 / atm.properties(float(h))[2]) ** 0.5
+        assert abs(cms / want - 1.0) < 0.08, (h, cms, want)

@@ -1,0 +1,260 @@
+"""Iridium SBD sender on MicroPython against a simulated 9602/9603
+(tests/support/beacon_fakes/fake_iridium.py) that answers as the ISU AT Command
+Reference describes, including its error codes, no signal and silence."""
+
+import json
+from pathlib import Path
+
+from mpy import run_mpy
+
+FAKES = Path(__file__).resolve().parents[1] / "support" / "beacon_fakes"
+
+SETUP = """
+import json, gc, clock, iridium
+from fake_iridium import FakeModem
+clk = clock.VirtualClock(5000)
+log = []
+modem = FakeModem(clk, log=log, echo={echo})
+ird = iridium.Iridium(modem.uart, clk)
+MSG = bytes(range(100, 131))  # 31 bytes, the SBD beacon's size
+
+def run(max_ms, step=100):
+    # the flight loop: one poll per iteration, time moves between iterations
+    t = 0
+    polls = 0
+    while ird.busy() and t < max_ms:
+        ird.poll()
+        polls += 1
+        clk.advance_ms(step)
+        t += step
+    return polls
+
+def commands():
+    return [c for _, c in log]
+
+def report(**extra):
+    d = dict(sent=ird.sent, failed=ird.failed, timeouts=ird.timeouts, errors=ird.errors,
+             no_signal=ird.no_signal, bad_checksum=ird.bad_checksum, result=ird.result,
+             busy=ird.busy(), delivered=modem.delivered,
+             last=list(modem.last_delivered[:modem.last_delivered_len]),
+             sbdix=list(ird.sbdix), commands=commands(), times=[t for t, _ in log])
+    d.update(extra)
+    print(json.dumps(d))
+"""
+
+
+def mpy(body, echo=True):
+    out = run_mpy(SETUP.format(echo=echo) + body, extra_path=[FAKES])
+    return json.loads(out.strip().splitlines()[-1])
+
+
+MSG = bytes(range(100, 131))
+HAPPY = ["AT", "AT&K0", "AT+SBDWB=31", "AT+CSQ", "AT+SBDIX"]
+
+
+def test_a_message_goes_through_the_documented_command_sequence():
+    r = mpy(
+        """
+ok = ird.send(MSG, len(MSG))
+polls = run(120000)
+report(ok=ok, polls=polls)
+"""
+    )
+    assert r["ok"] is True
+    assert r["commands"] == HAPPY
+    assert bytes(r["last"]) == MSG  # the modem verified our 2-byte checksum
+    assert r["sent"] == 1 and r["failed"] == 0 and r["result"] == 1 and not r["busy"]
+    assert r["sbdix"][:2] == [0, 1]  # MO status, MOMSN
+
+
+def test_the_sender_never_blocks_a_flight_loop():
+    r = mpy(
+        """
+ird.send(MSG, len(MSG))
+after_send = len(log)
+for i in range(5):
+    ird.poll()   # no time passes: no reply is visible yet, nothing may wait for it
+no_time = len(log)
+polls = run(120000)
+report(after_send=after_send, no_time=no_time, polls=polls)
+"""
+    )
+    assert r["after_send"] == 1  # only AT was written by send()
+    assert r["no_time"] == 1  # polls without replies return at once
+    # SBDIX takes 12 s in the simulated modem: the loop kept running at 10 Hz
+    assert r["polls"] > 120
+    assert r["sent"] == 1
+
+
+def test_the_modem_without_echo_is_understood_too():
+    r = mpy("ird.send(MSG, len(MSG))\nrun(120000)\nreport()", echo=False)
+    assert r["sent"] == 1 and r["commands"] == HAPPY
+
+
+def test_sbdix_fields_are_all_parsed():
+    r = mpy(
+        """
+modem.mt_fields = b"1, 5, 12, 2"
+ird.send(MSG, len(MSG))
+run(120000)
+report()
+"""
+    )
+    assert r["sbdix"] == [0, 1, 1, 5, 12, 2]
+
+
+def test_no_signal_backs_off_with_growing_waits_then_sends():
+    r = mpy(
+        """
+modem.csq = [0, 0, 3]
+ird.send(MSG, len(MSG))
+run(600000)
+report()
+"""
+    )
+    csq_times = [t for t, c in zip(r["times"], r["commands"]) if c == "AT+CSQ"]
+    assert len(csq_times) == 3
+    gap1 = csq_times[1] - csq_times[0]
+    gap2 = csq_times[2] - csq_times[1]
+    assert gap1 >= 10000 and gap2 >= 2 * 10000 and gap2 > gap1
+    assert r["commands"].count("AT+SBDIX") == 1
+    assert r["sent"] == 1 and r["no_signal"] == 2
+
+
+def test_sbdix_mo_status_32_retries_without_rewriting_the_message():
+    r = mpy(
+        """
+modem.sbdix_mo = [32, 18, 2]
+ird.send(MSG, len(MSG))
+run(600000)
+report()
+"""
+    )
+    assert r["commands"].count("AT+SBDIX") == 3
+    assert r["commands"].count("AT+SBDWB=31") == 1  # MO buffer kept between tries
+    assert r["sent"] == 1 and r["no_signal"] == 2
+    assert bytes(r["last"]) == MSG and r["sbdix"][0] == 2  # 0..4 all mean sent
+
+
+def test_bad_checksum_reply_rewrites_the_message():
+    r = mpy(
+        """
+modem.corrupt = 1
+ird.send(MSG, len(MSG))
+run(600000)
+report()
+"""
+    )
+    assert r["commands"].count("AT+SBDWB=31") == 2
+    assert r["bad_checksum"] == 1 and r["sent"] == 1 and bytes(r["last"]) == MSG
+
+
+def test_wrong_size_reply_gives_the_message_up_at_once():
+    r = mpy(
+        """
+modem.size_error = True
+ird.send(MSG, len(MSG))
+run(600000)
+report()
+"""
+    )
+    assert r["failed"] == 1 and r["sent"] == 0 and r["result"] == 2 and not r["busy"]
+    assert r["commands"].count("AT+SBDWB=31") == 1
+    assert "AT+SBDIX" not in r["commands"]
+
+
+def test_lengths_the_modem_cannot_take_are_refused():
+    r = mpy(
+        """
+a = ird.send(bytes(400), 341)
+b = ird.send(MSG, 0)
+report(a=a, b=b, refused=ird.refused)
+"""
+    )
+    assert r["a"] is False and r["b"] is False and r["refused"] == 2
+    assert r["commands"] == []
+
+
+def test_error_reply_relinks_and_retries():
+    r = mpy(
+        """
+modem.error_next = 1
+ird.send(MSG, len(MSG))
+run(600000)
+report()
+"""
+    )
+    assert r["errors"] == 1 and r["sent"] == 1
+    assert r["commands"][0] == "AT" and r["commands"][1] == "AT"
+
+
+def test_a_silent_modem_times_out_gives_up_and_later_recovers():
+    r = mpy(
+        """
+modem.silent = True
+ird.send(MSG, len(MSG))
+polls = run(3600000)
+gave_up = (ird.failed, ird.timeouts, ird.busy(), ird.result)
+modem.silent = False
+ird.send(MSG, len(MSG))
+run(600000)
+report(gave_up=gave_up, polls=polls)
+"""
+    )
+    failed, timeouts, busy, result = r["gave_up"]
+    assert failed == 1 and timeouts == 6 and not busy and result == 2
+    # 6 tries with waits of 10, 20, 40, 80, 160 s: over 5 minutes, polled all along
+    assert r["polls"] > 3000
+    assert r["sent"] == 1 and bytes(r["last"]) == MSG
+
+
+def test_permanent_no_signal_gives_up_after_max_attempts():
+    r = mpy(
+        """
+modem.csq = [0]
+ird.send(MSG, len(MSG))
+run(3600000)
+report()
+"""
+    )
+    assert r["failed"] == 1 and r["sent"] == 0
+    assert r["commands"].count("AT+CSQ") == 6
+    assert "AT+SBDIX" not in r["commands"]
+
+
+def test_unsolicited_ring_lines_are_ignored():
+    r = mpy(
+        """
+ird.send(MSG, len(MSG))
+for i in range(30):
+    ird.poll(); clk.advance_ms(100)
+modem._put(b"\\r\\nSBDRING\\r\\n")
+run(600000)
+report()
+"""
+    )
+    assert r["sent"] == 1 and r["commands"] == HAPPY
+
+
+def test_a_message_costs_no_allocation_after_warm_up():
+    r = mpy(
+        """
+modem.log = None
+def session():
+    ird.send(MSG, len(MSG))
+    run(600000)
+def measure():
+    session()
+    gc.collect()
+    a = gc.mem_alloc()
+    for k in range(5):
+        session()
+    return gc.mem_alloc() - a
+measure()
+modem.csq = [0, 2] * 10   # every measured session backs off once
+modem._csq_i = 0
+report(alloc=measure())
+"""
+    )
+    assert r["alloc"] == 0
+    assert r["sent"] == 12 and r["no_signal"] == 6

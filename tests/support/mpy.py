@@ -1,0 +1,63 @@
+"""Run firmware code on the real MicroPython unix port.
+
+Tests import `run_mpy` to execute a snippet (or a file) with `firmware/` and
+`boards/` on MicroPython's import path, exactly as those modules sit on a
+board's flash. Output is returned as text; a non-zero exit raises with the
+interpreter's own traceback so a failing firmware test reads like one.
+"""
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from host_tools.firmware_files import DRIVERS_DIR, MICROPYTHON_PATH
+from host_tools.paths import micropython_executable
+
+ROOT = Path(__file__).resolve().parents[2]
+FIRMWARE = ROOT / "firmware"
+BOARDS = ROOT / "boards"
+DRIVERS = DRIVERS_DIR
+SHARED = ROOT.parent / "shared"
+# tests that read the corpus beside the checkout (../shared/data) skip without it
+needs_corpus = pytest.mark.skipif(
+    not (SHARED / "data").is_dir(), reason=f"no corpus: {SHARED / 'data'} is missing"
+)
+
+
+def micropython_path():
+    try:
+        return micropython_executable()
+    except FileNotFoundError as exc:
+        raise RuntimeError(str(exc)) from None
+
+
+class MicroPythonError(AssertionError):
+    pass
+
+
+def run_mpy(code=None, *, file=None, heap="256K", timeout=120, extra_path=(), stdin=None, cwd=None):
+    """Run `code` (or `file`) on MicroPython; return stdout as str."""
+    path = [*map(str, MICROPYTHON_PATH), str(BOARDS), *map(str, extra_path)]
+    env = dict(os.environ, MICROPYPATH=":".join(path + [".frozen"]))
+    cmd = [micropython_path(), "-X", "heapsize=" + heap]
+    cmd += [str(file)] if file else ["-c", code]
+    proc = subprocess.run(
+        cmd,
+        input=stdin,
+        capture_output=True,
+        timeout=timeout,
+        env=env,
+        cwd=cwd,
+        text=stdin is None or isinstance(stdin, str),
+        check=False,
+    )
+    out = proc.stdout if isinstance(proc.stdout, str) else proc.stdout.decode(errors="replace")
+    err = proc.stderr if isinstance(proc.stderr, str) else proc.stderr.decode(errors="replace")
+    if proc.returncode != 0:
+        raise MicroPythonError(
+            f"micropython exited {proc.returncode}\n--- stdout ---\n{out[-4000:]}"
+            f"\n--- stderr ---\n{err[-4000:]}"
+        )
+    return out
