@@ -114,7 +114,12 @@ def test_power_cut_line_restarts_like_power_on(board):
         "import sys\nprint('booted')\nwhile True:\n    sys.stdin.buffer.read(1)\n"
     )
     with serial.Serial(board.port, 115200, timeout=0.2) as ser:
-        board.power_cycle()
+        before = board.resets
+        board.power_cycle()  # carried out by the relay thread: wait until it was
+        deadline = time.monotonic() + 10.0
+        while board.resets == before and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert board.resets == before + 1
         read_until(ser, b"booted")
         n = board.resets
         ser.write(b"\n#R\n")
