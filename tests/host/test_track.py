@@ -200,12 +200,28 @@ def test_host_decoder_names_match_firmware_phase_numbers(packets):
     assert rep.phase == PHASE_NAMES[6] == "BEACON"
 
 
-def test_live_port_is_read_and_files_are_written_as_positions_arrive(tmp_path, packets, capsys):
+def test_live_port_is_read_and_files_are_written_as_positions_arrive(
+    tmp_path, packets, capsys, monkeypatch
+):
+    import serial
+
     master, slave = os.openpty()
     gpx = tmp_path / "live.gpx"
+    opened = threading.Event()
+    serial_for_url = serial.serial_for_url
+
+    def open_and_tell(*args, **kwargs):
+        port = serial_for_url(*args, **kwargs)
+        opened.set()
+        return port
+
+    # the receiver talks once the tool has the port open (a loaded machine can
+    # take longer than any fixed delay to get there)
+    monkeypatch.setattr(serial, "serial_for_url", open_and_tell)
 
     def receiver():
-        time.sleep(0.3)
+        opened.wait(timeout=20.0)
+        time.sleep(0.1)
         for pkt in packets["ukhas"]:
             os.write(master, pkt)
             time.sleep(0.05)
