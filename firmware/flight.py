@@ -647,7 +647,14 @@ class FlightComputer:
                 steady = False
         if sc.accel_valid and _abs(sc.mag_mg - self.one_g_mg) > _LANDED_ACCEL_MG:
             steady = False
-        if baro_fresh and self.speed_trusted and _abs(kf.speed_cms) > _LANDED_SPEED_CMS:
+        if (
+            self.baro_run_ms >= _SPEED_TRUST_MS
+            and self.speed_trusted
+            and _abs(kf.speed_cms) > _LANDED_SPEED_CMS
+        ):
+            # only a speed the baro carries without gaps: a coarse baro that
+            # comes and goes on the ground (screened as stuck between counts)
+            # leaves the filter's speed jumping by its steps
             steady = False
         if steady:
             self.land_run_ms += dt

@@ -8,12 +8,15 @@ The envelope sample at the end flies 24 flights drawn over the whole
 envelope (fixed seed) and wants no violation at all.
 """
 
+from pathlib import Path
+
 import pytest
 from scenario_variants import shipped
 
 from host_tools.droptest import envelope as droptest_envelope
 from host_tools.droptest import invariants as inv
 from host_tools.droptest import runner as droptest
+from host_tools.sim import scenario
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -169,3 +172,15 @@ def test_an_envelope_sample_of_24_flights_violates_no_invariant(tmp_path):
     )
     assert summary["errors"] == 0
     assert summary["violating_flights"] == 0, (tmp_path / "envelope.md").read_text()
+
+
+FLIGHTS = sorted((Path(__file__).resolve().parent / "flights").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", FLIGHTS, ids=lambda p: p.stem)
+def test_a_flight_an_envelope_campaign_once_failed_now_holds_every_invariant(path):
+    # each file was written by `capsule droptest --envelope` for a flight that
+    # violated an invariant; it flies again exactly (its [run] seed included)
+    result = droptest.run_scenario(scenario.load(path), plots=False, reuse_flash=True)
+    bad = [(e["name"], e["detail"]) for e in result.invariants if e["passed"] is False]
+    assert not bad, bad
