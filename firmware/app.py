@@ -111,7 +111,7 @@ class App:
         )
         self.gnss = gnss.GnssReader(self.hw.gnss_uart, self.clock)
         self.fc.gnss_fix = self.gnss.fix  # the altitude rules' fallback without a baro
-        if self.fc.armed or self.fc.phase != flight.PHASE_NAMES.index("SAFE"):
+        if self.fc.armed or self.fc.phase != flight_phase.SAFE:
             self.hw.start_watchdog()  # resumed mid-flight: as from arming
         self.ubx = self._optional_ubx()
         self.gnss_profile_phase = -1

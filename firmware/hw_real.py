@@ -216,7 +216,7 @@ def _options(entry, skip=_NOT_DRIVER_OPTIONS):
     return {k: v for k, v in entry.items() if k not in skip}
 
 
-def build(board, clock, start_watchdog=False):
+def build(board, clock):
     """The board's hardware. Never raises for a bad board entry or a part
     that does not answer; see `errors` on the returned object."""
     import machine
@@ -300,9 +300,7 @@ def build(board, clock, start_watchdog=False):
         hw.indicator = indicator.Indicator(clock, led, buzzer)
     except Exception as e:
         err.append("led/buzzer: %s" % e)
-    hw.watchdog_ms = board.get("watchdog_ms")
-    if start_watchdog:
-        hw.start_watchdog()
+    hw.watchdog_ms = board.get("watchdog_ms")  # started at arming: start_watchdog()
     return hw
 
 
