@@ -2,11 +2,10 @@
 each rule is shown to pass on a flight that keeps it, to fail on one that
 breaks it, and to say "not applicable" where it means nothing."""
 
-import copy
 from types import SimpleNamespace
 
 import pytest
-from scenario_variants import drone
+from scenario_variants import drone, shipped
 
 from host_tools.droptest import invariants as inv
 from host_tools.droptest import runner as droptest
@@ -19,11 +18,7 @@ REFUSED = SimpleNamespace(kind="ERR", fields={"msg": "upside down"})
 
 def leo(**changes):
     """nominal_leo with table overrides {table: {key: value}}."""
-    sc = scenario.load("nominal_leo")
-    raw = copy.deepcopy(sc.raw)
-    for table, values in changes.items():
-        raw.setdefault(table, {}).update(values)
-    return scenario.Scenario(sc.name, sc.path, raw)
+    return shipped("nominal_leo", **changes)
 
 
 def flight(

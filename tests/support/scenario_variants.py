@@ -6,15 +6,6 @@ import copy
 from host_tools.sim import scenario
 
 
-def drone(**changes):
-    """The drone-drop scenario with table overrides {table: {key: value}}."""
-    sc = scenario.load("drone_drop")
-    raw = copy.deepcopy(sc.raw)
-    for table, values in changes.items():
-        raw.setdefault(table, {}).update(values)
-    return scenario.Scenario(sc.name, sc.path, raw)
-
-
 def shipped(name, **changes):
     """A shipped scenario with table overrides {table: {key: value}}; a value
     of None removes that key (e.g. a backup timer, to fly the defaults)."""
@@ -28,3 +19,8 @@ def shipped(name, **changes):
             else:
                 t[key] = value
     return scenario.Scenario(sc.name, sc.path, raw)
+
+
+def drone(**changes):
+    """The drone-drop scenario with table overrides {table: {key: value}}."""
+    return shipped("drone_drop", **changes)
