@@ -75,22 +75,22 @@ _SETTLE_MG = const(2000)  # reentry: a seen pulse is over once |a| stays below t
 _SETTLE_MIN_MG = const(700)  # ... and above this (below it the capsule is in free fall again) ...
 _SETTLE_MS = const(1000)  # ... this long
 _PULSE_BARO_RISE_CM = const(50000)  # dead accel: the pulse seen as a 500 m climb of the baro height
+# dead accel: pulse over after this long descending below baro_max_speed
 _BARO_SETTLE_MS = const(10000)
-_PULSE_MAX_MS = const(
-    300000
-)  # an entry pulse is over within this (shallowest: ~3 min)  # dead accel: pulse over after this long descending below Mach 0.7
+# an entry pulse is over within this (the shallowest take ~3 min): the drogue
+# timer waits for it unless the pulse's end was seen
+_PULSE_MAX_MS = const(300000)
 _DESCENDING_CMS = const(300)  # chutes fire only while the capsule descends at least this fast
 _GNSS_FRESH_MS = const(3000)  # a GNSS height counts this long after its epoch arrived
 _GNSS_MAIN_EPOCHS = const(2)  # consecutive 3D fixes at or below main_deploy
 _GNSS_3D = const(3)  # fix.MODE_3D
-_IMPACT_MAX_CM = const(
-    30000
-)  # an impact counts only within 300 m of the ground (if the baro reads)
+# an impact counts only within 300 m of the ground (if the baro reads)
+_IMPACT_MAX_CM = const(30000)
 _TROPOPAUSE_CM = const(1100000)
 _SPEED_DOUBLING_CM = const(880000)  # above the tropopause
 _SPEED_SCALE_TOP_CM = const(4000000)  # 40 km
 _ORBIT_FREE_FALL_MS = const(2000)  # reentry: free fall this long arms the g-switch
-_ACCEL_DEAD_MS = const(5000)  # reentry: no valid accel this long, assume the pulse is over
+_ACCEL_DEAD_MS = const(5000)  # no valid accel this long: judge the entry (or a drop) by the baro
 _FREEFALL_MG = const(300)
 _UNLOADED_MG = const(700)  # |a| below this: not hanging on a line or standing
 _UNLOADED_RECENT_MS = const(60000)  # ... seen this recently for a descent-rate start
