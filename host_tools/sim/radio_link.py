@@ -37,6 +37,10 @@ GROUND_CASE_AGL_M = 10.0  # capsule antenna below this: a ground-to-ground path
 DEFAULT_GROUND_MARGIN_DB = 15.0
 CAPSULE_ANTENNA_AGL_M = 0.3  # whip on a floating or landed capsule
 DEFAULT_CAPSULE_GAIN_DBI = 0.0
+THERMAL_NOISE_DBM_HZ = -174.0  # kT at 290 K
+NOISE_FIGURE_DB = 6.0  # SX1276 receiver, as used in Semtech's LoRa sensitivity budgets
+SNR_REG_MIN_Q4 = -128  # RegPktSnrValue is one signed byte of quarter dB
+SNR_REG_MAX_Q4 = 127
 
 # dBm by (bandwidth Hz, SF), SX1276 datasheet rev. 7, section 2.5.5
 _SF = (6, 7, 8, 9, 10, 11, 12)
@@ -174,6 +178,22 @@ def path(beacon: Beacon, rx: Receiver, lat, lon, capsule_agl_m) -> Path:
     rx_dbm = beacon.tx_dbm + beacon.gain_dbi - loss + rx.gain_dbi - rx.cable_loss_db
     sens = sensitivity_dbm(beacon.sf, beacon.bw_hz, beacon.freq_hz)
     return Path(ground, slant, hz, los, ground_case, loss, rx_dbm, sens, los and rx_dbm >= sens)
+
+
+def snr_db(rx_dbm: float, bw_hz: int) -> float:
+    """Signal over the receiver's noise floor (-174 dBm/Hz + 10 log10 BW + NF)."""
+    return rx_dbm - (THERMAL_NOISE_DBM_HZ + 10 * math.log10(bw_hz) + NOISE_FIGURE_DB)
+
+
+def packet_registers(rx_dbm: float, snr: float, freq_hz: float) -> tuple[int, int]:
+    """(RegPktRssiValue, RegPktSnrValue) a chip would hold for this packet: the
+    inverse of the datasheet's formulas (firmware/lora_signal.py), clamped to
+    what the registers can hold."""
+    ls = firmware_module("lora_signal")
+    offset = ls.RSSI_OFFSET_HF_DBM if freq_hz >= ls.HF_PORT_MIN_HZ else ls.RSSI_OFFSET_LF_DBM
+    snr_q4 = max(SNR_REG_MIN_Q4, min(SNR_REG_MAX_Q4, round(snr * 4)))
+    rssi = rx_dbm - offset - (snr_q4 / 4 if snr_q4 < 0 else 0.0)
+    return max(0, min(255, round(rssi))), snr_q4 & 0xFF
 
 
 # -- scenario table [[receivers]] ------------------------------------------------------

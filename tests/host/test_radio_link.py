@@ -165,3 +165,26 @@ def test_packets_on_air_at_once_collide():
     a = [{"t_s": 10.0, "airtime_ms": 2000}, {"t_s": 50.0, "airtime_ms": 2000}]
     b = [{"t_s": 11.5, "airtime_ms": 1000}, {"t_s": 52.0, "airtime_ms": 100}]
     assert receivers.overlapping(a, b) == 1  # 52.0 starts as 50.0 ends: no overlap
+
+
+@pytest.mark.parametrize(
+    ("rx_dbm", "snr", "freq_hz"),
+    [
+        (-95.0, 9.5, 433.775e6),
+        (-128.25, -7.25, 433.775e6),
+        (-60.0, 31.0, 868e6),
+        (-130.0, -3.0, 868e6),
+    ],
+)
+def test_packet_registers_read_back_through_the_firmware_formulas(rx_dbm, snr, freq_hz):
+    from host_tools.paths import firmware_module
+
+    ls = firmware_module("lora_signal")
+    rssi_reg, snr_reg = radio_link.packet_registers(rx_dbm, snr, freq_hz)
+    assert ls.snr_q4(snr_reg) / 4 == snr
+    assert ls.rssi_q4(rssi_reg, snr_reg, int(freq_hz)) / 4 == pytest.approx(rx_dbm, abs=0.5)
+
+
+def test_snr_is_over_the_noise_floor_of_the_bandwidth():
+    # -174 + 10 log10(125 000) + 6 = -117.03 dBm
+    assert radio_link.snr_db(-100.0, 125000) == pytest.approx(17.03, abs=0.01)
