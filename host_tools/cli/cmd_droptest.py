@@ -71,6 +71,15 @@ def register(subparsers):
         metavar="ROLE=HEADER,...",
         help="--replay: map the log's header names, e.g. 'time=Time,pressure_hpa=Baro_Pressure'",
     )
+    p.add_argument(
+        "--ground-station",
+        nargs="?",
+        const="",
+        metavar="RECEIVER",
+        help="hand the packets the link model lets through to RECEIVER (default: the "
+        "scenario's first [[receivers]]) to a second virtual board running the ground "
+        "station, and track what it prints",
+    )
     p.add_argument("--demo", action="store_true", help="run the nominal LEO return with plots")
     p.add_argument("--list", action="store_true", help="list the scenario library")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
@@ -136,9 +145,41 @@ def run(args):
     if args.monte_carlo:
         return _monte_carlo(args, sc)
     out = Path(args.out or Path(DEFAULT_OUT) / sc.name)
+    if args.ground_station is not None and not sc.receivers:
+        raise UserError(f"{sc.name}: --ground-station needs a [[receivers]] entry in the scenario")
     result = _run_one(args, sc, out)
     _print_result(result, out)
+    if args.ground_station is not None:
+        _ground_station(result, args.ground_station or None, out)
     return 0 if result.passed else 1
+
+
+def _ground_station(result, receiver, out):
+    """The two-board chain (droptest/ground_station.py) and what track makes of it."""
+    from host_tools.droptest import ground_station
+
+    try:
+        run = ground_station.relay(result, receiver)
+    except ground_station.GroundStationError as exc:
+        raise UserError(str(exc), status=1) from None
+    doc = ground_station.track(run, result.landing, out)
+    console = _console()
+    console.print(doc.pop("table"))
+    status = run.status
+    console.print(
+        f"ground station {run.receiver}: {run.heard} packets handed over, {len(run.lines)} RX "
+        f"lines, received={status.get('received', '?')} crc_bad={status.get('crc_bad', '?')}; "
+        f"capture {run.capture}"
+    )
+    if "last_from_touchdown_m" in doc:
+        console.print(
+            "track: last position {:.6f}, {:.6f}, {:.1f} m from the touchdown".format(
+                *doc["last"], doc["last_from_touchdown_m"]
+            )
+        )
+    import json
+
+    (out / f"ground_{run.receiver}.json").write_text(json.dumps(doc, indent=2) + "\n")
 
 
 def _seed(args, sc=None):

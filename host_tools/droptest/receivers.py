@@ -71,6 +71,7 @@ def sent_packets(result, beacon):
                 "n_bytes": n,
                 "airtime_ms": beacon.airtime_ms(n) if n > 0 else 0,
                 "packet": e.extra.get("packet"),
+                "hex": e.fields.get("hex", ""),
                 "fix": [e.extra["lat"], e.extra["lon"]] if "lat" in e.extra else None,
             }
         )
