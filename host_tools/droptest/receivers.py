@@ -240,6 +240,20 @@ def plot(receivers: list[dict], landing_t_s, out_dir) -> list[Path]:
 
 
 # -- campaigns ------------------------------------------------------------------------------
+def flight_summary(result) -> list[dict]:
+    """What a campaign keeps of one flight per receiver (small, JSON-able)."""
+    return [
+        {
+            "name": r["name"],
+            "heard": r["heard"],
+            "missed": r["missed"],
+            "hears_landing": r["hears_landing"],
+            "distance_to_landing_m": r["distance_to_landing_m"],
+        }
+        for r in assess(result)
+    ]
+
+
 def campaign_summary(flights: list[list[dict]]) -> list[dict]:
     """Per receiver over many flights' assess() results: flights, flights whose
     landing it heard, and that fraction."""

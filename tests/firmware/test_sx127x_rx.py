@@ -197,3 +197,38 @@ print(json.dumps([b - a, rx.received]))
     alloc, received = last_json(out)
     assert received == 21
     assert alloc == 0
+
+
+@pytest.mark.parametrize(
+    ("plan", "freq_khz", "modem1", "modem2"),
+    [
+        # BW 125 kHz = code 7, CR 4/5 = 1, explicit header; SF12, CRC on
+        ("lora_aprs", 433775, (7 << 4) | (1 << 1), (12 << 4) | 0x04),
+        # BW 20.8 kHz = code 3, CR 4/8 = 4; SF11, CRC on
+        ("ukhas", 434225, (3 << 4) | (4 << 1), (11 << 4) | 0x04),
+    ],
+)
+def test_a_ground_board_tunes_to_the_plan_and_the_flight_channel(plan, freq_khz, modem1, modem2):
+    out = mpy(
+        f"""
+import ground
+class Hw:
+    pass
+class Cfg:
+    lora_freq_khz = {freq_khz}
+hw = Hw()
+hw.radio = radio
+errors = []
+r = ground._hw_receiver(hw, {{"radio": {{"plan": "{plan}"}}}}, Cfg(), errors)
+chip.air(b'hello', 90, 20)
+n = r.receive(buf)
+print(json.dumps([errors, chip.regs[0x1D], chip.regs[0x1E], chip.frf(), chip.mode(), n,
+                  chip.violations]))
+""",
+        kwargs="freq_khz=869525, sf=7",
+    )
+    errors, m1, m2, frf, mode, n, violations = last_json(out)
+    assert errors == [] and violations == 0
+    assert (m1, m2) == (modem1, modem2)
+    assert frf == round(freq_khz * 1000 * 2**19 / 32_000_000)
+    assert mode == 5 and n == 5

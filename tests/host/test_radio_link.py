@@ -188,3 +188,33 @@ def test_packet_registers_read_back_through_the_firmware_formulas(rx_dbm, snr, f
 def test_snr_is_over_the_noise_floor_of_the_bandwidth():
     # -174 + 10 log10(125 000) + 6 = -117.03 dBm
     assert radio_link.snr_db(-100.0, 125000) == pytest.approx(17.03, abs=0.01)
+
+
+def test_a_campaign_says_for_each_receiver_how_many_landings_it_hears(tmp_path):
+    from host_tools.droptest import mc
+
+    sc = scenario.load("drone_drop")
+    sc.raw["run"]["sample_hz"] = 25.0
+    near = physics.destination(sc.start["lat"], sc.start["lon"], 0.0, 3000.0)
+    far = physics.destination(sc.start["lat"], sc.start["lon"], 0.0, 200_000.0)
+    sc.raw["receivers"] = radio_link.receivers_from_table(
+        [
+            {"name": "near", "lat": near[0], "lon": near[1]},
+            {"name": "far", "lat": far[0], "lon": far[1], "antenna_height_m": 30.0},
+        ]
+    )
+    runs = [mc.run_dispersed(sc.raw, sc.name, sc.path, 3, i, board="fake") for i in range(3)]
+    summary = mc.summarise(sc, runs, 3)
+    by = {r["name"]: r for r in summary["receivers"]}
+    assert by["near"] == {
+        "name": "near",
+        "flights": 3,
+        "hears_landing": 3,
+        "fraction_hears_landing": 1.0,
+    }
+    assert by["far"]["hears_landing"] == 0 and by["far"]["fraction_hears_landing"] == 0.0
+    mc.write_campaign(summary, runs, sc, tmp_path, plots=False)
+    assert (
+        "receiver near: hears the landing in 3 of 3 flights (100 %)"
+        in (tmp_path / "monte_carlo.md").read_text()
+    )
