@@ -155,21 +155,27 @@ def run(args):
 
 
 def _ground_station(result, receiver, out):
-    """The two-board chain (droptest/ground_station.py) and what track makes of it."""
+    """The two-board chain (droptest/ground_station.py) and what `capsule track`
+    makes of what the station printed."""
+    import json
+
     from host_tools.droptest import ground_station
 
     try:
         run = ground_station.relay(result, receiver)
     except ground_station.GroundStationError as exc:
         raise UserError(str(exc), status=1) from None
-    doc = ground_station.track(run, result.landing, out)
+    out.mkdir(parents=True, exist_ok=True)
+    capture = out / f"ground_{run.receiver}.txt"
+    capture.write_text(run.capture_text())
+    doc, table = _track_capture(run, result.landing)
     console = _console()
-    console.print(doc.pop("table"))
+    console.print(table)
     status = run.status
     console.print(
         f"ground station {run.receiver}: {run.heard} packets handed over, {len(run.lines)} RX "
         f"lines, received={status.get('received', '?')} crc_bad={status.get('crc_bad', '?')}; "
-        f"capture {run.capture}"
+        f"capture {capture}"
     )
     if "last_from_touchdown_m" in doc:
         console.print(
@@ -177,9 +183,34 @@ def _ground_station(result, receiver, out):
                 *doc["last"], doc["last_from_touchdown_m"]
             )
         )
-    import json
-
     (out / f"ground_{run.receiver}.json").write_text(json.dumps(doc, indent=2) + "\n")
+
+
+def _track_capture(run, landing):
+    """The station's lines through `capsule track`'s tracker: the last position,
+    its distance from touchdown, and distance and bearing from the station's fix."""
+    from host_tools.cli.cmd_track import Tracker, distance_bearing
+    from host_tools.protocol.packets import StreamSplitter
+    from host_tools.sim.radio_link import haversine_m
+
+    tracker = Tracker()
+    splitter = StreamSplitter()
+    for kind, item in splitter.feed(run.capture_text().encode("latin-1")) + splitter.flush():
+        tracker.feed(kind, item)
+    doc = {"receiver": run.receiver, "packets": tracker.reports, "bad": tracker.bad}
+    for source in sorted(tracker.tracks):
+        last = tracker.last_position(source)
+        doc["source"] = source
+        doc["last"] = [last.lat, last.lon]
+        if landing is not None:
+            d = haversine_m(last.lat, last.lon, landing.lat, landing.lon)
+            doc["last_from_touchdown_m"] = round(d, 1)
+        if tracker.team:
+            d, b = distance_bearing(tracker.team[0], tracker.team[1], last.lat, last.lon)
+            doc["team"] = list(tracker.team)
+            doc["team_to_capsule_m"] = round(d, 1)
+            doc["team_to_capsule_deg"] = round(b, 1)
+    return doc, tracker.table()
 
 
 def _seed(args, sc=None):

@@ -9,16 +9,16 @@ station as a `#P` frame holding what its SX127x would hold: the packet's
 bytes and the RSSI/SNR registers for the received power (the inverse of
 the datasheet formulas). The station's own GNSS position goes first as a
 GGA sentence, so its RX lines carry it. The RX lines come back through the
-station's serial port exactly as a real station prints them on USB; they are
-written to a capture file and run through the tracker, which says where it
-thinks the capsule is, and how far that is from the simulated touchdown.
+station's serial port exactly as a real station prints them on USB;
+`capture_text` is them as a capture file, which the `capsule droptest
+--ground-station` command runs through `capsule track`'s tracker (the cli
+layer: this one may not import it).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from host_tools.droptest import receivers as receivers_mod
 from host_tools.protocol import frames
@@ -39,8 +39,9 @@ class GroundRun:
     heard: int = 0
     lines: list = field(default_factory=list)  # raw RX lines as the station printed them
     status: dict = field(default_factory=dict)
-    capture: Path | None = None
-    track: dict = field(default_factory=dict)
+
+    def capture_text(self) -> str:
+        return "".join(line + "\r\n" for line in self.lines)
 
 
 def pick_receiver(scenario, name=None) -> radio_link.Receiver:
@@ -150,37 +151,3 @@ def open_station(log=None):
         board.stop()
 
     return link, close
-
-
-def track(run: GroundRun, landing, out_dir=None) -> dict:
-    """Run the station's lines through `capsule track`'s tracker: the last
-    position per source, its distance from touchdown, the team's position
-    (the station's fix) and distance and bearing to the capsule."""
-    from host_tools.cli.cmd_track import Tracker, distance_bearing
-    from host_tools.protocol.packets import StreamSplitter
-
-    text = "".join(line + "\r\n" for line in run.lines)
-    if out_dir is not None:
-        run.capture = Path(out_dir) / f"ground_{run.receiver}.txt"
-        run.capture.write_text(text)
-    tracker = Tracker()
-    splitter = StreamSplitter()
-    for kind, item in splitter.feed(text.encode("latin-1")) + splitter.flush():
-        tracker.feed(kind, item)
-    doc = {"receiver": run.receiver, "packets": tracker.reports, "bad": tracker.bad}
-    for source in sorted(tracker.tracks):
-        last = tracker.last_position(source)
-        doc["source"] = source
-        doc["last"] = [last.lat, last.lon]
-        if landing is not None:
-            doc["last_from_touchdown_m"] = round(
-                radio_link.haversine_m(last.lat, last.lon, landing.lat, landing.lon), 1
-            )
-        if tracker.team:
-            d, b = distance_bearing(tracker.team[0], tracker.team[1], last.lat, last.lon)
-            doc["team"] = list(tracker.team)
-            doc["team_to_capsule_m"] = round(d, 1)
-            doc["team_to_capsule_deg"] = round(b, 1)
-    doc["table"] = tracker.table()
-    run.track = doc
-    return doc

@@ -47,7 +47,7 @@ def sent_packets(result, beacon):
     ts = trace["t_s"]
     start = result.scenario.start
     out = []
-    if not ts:
+    if not ts or "east_m" not in trace:  # no simulated trajectory (a hand-made result)
         return out
     import bisect
 
