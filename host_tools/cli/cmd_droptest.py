@@ -1,6 +1,9 @@
 """`capsule droptest`: fly the firmware through simulated descents and judge it.
 
     capsule droptest SCENARIO.toml [--port PORT] [--out DIR] [--realtime] [--seed N]
+    capsule droptest SCENARIO --ground-station [RECEIVER]   the packets a receiver hears
+                                                 through a second board running the ground
+                                                 station, then `capsule track` on its lines
     capsule droptest --all [DIR]                 every scenario, summary table
     capsule droptest SCENARIO --monte-carlo N    dispersed copies on a dask cluster
     capsule droptest --envelope N [--seed S]     N flights drawn over the flight envelope

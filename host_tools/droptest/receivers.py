@@ -58,10 +58,11 @@ def sent_packets(result, beacon):
         lat, lon = physics.destination(
             start["lat"], start["lon"], trace["east_m"][i], trace["north_m"][i]
         )
+        hexed = e.fields.get("hex", "")
         try:
-            n = int(e.fields.get("n", 0))
+            n = int(e.fields.get("n", len(hexed) // 2))
         except ValueError:
-            n = 0
+            n = len(hexed) // 2
         out.append(
             {
                 "t_s": round(e.t_s, 3),
@@ -71,7 +72,7 @@ def sent_packets(result, beacon):
                 "n_bytes": n,
                 "airtime_ms": beacon.airtime_ms(n) if n > 0 else 0,
                 "packet": e.extra.get("packet"),
-                "hex": e.fields.get("hex", ""),
+                "hex": hexed,
                 "fix": [e.extra["lat"], e.extra["lon"]] if "lat" in e.extra else None,
             }
         )

@@ -19,7 +19,8 @@ useful ground wave.
 
 Sensitivities are the SX1276/77/78 datasheet's (rev. 7, table "LoRa mode
 receiver sensitivity", RFS_L*_HF for band 1, 862-1020 MHz, and RFS_L*_LF for
-band 3, 410-525 MHz; band 2 is taken as band 3).
+band 3, 410-525 MHz; band 2 is taken as band 3), at 125, 250 and 500 kHz;
+narrower bandwidths are scaled from 125 kHz (see sensitivity_dbm).
 """
 
 from __future__ import annotations
@@ -74,14 +75,22 @@ def free_space_loss_db(distance_m: float, freq_hz: float) -> float:
 
 
 def sensitivity_dbm(sf: int, bw_hz: int, freq_hz: float) -> float:
-    """The SX1276's LoRa sensitivity for this SF, bandwidth and band."""
+    """The SX1276's LoRa sensitivity for this SF, bandwidth and band.
+
+    The datasheet lists 125, 250 and 500 kHz; a narrower LoRa bandwidth (the
+    UKHAS plan's 20.8 kHz) is the 125 kHz figure moved by 10 log10(BW / 125 kHz):
+    the noise in the channel scales with its width and the demodulator needs
+    the same SNR at a given SF (sensitivity = -174 + 10 log10 BW + NF + SNR_min)."""
     table = _SENS_HF if freq_hz >= HF_BAND_MIN_HZ else _SENS_LF
-    if bw_hz not in table or sf not in _SF:
+    lora_bw = firmware_module("beacon_airtime").BW_HZ
+    if bw_hz not in lora_bw or sf not in _SF:
         raise LinkError(
-            f"no SX1276 sensitivity for SF{sf} at {bw_hz} Hz "
-            f"(the datasheet lists SF6..12 at {', '.join(str(b) for b in sorted(table))} Hz)"
+            f"no SX1276 sensitivity for SF{sf} at {bw_hz} Hz (LoRa has SF6..12 and "
+            f"{', '.join(str(b) for b in lora_bw)} Hz)"
         )
-    return float(table[bw_hz][_SF.index(sf)])
+    if bw_hz in table:
+        return float(table[bw_hz][_SF.index(sf)])
+    return table[125000][_SF.index(sf)] + 10 * math.log10(bw_hz / 125000)
 
 
 def haversine_m(lat1, lon1, lat2, lon2) -> float:

@@ -71,3 +71,13 @@ def test_an_unknown_receiver_is_named():
     sc = scenario.load("nominal_leo")
     with pytest.raises(ground_station.GroundStationError, match="no receiver 'boat'.*ship, shore"):
         ground_station.pick_receiver(sc, "boat")
+
+
+def test_capsule_track_on_the_station_capture_shows_distance_from_the_station(chain, capsys):
+    _, out = chain
+    doc = json.loads((out / "ground_range.json").read_text())
+    capsys.readouterr()
+    assert cli.main(["track", str(out / "ground_range.txt")]) == 0
+    text = capsys.readouterr().out
+    assert f"{doc['team_to_capsule_m']:.0f} m" in text
+    assert f"{doc['packets']} packets decoded" in text and "0 bad lines skipped" in text

@@ -2,6 +2,7 @@
 test's receivers (droptest/receivers.py) on a flight: who hears the capsule."""
 
 import copy
+import json
 import math
 
 import pytest
@@ -54,9 +55,31 @@ def test_sensitivity_per_spreading_factor_from_the_datasheet(sf, bw_hz, freq_hz,
     assert radio_link.sensitivity_dbm(sf, bw_hz, freq_hz) == dbm
 
 
-def test_a_bandwidth_the_table_does_not_list_is_a_clear_error():
-    with pytest.raises(radio_link.LinkError, match="SF11 at 20800 Hz"):
-        radio_link.sensitivity_dbm(11, 20800, 434e6)
+def test_a_narrow_bandwidth_scales_from_125_khz_and_a_non_lora_one_is_a_clear_error():
+    # UKHAS plan: SF11 at 20.8 kHz, 434 MHz: -135 + 10 log10(20.8 / 125) = -142.79
+    assert radio_link.sensitivity_dbm(11, 20800, 434e6) == pytest.approx(-142.79, abs=0.01)
+    with pytest.raises(radio_link.LinkError, match="SF11 at 100000 Hz"):
+        radio_link.sensitivity_dbm(11, 100000, 434e6)
+    with pytest.raises(radio_link.LinkError, match="SF13"):
+        radio_link.sensitivity_dbm(13, 125000, 434e6)
+
+
+def test_the_driver_defaults_are_the_lora_aprs_plan():
+    """sx127x.SX127x's defaults and beacon.py's fallbacks are the plan radio_plan.py holds."""
+    from mpy import run_mpy
+
+    out = run_mpy(
+        "import json, sx127x, beacon\n"
+        "r = sx127x.SX127x(None, type('P', (), {'value': lambda s, v=None: 0})(), None, None,"
+        " clock=1)\n"
+        "print(json.dumps([r.freq_hz // 1000, r.sf, r.bw_hz, r.cr, r.sync_word, r.preamble, r.crc,"
+        " r.tx_dbm, beacon.DEFAULT_SF, beacon.DEFAULT_BW_HZ, beacon.DEFAULT_CR]))"
+    )
+    got = json.loads(out.strip().splitlines()[-1])
+    plan = radio_link.firmware_module("radio_plan").PLANS["lora_aprs"]
+    want = [plan[k] for k in ("freq_khz", "sf", "bw_hz", "cr", "sync_word", "preamble", "crc")]
+    tx = radio_link.firmware_module("radio_plan").BEACON_TX_DBM
+    assert got == [*want, tx, plan["sf"], plan["bw_hz"], plan["cr"]]
 
 
 def test_under_the_main_a_receiver_200_km_away_hears_and_one_at_250_km_does_not():
@@ -218,3 +241,23 @@ def test_a_campaign_says_for_each_receiver_how_many_landings_it_hears(tmp_path):
         "receiver near: hears the landing in 3 of 3 flights (100 %)"
         in (tmp_path / "monte_carlo.md").read_text()
     )
+
+
+def test_the_ukhas_plan_is_assessed_with_its_own_sensitivity_and_time_on_air():
+    sc = drone()
+    result = droptest.DropTest(sc, FakeBoard(), seed=1).run()
+    lg = result.landing
+    near = physics.destination(lg.lat, lg.lon, 0.0, 2000.0)
+    sc = _with_receivers(sc, [{"name": "near", "lat": near[0], "lon": near[1]}])
+    sc.raw["radio"] = radio_link.radio_from_table({"plan": "ukhas", "tx_dbm": 10})
+    result.scenario = sc
+    doc = result.report()
+    r = doc["receivers"][0]
+    assert r["sensitivity_dbm"] == pytest.approx(-142.79, abs=0.01)
+    assert doc["radio_link"]["bw_hz"] == 20800 and doc["radio_link"]["tx_dbm"] == 10.0
+    assert r["hears_landing"]
+    packets = receivers.sent_packets(result, receivers.beacon_of(sc))
+    n = packets[0]["n_bytes"]
+    # SF11, 20.8 kHz (d = 24), CR 4/8, LDRO on: T_sym = 2048 / 20 833 Hz = 98.3 ms
+    sym = 8 + math.ceil((8 * n - 44 + 28 + 16) / (4 * (11 - 2))) * 8
+    assert packets[0]["airtime_ms"] == math.ceil((8 + 4.25 + sym) * 2048 * 24 / 500)
