@@ -43,7 +43,11 @@ NOISE_FIGURE_DB = 6.0  # SX1276 receiver, as used in Semtech's LoRa sensitivity 
 SNR_REG_MIN_Q4 = -128  # RegPktSnrValue is one signed byte of quarter dB
 SNR_REG_MAX_Q4 = 127
 
-# dBm by (bandwidth Hz, SF), SX1276 datasheet rev. 7, section 2.5.5
+# dBm by (bandwidth Hz, SF 6..12), SX1276/77/78/79 datasheet rev. 7, LoRa receiver
+# specification (RFS_L125_HF ... RFS_L500_LF; highest LNA gain, LNA boost). The HF
+# 125 kHz row is cross-checked against a second published copy; the LF 125 kHz row
+# agrees with the datasheet's headline -148 dBm at 10.4 kHz (-137 + 10 log10(10.4/125));
+# the 250/500 kHz rows are still to be checked line by line against the table.
 _SF = (6, 7, 8, 9, 10, 11, 12)
 _SENS_HF = {
     125000: (-118, -123, -126, -129, -132, -133, -136),
