@@ -148,8 +148,13 @@ def run(args):
     if args.monte_carlo:
         return _monte_carlo(args, sc)
     out = Path(args.out or Path(DEFAULT_OUT) / sc.name)
-    if args.ground_station is not None and not sc.receivers:
-        raise UserError(f"{sc.name}: --ground-station needs a [[receivers]] entry in the scenario")
+    if args.ground_station is not None:  # a receiver that is not there: say so before flying
+        from host_tools.droptest import ground_station
+
+        try:
+            ground_station.pick_receiver(sc, args.ground_station or None)
+        except ground_station.GroundStationError as exc:
+            raise UserError(str(exc)) from None
     result = _run_one(args, sc, out)
     _print_result(result, out)
     if args.ground_station is not None:

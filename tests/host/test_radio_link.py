@@ -261,3 +261,17 @@ def test_the_ukhas_plan_is_assessed_with_its_own_sensitivity_and_time_on_air():
     # SF11, 20.8 kHz (d = 24), CR 4/8, LDRO on: T_sym = 2048 / 20 833 Hz = 98.3 ms
     sym = 8 + math.ceil((8 * n - 44 + 28 + 16) / (4 * (11 - 2))) * 8
     assert packets[0]["airtime_ms"] == math.ceil((8 + 4.25 + sym) * 2048 * 24 / 500)
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["drone_drop", "--ground-station"], "needs a [[receivers]] entry"),
+        (["nominal_leo", "--ground-station", "boat"], "no receiver 'boat' (have ship, shore)"),
+    ],
+)
+def test_ground_station_input_errors_come_before_the_flight(argv, words, capsys):
+    from host_tools.cli import main as cli_main
+
+    assert cli_main(["droptest", *argv, "--fake-board"]) == 2
+    assert words in capsys.readouterr().err
