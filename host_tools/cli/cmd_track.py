@@ -4,8 +4,9 @@
 
 Reads what a ground receiver prints on its serial port (or a capture file of
 it): LoRa APRS lines, KISS frames, UKHAS sentences, Iridium SBD payloads in
-hex and the virtual board's `EVT ... tx ... hex=` lines, all decoded by
-host_tools/protocol/packets.py. Shows a table of the latest report per source:
+hex, the virtual board's `EVT ... tx ... hex=` lines and a ground station's
+`RX` lines (firmware/ground.py; their gs= fix is the team's position unless
+--from gives it), all decoded by host_tools/protocol/packets.py. Shows a table of the latest report per source:
 position, altitude, age of the fix, phase, battery, and with --from the
 distance and bearing from the team. Writes the track as GPX (gpxpy) and KML
 (simplekml), files a phone's map app opens; on a live port they are rewritten
@@ -89,6 +90,7 @@ class Tracker:
     """Everything seen so far: reports, tracks per source, counters."""
 
     team: tuple[float, float] | None = None
+    team_from_station: bool = True  # False once --from gave the team's position
     live: bool = False
     reports: int = 0
     bad: int = 0
@@ -110,6 +112,7 @@ class Tracker:
             self.ignored += 1
             return None
         self.reports += 1
+        self._station_fix(rep)
         self.latest[rep.source] = rep
         self.counts[rep.source] = self.counts.get(rep.source, 0) + 1
         if not rep.has_position:
@@ -121,6 +124,13 @@ class Tracker:
         when = datetime.now(timezone.utc) if self.live else None
         pts.append(TrackPoint(rep.lat, rep.lon, rep.alt_m, when, rep))
         return rep
+
+    def _station_fix(self, rep):
+        """A ground station that prints its own fix (RX lines, gs=) tells where
+        the team stands, unless --from said so."""
+        station = rep.extra.get("station")
+        if station and self.team_from_station:
+            self.team = station
 
     def last_position(self, source):
         pts = self.tracks.get(source)
@@ -313,7 +323,7 @@ def run(args):
     console = Console()
     if not console.is_terminal:  # a pipe or a log file: do not squeeze the table to 80 columns
         console = Console(width=160)
-    tracker = Tracker(team=team, live=bool(args.port))
+    tracker = Tracker(team=team, live=bool(args.port), team_from_station=team is None)
     if args.port:
         track_port(tracker, args.port, args.baud, console, gpx_path, kml_path, args.duration)
     else:
