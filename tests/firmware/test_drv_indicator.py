@@ -3,8 +3,7 @@ transitions the way a person hears and sees them (beeps per channel, long
 tone for an open channel, steady LED when armed), driven only by poll() and
 the clock, no allocation."""
 
-from mpy import run_mpy
-from test_drv_ms5611 import TESTS
+from mpy import SUPPORT, run_mpy
 
 PRELUDE = """
 import gc, clock, indicator
@@ -43,7 +42,7 @@ def pulses(pin, t0, t1):
 
 
 def mpy(body):
-    return run_mpy(PRELUDE + body, extra_path=[TESTS])
+    return run_mpy(PRELUDE + body, extra_path=[SUPPORT])
 
 
 def beep_groups(pulses, gap_ms=500):
@@ -164,13 +163,9 @@ class Quiet:
 ind2 = indicator.Indicator(clk, Quiet(), Quiet())
 ind = ind2
 ind.set_continuity(0, True)
-def measure():
-    many()
-    gc.collect()
-    m = gc.mem_alloc()
-    many()
-    return gc.mem_alloc() - m
-print(measure())
+import heap_probe
+many()
+print(heap_probe.alloc_of(many))
 """
     )
     assert out.strip() == "0"
