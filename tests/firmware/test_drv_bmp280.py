@@ -25,9 +25,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 
-def mpy(body, trim=BMP280_EXAMPLE_TRIM, adc_t=BMP280_EXAMPLE_ADC_T, adc_p=BMP280_EXAMPLE_ADC_P):
-    chip = f"FakeBMP280({trim!r}, {adc_t}, {adc_p})"
-    return run_on_rig(body, module="bmp280", addr=0x76, chip=chip)
+def mpy(body):
+    return run_on_rig(
+        "bmp280", body, BMP280_EXAMPLE_TRIM, BMP280_EXAMPLE_ADC_T, BMP280_EXAMPLE_ADC_P
+    )
 
 
 def test_datasheet_worked_example_gives_25_08_degc_and_100653_pa_through_the_bus():
@@ -73,13 +74,7 @@ def realistic_cases(seed, n):
 
 def test_compensation_equals_the_datasheet_integer_code_bit_for_bit():
     cases = realistic_cases(280, 300)
-    got = compensate_on_mpy(
-        "bmp280",
-        "BMP280",
-        "trim",
-        ["temp_c100", "press_q8"],
-        [([trim[k] for k in BMP280_TRIM_NAMES], adc_t, adc_p) for trim, adc_t, adc_p in cases],
-    )
+    got = compensate_on_mpy("bmp280", ["temp_c100", "press_q8"], cases, BMP280_TRIM_NAMES)
     assert len(got) == len(cases)
     checked = 0
     for (ok, temp, q8), (trim, adc_t, adc_p) in zip(got, cases):
@@ -140,11 +135,7 @@ def test_bus_errors_and_skipped_measurements_clear_baro_ok_without_raising():
     out = mpy(
         """
 drv = bmp280.BMP280(bus, clk)
-run(drv, 100)
-print(s.baro_ok)
-print(baro_loop.failing_reads(bus, clk, drv, s, fails=2, reads=30), drv.bus_errors)
-run(drv, 100)
-print(s.baro_ok)
+print(*baro_loop.through_bus_errors(run, bus, clk, drv, s, fails=2, reads=30))
 chip.set_adc(0x80000, 0x80000)
 run(drv, 100)
 print(s.baro_ok, drv.data_errors > 0)

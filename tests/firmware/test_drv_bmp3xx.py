@@ -49,13 +49,7 @@ def cases(seed, n):
 
 def test_pressure_is_within_0_1_pa_of_the_datasheet_float_formula():
     cs = cases(388, 300)
-    got = compensate_on_mpy(
-        "bmp3xx",
-        "BMP3xx",
-        "trim",
-        ["press_dpa", "tlin_q20", "temp_c100"],
-        [([trim[k] for k in BMP3_TRIM_NAMES], ut, up) for trim, ut, up in cs],
-    )
+    got = compensate_on_mpy("bmp3xx", ["press_dpa", "tlin_q20", "temp_c100"], cs, BMP3_TRIM_NAMES)
     assert len(got) == len(cs)
     for (ok, dpa, tq, temp), (trim, ut, up) in zip(got, cs):
         t_lin, p = bmp3_compensate_float(trim, ut, up)
@@ -86,9 +80,8 @@ def test_every_intermediate_stays_a_small_int_for_any_nvm_and_adc_value(trim, ut
 
 def mpy(body, chip_id=0x50):
     trim, ut, up = cases(7, 1)[0]
-    chip = f"FakeBMP3xx({trim!r}, {ut}, {up}, {chip_id})"
     _, p = bmp3_compensate_float(trim, ut, up)
-    return run_on_rig(body, module="bmp3xx", addr=0x77, chip=chip), p
+    return run_on_rig("bmp3xx", body, trim, ut, up, chip_id), p
 
 
 def test_bmp388_and_bmp390_are_configured_in_normal_mode_and_read_once_per_odr_period():
@@ -119,11 +112,7 @@ def test_bus_errors_clear_baro_ok_are_counted_and_recover():
     out, _ = mpy(
         """
 drv = bmp3xx.BMP3xx(bus, clk)
-run(drv, 200)
-print(s.baro_ok)
-print(baro_loop.failing_reads(bus, clk, drv, s, fails=2, reads=60), drv.bus_errors)
-run(drv, 200)
-print(s.baro_ok)
+print(*baro_loop.through_bus_errors(run, bus, clk, drv, s, 2, 60, warm_ms=200, after_ms=200))
 """
     )
     assert out.split() == ["True", "True", "2", "True"]

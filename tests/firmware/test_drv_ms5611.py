@@ -26,13 +26,12 @@ from hypothesis import strategies as st
 from mpy import run_mpy
 
 
-def mpy(body, prom=MS5611_EXAMPLE_PROM, d1=MS5611_EXAMPLE_D1, d2=MS5611_EXAMPLE_D2):
-    chip = f"FakeMS5611(clk, {prom!r}, {d1}, {d2})"
-    return run_on_rig(body, module="ms5611", addr=0x77, chip=chip, start_ms=1000)
+def mpy(body, prom=MS5611_EXAMPLE_PROM):
+    return run_on_rig("ms5611", body, prom, MS5611_EXAMPLE_D1, MS5611_EXAMPLE_D2)
 
 
 def compensate(cases):
-    return compensate_on_mpy("ms5611", "MS5611", "prom", ["temp_c100", "press_pa"], cases)
+    return compensate_on_mpy("ms5611", ["temp_c100", "press_pa"], cases)
 
 
 def test_datasheet_worked_example_reads_20_07_degc_and_1000_09_mbar_through_the_bus():
@@ -167,11 +166,8 @@ def test_bus_errors_clear_baro_ok_are_counted_and_never_raise():
     out = mpy(
         """
 drv = ms5611.MS5611(bus, clk)
-run(drv, 100)
-print(s.baro_ok)
-print(baro_loop.failing_reads(bus, clk, drv, s, fails=3, reads=6, step_ms=11), drv.bus_errors)
-run(drv, 200)
-print(s.baro_ok, s.press_dpa)
+print(*baro_loop.through_bus_errors(run, bus, clk, drv, s, 3, 6, step_ms=11, after_ms=200))
+print(s.press_dpa)
 """
     )
     assert out.split() == ["True", "True", "3", "True", "1000090"]

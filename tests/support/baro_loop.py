@@ -22,15 +22,21 @@ def runner(clk, s):
     return run
 
 
-def failing_reads(bus, clk, drv, s, fails, reads, step_ms=1):
-    """Make the next `fails` bus transfers fail, read `reads` times: was baro_ok ever False?"""
+def through_bus_errors(run, bus, clk, drv, s, fails, reads, step_ms=1, warm_ms=100, after_ms=100):
+    """Read for warm_ms, make the next `fails` bus transfers fail and read `reads` times
+    step_ms apart, read for after_ms: baro_ok before, whether it was ever False while
+    failing, the bus errors counted then, and baro_ok after."""
+    run(drv, warm_ms)
+    before = s.baro_ok
     bus.fail = fails
     oks = set()
     for _ in range(reads):
         clk.advance_ms(step_ms)
         drv.read(s)
         oks.add(s.baro_ok)
-    return False in oks
+    errors = drv.bus_errors
+    run(drv, after_ms)
+    return before, False in oks, errors, s.baro_ok
 
 
 def steady_alloc(run, drv, warm_ms, ms):

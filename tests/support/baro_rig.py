@@ -20,15 +20,29 @@ s = sample.Sample()
 run = baro_loop.runner(clk, s)
 """
 
+# driver module: its class, the attribute holding its calibration words, the
+# address its chip answers at, the fake chip's constructor (over the values a
+# test gives it) and the clock's start
+DRIVERS = {
+    "bmp280": ("BMP280", "trim", 0x76, "FakeBMP280({!r}, {}, {})", 0),
+    "bmp3xx": ("BMP3xx", "trim", 0x77, "FakeBMP3xx({!r}, {}, {}, {})", 0),
+    "ms5611": ("MS5611", "prom", 0x77, "FakeMS5611(clk, {!r}, {}, {})", 1000),
+}
 
-def run_on_rig(body, *, module, addr, chip, start_ms=0):
-    """Run `body` after the rig for driver `module`; `chip` constructs its fake."""
-    rig = RIG.format(module=module, start_ms=start_ms, addr=addr, chip=chip)
+
+def run_on_rig(module, body, *chip_values):
+    """Run `body` after the rig for driver `module`, its fake chip made from `chip_values`."""
+    _, _, addr, chip, start_ms = DRIVERS[module]
+    rig = RIG.format(module=module, start_ms=start_ms, addr=addr, chip=chip.format(*chip_values))
     return run_mpy(rig + body, extra_path=[SUPPORT])
 
 
-def compensate_on_mpy(module, cls, calibration, outputs, cases):
-    """(verdict, *outputs) of driver `cls` for each (calibration words, raw, raw) case."""
+def compensate_on_mpy(module, outputs, cases, names=None):
+    """(verdict, *outputs) of driver `module` for each (calibration, raw, raw) case; a
+    calibration given as a dict is put in the order of `names`."""
+    cls, calibration, *_ = DRIVERS[module]
+    if names:
+        cases = [([words[k] for k in names], a, b) for words, a, b in cases]
     out = run_mpy(
         file=SCRIPTS / "compensate.py",
         args=[module, cls, calibration, *outputs],
