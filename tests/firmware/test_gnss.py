@@ -5,21 +5,15 @@ allocation per sentence over the real-receiver corpus."""
 
 import random
 from fractions import Fraction
-from functools import reduce
 
 import pytest
-from mpy import SHARED, needs_corpus, run_mpy
+from gnss_cases import FIX_FIELDS, nmea
+from mpy import SHARED, SUPPORT, needs_corpus, run_mpy
 from pyubx2 import GET, UBXMessage
 
 from host_tools.cli.cmd_gnss import decode_log
 
 GPSD = SHARED / "data" / "gpsd"
-
-
-def nmea(body):
-    """A sentence with its checksum (computed here, independently of the firmware)."""
-    ck = reduce(lambda a, b: a ^ b, body.encode(), 0)
-    return f"${body}*{ck:02X}\r\n".encode()
 
 
 def corpus_bytes():
@@ -55,29 +49,7 @@ def counts():
           r.garbage, r.ubx_frames, r.ubx_bad, r.epochs)
 """
 
-FIELDS = [
-    "mode",
-    "year",
-    "month",
-    "day",
-    "hour",
-    "minute",
-    "second",
-    "ms",
-    "lat_deg",
-    "lat_e7r",
-    "lon_deg",
-    "lon_e7r",
-    "alt_ok",
-    "alt_cm",
-    "sats",
-    "hdop_c",
-    "speed_ok",
-    "speed_cms",
-    "course_ok",
-    "course_cdeg",
-    "rx_ms",
-]
+FIELDS = [*FIX_FIELDS, "rx_ms"]  # as show() prints them
 COUNTS = [
     "good",
     "bad_checksum",
@@ -611,23 +583,10 @@ def test_no_allocation_per_sentence_after_warm_up_over_the_whole_corpus(tmp_path
     path.write_bytes(corpus_bytes())
     out = run_mpy(
         f"""
-import gc, gnss, ubx, clock
+import gc, gnss, ubx, clock, mem_uart
 with open({str(path)!r}, 'rb') as fh:
     data = fh.read()
-class Uart:
-    def __init__(self):
-        self.p = 0
-    def any(self):
-        return len(data) - self.p
-    def readinto(self, buf, n):
-        p = self.p
-        for i in range(n):
-            buf[i] = data[p + i]
-        self.p = p + n
-        return n
-    def write(self, b):
-        return len(b)
-uart = Uart()
+uart = mem_uart.CopyUart(data)
 clk = clock.VirtualClock()
 r = gnss.GnssReader(uart, clk)
 cfg = ubx.UbxConfigurator(uart, clk, r)   # listens to every UBX frame
@@ -657,6 +616,7 @@ def measure():
 measure()
 """,
         heap="2M",
+        extra_path=[SUPPORT],
     )
     used, sentences, cycles = map(int, out.split())
     assert sentences > 6000 and cycles > 1000

@@ -1,0 +1,38 @@
+"""What GNSS tests build their input from and read a fix with.
+
+`nmea` writes a sentence with its checksum computed here, independently of
+the firmware; FIX_FIELDS names the attributes of the firmware's Fix
+(firmware/fix.py) that a published navigation cycle carries, in the order the
+tests print and compare them.
+"""
+
+from functools import reduce
+
+FIX_FIELDS = [
+    "mode",
+    "year",
+    "month",
+    "day",
+    "hour",
+    "minute",
+    "second",
+    "ms",
+    "lat_deg",
+    "lat_e7r",
+    "lon_deg",
+    "lon_e7r",
+    "alt_ok",
+    "alt_cm",
+    "sats",
+    "hdop_c",
+    "speed_ok",
+    "speed_cms",
+    "course_ok",
+    "course_cdeg",
+]
+
+
+def nmea(body):
+    """`$body*HH\\r\\n` as bytes (latin-1, so a test may put any byte in a field)."""
+    raw = body.encode("latin-1")
+    return b"$%s*%02X\r\n" % (raw, reduce(lambda a, b: a ^ b, raw, 0))
