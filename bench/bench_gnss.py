@@ -14,6 +14,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from tests.support.gnss_cases import gpsd_corpus
+
 ROOT = Path(__file__).resolve().parent.parent
 FIRMWARE = ROOT / "firmware"
 GPSD = ROOT.parent / "shared" / "data" / "gpsd"
@@ -126,17 +128,6 @@ def micropython():
     return str(exe) if exe.exists() else "micropython"
 
 
-def corpus():
-    out = bytearray()
-    for path in sorted(GPSD.glob("*.log")):
-        data = path.read_bytes()
-        pos = 0
-        while data.startswith(b"#", pos):
-            pos = data.index(b"\n", pos) + 1
-        out += data[pos:]
-    return bytes(out)
-
-
 def run_mpy(code, path, heap, extra=()):
     env = dict(os.environ, MICROPYPATH=":".join([str(FIRMWARE), *map(str, extra)]))
     proc = subprocess.run(
@@ -156,7 +147,7 @@ def run():
     if not GPSD.is_dir():
         print(f"  no corpus at {GPSD}: GNSS figures skipped")
         return {}
-    data = corpus()
+    data = gpsd_corpus(GPSD)
     sentences = data.count(b"$")
     spec = importlib.util.find_spec("adafruit_gps")
     with tempfile.TemporaryDirectory() as tmp:

@@ -7,25 +7,13 @@ import random
 from fractions import Fraction
 
 import pytest
-from gnss_cases import FIX_FIELDS, nmea
+from gnss_cases import COUNTERS, FIX_FIELDS, gpsd_corpus, nmea
 from mpy import SHARED, SUPPORT, needs_corpus, run_mpy
 from pyubx2 import GET, UBXMessage
 
 from host_tools.cli.cmd_gnss import decode_log
 
 GPSD = SHARED / "data" / "gpsd"
-
-
-def corpus_bytes():
-    """Every gpsd log without its leading '#' comment lines, concatenated."""
-    out = bytearray()
-    for path in sorted(GPSD.glob("*.log")):
-        data = path.read_bytes()
-        pos = 0
-        while data.startswith(b"#", pos):
-            pos = data.index(b"\n", pos) + 1
-        out += data[pos:]
-    return bytes(out)
 
 
 # MicroPython side: a reader fed from a file, printing each published cycle.
@@ -50,18 +38,6 @@ def counts():
 """
 
 FIELDS = [*FIX_FIELDS, "rx_ms"]  # as show() prints them
-COUNTS = [
-    "good",
-    "bad_checksum",
-    "unknown",
-    "overlong",
-    "truncated",
-    "bad_fields",
-    "garbage",
-    "ubx_frames",
-    "ubx_bad",
-    "epochs",
-]
 
 
 def replay(tmp_path, data, code=""):
@@ -74,7 +50,7 @@ def replay(tmp_path, data, code=""):
         if line.startswith("F "):
             fixes.append(dict(zip(FIELDS, map(int, line.split()[1:]))))
         elif line.startswith("C "):
-            counts = dict(zip(COUNTS, map(int, line.split()[1:])))
+            counts = dict(zip(COUNTERS, map(int, line.split()[1:])))
         else:
             other.append(line)
     return fixes, counts, other
@@ -580,7 +556,7 @@ for cls in (Plain, WithAny):
 @needs_corpus
 def test_no_allocation_per_sentence_after_warm_up_over_the_whole_corpus(tmp_path):
     path = tmp_path / "corpus.bin"
-    path.write_bytes(corpus_bytes())
+    path.write_bytes(gpsd_corpus(GPSD))
     out = run_mpy(
         f"""
 import gc, gnss, ubx, clock, mem_uart

@@ -17,7 +17,7 @@ import re
 import sys
 from functools import reduce
 
-from gnss_cases import FIX_FIELDS, nmea
+from gnss_cases import COUNTERS, FIX_FIELDS, nmea
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from mpy import FIRMWARE, run_mpy
@@ -41,18 +41,6 @@ def load_gnss_on_cpython():
 
 gnss = load_gnss_on_cpython()
 
-COUNTERS = [
-    "good",
-    "bad_checksum",
-    "unknown",
-    "overlong",
-    "truncated",
-    "bad_fields",
-    "garbage",
-    "ubx_frames",
-    "ubx_bad",
-    "epochs",
-]
 CPY_FIELDS = [*FIX_FIELDS, "has_position"]  # checked for range and compared
 
 
