@@ -109,29 +109,21 @@ out["ms5611_compensate_us"] = round(c_us, 2)
 out["ms5611_compensate_cold_us"] = round(us_per(comp_cold, 20000), 2)
 out["ms5611_compensate_loop_iters"] = round(c_us / loop_us)
 
-# BMP280
-bus = fake_bus.FakeI2C()
-bus.attach(0x76, fake_bus.FakeBMP280(TRIM280, 519888, 415148))
-b = bmp280.BMP280(bus, clk)
-baro_figures("bmp280", b, 20000)
-def comp280(n):
-    for _ in range(n):
-        b.compensate(519888, 415148)
-c_us = us_per(comp280, 5000)
-out["bmp280_compensate_us"] = round(c_us, 2)
-out["bmp280_compensate_loop_iters"] = round(c_us / loop_us)
-
-# BMP388
-bus = fake_bus.FakeI2C()
-bus.attach(0x77, fake_bus.FakeBMP3xx(TRIM3, 8300000, 6400000))
-b3 = bmp3xx.BMP3xx(bus, clk)
-baro_figures("bmp3xx", b3, 20000)
-def comp3(n):
-    for _ in range(n):
-        b3.compensate(8300000, 6400000)
-c_us = us_per(comp3, 5000)
-out["bmp3xx_compensate_us"] = round(c_us, 2)
-out["bmp3xx_compensate_loop_iters"] = round(c_us / loop_us)
+# BMP280 and BMP388: address, fake chip, driver, the raw pair compensated
+for name, addr, chip, make, raw_t, raw_p in (
+    ("bmp280", 0x76, fake_bus.FakeBMP280(TRIM280, 519888, 415148), bmp280.BMP280, 519888, 415148),
+    ("bmp3xx", 0x77, fake_bus.FakeBMP3xx(TRIM3, 8300000, 6400000), bmp3xx.BMP3xx, 8300000, 6400000),
+):
+    bus = fake_bus.FakeI2C()
+    bus.attach(addr, chip)
+    drv = make(bus, clk)
+    baro_figures(name, drv, 20000)
+    def comp(n, drv=drv, raw_t=raw_t, raw_p=raw_p):
+        for _ in range(n):
+            drv.compensate(raw_t, raw_p)
+    c_us = us_per(comp, 5000)
+    out[name + "_compensate_us"] = round(c_us, 2)
+    out[name + "_compensate_loop_iters"] = round(c_us / loop_us)
 
 # Accelerometers: every read is a new sample
 bus = fake_bus.FakeI2C()

@@ -83,27 +83,20 @@ print("alloc_per_rotation", (gc.mem_alloc() - a) / max(1, rot))
 gc.enable()
 log.close()
 
-# records per second at the descent rate
-log = flightlog.FlightLog(TMP + "/s", c, segment_blocks=10000, segments=3)
-log.open()
-n = 20000
-t0 = time.ticks_us()
-for i in range(n):
-    step(log, i, 2, 40)
-dt = time.ticks_diff(time.ticks_us(), t0)
-print("records_per_s", n * 1000000 / dt)
-log.close()
+# logging calls a second over n steps of a phase (the helper's decimation argument)
+def calls_per_s(sub, n, phase, every):
+    log = flightlog.FlightLog(TMP + sub, c, segment_blocks=10000, segments=3)
+    log.open()
+    t0 = time.ticks_us()
+    for i in range(n):
+        step(log, i, phase, every)
+    dt = time.ticks_diff(time.ticks_us(), t0)
+    log.close()
+    return n * 1000000 / dt
 
-# decimated calls per second
-log = flightlog.FlightLog(TMP + "/d", c, segment_blocks=10000, segments=3)
-log.open()
-n = 50000
-t0 = time.ticks_us()
-for i in range(n):
-    step(log, i, 6, 10)
-dt = time.ticks_diff(time.ticks_us(), t0)
-print("decimated_per_s", n * 1000000 / dt)
-log.close()
+
+print("records_per_s", calls_per_s("/s", 20000, 2, 40))  # at the descent rate
+print("decimated_per_s", calls_per_s("/d", 50000, 6, 10))
 
 
 # flash bytes per minute of a phase: 100 Hz loop, 1 Hz fix
