@@ -26,6 +26,17 @@ def fly(args="", prelude=""):
     return json.loads(out.strip().splitlines()[-1])
 
 
+def drop_from_3000_m(hold_s, faults=""):
+    """A drop-mode flight released after hovering `hold_s` at 3000 m under a drone;
+    `faults` defines faults(c, s) when given."""
+    return fly(
+        "{'start_mode': 'drop', 'drogue_deploy_m': 2500, 'main_deploy_m': 800},"
+        f" {{'h': 3000.0, 'speed': 0.01, 'gamma_deg': -90.0, 'hold_s': {hold_s}}}"
+        + (", faults" if faults else ""),
+        faults,
+    )
+
+
 def events(summary, name):
     return [d for n, d in summary["events"] if n == name]
 
@@ -81,10 +92,7 @@ def faults(c, s):
 
 
 def test_drop_mode_starts_on_free_fall_under_a_drone():
-    s = fly(
-        "{'start_mode': 'drop', 'drogue_deploy_m': 2500, 'main_deploy_m': 800},"
-        " {'h': 3000.0, 'speed': 0.01, 'gamma_deg': -90.0, 'hold_s': 10.0}"
-    )
+    s = drop_from_3000_m(10.0)
     assert_recovered(s)
     descent = events(s, "phase")[0]
     assert descent["why"] == "free_fall" and descent["_t"] < 12.0
@@ -94,11 +102,7 @@ def test_drop_mode_starts_on_free_fall_under_a_drone():
 
 def test_drop_mode_detects_a_sustained_descent_rate_when_the_accelerometer_is_dead():
     dead_accel = "def faults(c, s):\n    if c.t > 0.0:\n        s.accel_ok = False\n"
-    s = fly(
-        "{'start_mode': 'drop', 'drogue_deploy_m': 2500, 'main_deploy_m': 800},"
-        " {'h': 3000.0, 'speed': 0.01, 'gamma_deg': -90.0, 'hold_s': 10.0}, faults",
-        dead_accel,
-    )
+    s = drop_from_3000_m(10.0, dead_accel)
     assert_recovered(s)
     descent = events(s, "phase")[0]
     assert descent["why"] == "descent_rate" and descent["_t"] < 16.0
@@ -144,11 +148,7 @@ def faults(c, s):
         s.ay_mg = 0
         s.az_mg = 0
 """
-    s = fly(
-        "{'start_mode': 'drop', 'drogue_deploy_m': 2500, 'main_deploy_m': 800},"
-        " {'h': 3000.0, 'speed': 0.01, 'gamma_deg': -90.0, 'hold_s': 30.0}, faults",
-        zeros,
-    )
+    s = drop_from_3000_m(30.0, zeros)
     assert_recovered(s)
     descent = events(s, "phase")[0]
     # not during the 30 s hover: only once the baro sees the fall
