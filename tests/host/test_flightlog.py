@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mpy import run_mpy
+from mpy import SCRIPTS, run_mpy
 
 from host_tools.protocol.flightlog import decode_bytes, decode_path, scan_blocks
 
@@ -542,38 +542,7 @@ for boot in range(3):
 # ------------------------------------------------ decimation and days
 def test_decimation_keeps_a_week_of_beacon_without_losing_the_descent(tmp_path):
     log_dir = tmp_path / "log"
-    out = run_mpy(
-        f"""
-import clock, flightlog, fix
-c = clock.VirtualClock(0)
-log = flightlog.FlightLog({str(log_dir)!r}, c, block_bytes=1024, segment_blocks=8,
-                          segments=24)
-log.open()
-fx = fix.Fix()
-n = 0
-def run(phase, seconds, step_ms):
-    global n
-    for _ in range(seconds * 1000 // step_ms):
-        c.advance_ms(step_ms)
-        if c.now_ms() % 1000 < step_ms:
-            fx.mode = 3
-            fx.rx_ms = c.now_ms()
-        log.record(phase, n, 0, 0, 0, 0, 0, 1000, 3700, 0, fx)
-        n += 1
-run(1, 3600, 100)     # an hour armed on the stand, 10 Hz loop
-d0 = n
-run(2, 60, 100)       # entry
-run(3, 180, 100)      # drogue
-run(4, 120, 100)      # main
-run(5, 300, 100)      # landed
-d1 = n
-run(6, 7 * 86400, 10000)  # a week of beacon, one loop every 10 s
-st = log.stats()
-log.close()
-print(d0, d1, n, st["full"], st["records_dropped"], st["segments_protected"],
-      st["segments_recycled"])
-"""
-    )
+    out = run_mpy(file=SCRIPTS / "flightlog_week.py", args=[log_dir])
     d0, d1, n, full, dropped, protected, recycled = out.split()
     d0, d1, n = int(d0), int(d1), int(n)
     assert full == "False" and dropped == "0"
@@ -600,20 +569,7 @@ print(d0, d1, n, st["full"], st["records_dropped"], st["segments_protected"],
 
 def test_when_every_segment_holds_descent_the_recorder_stops_rather_than_overwrite(tmp_path):
     log_dir = tmp_path / "log"
-    out = run_mpy(
-        f"""
-import clock, flightlog
-c = clock.VirtualClock(0)
-log = flightlog.FlightLog({str(log_dir)!r}, c, block_bytes=512, segment_blocks=2,
-                          segments=3)
-log.open()
-for i in range(400):
-    c.advance_ms(100)
-    log.record(3, i, 0, 0, 0, 0, 0, 1000, 3700, 0, None)
-st = log.stats()
-print(st["full"], st["records_dropped"], st["segments_protected"])
-"""
-    )
+    out = run_mpy(file=SCRIPTS / "flightlog_full.py", args=[log_dir])
     full, dropped, protected = out.split()
     assert full == "True" and int(dropped) > 0 and protected == "3"
     log = decode_path(log_dir)

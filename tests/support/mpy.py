@@ -20,7 +20,9 @@ FIRMWARE = ROOT / "firmware"
 BOARDS = ROOT / "boards"
 DRIVERS = DRIVERS_DIR
 SUPPORT = ROOT / "tests" / "support"  # fakes and helpers that run on MicroPython too
-SCRIPTS = ROOT / "tests" / "firmware" / "mpy"  # MicroPython test scripts, run with file=
+# MicroPython test scripts, run with file=; first on their import path, so named unlike
+# any firmware module
+SCRIPTS = ROOT / "tests" / "firmware" / "mpy"
 SHARED = ROOT.parent / "shared"
 # tests that read the corpus beside the checkout (../shared/data) skip without it
 needs_corpus = pytest.mark.skipif(
