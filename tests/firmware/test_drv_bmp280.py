@@ -9,6 +9,7 @@ transcription of the datasheet's integer code (8.2) in Python integers
 import random
 
 from baro_rig import compensate_on_mpy, run_on_rig
+from cpython_firmware import import_firmware
 from drv_oracles import (
     BMP280_EXAMPLE_ADC_P,
     BMP280_EXAMPLE_ADC_T,
@@ -19,10 +20,10 @@ from drv_oracles import (
     bmp280_compensate_p32,
     bmp280_compensate_p64,
     bmp280_compensate_t,
-    driver_on_cpython,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from mpy import DRIVERS
 
 
 def mpy(body):
@@ -106,7 +107,7 @@ NVM = {name: S16 for name in BMP280_TRIM_NAMES} | {
     st.integers(0, (1 << 20) - 1),
 )
 def test_every_intermediate_stays_a_small_int_on_a_32_bit_port(trim, adc_t, adc_p):
-    bmp280 = driver_on_cpython("bmp280")
+    bmp280 = import_firmware("bmp280", DRIVERS)
     drv = bmp280.BMP280(None, None)
     drv.trim[:] = [Small(trim[k]) for k in BMP280_TRIM_NAMES]
     ok = drv.compensate(Small(adc_t), Small(adc_p))  # raises on a value >= 2**30

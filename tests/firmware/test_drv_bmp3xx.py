@@ -7,9 +7,11 @@ example, so the driver's integer form is checked to stay within 0.1 Pa
 import random
 
 from baro_rig import compensate_on_mpy, refusal_on_mpy, run_on_rig
-from drv_oracles import BMP3_TRIM_NAMES, Small, bmp3_compensate_float, driver_on_cpython
+from cpython_firmware import import_firmware
+from drv_oracles import BMP3_TRIM_NAMES, Small, bmp3_compensate_float
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from mpy import DRIVERS
 
 U16, S16, S8 = (0, 65535), (-32768, 32767), (-128, 127)
 # the NVM field widths of datasheet table 23
@@ -65,7 +67,7 @@ NVM = {name: st.integers(lo, hi) for name, (lo, hi) in NVM_WIDTHS.items()}
 @settings(max_examples=200, deadline=None)
 @given(st.fixed_dictionaries(NVM), st.integers(0, (1 << 24) - 1), st.integers(0, (1 << 24) - 1))
 def test_every_intermediate_stays_a_small_int_for_any_nvm_and_adc_value(trim, ut, up):
-    bmp3xx = driver_on_cpython("bmp3xx")
+    bmp3xx = import_firmware("bmp3xx", DRIVERS)
     drv = bmp3xx.BMP3xx(None, None)
     drv.trim[:] = [Small(trim[k]) for k in BMP3_TRIM_NAMES]
     ok = drv.compensate(Small(ut), Small(up))  # raises on a value >= 2**30

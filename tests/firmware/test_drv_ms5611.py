@@ -8,12 +8,12 @@ Python integers (tests/support/drv_oracles.py).
 
 import pytest
 from baro_rig import compensate_on_mpy, refusal_on_mpy, run_on_rig
+from cpython_firmware import import_firmware
 from drv_oracles import (
     MS5611_EXAMPLE_D1,
     MS5611_EXAMPLE_D2,
     MS5611_EXAMPLE_PROM,
     Small,
-    driver_on_cpython,
     ms5611_cases,
     ms5611_compensate,
     ms5611_crc4,
@@ -23,7 +23,7 @@ from drv_oracles import (
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mpy import run_mpy
+from mpy import DRIVERS, run_mpy
 
 
 def mpy(body, prom=MS5611_EXAMPLE_PROM):
@@ -84,7 +84,7 @@ def test_second_order_compensation_below_minus_15_degc_matches_the_datasheet():
     st.integers(0, (1 << 24) - 1),
 )
 def test_every_compensation_intermediate_stays_a_small_int_on_a_32_bit_port(c, d1, d2):
-    ms5611 = driver_on_cpython("ms5611")
+    ms5611 = import_firmware("ms5611", DRIVERS)
     drv = ms5611.MS5611(object(), None)
     prom = ms5611_prom(*c)
     drv.prom[:] = [Small(w) for w in prom]
@@ -96,7 +96,7 @@ def test_every_compensation_intermediate_stays_a_small_int_on_a_32_bit_port(c, d
 
 
 def test_compensation_at_the_input_extremes_stays_small_on_a_32_bit_port():
-    ms5611 = driver_on_cpython("ms5611")
+    ms5611 = import_firmware("ms5611", DRIVERS)
     drv = ms5611.MS5611(object(), None)
     for cv in (0, 1, 65535):
         for d1 in (0, 1, (1 << 24) - 1):

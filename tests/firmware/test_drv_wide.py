@@ -4,10 +4,11 @@ MicroPython (same answers, no allocation)."""
 
 import random
 
-from drv_oracles import Small, driver_on_cpython
+from cpython_firmware import import_firmware
+from drv_oracles import Small
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from mpy import SUPPORT, run_mpy
+from mpy import DRIVERS, SUPPORT, run_mpy
 
 RANGE = 1 << 83
 SMALL = st.integers(-(1 << 30) + 1, (1 << 30) - 1)
@@ -32,7 +33,7 @@ def c_div(a, b):
     st.integers(1, (1 << 30) - 1),
 )
 def test_operations_are_exact_and_every_intermediate_is_a_small_int(x, y, z, sr, sl, den):
-    drv_wide = driver_on_cpython("drv_wide")
+    drv_wide = import_firmware("drv_wide", DRIVERS)
     a = drv_wide.Acc()
     b = drv_wide.Acc()
     a.set_int(Small(x))
@@ -72,7 +73,7 @@ def test_operations_are_exact_and_every_intermediate_is_a_small_int(x, y, z, sr,
 
 
 def test_division_by_small_and_large_divisors_truncates_toward_zero_like_c():
-    drv_wide = driver_on_cpython("drv_wide")
+    drv_wide = import_firmware("drv_wide", DRIVERS)
     a = drv_wide.Acc()
     rnd = random.Random(9)
     for _ in range(3000):

@@ -19,6 +19,7 @@ from host_tools.protocol.flightlog import decode_bytes, decode_path, scan_blocks
 TICKS_PERIOD = 1 << 30
 SMALL_INT_MAX = (1 << 30) - 1
 
+
 def expected_axis(v_mg):
     """What the log keeps of an axis: nearest 10 mg, clipped to int16 steps."""
     steps = (v_mg + 5) // 10

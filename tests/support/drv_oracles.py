@@ -7,11 +7,7 @@ agree with these exactly (or within a stated tolerance for the BMP388, whose
 datasheet formula is floating point).
 """
 
-import importlib
 import random
-import sys
-
-from mpy import DRIVERS
 
 LIMIT = 1 << 30
 
@@ -293,12 +289,3 @@ _OPS = (
 )
 for _n in " ".join(_OPS).split():
     setattr(Small, f"__{_n}__", _wrap(f"__{_n}__"))
-
-
-def driver_on_cpython(name):
-    """The firmware driver module `name` imported on CPython, to run it on Small ints."""
-    sys.path.insert(0, str(DRIVERS))
-    try:
-        return importlib.import_module(name)
-    finally:
-        sys.path.remove(str(DRIVERS))
