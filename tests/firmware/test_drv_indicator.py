@@ -7,37 +7,16 @@ from mpy import SUPPORT, run_mpy
 
 PRELUDE = """
 import gc, clock, indicator
+from timed_pin import TimedPin, pulses
 clk = clock.VirtualClock(0)
-
-class TimedPin:
-    def __init__(self):
-        self.level = 0
-        self.edges = []  # (t_ms, level) on every change
-    def value(self, v):
-        if v != self.level:
-            self.level = v
-            self.edges.append((clk.now_ms(), v))
-
-led = TimedPin()
-buz = TimedPin()
+led = TimedPin(clk)
+buz = TimedPin(clk)
 ind = indicator.Indicator(clk, led, buz)
 
 def run(mode, ms):
     for _ in range(ms):
         ind.poll(mode)
         clk.advance_ms(1)
-
-def pulses(pin, t0, t1):
-    # (start, length) of each high pulse that starts in [t0, t1)
-    out = []
-    start = None
-    for t, v in pin.edges:
-        if v and t0 <= t < t1:
-            start = t
-        elif not v and start is not None:
-            out.append((start - t0, t - start))
-            start = None
-    return out
 """
 
 
