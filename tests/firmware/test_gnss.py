@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import pytest
 from gnss_cases import COUNTERS, FIX_FIELDS, gpsd_corpus, nmea
-from mpy import SHARED, SUPPORT, needs_corpus, run_mpy
+from mpy import SCRIPTS, SHARED, SUPPORT, needs_corpus, run_mpy
 from pyubx2 import GET, UBXMessage
 
 from host_tools.cli.cmd_gnss import decode_log
@@ -16,35 +16,17 @@ from host_tools.cli.cmd_gnss import decode_log
 GPSD = SHARED / "data" / "gpsd"
 
 
-# MicroPython side: a reader fed from a file, printing each published cycle.
-READER = """
-import gnss, clock
-clk = clock.VirtualClock(1000)
-r = gnss.GnssReader(None, clk)
-cycles = []
-def show(rd):
-    f = rd.fix
-    print('F', f.mode, f.year, f.month, f.day, f.hour, f.minute, f.second, f.ms,
-          f.lat_deg, f.lat_e7r, f.lon_deg, f.lon_e7r, int(f.alt_ok), f.alt_cm, f.sats,
-          f.hdop_c, int(f.speed_ok), f.speed_cms, int(f.course_ok), f.course_cdeg, f.rx_ms)
-r.on_epoch = show
-def feed_file(path):
-    with open(path, 'rb') as fh:
-        data = fh.read()
-    r.feed(data, len(data))
-def counts():
-    print('C', r.good, r.bad_checksum, r.unknown, r.overlong, r.truncated, r.bad_fields,
-          r.garbage, r.ubx_frames, r.ubx_bad, r.epochs)
-"""
+# MicroPython side: a reader printing each published cycle (tests/support/gnss_reader_rig.py)
+READER = "from gnss_reader_rig import clk, r\n"
 
 FIELDS = [*FIX_FIELDS, "rx_ms"]  # as show() prints them
 
 
-def replay(tmp_path, data, code=""):
-    """Feed `data` to a fresh reader on MicroPython, run `code`, flush; parse the output."""
+def replay(tmp_path, data):
+    """Feed `data` to a fresh reader on MicroPython and flush; parse the output."""
     path = tmp_path / "stream.bin"
     path.write_bytes(data)
-    out = run_mpy(READER + f"feed_file({str(path)!r})\n" + code + "\nr.flush()\ncounts()\n")
+    out = run_mpy(file=SCRIPTS / "gnss_replay.py", args=[path], extra_path=[SUPPORT])
     fixes, counts, other = [], None, []
     for line in out.splitlines():
         if line.startswith("F "):
@@ -182,7 +164,8 @@ def test_one_fix_per_cycle_merges_the_cycle_and_publishes_when_time_changes(tmp_
 data = {stream!r}
 r.feed(data, len(data))
 print('epochs', r.epochs)
-"""
+""",
+        extra_path=[SUPPORT],
     )
     assert "epochs 1" in out_before_flush  # the second cycle is still open
     fixes, counts, _ = replay(tmp_path, stream)
@@ -218,7 +201,8 @@ for i in range(len(data)):
     r.feed_byte(data[i])
     if data[i] == 10:
         print('E', r.epochs)
-"""
+""",
+        extra_path=[SUPPORT],
     )
     assert [line for line in out.splitlines() if line.startswith("E")] == [
         "E 0",
@@ -304,14 +288,17 @@ r.flush()
 lg = r.last_good
 print('X', r.fix.mode, r.fix.has_position, lg.mode, lg.lat_deg, lg.lat_e7r, lg.alt_cm,
       lg.rx_ms, r.last_good_age_ms())
-"""
+""",
+        extra_path=[SUPPORT],
     )
     x = next(line for line in out.splitlines() if line.startswith("X")).split()[1:]
     assert x == ["1", "True", "3", "51", "9258845", "-510", "5000", "4000"]
 
 
 def test_last_good_age_is_minus_one_before_any_fix():
-    out = run_mpy(READER + "print(r.last_good_age_ms(), r.fix.mode, r.fix.has_position)")
+    out = run_mpy(
+        READER + "print(r.last_good_age_ms(), r.fix.mode, r.fix.has_position)", extra_path=[SUPPORT]
+    )
     assert out.split()[-3:] == ["-1", "0", "False"]
 
 
@@ -470,7 +457,8 @@ def test_nav_eoe_closes_the_cycle_without_waiting_for_the_next():
 data = {frames!r}
 r.feed(data, len(data))
 print('E', r.epochs, r.fix.lat_deg, r.fix.lon_deg)
-"""
+""",
+        extra_path=[SUPPORT],
     )
     assert "E 1 10 20" in out
 
