@@ -15,7 +15,7 @@ from mpy import FIRMWARE, SUPPORT, run_mpy
 FAKES = Path(__file__).resolve().parents[1] / "support" / "beacon_fakes"
 
 SETUP = """
-import gc, clock, fix, beacon, ukhas, aprs, sbd
+import gc, clock, fix, beacon, ukhas, aprs, sbd, heap_probe
 import beacon_params as P
 from fake_radio import FakeRadio, FakeRadioNoAirtime
 from beacon_rig import Cfg, Rig
@@ -315,13 +315,8 @@ def flight():
     fx.clear()
     run(120000, P.LANDED, gnss=False)
     run(60000, P.BEACON, vbatt=3000)
-def measure():
-    gc.collect()
-    a = gc.mem_alloc()
-    flight()
-    return gc.mem_alloc() - a
-measure()
-report(alloc=measure(), count=radio.count)
+flight()
+report(alloc=heap_probe.alloc_of(flight), count=radio.count)
 """,
         radio="FakeRadio(clk, tx_ms=200, record=False)",
         formats="[aprs.AprsFormat(cfg), aprs.AprsFormat(cfg, compressed=True), "
