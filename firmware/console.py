@@ -141,8 +141,9 @@ class Console:
         return c
 
     def take(self, n, timeout_ms):
-        """Consume the next n bytes (n < 64): their offset in `self.rx`, or -1
-        if they do not all arrive (each wait up to timeout_ms)."""
+        """Consume the next n bytes (n <= RX_BYTES - 40: a `#B` frame of 8
+        samples is 203): their offset in `self.rx`, or -1 if they do not all
+        arrive (each wait up to timeout_ms)."""
         while self.end - self.pos < n:
             if not self._fill(timeout_ms):
                 return -1

@@ -547,13 +547,14 @@ class DropTest:
         self.sample_index = i0 + n
         if not self._board_alive:
             return n
-        batch = frames.sample_frames(ticks, rows)
-        size = frames.SAMPLE_FRAME_BYTES
         out = self._out
         serial = suite.serial
         gnss = suite.gnss
         gnss_due = gnss.due
         if serial.garbage_per_s > 0 or serial.corrupt_fraction > 0:
+            # one `#S` frame a sample: line noise damages samples one by one
+            batch = frames.sample_frames(ticks, rows)
+            size = frames.SAMPLE_FRAME_BYTES
             for j, t in enumerate(times):
                 frame = batch[j * size : (j + 1) * size]
                 if t >= 0.0:
@@ -569,16 +570,21 @@ class DropTest:
                 if gnss_due(t):
                     self._emit_gnss(k0 + j)
         else:
-            # the frames go out whole, split only where a GNSS epoch falls
-            # (gnss.due is called only at or past its next epoch, where it acts)
+            # `#B` frames of up to BATCH_MAX samples, cut where a GNSS epoch
+            # falls (gnss.due is called only at or past its next epoch, where
+            # it acts)
+            records = frames.batch_records(ticks, rows)
+            top = frames.BATCH_MAX
             sent = 0
             for j, t in enumerate(times):
                 epoch = gnss.next_epoch_s
                 if (epoch is None or t + 1e-9 >= epoch) and gnss_due(t):
-                    out += batch[sent : (j + 1) * size]
-                    sent = (j + 1) * size
+                    for a in range(sent, j + 1, top):
+                        out += frames.batch_frame(records[a : min(a + top, j + 1)])
+                    sent = j + 1
                     self._emit_gnss(k0 + j)
-            out += batch[sent:]
+            for a in range(sent, n, top):
+                out += frames.batch_frame(records[a : min(a + top, n)])
         self.link_stats["sample_frames"] += n
         return n
 
