@@ -8,7 +8,9 @@ flight i. Stopping a campaign (Ctrl-C, a lost machine) keeps every row
 written; running the same command again flies only what is missing.
 """
 
-from host_tools.droptest import campaign_table, flight_row
+from pathlib import Path
+
+from host_tools.droptest import flight_row
 
 
 def fly_into_table(fn, args_of, n, keys_of, table, scheduler, workers, progress, label):
@@ -19,9 +21,10 @@ def fly_into_table(fn, args_of, n, keys_of, table, scheduler, workers, progress,
     done = table.open()
     have = {r["index"] for r in done}
     todo = [i for i in range(n) if i not in have]
-    rows = [r for r in done if r["index"] < n]
+    rows = list(done)  # flights beyond n stay in the table, out of this summary
+    mine = [r for r in done if r["index"] < n]
     bar = (
-        CampaignBar(label, n, len(rows), sum(1 for r in rows if not r.get("passed")))
+        CampaignBar(label, n, len(mine), sum(1 for r in mine if not r.get("passed")))
         if progress
         else None
     )
@@ -41,7 +44,6 @@ def fly_into_table(fn, args_of, n, keys_of, table, scheduler, workers, progress,
                     [keys_of(i) for i in todo],
                     scheduler,
                     workers,
-                    False,
                     lambda exc, i: flight_row.error_row(i, None, None, label, exc, None),
                     on_result=on_row,
                     indices=todo,
@@ -50,7 +52,28 @@ def fly_into_table(fn, args_of, n, keys_of, table, scheduler, workers, progress,
         table.close()
     rows.sort(key=lambda r: r["index"])
     table.close(rows)
-    return rows, len(todo)
+    return [r for r in rows if r["index"] < n], len(todo)
+
+
+class table_dir:
+    """out_dir, or a temporary directory for the table when none is given."""
+
+    def __init__(self, out_dir):
+        self.out_dir = out_dir
+        self.tmp = None
+
+    def __enter__(self):
+        if self.out_dir is not None:
+            return Path(self.out_dir)
+        import tempfile
+
+        self.tmp = tempfile.TemporaryDirectory(prefix="campaign-")
+        return Path(self.tmp.name)
+
+    def __exit__(self, *exc):
+        if self.tmp is not None:
+            self.tmp.cleanup()
+        return False
 
 
 class _Null:
@@ -102,6 +125,3 @@ class CampaignBar:
         if not row.get("passed"):
             self.failed += 1
         self.progress.update(self.task, advance=1, failed=self.failed)
-
-
-__all__ = ["campaign_table", "fly_into_table"]

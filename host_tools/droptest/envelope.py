@@ -555,11 +555,10 @@ def run_envelope(
     summary (and writes envelope.md, envelope.json, landing.kml and one
     scenario file per violating flight to out_dir)."""
     from host_tools.droptest import campaign, campaign_table
-    from host_tools.droptest.mc import _out_dir
 
     env = load_envelope(envelope_path)
     t0 = time.perf_counter()
-    with _out_dir(out_dir) as out:
+    with campaign.table_dir(out_dir) as out:
         table = campaign_table.Table(out, campaign_table.identity("envelope", env, seed))
         runs, flown_now = campaign.fly_into_table(
             fly,

@@ -99,7 +99,7 @@ def run_campaign(
     from host_tools.droptest import campaign, campaign_table
 
     t0 = time.perf_counter()
-    with _out_dir(out_dir) as out:
+    with campaign.table_dir(out_dir) as out:
         table = campaign_table.Table(out, campaign_table.identity("monte_carlo", sc.raw, seed))
         runs, flown_now = campaign.fly_into_table(
             run_dispersed,
@@ -121,30 +121,7 @@ def run_campaign(
     return summary
 
 
-class _out_dir:
-    """out_dir, or a temporary directory for the table when none is given."""
-
-    def __init__(self, out_dir):
-        self.out_dir = out_dir
-        self.tmp = None
-
-    def __enter__(self):
-        if self.out_dir is not None:
-            return Path(self.out_dir)
-        import tempfile
-
-        self.tmp = tempfile.TemporaryDirectory(prefix="campaign-")
-        return Path(self.tmp.name)
-
-    def __exit__(self, *exc):
-        if self.tmp is not None:
-            self.tmp.cleanup()
-        return False
-
-
-def fly_on_cluster(
-    fn, args_list, keys, scheduler, workers, progress, lost_run, on_result=None, indices=None
-):
+def fly_on_cluster(fn, args_list, keys, scheduler, workers, lost_run, on_result=None, indices=None):
     """fn(*args) for each args on a dask cluster, in completion order; a run
     whose worker was lost becomes lost_run(exc, index), so a campaign always
     counts every flight it asked for. on_result(result) is called as each
@@ -159,51 +136,19 @@ def fly_on_cluster(
             client.submit(fn, *args, pure=False, key=key) for args, key in zip(args_list, keys)
         ]
         index_of = {f.key: i for f, i in zip(futures, indices)}
-        bar = _bar(len(futures)) if progress else None
-        with bar or _Null():
-            for fut in as_completed(futures):
-                try:
-                    out = fut.result()
-                except Exception as exc:  # noqa: BLE001 - a lost worker is a failed run
-                    out = lost_run(exc, index_of[fut.key])
-                runs.append(out)
-                if on_result is not None:
-                    on_result(out)
-                if bar:
-                    bar.advance()
+        for fut in as_completed(futures):
+            try:
+                out = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a lost worker is a failed run
+                out = lost_run(exc, index_of[fut.key])
+            runs.append(out)
+            if on_result is not None:
+                on_result(out)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
     return runs
-
-
-class _Null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
-class _bar:
-    def __init__(self, n):
-        from rich.console import Console
-        from rich.progress import Progress
-
-        console = Console(stderr=True)
-        self.progress = Progress(console=console, transient=True, disable=not console.is_terminal)
-        self.task = self.progress.add_task("Monte Carlo", total=n)
-
-    def __enter__(self):
-        self.progress.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        return self.progress.__exit__(*exc)
-
-    def advance(self):
-        self.progress.advance(self.task)
 
 
 def summarise(sc, runs, seed):
