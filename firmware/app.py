@@ -250,6 +250,7 @@ class App:
     def _frames(self):
         return {
             ord("S"): self._frame_sample,
+            ord("B"): self._frame_batch,
             ord("G"): self._frame_gnss,
             ord("Y"): self._frame_sync,
         }
@@ -266,6 +267,23 @@ class App:
         if self.sim:
             self.clock.set_ms(t)
         self.safe_step()
+
+    def _frame_batch(self, con):
+        at = con.take(1, con.frame_timeout_ms)
+        n = -1 if at < 0 else con.rx[at] - 48
+        if n < 1 or n > simlink.BATCH_MAX:
+            con.bad_frames += 1
+            return
+        at = con.take(n * simlink.BATCH_RECORD_LEN + 3, con.frame_timeout_ms)
+        if at < 0 or not simlink.decode_batch(con.rx, at, n):
+            con.bad_frames += 1
+            return
+        latest = self.hw.latest
+        for k in range(n):
+            t = simlink.batch_sample(k, latest)
+            if self.sim:
+                self.clock.set_ms(t)
+            self.safe_step()
 
     def _frame_gnss(self, con):
         simlink.take_gnss(con, self._gnss_feed)

@@ -27,6 +27,10 @@ import wire
 
 LINE_MAX = const(160)
 RX_BYTES = const(256)  # receive buffer; every frame body fits several times over
+# The virtual board's buffer in bulk mode: a drop test's whole batch (20-25
+# frames and a sync, ~1 KB) arrives in one read instead of four; its heap is
+# the unix port's, not a flight board's.
+BULK_RX_BYTES = const(2048)
 FRAME_START = const(35)  # '#'
 FRAME_TIMEOUT_MS = const(50)
 SIM_FRAME_TIMEOUT_MS = const(5000)
@@ -68,8 +72,9 @@ class Console:
         self.poller = select.poll()
         self.poller.register(stream_in, select.POLLIN)
         self.one = bytearray(1)
-        self.rx = bytearray(RX_BYTES)
-        self.chunk = bytearray(RX_BYTES) if bulk else None
+        self.rx_bytes = BULK_RX_BYTES if bulk else RX_BYTES
+        self.rx = bytearray(self.rx_bytes)
+        self.chunk = bytearray(self.rx_bytes) if bulk else None
         self.pos = 0  # next unread byte of rx
         self.end = 0  # end of what has been received
         self.line = bytearray(LINE_MAX)
@@ -86,7 +91,7 @@ class Console:
         self.frame_timeout_ms = FRAME_TIMEOUT_MS
 
     # -- receiving ----------------------------------------------------------------
-    def _fill(self, timeout_ms, limit=RX_BYTES):
+    def _fill(self, timeout_ms, limit=BULK_RX_BYTES):
         """Append what has arrived (at most `limit` bytes) to the buffer,
         waiting up to timeout_ms for the first byte; returns how many."""
         pos = self.pos
@@ -97,7 +102,7 @@ class Console:
             copy_bytes(self.rx, 0, self.rx, pos, end)
             self.pos = 0
             self.end = end
-        room = RX_BYTES - end
+        room = self.rx_bytes - end
         if room > limit:
             room = limit
         if room <= 0:
@@ -136,8 +141,9 @@ class Console:
         return c
 
     def take(self, n, timeout_ms):
-        """Consume the next n bytes (n < 64): their offset in `self.rx`, or -1
-        if they do not all arrive (each wait up to timeout_ms)."""
+        """Consume the next n bytes (n <= RX_BYTES - 40: a `#B` frame of 8
+        samples is 203): their offset in `self.rx`, or -1 if they do not all
+        arrive (each wait up to timeout_ms)."""
         while self.end - self.pos < n:
             if not self._fill(timeout_ms):
                 return -1
@@ -170,11 +176,13 @@ class Console:
     # -- the loop -------------------------------------------------------------------
     def poll(self, timeout_ms=0, budget=512):
         """Handle what has arrived (at most `budget` bytes and frames); wait up
-        to timeout_ms for the first byte."""
+        to timeout_ms for the first byte. In bulk mode a read takes whatever
+        has arrived, up to the whole buffer (a batch of frames)."""
         wait = timeout_ms
         rx = self.rx
+        limit = self.rx_bytes if self.bulk else budget
         for _ in range(budget):
-            if self.pos == self.end and not self._fill(wait, budget):
+            if self.pos == self.end and not self._fill(wait, limit):
                 return
             wait = 0
             c = rx[self.pos]

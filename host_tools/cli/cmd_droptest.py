@@ -7,6 +7,8 @@
     capsule droptest --all [DIR]                 every scenario, summary table
     capsule droptest SCENARIO --monte-carlo N    dispersed copies on a dask cluster
     capsule droptest --envelope N [--seed S]     N flights drawn over the flight envelope
+    capsule droptest SCENARIO --seed S --index I one Monte Carlo flight again, with plots
+    capsule droptest --seed S --index I          one envelope flight again, with plots
     capsule droptest --replay FLIGHT.csv [SCENARIO]
     capsule droptest --demo                      the nominal LEO return, with plots
     capsule droptest --list                      the scenario library
@@ -66,6 +68,13 @@ def register(subparsers):
         metavar="TOML",
         help="the envelope's ranges (default: scenarios/envelope.toml)",
     )
+    p.add_argument(
+        "--index",
+        type=int,
+        metavar="I",
+        help="fly flight I of the campaign with --seed again (with a scenario: its Monte Carlo "
+        "campaign; without: the envelope campaign), with plots",
+    )
     p.add_argument("--scheduler", help="dask scheduler address (default: a local cluster)")
     p.add_argument("--workers", type=int, help="local cluster worker processes (default: CPUs)")
     p.add_argument("--replay", metavar="FLIGHT.csv", help="replay a recorded flight log")
@@ -124,6 +133,12 @@ def run(args):
         raise UserError("choose one of --all, --monte-carlo, --envelope, --replay, --demo, --list")
     if args.monte_carlo is not None and args.monte_carlo < 1:
         raise UserError(f"--monte-carlo N: N must be >= 1, got {args.monte_carlo}")
+    if args.index is not None:
+        if sum(modes):
+            raise UserError("--index re-flies one campaign flight; it takes no other mode")
+        if args.index < 0:
+            raise UserError(f"--index I: I must be >= 0, got {args.index}")
+        return _campaign_flight(args)
     if args.envelope is not None:
         if args.scenario:
             raise UserError("--envelope draws its own flights; do not also name a scenario")
@@ -257,7 +272,28 @@ def _progress_bar(sc):
     return update, progress
 
 
-def _run_one(args, sc, out, plots=None):
+def _campaign_flight(args):
+    """Flight I of the campaign (SCENARIO or the envelope, --seed S): the same
+    inputs and sensor seed the campaign flew it with (its flights.csv row)."""
+    from host_tools.droptest import envelope, mc
+
+    seed = _seed(args)
+    if args.scenario:
+        sc, run_seed = mc.dispersed_flight(_load(args.scenario), seed, args.index)
+    else:
+        try:
+            env = envelope.load_envelope(args.envelope_file or envelope.ENVELOPE_PATH)
+        except envelope.EnvelopeError as exc:
+            raise UserError(str(exc)) from None
+        doc = envelope.draw(env, seed, args.index)
+        sc, run_seed = envelope.scenario_of(doc), doc["run"]["seed"]
+    out = Path(args.out or Path(DEFAULT_OUT) / f"{sc.name}_{seed}_{args.index}")
+    result = _run_one(args, sc, out, seed=run_seed)
+    _print_result(result, out)
+    return 0 if result.passed else 1
+
+
+def _run_one(args, sc, out, plots=None, seed=None):
     from host_tools.droptest import runner as droptest
 
     link = None
@@ -272,7 +308,7 @@ def _run_one(args, sc, out, plots=None):
                 sc,
                 port=args.port,
                 out_dir=out,
-                seed=_seed(args, sc),
+                seed=_seed(args, sc) if seed is None else seed,
                 realtime=args.realtime,
                 progress=update,
                 link=link,
@@ -428,6 +464,7 @@ def _list(scenario_mod):
 # -- Monte Carlo -----------------------------------------------------------------------
 def _monte_carlo(args, sc):
     from host_tools.droptest import mc as droptest_mc
+    from host_tools.droptest.campaign_table import TableMismatch
 
     out = Path(args.out or Path(DEFAULT_OUT) / (sc.name + "_mc"))
     try:
@@ -442,7 +479,7 @@ def _monte_carlo(args, sc):
             plots=not args.no_plots,
             progress=True,
         )
-    except droptest_mc.CampaignError as exc:
+    except (droptest_mc.CampaignError, TableMismatch) as exc:
         raise UserError(str(exc)) from None
     droptest_mc.print_summary(summary, out)
     return 0 if summary["failed"] == 0 and summary["errors"] == 0 else 1
@@ -469,9 +506,10 @@ def _envelope(args):
     except envelope.EnvelopeError as exc:
         raise UserError(str(exc)) from None
     except Exception as exc:
+        from host_tools.droptest.campaign_table import TableMismatch
         from host_tools.droptest.mc import CampaignError
 
-        if isinstance(exc, CampaignError):
+        if isinstance(exc, (CampaignError, TableMismatch)):
             raise UserError(str(exc)) from None
         raise
     envelope.print_summary(summary, out)

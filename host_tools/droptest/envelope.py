@@ -517,46 +517,27 @@ def to_toml(doc, header=""):
 
 # -- one flight (on a worker) and the campaign ------------------------------------------
 def fly(env, seed, index, board="virtual"):
-    """Draw and fly one envelope flight; a JSON-able summary with its document."""
+    """Draw and fly one envelope flight: its table row (flight_row.py), the
+    drawn scenario document in its `inputs`."""
     from host_tools.droptest import runner as droptest
+    from host_tools.droptest.flight_row import Meter, error_row, row
 
     doc = draw(env, seed, index)
-    t0 = time.perf_counter()
-    out = {"index": index, "doc": doc, "description": doc["description"]}
+    meter = Meter()
     link = None
     if board == "fake":
         from host_tools.droptest.fake import FakeBoard
 
         link = FakeBoard()
+    run_seed = doc["run"]["seed"]
     try:
         sc = scenario_of(doc)
-        result = droptest.run_scenario(
-            sc, seed=doc["run"]["seed"], link=link, plots=False, reuse_flash=True
-        )
+        result = droptest.run_scenario(sc, seed=run_seed, link=link, plots=False, reuse_flash=True)
     except Exception as exc:  # noqa: BLE001 - a broken run is counted, not fatal
-        out.update(
-            error=f"{type(exc).__name__}: {exc}", violations=[], wall_s=time.perf_counter() - t0
-        )
+        out = error_row(index, seed, run_seed, doc["name"], exc, meter, doc)
+        out["description"] = doc["description"]
         return out
-    fires = {c: result.fires(c) for c in ("drogue", "main")}
-    out.update(
-        error=None,
-        outcome=result.outcome,
-        aborted=result.aborted or None,
-        violations=result.violations,
-        violated=[
-            {"name": e["name"], "detail": e["detail"]}
-            for e in result.invariants
-            if e["name"] in result.violations
-        ],
-        failed_checks=[e["name"] for e in result.expectations if not e["passed"]],
-        drogue_fire_agl_m=fires["drogue"][0].extra.get("altitude_m") if fires["drogue"] else None,
-        main_fire_agl_m=fires["main"][0].extra.get("altitude_m") if fires["main"] else None,
-        landing_speed_m_s=result.landing.vertical_speed_m_s if result.landing else None,
-        sim_s=round(result.sim_s, 1),
-        wall_s=round(time.perf_counter() - t0, 2),
-    )
-    return out
+    return row(index, seed, run_seed, sc, result, meter, doc)
 
 
 def run_envelope(
@@ -569,40 +550,47 @@ def run_envelope(
     board="virtual",
     progress=False,
 ):
-    """Fly n envelope flights on a dask cluster; returns the summary (and
-    writes envelope.md, envelope.json and one scenario file per violating
-    flight to out_dir)."""
-    from host_tools.droptest.mc import fly_on_cluster
+    """Fly n envelope flights on a dask cluster into out_dir's flights table
+    (resuming: flights already in it are not flown again); returns the
+    summary (and writes envelope.md, envelope.json, landing.kml and one
+    scenario file per violating flight to out_dir)."""
+    from host_tools.droptest import campaign, campaign_table
 
     env = load_envelope(envelope_path)
     t0 = time.perf_counter()
-    runs = fly_on_cluster(
-        fly,
-        [(env, seed, i, board) for i in range(n)],
-        [f"envelope-{seed}-{i}" for i in range(n)],
-        scheduler,
-        workers,
-        progress,
-        lambda exc: {"index": -1, "error": repr(exc), "violations": []},
-    )
-    runs.sort(key=lambda r: r["index"])
-    summary = summarise(runs, seed, n)
-    summary["wall_s"] = round(time.perf_counter() - t0, 1)
-    summary["envelope"] = str(envelope_path)
-    if out_dir is not None:
-        write_envelope(summary, runs, out_dir)
+    with campaign.table_dir(out_dir) as out:
+        table = campaign_table.Table(out, campaign_table.identity("envelope", env, seed))
+        runs, flown_now = campaign.fly_into_table(
+            fly,
+            lambda i: (env, seed, i, board),
+            n,
+            lambda i: f"envelope-{seed}-{i}",
+            table,
+            scheduler,
+            workers,
+            progress,
+            "envelope",
+        )
+        summary = summarise(runs, seed, n)
+        summary["wall_s"] = round(time.perf_counter() - t0, 1)
+        summary["flown_now"] = flown_now
+        summary["envelope"] = str(envelope_path)
+        if out_dir is not None:
+            write_envelope(summary, runs, out)
     return summary
 
 
 def summarise(runs, seed, n):
+    from host_tools.droptest import campaign_stats
+
     per_invariant = dict.fromkeys(INVARIANT_NAMES, 0)
     outcomes = {}
     for r in runs:
-        for name in r["violations"]:
+        for name in r.get("violations") or []:
             per_invariant[name] = per_invariant.get(name, 0) + 1
         if r.get("outcome"):
             outcomes[r["outcome"]] = outcomes.get(r["outcome"], 0) + 1
-    violating = [r for r in runs if r["violations"]]
+    violating = [r for r in runs if r.get("violations")]
     worst = sorted(
         violating,
         key=lambda r: (-len(r["violations"]), -(r.get("landing_speed_m_s") or 0.0), r["index"]),
@@ -612,17 +600,18 @@ def summarise(runs, seed, n):
         "flights": n,
         "errors": sum(1 for r in runs if r.get("error")),
         "violating_flights": len(violating),
-        "violations": sum(len(r["violations"]) for r in runs),
+        "violations": sum(len(r.get("violations") or []) for r in runs),
         "per_invariant": per_invariant,
         "outcomes": outcomes,
         "worst": [_row(r) for r in worst[:WORST_LISTED]],
+        "table": campaign_stats.summary(runs),
     }
 
 
 def _row(r):
     return {
         "index": r["index"],
-        "file": r["doc"]["name"] + ".toml",
+        "file": r["inputs"]["name"] + ".toml",
         "description": r["description"],
         "violations": r["violations"],
         "landing_speed_m_s": None
@@ -636,15 +625,18 @@ def write_envelope(summary, runs, out_dir):
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for r in runs:
-        if r["violations"]:
+        if r.get("violations"):
             header = "{}\nViolated: {}\nRe-fly: capsule droptest {}.toml".format(
                 r["description"],
-                "; ".join(f"{v['name']}: {v['detail']}" for v in r["violated"]),
-                r["doc"]["name"],
+                "; ".join(f"{v['name']}: {v['detail']}" for v in r["violation_details"]),
+                r["inputs"]["name"],
             )
-            (out / (r["doc"]["name"] + ".toml")).write_text(to_toml(r["doc"], header))
+            (out / (r["inputs"]["name"] + ".toml")).write_text(to_toml(r["inputs"], header))
+    from host_tools.droptest.campaign_kml import write_landing_kml
+
+    write_landing_kml(runs, out / "landing.kml", f"envelope: landings, seed {summary['seed']}")
     doc = dict(summary)
-    doc["runs"] = [{k: v for k, v in r.items() if k != "doc"} for r in runs]
+    doc["runs"] = [{k: v for k, v in r.items() if k != "inputs"} for r in runs]
     (out / "envelope.json").write_text(json.dumps(doc, indent=2) + "\n")
     (out / "envelope.md").write_text(markdown(summary))
 
@@ -682,6 +674,18 @@ def markdown(summary):
                     "-" if w["main_fire_agl_m"] is None else w["main_fire_agl_m"],
                 )
             )
+    lines += [
+        "",
+        (
+            "One row per flight: flights.csv (re-fly flight I: "
+            f"`capsule droptest --seed {summary['seed']} --index I`)"
+        ),
+        "",
+    ]
+    if summary.get("table"):
+        from host_tools.droptest import campaign_stats
+
+        lines.append(campaign_stats.markdown(summary["table"]))
     return "\n".join(lines) + "\n"
 
 

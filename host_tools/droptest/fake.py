@@ -111,6 +111,14 @@ class FakeBoard:
                         return
                     self._frame_sample(bytes(buf[2:45]))
                     del buf[:45]
+                elif kind == ord("B"):
+                    if len(buf) < 3:
+                        return
+                    size = 3 + 25 * (buf[2] - 48) + 3
+                    if len(buf) < size:
+                        return
+                    self._frame_batch(bytes(buf[2:size]))
+                    del buf[:size]
                 elif kind == ord("Y"):
                     if len(buf) < 11:
                         return
@@ -145,6 +153,33 @@ class FakeBoard:
             if text:
                 self._command(text)
 
+    # a `#B` record's fields: (first character, characters), 6 bits each
+    _BATCH_FIELDS = ((0, 5), (5, 4), (9, 4), (13, 4), (17, 4), (21, 3), (24, 1))
+
+    def _frame_batch(self, body):
+        """`#B`: count character, 25 characters a sample, XOR in hex, newline."""
+        n = body[0] - 48
+        c = 0
+        for b in body[: 1 + 25 * n]:
+            c ^= b
+        try:
+            if not 1 <= n <= 8 or int(body[-3:-1], 16) != c or body[-1] != 10:
+                raise ValueError
+        except ValueError:
+            self.bad_frames += 1
+            return
+        for r in range(n):
+            rec = body[1 + 25 * r : 26 + 25 * r]
+            t, p, ax, ay, az, v, f = (self._b64(rec[a : a + k]) for a, k in self._BATCH_FIELDS)
+            self._sample(t, p, ax, ay, az, v, f)
+
+    @staticmethod
+    def _b64(chars):
+        v = 0
+        for ch in chars:
+            v = (v << 6) | (ch - 48)
+        return v
+
     def _frame_sample(self, body):
         c = 0
         for b in body[:40]:
@@ -161,6 +196,9 @@ class FakeBoard:
             self.bad_frames += 1
             return
 
+        self._sample(t, p, ax, ay, az, v, f)
+
+    def _sample(self, t, p, ax, ay, az, v, f):
         def s24(x):
             return x - 0x1000000 if x & 0x800000 else x
 

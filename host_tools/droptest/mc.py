@@ -30,15 +30,22 @@ class CampaignError(Exception):
     """The campaign could not run (no cluster, workers failing)."""
 
 
-def run_dispersed(raw, name, path, seed, index, board="virtual"):
-    """One Monte Carlo run (executes on a worker); returns a JSON-able summary."""
-    from host_tools.droptest import runner as droptest
-
-    base = Scenario(name, path, raw)
+def dispersed_flight(sc, seed, index):
+    """(scenario, sensor seed) of flight `index` of a campaign of `sc` with
+    `seed`: a flight is fully set by (scenario, seed, index), so
+    `capsule droptest SCENARIO --seed S --index I` flies it again."""
     rng = np.random.default_rng([seed, index])
-    sc = base.dispersed(rng)
-    run_seed = int(rng.integers(0, 2**31 - 1))
-    t0 = time.perf_counter()
+    flown = sc.dispersed(rng)
+    return flown, int(rng.integers(0, 2**31 - 1))
+
+
+def run_dispersed(raw, name, path, seed, index, board="virtual"):
+    """One Monte Carlo flight (executes on a worker): its table row (flight_row.py)."""
+    from host_tools.droptest import runner as droptest
+    from host_tools.droptest.flight_row import Meter, error_row, row
+
+    sc, run_seed = dispersed_flight(Scenario(name, path, raw), seed, index)
+    meter = Meter()
     link = None
     if board == "fake":
         from host_tools.droptest.fake import FakeBoard
@@ -47,47 +54,8 @@ def run_dispersed(raw, name, path, seed, index, board="virtual"):
     try:
         result = droptest.run_scenario(sc, seed=run_seed, link=link, plots=False, reuse_flash=True)
     except Exception as exc:  # noqa: BLE001 - a broken run is a failed run, not a broken campaign
-        return {
-            "index": index,
-            "seed": run_seed,
-            "passed": False,
-            "error": True,  # the board could not be set up: no flight happened
-            "aborted": f"{type(exc).__name__}: {exc}",
-            "failed_checks": ["board set up"],
-            "violations": [],
-            "wall_s": time.perf_counter() - t0,
-        }
-    fires = {c: result.fires(c) for c in ("drogue", "main")}
-    lg = result.landing
-    out = {
-        "index": index,
-        "seed": run_seed,
-        "passed": result.passed,
-        "aborted": result.aborted or None,
-        "failed_checks": [e["name"] for e in result.expectations if not e["passed"]],
-        "violations": result.violations,
-        "outcome": result.outcome,
-        "drogue_fire_altitude_m": fires["drogue"][0].extra.get("altitude_m")
-        if fires["drogue"]
-        else None,
-        "main_fire_altitude_m": fires["main"][0].extra.get("altitude_m") if fires["main"] else None,
-        "sim_s": result.sim_s,
-        "wall_s": time.perf_counter() - t0,
-        "worker_pid": os.getpid(),
-    }
-    if lg is not None:
-        out.update(
-            landing_lat=lg.lat,
-            landing_lon=lg.lon,
-            landing_east_m=lg.east_m,
-            landing_north_m=lg.north_m,
-            landing_speed_m_s=lg.vertical_speed_m_s,
-        )
-    if sc.receivers:  # who heard this flight (droptest/receivers.py)
-        from host_tools.droptest import receivers
-
-        out["receivers"] = receivers.flight_summary(result)
-    return out
+        return error_row(index, seed, run_seed, name, exc, meter, sc.raw)
+    return row(index, seed, run_seed, sc, result, meter, sc.raw)
 
 
 def _client(scheduler, workers):
@@ -125,53 +93,57 @@ def run_campaign(
     plots=True,
     progress=False,
 ):
-    """Run n dispersed copies; returns the summary dict (and writes files)."""
+    """Fly n dispersed copies into out_dir's flights table (resuming: flights
+    already in it are not flown again); returns the summary dict (and writes
+    the Markdown and JSON summaries and the landing KML)."""
+    from host_tools.droptest import campaign, campaign_table
+
     t0 = time.perf_counter()
-    runs = fly_on_cluster(
-        run_dispersed,
-        [(sc.raw, sc.name, sc.path, seed, i, board) for i in range(n)],
-        [f"mc-{sc.name}-{seed}-{i}" for i in range(n)],
-        scheduler,
-        workers,
-        progress,
-        lambda exc: {
-            "error": True,
-            "index": -1,
-            "passed": False,
-            "aborted": repr(exc),
-            "failed_checks": ["run completed"],
-        },
-    )
-    runs.sort(key=lambda r: r.get("index", -1))
-    summary = summarise(sc, runs, seed)
-    summary["wall_s"] = round(time.perf_counter() - t0, 2)
-    summary["scheduler"] = scheduler or f"local ({workers or os.cpu_count() or 1} workers)"
-    if out_dir is not None:
-        write_campaign(summary, runs, sc, out_dir, plots)
+    with campaign.table_dir(out_dir) as out:
+        table = campaign_table.Table(out, campaign_table.identity("monte_carlo", sc.raw, seed))
+        runs, flown_now = campaign.fly_into_table(
+            run_dispersed,
+            lambda i: (sc.raw, sc.name, sc.path, seed, i, board),
+            n,
+            lambda i: f"mc-{sc.name}-{seed}-{i}",
+            table,
+            scheduler,
+            workers,
+            progress,
+            sc.name,
+        )
+        summary = summarise(sc, runs, seed)
+        summary["wall_s"] = round(time.perf_counter() - t0, 2)
+        summary["flown_now"] = flown_now
+        summary["scheduler"] = scheduler or f"local ({workers or os.cpu_count() or 1} workers)"
+        if out_dir is not None:
+            write_campaign(summary, runs, sc, out, plots)
     return summary
 
 
-def fly_on_cluster(fn, args_list, keys, scheduler, workers, progress, lost_run):
+def fly_on_cluster(fn, args_list, keys, scheduler, workers, lost_run, on_result=None, indices=None):
     """fn(*args) for each args on a dask cluster, in completion order; a run
-    whose worker was lost becomes lost_run(exc), so a campaign always counts
-    every flight it asked for."""
+    whose worker was lost becomes lost_run(exc, index), so a campaign always
+    counts every flight it asked for. on_result(result) is called as each
+    one comes in (the campaign table appends it then)."""
     from dask.distributed import as_completed
 
     client, cluster = _client(scheduler, workers)
     runs = []
+    indices = list(indices) if indices is not None else list(range(len(args_list)))
     try:
         futures = [
             client.submit(fn, *args, pure=False, key=key) for args, key in zip(args_list, keys)
         ]
-        bar = _bar(len(futures)) if progress else None
-        with bar or _Null():
-            for fut in as_completed(futures):
-                try:
-                    runs.append(fut.result())
-                except Exception as exc:  # noqa: BLE001 - a lost worker is a failed run
-                    runs.append(lost_run(exc))
-                if bar:
-                    bar.advance()
+        index_of = {f.key: i for f, i in zip(futures, indices)}
+        for fut in as_completed(futures):
+            try:
+                out = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a lost worker is a failed run
+                out = lost_run(exc, index_of[fut.key])
+            runs.append(out)
+            if on_result is not None:
+                on_result(out)
     finally:
         client.close()
         if cluster is not None:
@@ -179,50 +151,26 @@ def fly_on_cluster(fn, args_list, keys, scheduler, workers, progress, lost_run):
     return runs
 
 
-class _Null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
-class _bar:
-    def __init__(self, n):
-        from rich.console import Console
-        from rich.progress import Progress
-
-        console = Console(stderr=True)
-        self.progress = Progress(console=console, transient=True, disable=not console.is_terminal)
-        self.task = self.progress.add_task("Monte Carlo", total=n)
-
-    def __enter__(self):
-        self.progress.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        return self.progress.__exit__(*exc)
-
-    def advance(self):
-        self.progress.advance(self.task)
-
-
 def summarise(sc, runs, seed):
+    """The campaign's figures from its table rows (campaign_stats has the
+    failure bounds, deploy distribution and ellipse)."""
+    from host_tools.droptest import campaign_stats
+
     n = len(runs)
     passed = sum(1 for r in runs if r.get("passed"))
     # runs whose board could not be set up say nothing about the firmware:
     # counted apart, and left out of the success rate
     errors = sum(1 for r in runs if r.get("error"))
     flown = n - errors
-    mains = [r["main_fire_altitude_m"] for r in runs if r.get("main_fire_altitude_m") is not None]
-    landed = [r for r in runs if "landing_east_m" in r]
+    mains = [r["main_fire_agl_m"] for r in runs if r.get("main_fire_agl_m") is not None]
+    landed = [r for r in runs if r.get("landing_east_m") is not None]
     failures = {}
     for r in runs:
-        for name in r.get("failed_checks", []):
+        for name in r.get("failed_checks") or []:
             failures[name] = failures.get(name, 0) + 1
     violated = {}
     for r in runs:
-        for name in r.get("violations", []):
+        for name in r.get("violations") or []:
             violated[name] = violated.get(name, 0) + 1
     out = {
         "scenario": sc.name,
@@ -236,12 +184,13 @@ def summarise(sc, runs, seed):
         "invariant_violations": violated,
         "main_fire_altitude_m": _stats(mains),
         "landing_speed_m_s": _stats([r["landing_speed_m_s"] for r in landed]),
+        "table": campaign_stats.summary(runs),
     }
-    if any("receivers" in r for r in runs):
+    if any(r.get("receivers") for r in runs):
         from host_tools.droptest import receivers
 
         out["receivers"] = receivers.campaign_summary(
-            [r["receivers"] for r in runs if "receivers" in r]
+            [r["receivers"] for r in runs if r.get("receivers")]
         )
     if len(landed) >= 3:
         from host_tools.droptest.plots import ellipse_axes
@@ -283,14 +232,14 @@ def write_campaign(summary, runs, sc, out_dir, plots=True):
         limits = sc.expect.get("main_fire_altitude_m")
         images.append(
             droptest_plots.histogram_plot(
-                [r.get("main_fire_altitude_m") for r in runs],
+                [r.get("main_fire_agl_m") for r in runs],
                 out / "main_deploy_hist.png",
                 f"{sc.name}: main deploy altitude ({len(runs)} runs)",
                 "true altitude AGL at main fire (m)",
                 limits,
             )
         )
-        landed = [r for r in runs if "landing_east_m" in r]
+        landed = [r for r in runs if r.get("landing_east_m") is not None]
         if landed:
             images.append(
                 droptest_plots.landing_ellipse_plot(
@@ -301,9 +250,12 @@ def write_campaign(summary, runs, sc, out_dir, plots=True):
                     f"{sc.name}: landing points ({len(landed)} runs)",
                 )
             )
+    from host_tools.droptest.campaign_kml import write_landing_kml
+
+    write_landing_kml(runs, out / "landing.kml", f"{sc.name}: landings, seed {summary['seed']}")
     summary["images"] = [p.name for p in images]
     doc = dict(summary)
-    doc["run_results"] = runs
+    doc["run_results"] = [{k: v for k, v in r.items() if k != "inputs"} for r in runs]
     (out / "monte_carlo.json").write_text(json.dumps(doc, indent=2) + "\n")
     lines = [
         f"# Monte Carlo: {sc.name}",
@@ -345,7 +297,16 @@ def write_campaign(summary, runs, sc, out_dir, plots=True):
             "- receiver {name}: hears the landing in {hears_landing} of {flights} flights "
             "({pct:.0f} %)".format(pct=100 * r["fraction_hears_landing"], **r)
         )
-    lines.append("")
+    lines += [
+        (
+            "- one row per flight: flights.csv (re-fly flight I: "
+            f"`capsule droptest {sc.name} --seed {summary['seed']} --index I`)"
+        ),
+        "",
+    ]
+    from host_tools.droptest import campaign_stats
+
+    lines.append(campaign_stats.markdown(summary["table"]))
     for img in images:
         lines.append(f"![{img.stem}]({img.name})")
     (out / "monte_carlo.md").write_text("\n".join(lines) + "\n")

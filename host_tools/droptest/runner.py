@@ -50,6 +50,11 @@ DEFAULT_AFTER_LANDING_S = 120.0
 DEFAULT_MAX_FLIGHT_S = 7200.0
 DEFAULT_STAND_S = 5.0
 MAX_BATCH_SAMPLES = 25
+# Once every chute has been fired nothing the board says can change the
+# physics any more (a channel fires once), so the host may run further ahead:
+# batches of this many seconds (under the main and on the ground: a third of
+# a LEO return), with one sync and one wakeup of each side per batch.
+FREE_BATCH_S = 2.0
 REPLY_TIMEOUT_S = 20.0  # wall time without an answer to a sync = the board is gone
 BOOT_TIMEOUT_S = 30.0  # wall time for the board to come back after a power cut
 MAX_LOGGED_NOISE_ERRORS = 20
@@ -286,6 +291,8 @@ class DropTest:
         # one batch in flight plus the one being built must stay within the
         # shortest deploy delay, so a fire is always applied before it acts
         self.batch = max(1, min(MAX_BATCH_SAMPLES, int(min(delays) * self.rate_hz / 2.5)))
+        self.free_batch = max(MAX_BATCH_SAMPLES, round(FREE_BATCH_S * self.rate_hz))
+        self._all_fired = False
         self.events = []
         self.trace = _Trace()
         self.phase = ""
@@ -521,6 +528,8 @@ class DropTest:
         release_s = getattr(self.flight, "release_s", None)
         if release_s is not None and self.t_of(i0 + MAX_BATCH_SAMPLES) < release_s:
             batch = MAX_BATCH_SAMPLES
+        elif self._chutes_all_fired():
+            batch = self.free_batch
         while len(times) < batch:
             t = self.t_first_s + (i0 + len(times)) * self.dt_s
             if t >= t_end - 1e-9:
@@ -557,13 +566,14 @@ class DropTest:
         self.sample_index = i0 + n
         if not self._board_alive:
             return n
-        batch = frames.sample_frames(ticks, rows)
-        size = frames.SAMPLE_FRAME_BYTES
         out = self._out
         serial = suite.serial
         gnss = suite.gnss
         gnss_due = gnss.due
         if serial.garbage_per_s > 0 or serial.corrupt_fraction > 0:
+            # one `#S` frame a sample: line noise damages samples one by one
+            batch = frames.sample_frames(ticks, rows)
+            size = frames.SAMPLE_FRAME_BYTES
             for j, t in enumerate(times):
                 frame = batch[j * size : (j + 1) * size]
                 if t >= 0.0:
@@ -579,18 +589,30 @@ class DropTest:
                 if gnss_due(t):
                     self._emit_gnss(k0 + j)
         else:
-            # the frames go out whole, split only where a GNSS epoch falls
-            # (gnss.due is called only at or past its next epoch, where it acts)
+            # `#B` frames of up to BATCH_MAX samples, cut where a GNSS epoch
+            # falls (gnss.due is called only at or past its next epoch, where
+            # it acts)
+            records = frames.batch_records(ticks, rows)
+            top = frames.BATCH_MAX
             sent = 0
             for j, t in enumerate(times):
                 epoch = gnss.next_epoch_s
                 if (epoch is None or t + 1e-9 >= epoch) and gnss_due(t):
-                    out += batch[sent : (j + 1) * size]
-                    sent = (j + 1) * size
+                    for a in range(sent, j + 1, top):
+                        out += frames.batch_frame(records[a : min(a + top, j + 1)])
+                    sent = j + 1
                     self._emit_gnss(k0 + j)
-            out += batch[sent:]
+            for a in range(sent, n, top):
+                out += frames.batch_frame(records[a : min(a + top, n)])
         self.link_stats["sample_frames"] += n
         return n
+
+    def _chutes_all_fired(self):
+        """Every chute's channel has fired (or there is no chute): the
+        board's fires can no longer change the trajectory."""
+        if not self._all_fired:
+            self._all_fired = all(c.fired_at_s is not None for c in self.flight.chutes)
+        return self._all_fired
 
     def _emit_gnss(self, k):
         truth = self.trace.truth(k)

@@ -161,3 +161,51 @@ def rx_frame(t_ms: int, rssi_reg: int, snr_reg: int, payload: bytes, flags: int 
     for b in body:
         x ^= b
     return b"#P" + body + b"%02X\n" % x
+
+
+# -- `#B`: a batch of samples in one frame ----------------------------------------------
+# Up to BATCH_MAX samples of 25 characters each, every character carrying 6
+# bits as chr(48 + v) ('0'..'o': no control byte, no '#', no newline), and
+# one checksum for the frame: 25 bytes a sample instead of 45, and one frame
+# for the board's console to find, dispatch and check per 8 samples instead
+# of one per sample. The board's 256-byte receive buffer holds a whole frame.
+BATCH_MAX = 8
+BATCH_RECORD_BYTES = 25
+_B_DIGITS = (5, 4, 4, 4, 4, 3, 1)  # t_ms, press_dpa, ax, ay, az, vbatt_mv, flags
+_B_MASKS = np.array(
+    [[TICK_PERIOD_MASK], [0xFFFFFF], [0xFFFFFF], [0xFFFFFF], [0xFFFFFF], [0x3FFFF], [0x3F]],
+    dtype=np.int64,
+)
+_B_FIELD = np.array([f for f, n in enumerate(_B_DIGITS) for _ in range(n)])
+_B_SHIFT = np.array([[6 * (n - 1 - k)] for n in _B_DIGITS for k in range(n)], dtype=np.int64)
+
+
+def batch_records(ticks, readings):
+    """The (n, 25) uint8 sample records of a batch (as sample_frames takes
+    them); batch_frame() wraps up to BATCH_MAX consecutive ones into a frame."""
+    n = len(ticks)
+    fields = np.empty((7, n), dtype=np.int64)
+    fields[0] = ticks
+    fields[1:] = readings
+    fields &= _B_MASKS
+    digits = ((fields[_B_FIELD] >> _B_SHIFT) & 63) + 48  # (25, n)
+    return np.ascontiguousarray(digits.T.astype(np.uint8))
+
+
+def batch_frame(records):
+    """`#B` C RECORDS HH \\n: C = chr(48 + count), HH the XOR of C and the
+    records in hex."""
+    count = len(records)
+    if not 1 <= count <= BATCH_MAX:
+        raise ValueError(f"a batch frame holds 1..{BATCH_MAX} samples, not {count}")
+    c = 48 + count
+    x = c ^ int(np.bitwise_xor.reduce(records, axis=None))
+    return b"#B%c" % c + records.tobytes() + b"%02X\n" % x
+
+
+def batch_frames(ticks, readings):
+    """All samples of a batch as consecutive `#B` frames of BATCH_MAX."""
+    records = batch_records(ticks, readings)
+    return b"".join(
+        batch_frame(records[i : i + BATCH_MAX]) for i in range(0, len(records), BATCH_MAX)
+    )

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from host_tools.cli import main as cli_main
+from host_tools.droptest import campaign_table
 from host_tools.droptest import mc as droptest_mc
 from host_tools.droptest import replay as droptest_replay
 from host_tools.droptest.fake import FakeBoard
@@ -39,7 +40,7 @@ def test_a_dispersed_run_is_reproducible_from_seed_and_index():
     c = droptest_mc.run_dispersed(sc.raw, sc.name, sc.path, 5, 1, board="fake")
     assert a["landing_east_m"] == b["landing_east_m"] and a["seed"] == b["seed"]
     assert a["landing_east_m"] != c["landing_east_m"]
-    assert a["main_fire_altitude_m"] is not None
+    assert a["main_fire_agl_m"] is not None
 
 
 def test_ellipse_of_points_on_a_known_distribution():
@@ -102,6 +103,9 @@ def test_campaign_on_a_separate_dask_scheduler_and_worker(tmp_path, capsys):
         assert status in (0, 1)
         doc = json.loads((out / "monte_carlo.json").read_text())
         assert doc["runs"] == 3 and doc["scheduler"] == address
+        rows = campaign_table.read(out / campaign_table.TABLE_NAME)
+        assert sorted(r["index"] for r in rows) == [0, 1, 2]
+        assert all(r["worker_pid"] != os.getpid() for r in rows)
         assert "passed" in capsys.readouterr().out
     finally:
         for p in procs:
