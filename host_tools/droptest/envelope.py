@@ -516,22 +516,19 @@ def to_toml(doc, header=""):
 
 
 # -- one flight (on a worker) and the campaign ------------------------------------------
-def fly(env, seed, index, board="virtual"):
-    """Draw and fly one envelope flight; a JSON-able summary with its document."""
+def fly(env, seed, index, board=None):
+    """Draw and fly one envelope flight; a JSON-able summary with its document.
+    board: what to fly on (runner.run_scenario's factory; default a flashed
+    virtual board)."""
     from host_tools.droptest import runner as droptest
 
     doc = draw(env, seed, index)
     t0 = time.perf_counter()
     out = {"index": index, "doc": doc, "description": doc["description"]}
-    link = None
-    if board == "fake":
-        from host_tools.droptest.fake import FakeBoard
-
-        link = FakeBoard()
     try:
         sc = scenario_of(doc)
         result = droptest.run_scenario(
-            sc, seed=doc["run"]["seed"], link=link, plots=False, reuse_flash=True
+            sc, seed=doc["run"]["seed"], board=board, plots=False, reuse_flash=True
         )
     except Exception as exc:  # noqa: BLE001 - a broken run is counted, not fatal
         out.update(
@@ -566,7 +563,7 @@ def run_envelope(
     workers=None,
     out_dir=None,
     envelope_path=ENVELOPE_PATH,
-    board="virtual",
+    board=None,
     progress=False,
 ):
     """Fly n envelope flights on a dask cluster; returns the summary (and

@@ -30,8 +30,10 @@ class CampaignError(Exception):
     """The campaign could not run (no cluster, workers failing)."""
 
 
-def run_dispersed(raw, name, path, seed, index, board="virtual"):
-    """One Monte Carlo run (executes on a worker); returns a JSON-able summary."""
+def run_dispersed(raw, name, path, seed, index, board=None):
+    """One Monte Carlo run (executes on a worker); returns a JSON-able summary.
+    board: what to fly on (runner.run_scenario's factory; default a flashed
+    virtual board)."""
     from host_tools.droptest import runner as droptest
 
     base = Scenario(name, path, raw)
@@ -39,13 +41,10 @@ def run_dispersed(raw, name, path, seed, index, board="virtual"):
     sc = base.dispersed(rng)
     run_seed = int(rng.integers(0, 2**31 - 1))
     t0 = time.perf_counter()
-    link = None
-    if board == "fake":
-        from host_tools.droptest.fake import FakeBoard
-
-        link = FakeBoard()
     try:
-        result = droptest.run_scenario(sc, seed=run_seed, link=link, plots=False, reuse_flash=True)
+        result = droptest.run_scenario(
+            sc, seed=run_seed, board=board, plots=False, reuse_flash=True
+        )
     except Exception as exc:  # noqa: BLE001 - a broken run is a failed run, not a broken campaign
         return {
             "index": index,
@@ -117,7 +116,7 @@ def run_campaign(
     scheduler=None,
     workers=None,
     out_dir=None,
-    board="virtual",
+    board=None,
     plots=True,
     progress=False,
 ):

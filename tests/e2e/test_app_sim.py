@@ -3,8 +3,8 @@ the way a drop test drives it: sample frames, sync points, GNSS bytes."""
 
 import pytest
 
+from host_tools.board.board import Board
 from host_tools.board.flash import flash
-from host_tools.board.link import BoardLink
 from host_tools.board.vboard import VirtualBoard
 from host_tools.protocol.frames import gnss_frame, sample_frame, sync_frame
 
@@ -23,7 +23,7 @@ def nmea(body: str) -> bytes:
 def link(tmp_path_factory):
     with VirtualBoard(tmp_path_factory.mktemp("flash")) as vb:
         flash(vb.port, "sim")
-        with BoardLink(vb.port) as lk:
+        with Board(vb.port) as lk:
             yield lk
 
 
