@@ -70,6 +70,17 @@ def _board_terminal_mode(fd):
     termios.tcsetattr(fd, termios.TCSANOW, attrs)
 
 
+def _write_some(fd, pending):
+    """Write what the non-blocking `fd` takes now of `pending` (a bytearray)
+    and drop that from it; a full or hung-up pty takes nothing."""
+    try:
+        n = os.write(fd, pending)
+        del pending[:n]
+    except OSError as exc:
+        if exc.errno not in (errno.EAGAIN, errno.EIO):
+            raise
+
+
 def _nonblocking(fd):
     flags = fcntl.fcntl(fd, fcntl.F_GETFL)
     fcntl.fcntl(fd, fcntl.F_SETFL, flags | os.O_NONBLOCK)
@@ -300,20 +311,10 @@ class VirtualBoard:
         return data
 
     def _write_child(self):
-        try:
-            n = os.write(self._child_fd, self._to_child)
-            del self._to_child[:n]
-        except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.EIO):
-                raise
+        _write_some(self._child_fd, self._to_child)
 
     def _write_client(self):
-        try:
-            n = os.write(self._client_fd, self._to_client)
-            del self._to_client[:n]
-        except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.EIO):
-                raise
+        _write_some(self._client_fd, self._to_client)
 
     def _relay(self):
         # One poll object for the life of the relay, its masks changed only

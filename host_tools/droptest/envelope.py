@@ -31,7 +31,14 @@ from host_tools.droptest.invariants import NAMES as INVARIANT_NAMES
 from host_tools.droptest.invariants import firmware, firmware_defaults
 from host_tools.sim import atmosphere1976 as atm
 from host_tools.sim import balloon, physics, sensors
-from host_tools.sim.scenario import BALLOON_KEYS, RELEASE_MIN_AGL_M, SCENARIO_DIR, validate
+from host_tools.sim.scenario import (
+    BALLOON_KEYS,
+    RELEASE_MIN_AGL_M,
+    SCENARIO_DIR,
+    TABLES,
+    TOP_KEYS,
+    validate,
+)
 
 ENVELOPE_PATH = SCENARIO_DIR / "envelope.toml"
 FAULT_KINDS = (
@@ -245,22 +252,8 @@ def _chute_cd_area_m2(mass_kg, capsule_cd_area_m2, speed_m_s, alt_m):
     return max(0.05 * total, total - capsule_cd_area_m2)
 
 
-# the tables of a drawn flight, in the order its scenario file lists them
-DOC_ORDER = (
-    "name",
-    "description",
-    "capsule",
-    "start",
-    "balloon",
-    "chutes",
-    "ground",
-    "wind",
-    "sensors",
-    "config",
-    "faults",
-    "expect",
-    "run",
-)
+# the keys of a drawn flight, in the order its scenario file lists them
+DOC_ORDER = (*TOP_KEYS, *TABLES)
 
 
 def draw(env, seed, index):

@@ -454,24 +454,21 @@ def nmea_sentence(body):
     return (f"${body}*{nmea_checksum(body):02X}\r\n").encode("ascii")
 
 
-def _nmea_lat(lat):
-    hemi = "N" if lat >= 0 else "S"
-    lat = abs(lat)
-    deg = int(lat)
-    minutes = (lat - deg) * 60.0
+def _nmea_angle(deg_value, deg_digits, hemispheres):
+    """'dddmm.mmmmm,H': an angle in degrees as NMEA writes it (degrees with
+    deg_digits digits, then minutes; H from hemispheres, positive first)."""
+    hemi = hemispheres[0] if deg_value >= 0 else hemispheres[1]
+    deg_value = abs(deg_value)
+    deg = int(deg_value)
+    minutes = (deg_value - deg) * 60.0
     if round(minutes, 5) >= 60.0:
         deg, minutes = deg + 1, 0.0
-    return f"{deg:02d}{minutes:08.5f}", hemi
+    return f"{deg:0{deg_digits}d}{minutes:08.5f},{hemi}"
 
 
-def _nmea_lon(lon):
-    hemi = "E" if lon >= 0 else "W"
-    lon = abs(lon)
-    deg = int(lon)
-    minutes = (lon - deg) * 60.0
-    if round(minutes, 5) >= 60.0:
-        deg, minutes = deg + 1, 0.0
-    return f"{deg:03d}{minutes:08.5f}", hemi
+def _nmea_position(lat, lon):
+    """'ddmm.mmmmm,N,dddmm.mmmmm,E': the four position fields of GGA and RMC."""
+    return _nmea_angle(lat, 2, "NS") + "," + _nmea_angle(lon, 3, "EW")
 
 
 def _utc_fields(utc_s):
@@ -491,10 +488,9 @@ def gga_sentence(utc_s, lat=None, lon=None, alt_m=None, sats=0, hdop=99.99, talk
     if lat is None:
         body = f"{talker}GGA,{hms},,,,,0,00,99.99,,,,,,"
     else:
-        la, ns = _nmea_lat(lat)
-        lo, ew = _nmea_lon(lon)
         body = (
-            f"{talker}GGA,{hms},{la},{ns},{lo},{ew},1,{sats:02d},{hdop:.2f},{alt_m:.1f},M,0.0,M,,"
+            f"{talker}GGA,{hms},{_nmea_position(lat, lon)},1,{sats:02d},{hdop:.2f},"
+            f"{alt_m:.1f},M,0.0,M,,"
         )
     return nmea_sentence(body)
 
@@ -505,9 +501,10 @@ def rmc_sentence(utc_s, lat=None, lon=None, speed_m_s=0.0, course_deg=0.0, talke
     if lat is None:
         body = f"{talker}RMC,{hms},V,,,,,,,{dmy},,,N"
     else:
-        la, ns = _nmea_lat(lat)
-        lo, ew = _nmea_lon(lon)
-        body = f"{talker}RMC,{hms},A,{la},{ns},{lo},{ew},{speed_m_s * KNOTS_PER_M_S:.3f},{course_deg % 360.0:.2f},{dmy},,,A"
+        body = (
+            f"{talker}RMC,{hms},A,{_nmea_position(lat, lon)},"
+            f"{speed_m_s * KNOTS_PER_M_S:.3f},{course_deg % 360.0:.2f},{dmy},,,A"
+        )
     return nmea_sentence(body)
 
 
