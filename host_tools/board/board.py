@@ -232,9 +232,17 @@ class Board:
 
         Returns True when the firmware handed over, False when nothing
         answered (the board is at its REPL already, or in its boot window).
-        Raises BoardError when the firmware refuses (armed, in flight)."""
+        Raises BoardError when the firmware refuses (armed, in flight).
+
+        A firmware that talks meanwhile reads the command once it gets to
+        its console: after its `boot` event (it is starting, on a loaded
+        machine or after a reset) it has READY_TIMEOUT_S, and any other line
+        gives it `timeout` more. Declaring "no firmware" while one is
+        starting would send mpremote's raw-REPL bytes into a firmware that
+        ignores them."""
         self.write(format_command("repl"))
-        deadline = time.monotonic() + timeout
+        start = time.monotonic()
+        deadline = start + timeout
         while True:
             seen = self._next_line(deadline)
             if seen is None:
@@ -245,6 +253,10 @@ class Board:
                     return False  # the friendly REPL answered the line itself
                 continue
             if line.kind not in ("OK", "ERR") or line.name not in ("repl", "line"):
+                more = (
+                    READY_TIMEOUT_S if line.name == "boot" else time.monotonic() - start + timeout
+                )
+                deadline = max(deadline, start + min(READY_TIMEOUT_S, more))
                 continue
             if line.kind == "OK":
                 time.sleep(REPL_SETTLE_S)  # the firmware closes its log, the REPL starts
