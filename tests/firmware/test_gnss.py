@@ -11,7 +11,7 @@ import pytest
 from mpy import SHARED, needs_corpus, run_mpy
 from pyubx2 import GET, UBXMessage
 
-from host_tools.cli.cmd_gnss import decode_log
+from host_tools.protocol.gnss_log import decode_log
 
 GPSD = SHARED / "data" / "gpsd"
 
