@@ -66,7 +66,7 @@ def test_ctrl_c_and_raw_repl_bytes_do_not_stop_an_armed_board_and_repl_is_refuse
 def test_repl_command_hands_a_disarmed_board_over_to_the_repl():
     link = droptest.open_board(reuse_flash=True)
     try:
-        assert link.stop_firmware() is True
+        assert link.hand_over() is True
         link.write(b"print(6*7)\r\n")
         seen = b""
         deadline = time.monotonic() + 5
