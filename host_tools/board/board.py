@@ -123,10 +123,8 @@ class Board:
             if now >= deadline:
                 return None
             try:
-                if self._fd is not None:
-                    chunk = self._read_fd(min(READ_POLL_S, deadline - now))
-                else:
-                    chunk = self.ser.read(self.ser.in_waiting or 1)
+                wait = min(READ_POLL_S, deadline - now)
+                chunk = self._read_fd(wait) if self._fd is not None else self._read_waiting(wait)
             except (serial.SerialException, OSError) as exc:
                 raise BoardError(f"lost {self.port}: {exc} (board unplugged or reset?)") from None
             if chunk:
@@ -144,6 +142,15 @@ class Board:
             # readable but empty: the port has gone (as pyserial reports it)
             raise serial.SerialException("device reports readiness to read but returned no data")
         return chunk
+
+    def _read_waiting(self, timeout_s):
+        """What the port holds, or after timeout_s b"" (other systems: the
+        port's own read timeout is mpremote's, far longer than a poll)."""
+        n = self.ser.in_waiting
+        if n:
+            return self.ser.read(n)
+        time.sleep(timeout_s)
+        return b""
 
     def pending_text(self):
         return bytes(self._buf)
