@@ -24,6 +24,7 @@ firmware, the firmware refuses to stop, not a MicroPython board.
 """
 
 import contextlib
+import io
 import os
 import select
 import time
@@ -70,6 +71,8 @@ def _why_not_open(port, baudrate):
 
 
 class Board:
+    """A board on `port` (a serial device or a pty path), opened at once."""
+
     def __init__(
         self, port, timeout=DEFAULT_TIMEOUT_S, baudrate=115200, on_line=None, on_close=None
     ):
@@ -260,10 +263,9 @@ class Board:
                     return False  # the friendly REPL answered the line itself
                 continue
             if line.kind not in ("OK", "ERR") or line.name not in ("repl", "line"):
-                more = (
-                    READY_TIMEOUT_S if line.name == "boot" else time.monotonic() - start + timeout
-                )
-                deadline = max(deadline, start + min(READY_TIMEOUT_S, more))
+                # a firmware talks: it reads the command once at its console
+                wait = READY_TIMEOUT_S if line.name == "boot" else timeout
+                deadline = min(start + READY_TIMEOUT_S, max(deadline, time.monotonic() + wait))
                 continue
             if line.kind == "OK":
                 time.sleep(REPL_SETTLE_S)  # the firmware closes its log, the REPL starts
@@ -286,12 +288,16 @@ class Board:
         except BoardError as exc:
             raise BoardError(f"not {purpose}: {exc}") from None
         self._buf.clear()  # from here on mpremote reads the port
+        said = io.StringIO()  # mpremote prints what it got instead of the banner
         try:
-            self.transport.enter_raw_repl(soft_reset=True, timeout_overall=RAW_REPL_TIMEOUT_S)
+            with contextlib.redirect_stdout(said):
+                self.transport.enter_raw_repl(soft_reset=True, timeout_overall=RAW_REPL_TIMEOUT_S)
         except TransportError:
+            tail = said.getvalue().strip()[-80:]
             raise BoardError(
-                f"{self.port} does not answer like a MicroPython board (no raw REPL); "
-                "is MicroPython installed, and is this the right port?"
+                f"{self.port} does not answer like a MicroPython board (no raw REPL"
+                + (f"; it said {tail}" if tail else "")
+                + "); is MicroPython installed, and is this the right port?"
             ) from None
         except Exception as exc:  # noqa: BLE001 (mpremote raises anything from a bad port: one line for the user)
             raise BoardError(f"{self.port}: {exc}") from None
