@@ -537,5 +537,15 @@ class App:
 
 
 def main():
+    name = read_board_name() or "sim"
+    try:
+        board = load_board(name)
+    except ImportError:
+        board = {}
+    if board.get("role") == "ground":  # a receiver for the recovery team (ground.py)
+        import ground
+
+        ground.main(name, board)
+        return
     app = App()
     app.run()

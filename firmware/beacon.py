@@ -379,7 +379,7 @@ class Beacon:
             if age >= 0:
                 self._fix_rx_seen = f.rx_ms  # this epoch has been looked at
             if f.mode >= MODE_2D and 0 <= age < FRESH_FIX_MS:
-                _copy_position(self._held, f)
+                self._held.copy_from(f)
                 self._held_ok = True
                 self._mark(age)
                 self._held_at_s = self._mark_s
@@ -431,24 +431,3 @@ def default_formats(cfg, radio):
     import aprs
 
     return (aprs.AprsFormat(cfg),)
-
-
-def _copy_position(dst, src):
-    """The fields a beacon packet uses, copied one by one (Fix.copy_from allocates)."""
-    dst.mode = src.mode
-    dst.year = src.year
-    dst.month = src.month
-    dst.day = src.day
-    dst.hour = src.hour
-    dst.minute = src.minute
-    dst.second = src.second
-    dst.lat_deg = src.lat_deg
-    dst.lat_e7r = src.lat_e7r
-    dst.lon_deg = src.lon_deg
-    dst.lon_e7r = src.lon_e7r
-    dst.alt_cm = src.alt_cm
-    dst.alt_ok = src.alt_ok
-    dst.sats = src.sats
-    dst.hdop_c = src.hdop_c
-    dst.rx_ms = src.rx_ms
-    dst.has_position = True

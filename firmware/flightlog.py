@@ -485,17 +485,22 @@ class FlightLog:
         self._need_header = True
         return -1
 
-    def _rotate(self):
-        """Close the current segment and start the oldest recyclable one.
-
-        Returns the index of a recycled segment (older records dropped) or -1.
-        The caller logs that (it knows whether the block buffer is free)."""
+    def _close_file(self):
+        """Close the open segment, if any. A failing close is let go: the
+        file is given up either way."""
         if self._f is not None:
             try:
                 self._f.close()
             except OSError:
                 pass
             self._f = None
+
+    def _rotate(self):
+        """Close the current segment and start the oldest recyclable one.
+
+        Returns the index of a recycled segment (older records dropped) or -1.
+        The caller logs that (it knows whether the block buffer is free)."""
+        self._close_file()
         tried = self._tried
         for i in range(self._nseg):
             tried[i] = 0
@@ -819,11 +824,7 @@ class FlightLog:
                 self._f.flush()
             except OSError:
                 self._write_errors += 1
-                try:
-                    self._f.close()
-                except OSError:
-                    pass
-                self._f = None
+                self._close_file()
         if self._f is None:
             self._dropped += self._nrec  # that block is lost
             self._nrec = 0
@@ -859,12 +860,7 @@ class FlightLog:
 
     def close(self):
         self.flush()
-        if self._f is not None:
-            try:
-                self._f.close()
-            except OSError:
-                pass
-            self._f = None
+        self._close_file()
 
     def clear(self):
         """Delete the whole log and start a fresh one (same session).
@@ -872,12 +868,7 @@ class FlightLog:
         Refused (returns False) while the last sample said ARMED..MAIN."""
         if ARMED <= self._phase <= MAIN:
             return False
-        if self._f is not None:
-            try:
-                self._f.close()
-            except OSError:
-                pass
-            self._f = None
+        self._close_file()
         for p in self._paths:
             try:
                 os.remove(p)

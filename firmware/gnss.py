@@ -125,11 +125,7 @@ class GnssReader:
         self._ep_t = _T_NONE
         self._ep_open = False
         self._ep_seen = 0
-        self._pos_ok = False
-        self._gsa_mode = 0
-        self._sats_src = SRC_NONE
-        self._hdop_src = SRC_NONE
-        self._gsa_sats = 0
+        self._empty_epoch()
         self._last_rx_ms = 0
         # Date carried into epochs whose sentences have a time but no date
         # (GGA-only cycles), valid while the time of day has not wrapped.
@@ -216,11 +212,11 @@ class GnssReader:
         b5 = -1  # next 0xB5 at or after i (n if none)
         while i < n:
             st = self._st
+            if st <= _NMEA and b5 < i:  # text ends at the next UBX sync
+                b5 = buf.find(b"\xb5", i, n)
+                if b5 < 0:
+                    b5 = n
             if st == _NMEA:
-                if b5 < i:
-                    b5 = buf.find(b"\xb5", i, n)
-                    if b5 < 0:
-                        b5 = n
                 e = buf.find(b"\n", i, b5)
                 lim = b5 if e < 0 else e
                 d = buf.find(b"$", i, lim)
@@ -254,10 +250,6 @@ class GnssReader:
                     s = -1
                     i = n
             elif st == _HUNT:
-                if b5 < i:
-                    b5 = buf.find(b"\xb5", i, n)
-                    if b5 < 0:
-                        b5 = n
                 d = buf.find(b"$", i, b5)
                 if d < 0:
                     if b5 > i:
@@ -510,17 +502,21 @@ class GnssReader:
             self._open(_T_UNKNOWN)
             self._ep_seen = 0
 
+    def _empty_epoch(self):
+        """What an epoch has gathered before its first sentence: nothing."""
+        self._pos_ok = False
+        self._gsa_mode = 0
+        self._gsa_sats = 0
+        self._sats_src = SRC_NONE
+        self._hdop_src = SRC_NONE
+
     def _open(self, tod):
         cur = self._cur
         cur.clear()
         cur.rx_ms = self.clock.now_ms()
         self._ep_t = tod
         self._ep_open = True
-        self._pos_ok = False
-        self._gsa_mode = 0
-        self._gsa_sats = 0
-        self._sats_src = SRC_NONE
-        self._hdop_src = SRC_NONE
+        self._empty_epoch()
         if tod >= 0:
             self._set_time(tod)
 

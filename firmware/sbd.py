@@ -65,58 +65,49 @@ class SbdFormat:
             vbatt_mv = 0
         elif vbatt_mv > 65535:
             vbatt_mv = 65535
+        # no position ever known: the position fields stay 0, HDOP unknown
+        day = hour = minute = second = lat = lon = alt_m = age = sats = 0
+        hdop_d = 255
         if pos is None:
             flags |= FLAG_NO_POSITION
-            struct.pack_into(
-                _BODY,
-                self.buf,
-                0,
-                VERSION,
-                seq & 0xFFFF,
-                phase & 0xFF,
-                flags,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-                vbatt_mv,
-                0,
-                255,
-            )
         else:
             if 0 <= age_s < _FRESH_S:
                 flags |= FLAG_FRESH
             if pos.mode >= 3:
                 flags |= FLAG_3D
-            alt_m = 0
             if pos.alt_ok:
                 flags |= FLAG_ALT_OK
                 alt_m = (_clamp(pos.alt_cm, -100_000_000, 100_000_000) + 50) // 100
-            hdop_d = (pos.hdop_c + 5) // 10 if pos.hdop_c > 0 else 255
-            struct.pack_into(
-                _BODY,
-                self.buf,
-                0,
-                VERSION,
-                seq & 0xFFFF,
-                phase & 0xFF,
-                flags,
-                _clamp(pos.day, 0, 31),
-                _clamp(pos.hour, 0, 23),
-                _clamp(pos.minute, 0, 59),
-                _clamp(pos.second, 0, 60),
-                fmt.scaled(pos.lat_deg, pos.lat_e7r, 90, 5),
-                fmt.scaled(pos.lon_deg, pos.lon_e7r, 180, 5),
-                alt_m,
-                _clamp(age_s, 0, _AGE_MAX_S),
-                vbatt_mv,
-                _clamp(pos.sats, 0, 255),
-                hdop_d if hdop_d < 255 else 255,
-            )
+            if pos.hdop_c > 0:
+                hdop_d = _clamp((pos.hdop_c + 5) // 10, 0, 255)
+            day = _clamp(pos.day, 0, 31)
+            hour = _clamp(pos.hour, 0, 23)
+            minute = _clamp(pos.minute, 0, 59)
+            second = _clamp(pos.second, 0, 60)
+            lat = fmt.scaled(pos.lat_deg, pos.lat_e7r, 90, 5)
+            lon = fmt.scaled(pos.lon_deg, pos.lon_e7r, 180, 5)
+            age = _clamp(age_s, 0, _AGE_MAX_S)
+            sats = _clamp(pos.sats, 0, 255)
+        struct.pack_into(
+            _BODY,
+            self.buf,
+            0,
+            VERSION,
+            seq & 0xFFFF,
+            phase & 0xFF,
+            flags,
+            day,
+            hour,
+            minute,
+            second,
+            lat,
+            lon,
+            alt_m,
+            age,
+            vbatt_mv,
+            sats,
+            hdop_d,
+        )
         crc = fmt.crc16_ccitt(self.buf, 0, _CRC_AT)
         self.buf[_CRC_AT] = crc >> 8
         self.buf[_CRC_AT + 1] = crc & 0xFF

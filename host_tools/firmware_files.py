@@ -32,6 +32,7 @@ from host_tools.paths import (  # noqa: F401  (the layout, re-exported for its u
 # The firmware's import path on the host's MicroPython (the board's flat flash)
 MICROPYTHON_PATH = (FIRMWARE_DIR, DRIVERS_DIR)
 MODE_LAYER = {"sim": "hw_sim", "hw": "hw_real"}  # board mode -> its hardware layer
+ROLE_DRIVERS = {"ground": ("sx127x_rx",)}  # board role -> drivers its loop imports (ground.py)
 SENSOR_PARTS = {"baro": "BARO_DRIVERS", "accel": "ACCEL_DRIVERS", "accel2": "ACCEL_DRIVERS"}
 
 
@@ -98,6 +99,7 @@ def board_drivers(data):
     radio = (data.get("radio") or {}).get("driver")
     if radio in drivers:
         wanted.add(radio)
+    wanted.update(ROLE_DRIVERS.get(data.get("role"), ()))
     todo = list(wanted)
     while todo:  # the drivers a driver imports
         for m in _imports(_tree(DRIVERS_DIR / (todo.pop() + ".py"))):

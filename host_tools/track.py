@@ -72,6 +72,7 @@ class Tracker:
     """Everything seen so far: reports, tracks per source, counters."""
 
     team: tuple[float, float] | None = None
+    team_from_station: bool = True  # False once --from gave the team's position
     live: bool = False
     reports: int = 0
     bad: int = 0
@@ -93,6 +94,7 @@ class Tracker:
             self.ignored += 1
             return None
         self.reports += 1
+        self._station_fix(rep)
         self.latest[rep.source] = rep
         self.counts[rep.source] = self.counts.get(rep.source, 0) + 1
         if not rep.has_position:
@@ -104,6 +106,13 @@ class Tracker:
         when = datetime.now(timezone.utc) if self.live else None
         pts.append(TrackPoint(rep.lat, rep.lon, rep.alt_m, when, rep))
         return rep
+
+    def _station_fix(self, rep):
+        """A ground station that prints its own fix (RX lines, gs=) tells where
+        the team stands, unless --from said so."""
+        station = rep.extra.get("station")
+        if station and self.team_from_station:
+            self.team = station
 
     def last_position(self, source):
         pts = self.tracks.get(source)

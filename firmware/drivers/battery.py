@@ -47,6 +47,18 @@ _AXP192 = const(1)
 _AXP2101 = const(2)
 
 
+def _read_held(bat, sample):
+    """read(sample) of both readers: a conversion (`bat.read_mv()`) at most
+    once per period, the last value in between."""
+    now = bat._clock.now_ms()
+    if not bat._have or bat._clock.diff_ms(now, bat._t0) >= bat._period:
+        bat._t0 = now
+        bat._have = True
+        bat.mv = bat.read_mv()
+    sample.vbatt_mv = bat.mv
+    return True
+
+
 class AdcBattery:
     """Battery through a resistor divider on an ADC pin."""
 
@@ -79,14 +91,7 @@ class AdcBattery:
         pin_mv = (raw * self._vref + 32767) // 65535  # < 65536 * 5000 < 2**30 / 3
         return (pin_mv * self._div + 500) // 1000  # < 5000 * 20000 < 2**27
 
-    def read(self, sample):
-        now = self._clock.now_ms()
-        if not self._have or self._clock.diff_ms(now, self._t0) >= self._period:
-            self._t0 = now
-            self._have = True
-            self.mv = self.read_mv()
-        sample.vbatt_mv = self.mv
-        return True
+    read = _read_held
 
 
 class AxpBattery:
@@ -193,11 +198,4 @@ class AxpBattery:
             self.errors += 1
         return 0
 
-    def read(self, sample):
-        now = self._clock.now_ms()
-        if not self._have or self._clock.diff_ms(now, self._t0) >= self._period:
-            self._t0 = now
-            self._have = True
-            self.mv = self.read_mv()
-        sample.vbatt_mv = self.mv
-        return True
+    read = _read_held

@@ -24,6 +24,9 @@ What it promises:
   configuration the chip rejects (ERR_REG conf_err: ODR shorter than the
   measurement time) in `data_errors`/`config_error`.
 - `present()` checks the chip id (0x50 BMP388, 0x60 BMP390).
+
+The polling machine (`read`, `_step`, `_error`) is bmp280.py's, kept as a
+copy: that docstring says why.
 """
 
 from micropython import const

@@ -21,6 +21,9 @@ What it promises:
 Scale (datasheet table 4, high-resolution 12-bit mode): 1, 2, 4, 12 mg/digit
 for +-2, 4, 8, 16 g; the 16-bit registers are left-justified, so the count
 is the register value >> 4.
+
+`present`, `_write` and `read` follow adxl375.py's, kept as a copy: that
+docstring says why.
 """
 
 from micropython import const

@@ -1,6 +1,9 @@
 """`capsule droptest`: fly the firmware through simulated descents and judge it.
 
     capsule droptest SCENARIO.toml [--port PORT] [--out DIR] [--realtime] [--seed N]
+    capsule droptest SCENARIO --ground-station [RECEIVER]   the packets a receiver hears
+                                                 through a second board running the ground
+                                                 station, then `capsule track` on its lines
     capsule droptest --all [DIR]                 every scenario, summary table
     capsule droptest SCENARIO --monte-carlo N    dispersed copies on a dask cluster
     capsule droptest --envelope N [--seed S]     N flights drawn over the flight envelope
@@ -71,6 +74,15 @@ def register(subparsers):
         metavar="ROLE=HEADER,...",
         help="--replay: map the log's header names, e.g. 'time=Time,pressure_hpa=Baro_Pressure'",
     )
+    p.add_argument(
+        "--ground-station",
+        nargs="?",
+        const="",
+        metavar="RECEIVER",
+        help="hand the packets the link model lets through to RECEIVER (default: the "
+        "scenario's first [[receivers]]) to a second virtual board running the ground "
+        "station, and track what it prints",
+    )
     p.add_argument("--demo", action="store_true", help="run the nominal LEO return with plots")
     p.add_argument("--list", action="store_true", help="list the scenario library")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
@@ -131,9 +143,77 @@ def _scenario(args):
 def _one(args):
     sc = _scenario(args)
     out = Path(args.out or Path(DEFAULT_OUT) / sc.name)
+    if args.ground_station is not None:  # a receiver that is not there: say so before flying
+        from host_tools.droptest import ground_station
+
+        try:
+            ground_station.pick_receiver(sc, args.ground_station or None)
+        except ground_station.GroundStationError as exc:
+            raise UserError(str(exc)) from None
     result = _run_one(args, sc, out)
     _print_result(result, out)
+    if args.ground_station is not None:
+        _ground_station(result, args.ground_station or None, out)
     return 0 if result.passed else 1
+
+
+def _ground_station(result, receiver, out):
+    """The two-board chain (droptest/ground_station.py) and what `capsule track`
+    makes of what the station printed."""
+    import json
+
+    from host_tools.droptest import ground_station
+
+    try:
+        run = ground_station.relay(result, receiver)
+    except ground_station.GroundStationError as exc:
+        raise UserError(str(exc), status=1) from None
+    out.mkdir(parents=True, exist_ok=True)
+    capture = out / f"ground_{run.receiver}.txt"
+    capture.write_text(run.capture_text())
+    doc, table = _track_capture(run, result.landing)
+    console = _console()
+    console.print(table)
+    status = run.status
+    console.print(
+        f"ground station {run.receiver}: {run.heard} packets handed over, {len(run.lines)} RX "
+        f"lines, received={status.get('received', '?')} crc_bad={status.get('crc_bad', '?')}; "
+        f"capture {capture}"
+    )
+    if "last_from_touchdown_m" in doc:
+        console.print(
+            "track: last position {:.6f}, {:.6f}, {:.1f} m from the touchdown".format(
+                *doc["last"], doc["last_from_touchdown_m"]
+            )
+        )
+    (out / f"ground_{run.receiver}.json").write_text(json.dumps(doc, indent=2) + "\n")
+
+
+def _track_capture(run, landing):
+    """The station's lines through `capsule track`'s tracker: the last position,
+    its distance from touchdown, and distance and bearing from the station's fix."""
+    from host_tools.cli.cmd_track import Tracker, distance_bearing
+    from host_tools.protocol.packets import StreamSplitter
+    from host_tools.sim.radio_link import haversine_m
+
+    tracker = Tracker()
+    splitter = StreamSplitter()
+    for kind, item in splitter.feed(run.capture_text().encode("latin-1")) + splitter.flush():
+        tracker.feed(kind, item)
+    doc = {"receiver": run.receiver, "packets": tracker.reports, "bad": tracker.bad}
+    for source in sorted(tracker.tracks):
+        last = tracker.last_position(source)
+        doc["source"] = source
+        doc["last"] = [last.lat, last.lon]
+        if landing is not None:
+            d = haversine_m(last.lat, last.lon, landing.lat, landing.lon)
+            doc["last_from_touchdown_m"] = round(d, 1)
+        if tracker.team:
+            d, b = distance_bearing(tracker.team[0], tracker.team[1], last.lat, last.lon)
+            doc["team"] = list(tracker.team)
+            doc["team_to_capsule_m"] = round(d, 1)
+            doc["team_to_capsule_deg"] = round(b, 1)
+    return doc, tracker.table()
 
 
 def _seed(args, sc=None):

@@ -4,8 +4,9 @@
 
 Reads what a ground receiver prints on its serial port (or a capture file of
 it): LoRa APRS lines, KISS frames, UKHAS sentences, Iridium SBD payloads in
-hex and the virtual board's `EVT ... tx ... hex=` lines, all decoded by
-host_tools/protocol/packets.py. Shows a table of the latest report per source:
+hex, the virtual board's `EVT ... tx ... hex=` lines and a ground station's
+`RX` lines (firmware/ground.py; their gs= fix is the team's position unless
+--from gives it), all decoded by host_tools/protocol/packets.py. Shows a table of the latest report per source:
 position, altitude, age of the fix, phase, battery, and with --from the
 distance and bearing from the team. Writes the track as GPX (gpxpy) and KML
 (simplekml), files a phone's map app opens; on a live port they are rewritten
@@ -46,7 +47,7 @@ def run(args):
     console = Console()
     if not console.is_terminal:  # a pipe or a log file: do not squeeze the table to 80 columns
         console = Console(width=160)
-    tracker = Tracker(team=team, live=bool(args.port))
+    tracker = Tracker(team=team, live=bool(args.port), team_from_station=team is None)
     with user_errors(TrackError):
         if args.port:
             track_port(tracker, args.port, args.baud, console, gpx_path, kml_path, args.duration)

@@ -82,6 +82,10 @@ def run_dispersed(raw, name, path, seed, index, board=None):
             landing_north_m=lg.north_m,
             landing_speed_m_s=lg.vertical_speed_m_s,
         )
+    if sc.receivers:  # who heard this flight (droptest/receivers.py)
+        from host_tools.droptest import receivers
+
+        out["receivers"] = receivers.flight_summary(result)
     return out
 
 
@@ -232,6 +236,12 @@ def summarise(sc, runs, seed):
         "main_fire_altitude_m": _stats(mains),
         "landing_speed_m_s": _stats([r["landing_speed_m_s"] for r in landed]),
     }
+    if any("receivers" in r for r in runs):
+        from host_tools.droptest import receivers
+
+        out["receivers"] = receivers.campaign_summary(
+            [r["receivers"] for r in runs if "receivers" in r]
+        )
     if len(landed) >= 3:
         from host_tools.droptest.plots import ellipse_axes
 
@@ -329,6 +339,11 @@ def write_campaign(summary, runs, sc, out_dir, plots=True):
             "- violated invariants: "
             + ", ".join(f"{k} ({n})" for k, n in sorted(summary["invariant_violations"].items()))
         )
+    for r in summary.get("receivers", ()):
+        lines.append(
+            "- receiver {name}: hears the landing in {hears_landing} of {flights} flights "
+            "({pct:.0f} %)".format(pct=100 * r["fraction_hears_landing"], **r)
+        )
     lines.append("")
     for img in images:
         lines.append(f"![{img.stem}]({img.name})")
@@ -365,5 +380,9 @@ def print_summary(summary, out):
         console.print("failed checks: {}".format(summary["failed_checks"]))
     if summary.get("invariant_violations"):
         console.print("[red]violated invariants[/]: {}".format(summary["invariant_violations"]))
+    for r in summary.get("receivers", ()):
+        console.print(
+            "receiver {name}: hears the landing in {hears_landing}/{flights} flights".format(**r)
+        )
     if out is not None:
         console.print("report: %s" % (Path(out) / "monte_carlo.md"))

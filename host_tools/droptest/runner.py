@@ -180,7 +180,17 @@ class Result:
             "max_mach": round(max(tr["mach"], default=0.0), 2),
             "link": self.link_stats,
             "board_status": self.board_status,
+            **_receivers_report(self),
         }
+
+
+def _receivers_report(result):
+    """report.json's `receivers` (droptest/receivers.py) when the scenario lists any."""
+    if not result.scenario.receivers:
+        return {}
+    from host_tools.droptest import receivers
+
+    return {"receivers": receivers.assess(result), "radio_link": receivers.link_summary(result)}
 
 
 class _Trace:
@@ -1055,6 +1065,11 @@ def write_report(result, out_dir, plots=True):
         from host_tools.droptest import plots as droptest_plots
 
         images = droptest_plots.flight_plots(result, out)
+        if doc.get("receivers"):
+            from host_tools.droptest import receivers
+
+            landing_t_s = doc["landing"]["t_s"] if doc.get("landing") else None
+            images += receivers.plot(doc["receivers"], landing_t_s, out)
     (out / "report.md").write_text(markdown_report(doc, images))
     return out
 
@@ -1112,6 +1127,10 @@ def markdown_report(doc, images=()):
                     e["name"], "**VIOLATED**" if status == "VIOLATED" else status, e["detail"]
                 )
             )
+    if doc.get("receivers"):
+        from host_tools.droptest import receivers
+
+        lines += receivers.markdown(doc["receivers"])
     lines += ["", "## Events", "", "| t (s) | kind | what |", "|---:|---|---|"]
     # the table keeps what a reader follows (phases, fires, faults, errors,
     # the first beacons); periodic status events are counted under it

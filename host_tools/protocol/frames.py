@@ -134,3 +134,30 @@ def sample_frames(ticks, readings):
     # the checksum: XOR of the payload, whose "00" adds nothing
     out[:, 42:44] = _HEX_PAIRS[np.bitwise_xor.reduce(digits, axis=0)]
     return out.tobytes()
+
+
+# `#P` flags (firmware/ground.py)
+RX_FLAG_CRC_ERROR = 1
+RX_FLAG_NO_CRC = 2
+
+
+def rx_frame(t_ms: int, rssi_reg: int, snr_reg: int, payload: bytes, flags: int = 0) -> bytes:
+    """`#P`: a packet the virtual ground station's radio received, as the chip
+    would hold it (RegPktRssiValue, RegPktSnrValue two's complement, IRQ bits)."""
+    if not 1 <= len(payload) <= 255:
+        raise ValueError(f"a LoRa packet is 1..255 bytes, got {len(payload)}")
+    body = (
+        b"%08X%02X%02X%02X%02X"
+        % (
+            t_ms & TICK_PERIOD_MASK,
+            rssi_reg & 0xFF,
+            snr_reg & 0xFF,
+            flags & 0xFF,
+            len(payload),
+        )
+        + payload.hex().upper().encode()
+    )
+    x = 0
+    for b in body:
+        x ^= b
+    return b"#P" + body + b"%02X\n" % x

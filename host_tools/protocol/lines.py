@@ -10,7 +10,7 @@ and parses to None.
 import re
 from dataclasses import dataclass, field
 
-KINDS = ("EVT", "OK", "ERR", "TLM")
+KINDS = ("EVT", "OK", "ERR", "TLM", "RX")  # RX: a ground station's packet (firmware/rx_line.py)
 _FIELD = re.compile(r'(\w+)=("[^"]*"|\S*)')
 
 

@@ -6,7 +6,11 @@ Inputs, as they come out of ground receivers and captures:
   KISS modem emits them: the AX.25 addresses are decoded here into TNC2;
 - UKHAS sentences `$$CALL,...*CRC` (CRC16-CCITT checked);
 - Iridium SBD payloads as hex (the 31-byte binary of firmware/sbd.py);
-- the virtual board's event lines `EVT <t> tx radio=<r> hex=<packet>*HH`.
+- the virtual board's event lines `EVT <t> tx radio=<r> hex=<packet>*HH`;
+- a ground station's lines `RX <t> lora rssi=.. snr=.. crc=ok n=.. [gs=LAT,LON] hex=..*HH`
+  (firmware/rx_line.py): RSSI, SNR and the station's position go in
+  `Report.extra` (rssi_dbm, snr_db, station); a packet whose CRC failed or
+  that came without one is a DecodeError, never a position.
 
 Everything decodes to one `Report`. Bad input raises `DecodeError` (a
 ValueError with a message naming what was wrong); lines that are not beacon
@@ -53,7 +57,7 @@ _COMMENT = re.compile(
 )
 _TNC2_HEAD = re.compile(rb"^[A-Za-z0-9]{1,6}(-\d{1,2})?>")
 _HEX = re.compile(rb"^[0-9A-Fa-f]+$")
-_BOARD_KINDS = (b"EVT", b"TLM", b"OK", b"ERR")  # firmware/wire.py line kinds
+_BOARD_KINDS = (b"EVT", b"TLM", b"OK", b"ERR", b"RX")  # firmware/wire.py, rx_line.py line kinds
 
 
 class DecodeError(ValueError):
@@ -311,6 +315,8 @@ def decode_event(line: bytes) -> Report | None:
     ev = parse_wire_line(line)
     if ev is None:
         raise DecodeError("board line with a bad checksum or shape")
+    if ev.kind == "RX":
+        return _decode_rx(ev)
     if ev.kind != "EVT" or ev.name != "tx":
         return None
     text = ev.get("hex")
@@ -321,6 +327,31 @@ def decode_event(line: bytes) -> Report | None:
     except (binascii.Error, ValueError):
         raise DecodeError("tx event hex= is not hex") from None
     return decode_packet(payload, via="evt:" + ev.get("radio", "?"))
+
+
+def _decode_rx(ev) -> Report:
+    """A ground station's RX line (firmware/rx_line.py)."""
+    crc = ev.get("crc")
+    if crc != "ok":
+        raise DecodeError(f"received packet with CRC {crc or 'missing'}: not trusted")
+    try:
+        payload = binascii.unhexlify(ev.get("hex", ""))
+        rssi, snr = float(ev.get("rssi")), float(ev.get("snr"))
+    except (binascii.Error, ValueError, TypeError):
+        raise DecodeError("RX line with bad hex=, rssi= or snr=") from None
+    if not payload:
+        raise DecodeError("RX line without a packet")
+    rep = decode_packet(payload, via="rx:" + ev.name)
+    rep.extra["rssi_dbm"] = rssi
+    rep.extra["snr_db"] = snr
+    gs = ev.get("gs")
+    if gs:
+        try:
+            lat, lon = (float(v) for v in gs.split(","))
+        except ValueError:
+            raise DecodeError(f"RX line gs={gs!r} is not LAT,LON") from None
+        rep.extra["station"] = (lat, lon)
+    return rep
 
 
 def decode_line(line: bytes | str) -> Report | None:

@@ -36,6 +36,9 @@ The file format, table by table (units in the key names):
     [run]       sample_hz, after_landing_s, max_flight_s, board_start_ms, seed (of
                 the sensor noise, used when the command line gives none)
     [dispersion]  1-sigma spreads for --monte-carlo (see DISPERSION_KEYS)
+    [[receivers]]  ground stations (name, lat, lon, antenna_height_m, gain_dbi,
+                cable_loss_db, ground_margin_db): who hears the beacon (radio_link.py)
+    [radio]     the capsule's transmitter for the link model: plan, tx_dbm, gain_dbi
     [balloon]   a balloon-carried drop (balloon.py): ascent_rate_m_s,
                 release_altitude_m (MSL) or release_s, release ("cutdown" |
                 "burst"), line_m, swing_mg, spin_period_s, turbulence_mg,
@@ -56,7 +59,7 @@ from pathlib import Path
 import tomllib
 
 from host_tools.paths import FIRMWARE_DIR, ROOT, firmware_module
-from host_tools.sim import balloon, physics, sensors
+from host_tools.sim import balloon, physics, radio_link, sensors
 
 SCENARIO_DIR = ROOT / "host_tools" / "scenarios"
 FIRMWARE_CONFIG = FIRMWARE_DIR / "config_schema.py"
@@ -384,6 +387,8 @@ TABLES = (
     "expect",
     "run",
     "dispersion",
+    "receivers",
+    "radio",
 )
 # the tables `validate` always fills in, read as Scenario attributes
 VIEWED_TABLES = ("capsule", "start", "chutes", "ground", "config", "faults", "expect", "run")
@@ -437,6 +442,11 @@ class Scenario:
         if name in VIEWED_TABLES and raw is not None:
             return raw[name]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    @property
+    def receivers(self):
+        """[[receivers]] (checked dicts), empty when the scenario lists none."""
+        return self.raw.get("receivers", [])
 
     @property
     def dispersion(self):
@@ -734,6 +744,7 @@ def validate(data, source="scenario", config_keys=None):
         if isinstance(value, str) and (not value or any(c in value for c in "\r\n*")):
             _fail((source, "[config] "), key, "must be a non-empty one-line string without '*'")
     raw["config"] = dict(cfg)
+    _validate_radio_link(data, raw, source)
     # cross-field rules
     s = raw["start"]
     if s["altitude_m"] <= raw["ground"]["elevation_m"]:
@@ -753,6 +764,17 @@ def validate(data, source="scenario", config_keys=None):
         if key in raw["expect"] and "main" not in raw["chutes"]:
             _fail((source, "[expect] "), key, "the scenario has no [chutes.main]")
     return Scenario(raw["name"], source, raw)
+
+
+def _validate_radio_link(data, raw, source):
+    """[[receivers]] and [radio]: the link model's ground stations and beacon."""
+    try:
+        if "receivers" in data:
+            raw["receivers"] = radio_link.receivers_from_table(data["receivers"], source)
+        if "radio" in data:
+            raw["radio"] = radio_link.radio_from_table(data["radio"], source)
+    except ValueError as exc:
+        raise ScenarioError(str(exc)) from None
 
 
 def _validate_balloon(table, raw, source):
