@@ -192,9 +192,9 @@ def _ground_station(result, receiver, out):
 def _track_capture(run, landing):
     """The station's lines through `capsule track`'s tracker: the last position,
     its distance from touchdown, and distance and bearing from the station's fix."""
-    from host_tools.cli.cmd_track import Tracker, distance_bearing
     from host_tools.protocol.packets import StreamSplitter
     from host_tools.sim.radio_link import haversine_m
+    from host_tools.track import Tracker, distance_bearing
 
     tracker = Tracker()
     splitter = StreamSplitter()
