@@ -14,14 +14,18 @@ import sys
 import tempfile
 from pathlib import Path
 
+from tests.support.gnss_cases import gpsd_corpus
+
 ROOT = Path(__file__).resolve().parent.parent
 FIRMWARE = ROOT / "firmware"
 GPSD = ROOT.parent / "shared" / "data" / "gpsd"
+SUPPORT = ROOT / "tests" / "support"
 REPEATS = 5  # best of, ours and the peer interleaved: the machine is shared
 PEER_HEAP = "2M"
 
 OURS = """
 import gc, time, gnss, clock
+from mem_uart import CopyUart  # tests/support: allocation-free, for the allocation figure
 with open(%(path)r, 'rb') as fh:
     DATA = fh.read()
 N = %(sentences)d
@@ -41,19 +45,6 @@ class MemoryUart:
         buf[0:len(c)] = c
         return len(c)
 
-class CopyUart:
-    # Allocation-free twin (a Python byte loop) for the allocation figure.
-    def __init__(self):
-        self.p = 0
-    def any(self):
-        return len(DATA) - self.p
-    def readinto(self, buf, n):
-        p = self.p
-        for i in range(n):
-            buf[i] = DATA[p + i]
-        self.p = p + n
-        return n
-
 def best_rate():
     uart = MemoryUart()
     r = gnss.GnssReader(uart, clock.VirtualClock())
@@ -66,7 +57,7 @@ def best_rate():
     return N * 1_000_000 // dt, r
 
 def alloc():
-    uart = CopyUart()
+    uart = CopyUart(DATA)
     r = gnss.GnssReader(uart, clock.VirtualClock())
     while r.poll():          # warm-up pass
         pass
@@ -137,17 +128,6 @@ def micropython():
     return str(exe) if exe.exists() else "micropython"
 
 
-def corpus():
-    out = bytearray()
-    for path in sorted(GPSD.glob("*.log")):
-        data = path.read_bytes()
-        pos = 0
-        while data.startswith(b"#", pos):
-            pos = data.index(b"\n", pos) + 1
-        out += data[pos:]
-    return bytes(out)
-
-
 def run_mpy(code, path, heap, extra=()):
     env = dict(os.environ, MICROPYPATH=":".join([str(FIRMWARE), *map(str, extra)]))
     proc = subprocess.run(
@@ -167,7 +147,7 @@ def run():
     if not GPSD.is_dir():
         print(f"  no corpus at {GPSD}: GNSS figures skipped")
         return {}
-    data = corpus()
+    data = gpsd_corpus(GPSD)
     sentences = data.count(b"$")
     spec = importlib.util.find_spec("adafruit_gps")
     with tempfile.TemporaryDirectory() as tmp:
@@ -175,7 +155,7 @@ def run():
         path.write_bytes(data)
         fields = {"path": str(path), "sentences": sentences, "alloc": 1}
         rate, used, good, bad, unknown, ubx, epochs = map(
-            int, run_mpy(OURS % fields, path, PEER_HEAP)
+            int, run_mpy(OURS % fields, path, PEER_HEAP, [SUPPORT])
         )
         fields["alloc"] = 0
         peer_rate = None
@@ -184,7 +164,7 @@ def run():
             if peer_dir:
                 got, peer_errors = map(int, run_mpy(PEER % fields, path, PEER_HEAP, [peer_dir]))
                 peer_rate = max(peer_rate or 0, got)
-            rate = max(rate, int(run_mpy(OURS % fields, path, PEER_HEAP)[0]))
+            rate = max(rate, int(run_mpy(OURS % fields, path, PEER_HEAP, [SUPPORT])[0]))
     print(
         f"  stream: {len(data)} bytes, {sentences} sentence starts ('$') from "
         f"{len(list(GPSD.glob('*.log')))} gpsd logs, fed from memory through a UART shim "

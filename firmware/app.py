@@ -33,8 +33,6 @@ VERSION = "0.1.0"
 BOARD_FILE = "board.json"
 CONFIG_FILE = "config.json"
 LOG_DIR = "log"
-SYNC_BODY_LEN = 9  # 8 hex digits + newline
-GNSS_FRAME_MAX = 200  # a #G frame longer than this without its newline is cut
 
 
 def read_board_name():
@@ -270,18 +268,12 @@ class App:
         self.safe_step()
 
     def _frame_gnss(self, con):
-        con.take_line(self._gnss_feed, GNSS_FRAME_MAX, con.frame_timeout_ms)
+        simlink.take_gnss(con, self._gnss_feed)
 
     def _frame_sync(self, con):
-        at = con.take(SYNC_BODY_LEN, con.frame_timeout_ms)
-        if at < 0:
-            con.bad_frames += 1
-            return
-        seq = simlink.hex_field(con.rx, at, 8)
-        if seq < 0 or con.rx[at + 8] != 10:
-            con.bad_frames += 1
-            return
-        self.wire.ok("sync", [("seq", seq)])
+        seq = simlink.take_sync(con)
+        if seq >= 0:
+            self.wire.ok("sync", [("seq", seq)])
 
     # -- commands -------------------------------------------------------------
     def _commands(self):
@@ -411,20 +403,7 @@ class App:
         )
 
     def cmd_gnss(self, con, args):
-        f = self.gnss.fix
-        g = self.gnss.last_good
-        con.reply_ok(
-            "gnss",
-            [
-                ("mode", f.mode),
-                ("sats", f.sats),
-                ("lat", g.lat() if g.has_position else ""),
-                ("lon", g.lon() if g.has_position else ""),
-                ("age_s", g.age_ms(self.clock) // 1000 if g.has_position else -1),
-                ("good", self.gnss.good),
-                ("bad_checksum", self.gnss.bad_checksum),
-            ],
-        )
+        con.reply_ok("gnss", self.gnss.status_fields(self.clock))
 
     def cmd_log(self, con, args):
         if self.log is None:

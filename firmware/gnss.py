@@ -148,6 +148,22 @@ class GnssReader:
         """Close the epoch right after this sentence type (b"GLL"), or None."""
         self._end_key = -1 if name is None else sentence_key(name)
 
+    def status_fields(self, clock):
+        """The `gnss` command's reply fields (a command, not the flight loop:
+        it may allocate)."""
+        f = self.fix
+        g = self.last_good
+        known = g.has_position
+        return [
+            ("mode", f.mode),
+            ("sats", f.sats),
+            ("lat", g.lat() if known else ""),
+            ("lon", g.lon() if known else ""),
+            ("age_s", g.age_ms(clock) // 1000 if known else -1),
+            ("good", self.good),
+            ("bad_checksum", self.bad_checksum),
+        ]
+
     def poll(self):
         """Read what the UART has (at most max_bytes_per_poll), decode it, and
         close the open cycle after `epoch_gap_ms` without bytes (also when the

@@ -52,9 +52,7 @@ FLAG_NO_CRC = const(2)
 RX_NONE = const(0)
 RX_CRC_BAD = const(-1)
 RX_NO_CRC = const(-2)
-GNSS_FRAME_MAX = const(200)
 GNSS_EPOCH_GAP_MS = const(100)
-SYNC_BODY_LEN = const(9)
 
 
 class SimReceiver:
@@ -240,18 +238,12 @@ class GroundStation:
         self.poll_radio()
 
     def _frame_gnss(self, con):
-        con.take_line(self._gnss_feed, GNSS_FRAME_MAX, con.frame_timeout_ms)
+        simlink.take_gnss(con, self._gnss_feed)
 
     def _frame_sync(self, con):
-        at = con.take(SYNC_BODY_LEN, con.frame_timeout_ms)
-        if at < 0:
-            con.bad_frames += 1
-            return
-        seq = simlink.hex_field(con.rx, at, 8)
-        if seq < 0 or con.rx[at + 8] != 10:
-            con.bad_frames += 1
-            return
-        self.wire.ok("sync", [("seq", seq)])
+        seq = simlink.take_sync(con)
+        if seq >= 0:
+            self.wire.ok("sync", [("seq", seq)])
 
     # -- commands ----------------------------------------------------------------
     def _commands(self):
@@ -289,15 +281,7 @@ class GroundStation:
         con.reply_ok("status", fields)
 
     def cmd_gnss(self, con, args):
-        g = self.gnss.last_good
-        con.reply_ok(
-            "gnss",
-            [
-                ("lat", g.lat() if g.has_position else ""),
-                ("lon", g.lon() if g.has_position else ""),
-                ("good", self.gnss.good),
-            ],
-        )
+        con.reply_ok("gnss", self.gnss.status_fields(self.clock))
 
     def cmd_repl(self, con, args):
         con.stop_requested = True

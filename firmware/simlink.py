@@ -30,6 +30,8 @@ SAMPLE_BODY_LEN = const(43)  # after b"#S": payload + 2 checksum digits + b"\n"
 FLAG_BARO_OK = const(1)
 FLAG_ACCEL_OK = const(2)
 FLAG_ARM_INPUT = const(4)
+SYNC_BODY_LEN = const(9)  # after b"#Y": 8 hex digits + b"\n"
+GNSS_FRAME_MAX = const(200)  # a #G frame longer than this without its newline is cut
 
 
 # hex digit value by byte, 255 for anything else: one table lookup per digit
@@ -118,3 +120,20 @@ def decode_sample(buf, sample, at=0):
     sample.accel_ok = bool(flags & FLAG_ACCEL_OK)
     sample.arm_input = bool(flags & FLAG_ARM_INPUT)
     return fields[0]
+
+
+def take_sync(con):
+    """The sequence number of the `#Y` frame that follows on console `con`,
+    or -1 (counted in con.bad_frames) when it is cut short or malformed."""
+    at = con.take(SYNC_BODY_LEN, con.frame_timeout_ms)
+    seq = -1 if at < 0 else hex_field(con.rx, at, 8)
+    if seq < 0 or con.rx[at + 8] != 10:
+        con.bad_frames += 1
+        return -1
+    return seq
+
+
+def take_gnss(con, feed):
+    """Hand the `#G` frame's text that follows on console `con` to `feed`
+    (the GNSS reader's feed, bound once by the caller: a binding allocates)."""
+    con.take_line(feed, GNSS_FRAME_MAX, con.frame_timeout_ms)

@@ -2,6 +2,7 @@
 the way a drop test drives it: sample frames, sync points, GNSS bytes."""
 
 import pytest
+from gnss_cases import nmea
 
 from host_tools.board.board import Board
 from host_tools.board.flash import flash
@@ -10,13 +11,6 @@ from host_tools.protocol.frames import gnss_frame, sample_frame, sync_frame
 
 GROUND_DPA = 1013250  # 101 325 Pa
 ONE_G_UP = (0, 0, 1000)  # board z up on the stand, milli-g
-
-
-def nmea(body: str) -> bytes:
-    c = 0
-    for ch in body.encode():
-        c ^= ch
-    return b"$%s*%02X\r\n" % (body.encode(), c)
 
 
 @pytest.fixture(scope="module")

@@ -151,17 +151,22 @@ def test_read_only_commands_answer_without_a_checksum_and_refuse_a_bad_one(flash
         assert reply.kind == "ERR" and reply.get("msg") == "bad checksum"
 
 
-def test_interactive_console_adds_checksums_so_a_typed_config_set_works(flashed, tmp_path):
-    port, _ = flashed
-    log = tmp_path / "console.log"
-    r = subprocess.run(
+def typed_into_console(port, log, typed):
+    """`capsule console` on `port` with `typed` as what a person types, logging to `log`."""
+    return subprocess.run(
         [str(BIN / "capsule"), "console", "--port", port, "--log", str(log)],
-        input="config set landed_s 21\nconfig get landed_s\n",
+        input=typed,
         capture_output=True,
         text=True,
         timeout=30,
         check=False,
     )
+
+
+def test_interactive_console_adds_checksums_so_a_typed_config_set_works(flashed, tmp_path):
+    port, _ = flashed
+    log = tmp_path / "console.log"
+    r = typed_into_console(port, log, "config set landed_s 21\nconfig get landed_s\n")
     assert r.returncode == 0, r.stderr
     replies = [parse_line(x.split(" ", 1)[1]) for x in log.read_text().splitlines()]
     got = [x for x in replies if x is not None and x.name == "config"]
@@ -268,14 +273,7 @@ def test_dry_run_lists_what_would_be_copied_for_a_pico():
 def test_interactive_console_sends_typed_commands_and_logs_what_it_sees(flashed, tmp_path):
     port, _ = flashed
     log = tmp_path / "console.log"
-    r = subprocess.run(
-        [str(BIN / "capsule"), "console", "--port", port, "--log", str(log)],
-        input="status\nversion\n",
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    r = typed_into_console(port, log, "status\nversion\n")
     assert r.returncode == 0, r.stderr
     text = log.read_text()
     assert " OK " in " " + text or "OK " in text

@@ -6,8 +6,7 @@ import shutil
 
 import pytest
 from drv_oracles import MS5611_EXAMPLE_PROM
-from mpy import BOARDS, run_mpy
-from test_drv_ms5611 import TESTS
+from mpy import BOARDS, SUPPORT, run_mpy
 
 BOOT = f"""
 import sys, os, fake_bus, clock
@@ -53,7 +52,7 @@ print("ITER", a.iterations, "FAULTS", a.loop_faults)
 def test_firmware_boots_and_samples_on_a_real_board_definition(board, tmp_path):
     shutil.copy(BOARDS / (board + ".py"), tmp_path / (f"board_{board}.py"))
     (tmp_path / "board.json").write_text(f'{{"board": "{board}"}}')
-    out = run_mpy(BOOT, extra_path=[TESTS, tmp_path], cwd=tmp_path, heap="512K")
+    out = run_mpy(BOOT, extra_path=[SUPPORT, tmp_path], cwd=tmp_path, heap="512K")
     assert "EVT 0 boot fw=" in out and f"board={board}" in out
     status = [line for line in out.splitlines() if line.startswith("OK ") and " status " in line]
     assert status, out

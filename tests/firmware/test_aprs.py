@@ -2,14 +2,12 @@
 APRS parser): every packet must parse, with the position within the format's
 resolution, the altitude and the symbol we sent."""
 
-import sys
-
 import aprslib
 import pytest
 from beacon_cases import alloc_per_201_packets, build_on_mpy, fix_cases, lat_of, lon_of, make_fix
+from cpython_firmware import import_firmware
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mpy import FIRMWARE
 
 from host_tools.protocol.packets import decode_aprs
 
@@ -176,13 +174,7 @@ def test_building_packets_allocates_nothing_after_warm_up(ctor):
 
 @pytest.fixture(scope="module")
 def aprs_on_cpython():
-    sys.path.insert(0, str(FIRMWARE))
-    try:
-        import aprs
-        import fix
-    finally:
-        sys.path.remove(str(FIRMWARE))
-    return aprs, fix
+    return import_firmware("aprs"), import_firmware("fix")
 
 
 class _Cfg:

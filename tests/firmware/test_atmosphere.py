@@ -14,7 +14,7 @@ import random
 
 import ambiance
 import numpy as np
-from mpy import run_mpy
+from mpy import SCRIPTS, run_mpy
 
 REL_TOL = 1e-3
 ABS_TOL_M = 0.5
@@ -101,37 +101,11 @@ def test_out_of_table_pressures_saturate_instead_of_failing():
 
 
 def test_worst_case_products_stay_below_2_pow_30():
-    out = run_mpy(
-        """
-import atmosphere as A
-step = max(A._LOG2P[i] - A._LOG2P[i + 1] for i in range(A.N_NODES - 1))
-mant = max(A._LOG2_MANT[i + 1] - A._LOG2_MANT[i] for i in range(256))
-geo = 0
-for h_cm in (A.TABLE_BASE_M * 100, A.TABLE_TOP_M * 100):
-    h_m = h_cm // 100
-    t = (h_m << 12) // ((A.EARTH_R0_M - h_m) >> 10)
-    geo = max(geo, abs((h_cm >> 10) * t), abs(h_m << 12))
-print(step * A.STEP_CM, mant * 0x3FFF, geo, max(A._LOG2P[0], A.log2_q16(2**30 - 1)))
-"""
-    )
+    out = run_mpy(file=SCRIPTS / "atmosphere_products.py")
     for value in (int(x) for x in out.split()):
         assert abs(value) < 2**30
 
 
 def test_altitude_allocates_nothing_per_sample():
-    out = run_mpy(
-        """
-import gc, atmosphere
-def measure():
-    alt = atmosphere.Altimeter(10, 101000)
-    p = 1013250
-    gc.collect()
-    a = gc.mem_alloc()
-    for i in range(20000):
-        alt.agl_cm(p - i * 40)
-        atmosphere.altitude_cm(p - i * 7)
-    return gc.mem_alloc() - a
-print(measure())
-"""
-    )
+    out = run_mpy(file=SCRIPTS / "atmosphere_alloc.py")
     assert int(out) == 0

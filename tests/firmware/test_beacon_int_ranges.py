@@ -7,10 +7,10 @@ result is checked and stays Guarded, so each intermediate derived from an input
 is checked, with the most extreme inputs the code accepts."""
 
 import operator
-import sys
 
 import pytest
-from mpy import DRIVERS, FIRMWARE
+from cpython_firmware import import_firmware
+from mpy import DRIVERS
 
 LIMIT = 1 << 30
 
@@ -48,20 +48,9 @@ Guarded.__abs__ = lambda self: Guarded(abs(int(self)))
 
 @pytest.fixture(scope="module")
 def fw():
-    sys.path.insert(0, str(FIRMWARE))
-    try:
-        import aprs
-        import beacon_airtime
-        import beacon_fmt
-        import fix
-        import sbd
-        import ukhas
-    finally:
-        sys.path.remove(str(FIRMWARE))
-    return {
-        "aprs": aprs, "ukhas": ukhas, "sbd": sbd, "fix": fix, "airtime": beacon_airtime,
-        "fmt": beacon_fmt,
-    }  # fmt: skip
+    names = {"aprs": "aprs", "ukhas": "ukhas", "sbd": "sbd", "fix": "fix"}
+    names |= {"airtime": "beacon_airtime", "fmt": "beacon_fmt"}
+    return {key: import_firmware(name) for key, name in names.items()}
 
 
 class Cfg:
@@ -132,11 +121,7 @@ def test_time_on_air_stays_small_for_the_longest_packets(fw, sf, bw):
 
 
 def test_frequency_register_math_stays_small(fw):
-    sys.path.insert(0, str(DRIVERS))  # sx127x's beacon_airtime is imported by fw
-    try:
-        import sx127x
-    finally:
-        sys.path.remove(str(DRIVERS))
+    sx127x = import_firmware("sx127x", DRIVERS)  # its beacon_airtime is imported by fw
 
     class Null:
         def write(self, b):

@@ -10,73 +10,30 @@ from pathlib import Path
 
 import aprslib
 import pytest
-from mpy import FIRMWARE, run_mpy
+from mpy import FIRMWARE, SUPPORT, run_mpy
 
 FAKES = Path(__file__).resolve().parents[1] / "support" / "beacon_fakes"
 
 SETUP = """
-import json, gc, binascii, clock, fix, beacon, ukhas, aprs, sbd, beacon_airtime
+import gc, clock, fix, beacon, ukhas, aprs, sbd, heap_probe
 import beacon_params as P
 from fake_radio import FakeRadio, FakeRadioNoAirtime
-
-class Cfg:
-    callsign = "N0CALL"
-    ssid = 11
-    lora_freq_khz = 433775
-    duty_cycle_permille = 1000
-    beacon_descent_s = 10
-    beacon_landed_s = 30
-    beacon_slow_s = 300
-    beacon_slow_after_s = 600
-    batt_low_mv = 3400
+from beacon_rig import Cfg, Rig
 cfg = Cfg()
 clk = clock.VirtualClock(T0)
 fx = fix.Fix()
 lg = fix.Fix()
 radio = RADIO
 bcn = beacon.Beacon(cfg, clk, fx, lg, radio, FORMATS)
-T = 0
-
-def gnss_update():
-    # a 1 Hz receiver on a capsule drifting east off Sydney
-    fx.mode = 3
-    fx.lat_deg = -33
-    fx.lat_e7r = -8123456
-    fx.lon_deg = 151
-    fx.lon_e7r = 2000000 + (T // 1000) * 10
-    fx.alt_cm = 1250
-    fx.alt_ok = True
-    fx.sats = 8
-    fx.hdop_c = 90
-    fx.hour = (T // 3600000) % 24
-    fx.minute = (T // 60000) % 60
-    fx.second = (T // 1000) % 60
-    fx.rx_ms = clk.now_ms()
-    fx.has_position = True
-
-def run(ms, phase, vbatt=4000, gnss=True, step=100):
-    global T
-    end = T + ms
-    while T < end:
-        if gnss and T % 1000 == 0:
-            gnss_update()
-        radio.t = T
-        bcn.poll(phase, vbatt)
-        clk.advance_ms(step)
-        T += step
-
-def report(**kw):
-    d = dict(log=[(t, binascii.hexlify(p).decode()) for t, p in radio.log], sent=bcn.sent,
-             faults=bcn.faults, refused=bcn.refused, duty_deferred=bcn.duty_deferred,
-             cfg_fault=bcn.cfg_fault, seq=bcn.seq, T=T)
-    d.update(kw)
-    print(json.dumps(d))
+rig = Rig(clk, fx, radio, bcn)
+run = rig.run
+report = rig.report
 """
 
 
 def mpy(body, t0=1000, radio="FakeRadio(clk, tx_ms=200)", formats="[ukhas.UkhasFormat(cfg)]"):
     code = SETUP.replace("T0", str(t0)).replace("RADIO", radio).replace("FORMATS", formats)
-    out = run_mpy(code + body, extra_path=[FAKES], timeout=120)
+    out = run_mpy(code + body, extra_path=[FAKES, SUPPORT], timeout=120)
     r = json.loads(out.strip().splitlines()[-1])
     r["packets"] = [(t, binascii.unhexlify(h)) for t, h in r["log"]]
     return r
@@ -337,7 +294,7 @@ def test_a_missing_config_key_falls_back_too():
 class Bare:
     callsign = "N0CALL"
     ssid = 0
-bcn = beacon.Beacon(Bare(), clk, fx, lg, radio, [ukhas.UkhasFormat(Bare())])
+rig.bcn = beacon.Beacon(Bare(), clk, fx, lg, radio, [ukhas.UkhasFormat(Bare())])
 run(60000, P.MAIN)
 report()
 """
@@ -358,14 +315,8 @@ def flight():
     fx.clear()
     run(120000, P.LANDED, gnss=False)
     run(60000, P.BEACON, vbatt=3000)
-def measure():
-    global T
-    gc.collect()
-    a = gc.mem_alloc()
-    flight()
-    return gc.mem_alloc() - a
-measure()
-report(alloc=measure(), count=radio.count)
+flight()
+report(alloc=heap_probe.alloc_of(flight), count=radio.count)
 """,
         radio="FakeRadio(clk, tx_ms=200, record=False)",
         formats="[aprs.AprsFormat(cfg), aprs.AprsFormat(cfg, compressed=True), "

@@ -4,8 +4,7 @@ back to the REPL that a board whose firmware cannot answer still has (the
 safe-mode pin held at reset, the boot window) and the one case where the
 window is skipped (a flight under way must resume at once)."""
 
-from mpy import run_mpy
-from test_drv_ms5611 import TESTS
+from mpy import SUPPORT, run_mpy
 
 BOARD_FILE = """BOARD = {
     "name": "bench",
@@ -50,7 +49,7 @@ def gate(tmp_path, held=False, flying=False):
     (tmp_path / "board_bench.py").write_text(BOARD_FILE)
     out = run_mpy(
         SCRIPT % {"held": held, "flying": flying},
-        extra_path=[TESTS, tmp_path],
+        extra_path=[SUPPORT, tmp_path],
         cwd=tmp_path,
     )
     lines = out.strip().splitlines()

@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
-from mpy import run_mpy
+from mpy import SCRIPTS, run_mpy
 
 
 def _mpy_json(code, **paths):
@@ -172,32 +172,21 @@ def test_an_unreadable_file_gives_defaults_and_an_error(tmp_path, text):
 
 
 def test_set_value_parses_checks_and_leaves_the_config_unchanged_on_error():
-    out = _mpy_json(
-        """
-cfg, _ = config.load('/none.json')
-r = []
-r.append(config.set_value(cfg, 'main_deploy_m', '1500'))
-r.append(cfg.main_deploy_cm)
-r.append(config.set_value(cfg, 'main_deploy_m', 'high'))
-r.append(config.set_value(cfg, 'main_deploy_m', '20000'))
-r.append(config.set_value(cfg, 'main_deploy_m', '12000'))
-r.append(config.set_value(cfg, 'drogue_deploy_m', '1000'))
-r.append(cfg.main_deploy_m)
-r.append(config.set_value(cfg, 'entry_g', '4.5'))
-r.append(cfg.entry_mg)
-r.append(config.set_value(cfg, 'sample_hz', '50'))
-r.append(cfg.sample_hz)
-r.append(config.set_value(cfg, 'sample_hz', '60'))
-r.append(config.set_value(cfg, 'start_mode', 'drop'))
-r.append(cfg.reentry_mode)
-r.append(config.set_value(cfg, 'callsign', 'dl1abc'))
-r.append(cfg.callsign)
-r.append(config.set_value(cfg, 'accel_axes', '-z+y+x'))
-r.append([cfg.axis_x_src, cfg.axis_x_sign, cfg.axis_z_src, cfg.axis_z_sign])
-r.append(config.set_value(cfg, 'nope', '1'))
-print(json.dumps(r))
-"""
-    )
+    steps = [  # key, text, what to read afterwards
+        ("main_deploy_m", "1500", ["main_deploy_cm"]),
+        ("main_deploy_m", "high", None),
+        ("main_deploy_m", "20000", None),
+        ("main_deploy_m", "12000", None),
+        ("drogue_deploy_m", "1000", ["main_deploy_m"]),
+        ("entry_g", "4.5", ["entry_mg"]),
+        ("sample_hz", "50", ["sample_hz"]),
+        ("sample_hz", "60", None),
+        ("start_mode", "drop", ["reentry_mode"]),
+        ("callsign", "dl1abc", ["callsign"]),
+        ("accel_axes", "-z+y+x", ["axis_x_src", "axis_x_sign", "axis_z_src", "axis_z_sign"]),
+        ("nope", "1", None),
+    ]
+    out = json.loads(run_mpy(file=SCRIPTS / "config_set_values.py", stdin=json.dumps(steps)))
     assert out[0] is None and out[1] == 150000
     assert out[2].startswith("main_deploy_m:") and "50..10000" in out[2]
     assert out[3].startswith("main_deploy_m:") and "50..10000" in out[3]

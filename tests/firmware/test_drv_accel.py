@@ -4,8 +4,7 @@ datasheets' registers: identity, configuration written, scale (49 mg/LSB;
 counted without exceptions, no allocation per read."""
 
 import pytest
-from mpy import run_mpy
-from test_drv_ms5611 import TESTS
+from mpy import SUPPORT, run_mpy
 
 PRELUDE = """
 import gc, sample, fake_bus, adxl375, lis3dh
@@ -15,7 +14,7 @@ s = sample.Sample()
 
 
 def mpy(body):
-    return run_mpy(PRELUDE + body, extra_path=[TESTS])
+    return run_mpy(PRELUDE + body, extra_path=[SUPPORT])
 
 
 def test_adxl375_is_configured_and_scales_49_mg_per_lsb():

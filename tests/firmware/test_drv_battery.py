@@ -3,8 +3,7 @@ mV), AXP192 / AXP2101 identification, battery ADC enable, radio/GNSS rails,
 read rate limited by the clock, errors -> 0 mV without exceptions."""
 
 import pytest
-from mpy import run_mpy
-from test_drv_ms5611 import TESTS
+from mpy import SUPPORT, run_mpy
 
 PRELUDE = """
 import gc, clock, sample, fake_bus, battery
@@ -14,7 +13,7 @@ s = sample.Sample()
 
 
 def mpy(body):
-    return run_mpy(PRELUDE + body, extra_path=[TESTS])
+    return run_mpy(PRELUDE + body, extra_path=[SUPPORT])
 
 
 @pytest.mark.parametrize("raw", [0, 1, 12345, 32768, 52000, 65535])

@@ -7,8 +7,9 @@ transcription of the datasheet's integer code (8.2) in Python integers
 """
 
 import random
-import sys
 
+from baro_rig import compensate_on_mpy, run_on_rig
+from cpython_firmware import import_firmware
 from drv_oracles import (
     BMP280_EXAMPLE_ADC_P,
     BMP280_EXAMPLE_ADC_T,
@@ -22,33 +23,13 @@ from drv_oracles import (
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mpy import DRIVERS, run_mpy
-from test_drv_ms5611 import TESTS
-
-PRELUDE = """
-import gc, clock, bmp280, sample, fake_bus
-clk = clock.VirtualClock(0)
-bus = fake_bus.FakeI2C()
-chip = bus.attach(0x76, fake_bus.FakeBMP280(TRIM, ADC_T, ADC_P))
-s = sample.Sample()
-
-def run(drv, ms, step_ms=1):
-    fresh = 0
-    for _ in range(ms // step_ms):
-        clk.advance_ms(step_ms)
-        if drv.read(s):
-            fresh += 1
-    return fresh
-"""
+from mpy import DRIVERS
 
 
-def mpy(body, trim=BMP280_EXAMPLE_TRIM, adc_t=BMP280_EXAMPLE_ADC_T, adc_p=BMP280_EXAMPLE_ADC_P):
-    head = (
-        PRELUDE.replace("TRIM", repr(trim))
-        .replace("ADC_T", str(adc_t))
-        .replace("ADC_P", str(adc_p))
+def mpy(body):
+    return run_on_rig(
+        "bmp280", body, BMP280_EXAMPLE_TRIM, BMP280_EXAMPLE_ADC_T, BMP280_EXAMPLE_ADC_P
     )
-    return run_mpy(head + body, extra_path=[TESTS])
 
 
 def test_datasheet_worked_example_gives_25_08_degc_and_100653_pa_through_the_bus():
@@ -94,18 +75,8 @@ def realistic_cases(seed, n):
 
 def test_compensation_equals_the_datasheet_integer_code_bit_for_bit():
     cases = realistic_cases(280, 300)
-    out = run_mpy(
-        f"""
-import bmp280
-drv = bmp280.BMP280(None, None)
-names = {BMP280_TRIM_NAMES!r}
-for trim, adc_t, adc_p in {cases!r}:
-    for i in range(12):
-        drv.trim[i] = trim[names[i]]
-    print(int(drv.compensate(adc_t, adc_p)), drv.temp_c100, drv.press_q8)
-"""
-    )
-    got = [tuple(map(int, line.split())) for line in out.split("\n") if line]
+    got = compensate_on_mpy("bmp280", ["temp_c100", "press_q8"], cases, BMP280_TRIM_NAMES)
+    assert len(got) == len(cases)
     checked = 0
     for (ok, temp, q8), (trim, adc_t, adc_p) in zip(got, cases):
         t_ref, t_fine = bmp280_compensate_t(trim, adc_t)
@@ -121,38 +92,22 @@ for trim, adc_t, adc_p in {cases!r}:
     assert checked > 250
 
 
-def _driver_on_cpython():
-    sys.path.insert(0, str(DRIVERS))
-    try:
-        import bmp280
-    finally:
-        sys.path.remove(str(DRIVERS))
-    return bmp280
+S16 = st.integers(-32768, 32767)
+# signed 16-bit words but T1 and P1, in the range a working part holds
+NVM = {name: S16 for name in BMP280_TRIM_NAMES} | {
+    "T1": st.integers(20000, 40000),
+    "P1": st.integers(1, 65535),
+}
 
 
 @settings(max_examples=150, deadline=None)
 @given(
-    st.fixed_dictionaries(
-        {
-            "T1": st.integers(20000, 40000),
-            "T2": st.integers(-32768, 32767),
-            "T3": st.integers(-32768, 32767),
-            "P1": st.integers(1, 65535),
-            "P2": st.integers(-32768, 32767),
-            "P3": st.integers(-32768, 32767),
-            "P4": st.integers(-32768, 32767),
-            "P5": st.integers(-32768, 32767),
-            "P6": st.integers(-32768, 32767),
-            "P7": st.integers(-32768, 32767),
-            "P8": st.integers(-32768, 32767),
-            "P9": st.integers(-32768, 32767),
-        }
-    ),
+    st.fixed_dictionaries(NVM),
     st.integers(0, (1 << 20) - 1),
     st.integers(0, (1 << 20) - 1),
 )
 def test_every_intermediate_stays_a_small_int_on_a_32_bit_port(trim, adc_t, adc_p):
-    bmp280 = _driver_on_cpython()
+    bmp280 = import_firmware("bmp280", DRIVERS)
     drv = bmp280.BMP280(None, None)
     drv.trim[:] = [Small(trim[k]) for k in BMP280_TRIM_NAMES]
     ok = drv.compensate(Small(adc_t), Small(adc_p))  # raises on a value >= 2**30
@@ -181,17 +136,7 @@ def test_bus_errors_and_skipped_measurements_clear_baro_ok_without_raising():
     out = mpy(
         """
 drv = bmp280.BMP280(bus, clk)
-run(drv, 100)
-print(s.baro_ok)
-bus.fail = 2
-oks = set()
-for _ in range(30):
-    clk.advance_ms(1)
-    drv.read(s)
-    oks.add(s.baro_ok)
-print(False in oks, drv.bus_errors)
-run(drv, 100)
-print(s.baro_ok)
+print(*baro_loop.through_bus_errors(run, bus, clk, drv, s, fails=2, reads=30))
 chip.set_adc(0x80000, 0x80000)
 run(drv, 100)
 print(s.baro_ok, drv.data_errors > 0)
@@ -220,14 +165,7 @@ def test_steady_state_read_allocates_nothing():
     out = mpy(
         """
 drv = bmp280.BMP280(bus, clk)
-def measure():
-    run(drv, 100)
-    n0 = drv.readings
-    gc.collect()
-    before = gc.mem_alloc()
-    run(drv, 3000)
-    return gc.mem_alloc() - before, drv.readings - n0
-print(*measure())
+print(*baro_loop.steady_alloc(run, drv, warm_ms=100, ms=3000))
 """
     )
     used, readings = map(int, out.split())

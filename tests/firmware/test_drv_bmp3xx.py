@@ -5,34 +5,34 @@ example, so the driver's integer form is checked to stay within 0.1 Pa
 (one count of press_dpa after rounding) of the float formula."""
 
 import random
-import sys
 
+from baro_rig import compensate_on_mpy, refusal_on_mpy, run_on_rig
+from cpython_firmware import import_firmware
 from drv_oracles import BMP3_TRIM_NAMES, Small, bmp3_compensate_float
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mpy import DRIVERS, run_mpy
-from test_drv_ms5611 import TESTS
+from mpy import DRIVERS
+
+U16, S16, S8 = (0, 65535), (-32768, 32767), (-128, 127)
+# the NVM field widths of datasheet table 23
+NVM_WIDTHS = dict(
+    zip(BMP3_TRIM_NAMES, (U16, U16, S8, S16, S16, S8, S8, U16, U16, S8, S8, S16, S8, S8))
+)
+# narrower, where a part sensitive to 300..1250 hPa over -40..85 degC ends up
+REALISTIC = NVM_WIDTHS | {
+    "T1": (25000, 29000),
+    "T2": (17000, 21000),
+    "T3": (-12, 2),
+    "P1": (-3000, 3000),
+    "P2": (-6000, 2000),
+    "P5": (20000, 30000),
+    "P6": (25000, 35000),
+}
 
 
 def random_trim(rnd):
-    """Trims with the NVM field widths of datasheet table 23, in the ranges a
-    part sensitive to 300..1250 hPa over -40..85 degC ends up with."""
-    return {
-        "T1": rnd.randint(25000, 29000),
-        "T2": rnd.randint(17000, 21000),
-        "T3": rnd.randint(-12, 2),
-        "P1": rnd.randint(-3000, 3000),
-        "P2": rnd.randint(-6000, 2000),
-        "P3": rnd.randint(-128, 127),
-        "P4": rnd.randint(-128, 127),
-        "P5": rnd.randint(20000, 30000),
-        "P6": rnd.randint(25000, 35000),
-        "P7": rnd.randint(-128, 127),
-        "P8": rnd.randint(-128, 127),
-        "P9": rnd.randint(-32768, 32767),
-        "P10": rnd.randint(-128, 127),
-        "P11": rnd.randint(-128, 127),
-    }
+    """Trims a working part could hold (REALISTIC)."""
+    return {name: rnd.randint(lo, hi) for name, (lo, hi) in REALISTIC.items()}
 
 
 def cases(seed, n):
@@ -51,18 +51,7 @@ def cases(seed, n):
 
 def test_pressure_is_within_0_1_pa_of_the_datasheet_float_formula():
     cs = cases(388, 300)
-    out = run_mpy(
-        f"""
-import bmp3xx
-drv = bmp3xx.BMP3xx(None, None)
-names = {BMP3_TRIM_NAMES!r}
-for trim, ut, up in {cs!r}:
-    for i in range(14):
-        drv.trim[i] = trim[names[i]]
-    print(int(drv.compensate(ut, up)), drv.press_dpa, drv.tlin_q20, drv.temp_c100)
-"""
-    )
-    got = [tuple(map(int, line.split())) for line in out.split("\n") if line]
+    got = compensate_on_mpy("bmp3xx", ["press_dpa", "tlin_q20", "temp_c100"], cs, BMP3_TRIM_NAMES)
     assert len(got) == len(cs)
     for (ok, dpa, tq, temp), (trim, ut, up) in zip(got, cs):
         t_lin, p = bmp3_compensate_float(trim, ut, up)
@@ -72,37 +61,13 @@ for trim, ut, up in {cs!r}:
         assert abs(temp - t_lin * 100) <= 0.51
 
 
-def _driver_on_cpython():
-    sys.path.insert(0, str(DRIVERS))
-    try:
-        import bmp3xx
-    finally:
-        sys.path.remove(str(DRIVERS))
-    return bmp3xx
-
-
-NVM = {
-    "T1": st.integers(0, 65535),
-    "T2": st.integers(0, 65535),
-    "T3": st.integers(-128, 127),
-    "P1": st.integers(-32768, 32767),
-    "P2": st.integers(-32768, 32767),
-    "P3": st.integers(-128, 127),
-    "P4": st.integers(-128, 127),
-    "P5": st.integers(0, 65535),
-    "P6": st.integers(0, 65535),
-    "P7": st.integers(-128, 127),
-    "P8": st.integers(-128, 127),
-    "P9": st.integers(-32768, 32767),
-    "P10": st.integers(-128, 127),
-    "P11": st.integers(-128, 127),
-}
+NVM = {name: st.integers(lo, hi) for name, (lo, hi) in NVM_WIDTHS.items()}
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.fixed_dictionaries(NVM), st.integers(0, (1 << 24) - 1), st.integers(0, (1 << 24) - 1))
 def test_every_intermediate_stays_a_small_int_for_any_nvm_and_adc_value(trim, ut, up):
-    bmp3xx = _driver_on_cpython()
+    bmp3xx = import_firmware("bmp3xx", DRIVERS)
     drv = bmp3xx.BMP3xx(None, None)
     drv.trim[:] = [Small(trim[k]) for k in BMP3_TRIM_NAMES]
     ok = drv.compensate(Small(ut), Small(up))  # raises on a value >= 2**30
@@ -115,33 +80,10 @@ def test_every_intermediate_stays_a_small_int_for_any_nvm_and_adc_value(trim, ut
         assert abs(t_lin) >= 127.9 or not 1.051 <= p <= 129999.949
 
 
-PRELUDE = """
-import gc, clock, bmp3xx, sample, fake_bus
-clk = clock.VirtualClock(0)
-bus = fake_bus.FakeI2C()
-chip = bus.attach(0x77, fake_bus.FakeBMP3xx(TRIM, UT, UP, CHIP_ID))
-s = sample.Sample()
-
-def run(drv, ms, step_ms=1):
-    fresh = 0
-    for _ in range(ms // step_ms):
-        clk.advance_ms(step_ms)
-        if drv.read(s):
-            fresh += 1
-    return fresh
-"""
-
-
 def mpy(body, chip_id=0x50):
     trim, ut, up = cases(7, 1)[0]
-    head = (
-        PRELUDE.replace("TRIM", repr(trim))
-        .replace("UT", str(ut))
-        .replace("UP", str(up))
-        .replace("CHIP_ID", str(chip_id))
-    )
     _, p = bmp3_compensate_float(trim, ut, up)
-    return run_mpy(head + body, extra_path=[TESTS]), p
+    return run_on_rig("bmp3xx", body, trim, ut, up, chip_id), p
 
 
 def test_bmp388_and_bmp390_are_configured_in_normal_mode_and_read_once_per_odr_period():
@@ -164,15 +106,7 @@ print(chip.regs[0x1B], chip.regs[0x1C], chip.regs[0x1D], chip.regs[0x02], n, s.b
 
 
 def test_an_odr_shorter_than_the_measurement_is_refused_before_it_reaches_the_chip():
-    out = run_mpy(
-        """
-import bmp3xx
-try:
-    bmp3xx.BMP3xx(None, None, osr_p=32, osr_t=2, odr_sel=0)
-except ValueError as e:
-    print("refused:", e)
-"""
-    )
+    out = refusal_on_mpy("bmp3xx", "BMP3xx(None, None, osr_p=32, osr_t=2, odr_sel=0)")
     assert out.startswith("refused:") and "data rate" in out
 
 
@@ -180,17 +114,7 @@ def test_bus_errors_clear_baro_ok_are_counted_and_recover():
     out, _ = mpy(
         """
 drv = bmp3xx.BMP3xx(bus, clk)
-run(drv, 200)
-print(s.baro_ok)
-bus.fail = 2
-oks = set()
-for _ in range(60):
-    clk.advance_ms(1)
-    drv.read(s)
-    oks.add(s.baro_ok)
-print(False in oks, drv.bus_errors)
-run(drv, 200)
-print(s.baro_ok)
+print(*baro_loop.through_bus_errors(run, bus, clk, drv, s, 2, 60, warm_ms=200, after_ms=200))
 """
     )
     assert out.split() == ["True", "True", "2", "True"]
@@ -200,14 +124,7 @@ def test_steady_state_read_allocates_nothing():
     out, _ = mpy(
         """
 drv = bmp3xx.BMP3xx(bus, clk)
-def measure():
-    run(drv, 100)
-    n0 = drv.readings
-    gc.collect()
-    before = gc.mem_alloc()
-    run(drv, 3000)
-    return gc.mem_alloc() - before, drv.readings - n0
-print(*measure())
+print(*baro_loop.steady_alloc(run, drv, warm_ms=100, ms=3000))
 """
     )
     used, readings = map(int, out.split())

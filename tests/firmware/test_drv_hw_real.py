@@ -7,8 +7,7 @@ import ast
 from pathlib import Path
 
 from drv_oracles import MS5611_EXAMPLE_PROM
-from mpy import BOARDS, run_mpy
-from test_drv_ms5611 import TESTS
+from mpy import BOARDS, SUPPORT, run_mpy
 
 PRELUDE = f"""
 import sys, gc, fake_bus, clock, sample
@@ -30,7 +29,7 @@ def run(hw, ms_total):
 
 
 def mpy(body):
-    return run_mpy(PRELUDE + body, extra_path=[TESTS])
+    return run_mpy(PRELUDE + body, extra_path=[SUPPORT])
 
 
 def board_files():

@@ -3,47 +3,25 @@ transitions the way a person hears and sees them (beeps per channel, long
 tone for an open channel, steady LED when armed), driven only by poll() and
 the clock, no allocation."""
 
-from mpy import run_mpy
-from test_drv_ms5611 import TESTS
+from mpy import SUPPORT, run_mpy
 
 PRELUDE = """
 import gc, clock, indicator
+from timed_pin import TimedPin, pulses
 clk = clock.VirtualClock(0)
-
-class TimedPin:
-    def __init__(self):
-        self.level = 0
-        self.edges = []  # (t_ms, level) on every change
-    def value(self, v):
-        if v != self.level:
-            self.level = v
-            self.edges.append((clk.now_ms(), v))
-
-led = TimedPin()
-buz = TimedPin()
+led = TimedPin(clk)
+buz = TimedPin(clk)
 ind = indicator.Indicator(clk, led, buz)
 
 def run(mode, ms):
     for _ in range(ms):
         ind.poll(mode)
         clk.advance_ms(1)
-
-def pulses(pin, t0, t1):
-    # (start, length) of each high pulse that starts in [t0, t1)
-    out = []
-    start = None
-    for t, v in pin.edges:
-        if v and t0 <= t < t1:
-            start = t
-        elif not v and start is not None:
-            out.append((start - t0, t - start))
-            start = None
-    return out
 """
 
 
 def mpy(body):
-    return run_mpy(PRELUDE + body, extra_path=[TESTS])
+    return run_mpy(PRELUDE + body, extra_path=[SUPPORT])
 
 
 def beep_groups(pulses, gap_ms=500):
@@ -164,13 +142,9 @@ class Quiet:
 ind2 = indicator.Indicator(clk, Quiet(), Quiet())
 ind = ind2
 ind.set_continuity(0, True)
-def measure():
-    many()
-    gc.collect()
-    m = gc.mem_alloc()
-    many()
-    return gc.mem_alloc() - m
-print(measure())
+import heap_probe
+many()
+print(heap_probe.alloc_of(many))
 """
     )
     assert out.strip() == "0"

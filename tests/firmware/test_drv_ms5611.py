@@ -6,10 +6,9 @@ direct transcription of the datasheet's first- and second-order formulas in
 Python integers (tests/support/drv_oracles.py).
 """
 
-import sys
-from pathlib import Path
-
 import pytest
+from baro_rig import compensate_on_mpy, refusal_on_mpy, run_on_rig
+from cpython_firmware import import_firmware
 from drv_oracles import (
     MS5611_EXAMPLE_D1,
     MS5611_EXAMPLE_D2,
@@ -26,28 +25,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mpy import DRIVERS, run_mpy
 
-TESTS = Path(__file__).resolve().parents[1] / "support"
 
-PRELUDE = """
-import gc, clock, ms5611, sample, fake_bus
-clk = clock.VirtualClock(1000)
-bus = fake_bus.FakeI2C()
-chip = bus.attach(0x77, fake_bus.FakeMS5611(clk, PROM, D1, D2))
-s = sample.Sample()
-
-def run(drv, ms, step_ms=1):
-    fresh = 0
-    for _ in range(ms // step_ms):
-        clk.advance_ms(step_ms)
-        if drv.read(s):
-            fresh += 1
-    return fresh
-"""
+def mpy(body, prom=MS5611_EXAMPLE_PROM):
+    return run_on_rig("ms5611", body, prom, MS5611_EXAMPLE_D1, MS5611_EXAMPLE_D2)
 
 
-def mpy(body, prom=MS5611_EXAMPLE_PROM, d1=MS5611_EXAMPLE_D1, d2=MS5611_EXAMPLE_D2):
-    head = PRELUDE.replace("PROM", repr(prom)).replace("D1", str(d1)).replace("D2", str(d2))
-    return run_mpy(head + body, extra_path=[TESTS])
+def compensate(cases):
+    return compensate_on_mpy("ms5611", ["temp_c100", "press_pa"], cases)
 
 
 def test_datasheet_worked_example_reads_20_07_degc_and_1000_09_mbar_through_the_bus():
@@ -70,18 +54,7 @@ def test_compensation_equals_the_datasheet_formulas_for_random_and_extreme_input
     # The sample must exercise both second-order branches and the first order.
     temps = [t for t, _ in expected]
     assert sum(t < -1500 for t in temps) > 40 and sum(t >= 2000 for t in temps) > 40
-    out = run_mpy(
-        f"""
-import ms5611
-class NoBus: pass
-drv = ms5611.MS5611(NoBus(), None)
-for prom, d1, d2 in {cases!r}:
-    for i in range(8):
-        drv.prom[i] = prom[i]
-    print(int(drv.compensate(d1, d2)), drv.temp_c100, drv.press_pa)
-"""
-    )
-    got = [tuple(map(int, line.split())) for line in out.split("\n") if line]
+    got = compensate(cases)
     assert len(got) == len(cases)
     checked = 0
     for (ok, temp, p), (t_ref, p_ref) in zip(got, expected):
@@ -101,25 +74,7 @@ def test_second_order_compensation_below_minus_15_degc_matches_the_datasheet():
     dT = d2 - prom[5] * 256
     t1 = 2000 + ((dT * prom[6]) >> 23)
     assert t1 < -1500 and t_ref != t1
-    out = run_mpy(
-        f"""
-import ms5611
-class NoBus: pass
-drv = ms5611.MS5611(NoBus(), None)
-drv.prom[:] = {prom!r}
-print(drv.compensate({d1}, {d2}), drv.temp_c100, drv.press_pa)
-"""
-    )
-    assert out.split() == ["True", str(t_ref), str(p_ref)]
-
-
-def _import_driver_on_cpython():
-    sys.path.insert(0, str(DRIVERS))
-    try:
-        import ms5611
-    finally:
-        sys.path.remove(str(DRIVERS))
-    return ms5611
+    assert compensate([(prom, d1, d2)]) == [(1, t_ref, p_ref)]
 
 
 @settings(max_examples=400, deadline=None)
@@ -129,7 +84,7 @@ def _import_driver_on_cpython():
     st.integers(0, (1 << 24) - 1),
 )
 def test_every_compensation_intermediate_stays_a_small_int_on_a_32_bit_port(c, d1, d2):
-    ms5611 = _import_driver_on_cpython()
+    ms5611 = import_firmware("ms5611", DRIVERS)
     drv = ms5611.MS5611(object(), None)
     prom = ms5611_prom(*c)
     drv.prom[:] = [Small(w) for w in prom]
@@ -141,7 +96,7 @@ def test_every_compensation_intermediate_stays_a_small_int_on_a_32_bit_port(c, d
 
 
 def test_compensation_at_the_input_extremes_stays_small_on_a_32_bit_port():
-    ms5611 = _import_driver_on_cpython()
+    ms5611 = import_firmware("ms5611", DRIVERS)
     drv = ms5611.MS5611(object(), None)
     for cv in (0, 1, 65535):
         for d1 in (0, 1, (1 << 24) - 1):
@@ -211,17 +166,8 @@ def test_bus_errors_clear_baro_ok_are_counted_and_never_raise():
     out = mpy(
         """
 drv = ms5611.MS5611(bus, clk)
-run(drv, 100)
-print(s.baro_ok)
-bus.fail = 3
-oks = []
-for _ in range(6):
-    clk.advance_ms(11)
-    drv.read(s)
-    oks.append(s.baro_ok)
-print(False in oks, drv.bus_errors)
-run(drv, 200)
-print(s.baro_ok, s.press_dpa)
+print(*baro_loop.through_bus_errors(run, bus, clk, drv, s, 3, 6, step_ms=11, after_ms=200))
+print(s.press_dpa)
 """
     )
     assert out.split() == ["True", "True", "3", "True", "1000090"]
@@ -260,15 +206,7 @@ print(s.baro_ok)
 
 
 def test_bad_oversampling_setting_is_refused_with_a_clear_message():
-    out = run_mpy(
-        """
-import ms5611
-try:
-    ms5611.MS5611(None, None, osr=300)
-except ValueError as e:
-    print(e)
-"""
-    )
+    out = refusal_on_mpy("ms5611", "MS5611(None, None, osr=300)")
     assert "osr" in out and "4096" in out
 
 
@@ -276,13 +214,7 @@ def test_steady_state_read_allocates_nothing():
     out = mpy(
         """
 drv = ms5611.MS5611(bus, clk, osr=1024, temp_every=2)
-run(drv, 200)
-n0 = drv.readings
-gc.collect()
-before = gc.mem_alloc()
-run(drv, 5000)
-used = gc.mem_alloc() - before
-print(used, drv.readings - n0)
+print(*baro_loop.steady_alloc(run, drv, warm_ms=200, ms=5000))
 """
     )
     used, readings = map(int, out.split())

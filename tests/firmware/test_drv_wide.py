@@ -3,24 +3,15 @@ unbounded ints (CPython, every intermediate asserted below 2**30) and run on
 MicroPython (same answers, no allocation)."""
 
 import random
-import sys
 
+from cpython_firmware import import_firmware
 from drv_oracles import Small
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from mpy import DRIVERS, run_mpy
+from mpy import DRIVERS, SUPPORT, run_mpy
 
 RANGE = 1 << 83
 SMALL = st.integers(-(1 << 30) + 1, (1 << 30) - 1)
-
-
-def _acc_module():
-    sys.path.insert(0, str(DRIVERS))
-    try:
-        import drv_wide
-    finally:
-        sys.path.remove(str(DRIVERS))
-    return drv_wide
 
 
 def value(acc):
@@ -42,7 +33,7 @@ def c_div(a, b):
     st.integers(1, (1 << 30) - 1),
 )
 def test_operations_are_exact_and_every_intermediate_is_a_small_int(x, y, z, sr, sl, den):
-    drv_wide = _acc_module()
+    drv_wide = import_firmware("drv_wide", DRIVERS)
     a = drv_wide.Acc()
     b = drv_wide.Acc()
     a.set_int(Small(x))
@@ -82,7 +73,7 @@ def test_operations_are_exact_and_every_intermediate_is_a_small_int(x, y, z, sr,
 
 
 def test_division_by_small_and_large_divisors_truncates_toward_zero_like_c():
-    drv_wide = _acc_module()
+    drv_wide = import_firmware("drv_wide", DRIVERS)
     a = drv_wide.Acc()
     rnd = random.Random(9)
     for _ in range(3000):
@@ -106,7 +97,7 @@ def test_micropython_gives_the_same_answers_without_allocating():
     expected = [v if abs(v) < (1 << 30) else 0 for v in expected]
     out = run_mpy(
         f"""
-import gc, drv_wide
+import drv_wide, heap_probe
 a = drv_wide.Acc()
 def f(x, y, s):
     return a.set_int(x).mul(y).shr(s).mul(3).add_int(x).div(1000003).to_int()
@@ -115,14 +106,10 @@ for x, y, s in {cases!r}:
 def many():
     for i in range(500):
         f(123456789, -98765432, 11)
-def measure():
-    many()
-    gc.collect()
-    m = gc.mem_alloc()
-    many()
-    return gc.mem_alloc() - m
-print("alloc", measure())
-"""
+many()
+print("alloc", heap_probe.alloc_of(many))
+""",
+        extra_path=[SUPPORT],
     )
     lines = out.strip().split("\n")
     assert [int(v) for v in lines[:-1]] == expected

@@ -9,11 +9,9 @@ every flight crosses it.
 """
 
 import json
-from pathlib import Path
 
-from mpy import run_mpy
+from mpy import SCRIPTS, SUPPORT, run_mpy
 
-TESTS = str(Path(__file__).resolve().parents[1] / "support")
 SAFE_IMPACT_M_S = 10.0  # under the main (~7-9 m/s); a drogue alone lands at 18+
 PHASES = ["DESCENT", "DROGUE", "MAIN", "LANDED", "BEACON"]
 
@@ -22,8 +20,19 @@ def fly(args="", prelude=""):
     """fly(args) on MicroPython; returns the summary dict."""
     code = "import json\nfrom flight_helpers import *\n" + prelude + "\n"
     code += "print(json.dumps(fly(" + args + ")))\n"
-    out = run_mpy(code, extra_path=[TESTS], timeout=180)
+    out = run_mpy(code, extra_path=[SUPPORT], timeout=180)
     return json.loads(out.strip().splitlines()[-1])
+
+
+def drop_from_3000_m(hold_s, faults=""):
+    """A drop-mode flight released after hovering `hold_s` at 3000 m under a drone;
+    `faults` defines faults(c, s) when given."""
+    return fly(
+        "{'start_mode': 'drop', 'drogue_deploy_m': 2500, 'main_deploy_m': 800},"
+        f" {{'h': 3000.0, 'speed': 0.01, 'gamma_deg': -90.0, 'hold_s': {hold_s}}}"
+        + (", faults" if faults else ""),
+        faults,
+    )
 
 
 def events(summary, name):
@@ -81,10 +90,7 @@ def faults(c, s):
 
 
 def test_drop_mode_starts_on_free_fall_under_a_drone():
-    s = fly(
-        "{'start_mode': 'drop', 'drogue_deploy_m': 2500, 'main_deploy_m': 800},"
-        " {'h': 3000.0, 'speed': 0.01, 'gamma_deg': -90.0, 'hold_s': 10.0}"
-    )
+    s = drop_from_3000_m(10.0)
     assert_recovered(s)
     descent = events(s, "phase")[0]
     assert descent["why"] == "free_fall" and descent["_t"] < 12.0
@@ -94,11 +100,7 @@ def test_drop_mode_starts_on_free_fall_under_a_drone():
 
 def test_drop_mode_detects_a_sustained_descent_rate_when_the_accelerometer_is_dead():
     dead_accel = "def faults(c, s):\n    if c.t > 0.0:\n        s.accel_ok = False\n"
-    s = fly(
-        "{'start_mode': 'drop', 'drogue_deploy_m': 2500, 'main_deploy_m': 800},"
-        " {'h': 3000.0, 'speed': 0.01, 'gamma_deg': -90.0, 'hold_s': 10.0}, faults",
-        dead_accel,
-    )
+    s = drop_from_3000_m(10.0, dead_accel)
     assert_recovered(s)
     descent = events(s, "phase")[0]
     assert descent["why"] == "descent_rate" and descent["_t"] < 16.0
@@ -144,11 +146,7 @@ def faults(c, s):
         s.ay_mg = 0
         s.az_mg = 0
 """
-    s = fly(
-        "{'start_mode': 'drop', 'drogue_deploy_m': 2500, 'main_deploy_m': 800},"
-        " {'h': 3000.0, 'speed': 0.01, 'gamma_deg': -90.0, 'hold_s': 30.0}, faults",
-        zeros,
-    )
+    s = drop_from_3000_m(30.0, zeros)
     assert_recovered(s)
     descent = events(s, "phase")[0]
     # not during the 30 s hover: only once the baro sees the fall
@@ -317,26 +315,7 @@ def test_a_mounting_that_matches_the_config_arms():
 
 
 def test_open_continuity_low_battery_and_open_arm_switch_refuse_to_arm():
-    out = run_mpy(
-        """
-from flight_helpers import *
-cfg = make_config(**FAST)
-cap = Capsule(h=0.0)
-cap.stand = True
-rig = Rig(cfg, cap, None, cont=False)
-print(repr(rig.fc.arm()))
-rig.settle_on_stand(2.5)
-print(repr(rig.fc.arm()))
-rig = Rig(cfg, cap, None)
-rig.settle_on_stand(2.5)
-rig.sample.vbatt_mv = 3300
-print(repr(rig.fc.arm()))
-rig.sample.vbatt_mv = 3900
-print(repr(rig.fc.arm(False)))
-print(repr(rig.fc.arm()), rig.fc.phase, rig.bank.armed)
-""",
-        extra_path=[TESTS],
-    )
+    out = run_mpy(file=SCRIPTS / "flight_arm_refusals.py", extra_path=[SUPPORT])
     no_sample, cont, batt, switch, ok = out.strip().splitlines()
     assert "no sensor sample" in no_sample
     assert "drogue continuity open" in cont and "main continuity open" in cont
@@ -346,80 +325,18 @@ print(repr(rig.fc.arm()), rig.fc.phase, rig.bank.armed)
 
 
 def test_disarmed_boards_never_fire_over_long_random_sensor_noise():
-    out = run_mpy(
-        """
-import random
-from flight_helpers import *
-random.seed(11)
-cfg = make_config(**FAST)
-rig = Rig(cfg, Capsule(h=0.0), None)
-s = rig.sample
-phases = set()
-for i in range(25000):
-    rig.clock.advance_ms(random.choice((0, 1, 10, 100, 5000)))
-    s.t_ms = rig.clock.now_ms() - random.randint(0, 50)
-    s.press_dpa = random.choice((random.randint(-10, 2000000), 1013250, 0, 10000))
-    s.baro_ok = random.random() < 0.8
-    s.ax_mg = random.randint(-300000, 300000)
-    s.ay_mg = random.randint(-20000, 20000)
-    s.az_mg = random.choice((random.randint(-300000, 300000), 0, 1000, 50000))
-    s.accel_ok = random.random() < 0.8
-    s.vbatt_mv = random.randint(0, 5000)
-    s.arm_input = random.random() < 0.5
-    rig.fc.step(s)
-    phases.add(rig.fc.phase)
-print(rig.outputs['drogue'].rises, rig.outputs['main'].rises, sorted(phases))
-""",
-        extra_path=[TESTS],
-        timeout=180,
-    )
+    out = run_mpy(file=SCRIPTS / "flight_disarmed_noise.py", extra_path=[SUPPORT], timeout=180)
     assert out.split() == ["0", "0", "[0]"]
 
 
 def test_a_stuck_high_g_accelerometer_on_the_stand_does_not_start_the_descent():
-    stuck = """
-import random
-def faults(c, s):
-    s.az_mg = 6000 + random.randint(-30, 30)   # 6 g, noisy, on a still stand
-"""
-    out = run_mpy(
-        "import json\nfrom flight_helpers import *\n"
-        + stuck
-        + """
-cfg = make_config(**FAST)
-cap = Capsule(h=0.0)
-cap.stand = True
-rig = Rig(cfg, cap, None)
-rig.settle_on_stand(3.0)
-print(rig.fc.arm())
-rig.faults = faults
-rig.settle_on_stand(600.0)
-print(rig.fc.phase, rig.fc.orbit_seen, rig.outputs['drogue'].rises)
-""",
-        extra_path=[TESTS],
-    )
+    out = run_mpy(file=SCRIPTS / "flight_stuck_stand.py", extra_path=[SUPPORT])
     # 6 g for 10 minutes, well above entry_g: held because no orbit was seen
     assert out.split() == ["None", "1", "False", "0"]
 
 
 def test_disarm_is_refused_during_the_descent_unless_forced():
-    out = run_mpy(
-        """
-from flight_helpers import *
-cfg = make_config(**FAST)
-cap = Capsule(h=90000.0, gamma_deg=-6.0, main_cda=6.0)
-cap.stand = True
-rig = Rig(cfg, cap, None)
-rig.settle_on_stand(2.5)
-fc = rig.fc
-print(fc.arm(), fc.disarm(), fc.phase, fc.arm(), fc.phase)
-cap.stand = False
-rig.run(until_phase=3)
-print(repr(fc.disarm()))
-print(fc.phase, rig.bank.armed, fc.disarm(force=True), fc.phase, rig.bank.armed)
-""",
-        extra_path=[TESTS],
-    )
+    out = run_mpy(file=SCRIPTS / "flight_disarm.py", extra_path=[SUPPORT])
     first, refused, forced = out.strip().splitlines()
     assert first == "None None 0 None 1"
     assert "refused" in refused and "DROGUE" in refused
@@ -437,110 +354,15 @@ def test_status_reports_phase_altitude_speed_fired_channels_continuity_and_fault
     assert float(status["speed_m_s"]) < 0.0
 
 
-# A noisy integer sample stream (no floats: the generator itself allocates
-# nothing) for allocation and range checks of step().
-INT_STREAM = """
-import gc, clock, pyro, flight
-from flight_helpers import FakeOutput, Events, make_config, FAST
-from sample import Sample
-class NullStore:
-    writes = 0
-    def load(self):
-        return None
-    def save(self, rec):
-        return True
-class Gen:
-    def __init__(self):
-        self.x = 12345
-    def noise(self, amp):
-        self.x = (self.x * 1103515 + 12345) & 0x3FFFFFFF
-        return (self.x >> 8) % (2 * amp + 1) - amp
-def make(start_mode, clock_start=clock.TICKS_PERIOD - 3000):
-    over = dict(FAST)
-    over["sample_hz"] = 100
-    over["start_mode"] = start_mode
-    cfg = make_config(**over)
-    clk = clock.VirtualClock(clock_start)
-    outs = {"drogue": FakeOutput("drogue"), "main": FakeOutput("main")}
-    bank = pyro.PyroBank(outs, clk, cfg.fire_pulse_ms)
-    fc = flight.FlightComputer(cfg, clk, bank, Events(), NullStore())
-    return fc, clk, Sample(), Gen(), outs
-def feed(fc, clk, s, g, n, press, dpress, acc_mg, check=None):
-    for i in range(n):
-        clk.advance_ms(10)
-        s.t_ms = clk.now_ms()
-        s.press_dpa = press + i * dpress // 100 + g.noise(20)
-        s.baro_ok = True
-        s.ax_mg = g.noise(30)
-        s.ay_mg = g.noise(30)
-        s.az_mg = acc_mg + g.noise(30)
-        s.accel_ok = True
-        s.vbatt_mv = 3900
-        s.arm_input = True
-        fc.step(s)
-        if check is not None:
-            check(fc)
-"""
-
-
 def test_step_allocates_nothing_in_steady_state_armed_and_under_the_drogue():
-    out = run_mpy(
-        INT_STREAM
-        + """
-def measure():
-    fc, clk, s, g, outs = make("drop")
-    feed(fc, clk, s, g, 400, 701200, 0, 1000)        # on the stand (hanging), 4 s
-    assert fc.arm() is None
-    feed(fc, clk, s, g, 300, 701200, 0, 1000)
-    gc.collect()
-    a = gc.mem_alloc()
-    feed(fc, clk, s, g, 10000, 701200, 0, 1000)      # ARMED, 100 s
-    armed = gc.mem_alloc() - a
-    # drop: free fall then a steady 25 m/s descent (about 30 Pa/s at 3 km)
-    feed(fc, clk, s, g, 300, 701200, -400, 0)
-    feed(fc, clk, s, g, 2000, 698000, -300, 1000)
-    ph = fc.phase
-    gc.collect()
-    a = gc.mem_alloc()
-    feed(fc, clk, s, g, 10000, 692000, -300, 1000)   # under the drogue, 100 s
-    return armed, ph, fc.phase, gc.mem_alloc() - a
-print(*measure())
-""",
-        extra_path=[TESTS],
-        timeout=180,
-    )
+    out = run_mpy(file=SCRIPTS / "flight_step_alloc.py", extra_path=[SUPPORT], timeout=180)
     armed, phase_before, phase_after, drogue = (int(x) for x in out.split())
     assert phase_before == phase_after == 3  # DROGUE throughout the second window
     assert armed == 0 and drogue == 0
 
 
 def test_every_sequencer_integer_stays_below_2_pow_30_at_extremes():
-    out = run_mpy(
-        INT_STREAM
-        + """
-LIM = 1 << 30
-worst = [0]
-def check(fc):
-    for obj in (fc, fc.kf, fc.screen):
-        for k, v in obj.__dict__.items():
-            if type(v) is int:
-                assert -LIM < v < LIM, (k, v)
-                if abs(v) > worst[0]:
-                    worst[0] = abs(v)
-fc, clk, s, g, outs = make("reentry")
-feed(fc, clk, s, g, 400, 1013250, 0, 1000, check)
-assert fc.arm() is None
-feed(fc, clk, s, g, 500, 0, 0, 0, check)                    # orbit: vacuum, free fall
-feed(fc, clk, s, g, 3000, 20000, 3, 249000, check)          # 249 g on z, baro near 31 km
-feed(fc, clk, s, g, 2000, 11000, 50000, 1000, check)        # pressure sweeping up fast
-for acc in (-250000, 250000, 0):
-    s.ax_mg = s.ay_mg = s.az_mg = acc
-    feed(fc, clk, s, g, 100, 1199999, -20000, acc, check)   # saturated, all axes
-print(worst[0], fc.phase)
-""",
-        extra_path=[TESTS],
-        timeout=180,
-    )
+    out = run_mpy(file=SCRIPTS / "flight_int_ranges.py", extra_path=[SUPPORT], timeout=180)
     worst, phase = (int(x) for x in out.split())
     assert 0 < worst < 2**30 and phase >= 2
 
@@ -549,32 +371,7 @@ def test_arming_needs_a_full_clean_stand_window_after_garbage_frames():
     # garbage accelerometer frames (6 180, 2 704, 733 mg) then a clean stand:
     # refused until STAND_WINDOW_MS of clean samples, and the 1 g taken at
     # arming is the clean window's, not a moving average still holding garbage
-    out = run_mpy(
-        """
-from flight_helpers import *
-cfg = make_config(**FAST)
-cap = Capsule(h=90000.0, gamma_deg=-6.0, main_cda=6.0)
-cap.stand = True
-bad = [0]
-def garbage(c, s):
-    if bad[0] > 0:
-        bad[0] -= 1
-        s.az_mg = (6180, 2704, 733)[bad[0] % 3]
-rig = Rig(cfg, cap, None, faults=garbage)
-rig.settle_on_stand(3.0)
-bad[0] = 5
-rig.settle_on_stand(0.5)
-print(repr(rig.fc.arm()))
-rig.settle_on_stand(1.7)
-print(repr(rig.fc.arm()))
-rig.settle_on_stand(0.5)
-print(repr(rig.fc.arm()), rig.fc.phase)
-for n, d in rig.events.log:
-    if n == "arm":
-        print(d["one_g_mg"])
-""",
-        extra_path=[TESTS],
-    )
+    out = run_mpy(file=SCRIPTS / "flight_stand_garbage.py", extra_path=[SUPPORT])
     lines = out.strip().splitlines()
     assert len(lines) == 4, lines
     first, second, third, one_g = lines
@@ -590,18 +387,7 @@ def test_drogue_failure_speed_follows_the_air_density_within_8_percent():
     from host_tools.sim import atmosphere1976 as atm
 
     heights_m = list(range(0, 40001, 500))
-    out = run_mpy(
-        f"""
-from flight_helpers import *
-cfg = make_config(drogue_fail_speed_m_s=35)
-cap = Capsule()
-rig = Rig(cfg, cap, None)
-for h in {heights_m!r}:
-    rig.fc.kf.alt_cm = h * 100
-    print(rig.fc._fail_speed_cms())
-""",
-        extra_path=[TESTS],
-    )
+    out = run_mpy(file=SCRIPTS / "flight_fail_speed.py", args=heights_m, extra_path=[SUPPORT])
     got = [int(x) for x in out.split()]
     rho0 = atm.properties(0.0)[2]
     for h, cms in zip(heights_m, got):

@@ -8,12 +8,10 @@ before the ground.
 """
 
 import json
-from pathlib import Path
 
 import pytest
-from mpy import run_mpy
+from mpy import SUPPORT, run_mpy
 
-TESTS = str(Path(__file__).resolve().parents[1] / "support")
 SAFE_IMPACT_M_S = 10.0
 
 # Capsule times (s) of the reference flight (FAST config): entry detected at
@@ -30,7 +28,7 @@ def _fly_with_resets(resets, cfg="None", faults="None", prelude="", store="None"
     code += "\n"
     for r in resets:  # one flight per line of output, one process for all
         code += f"print(json.dumps(fly({cfg}, None, {faults}, {json.dumps(r)}, {store})))\n"
-    out = run_mpy(code, extra_path=[TESTS], timeout=300, heap="1M")
+    out = run_mpy(code, extra_path=[SUPPORT], timeout=300, heap="1M")
     return [json.loads(line) for line in out.strip().splitlines()[-len(resets) :]]
 
 
@@ -93,7 +91,7 @@ b = fly(None, None, None, [720.0, 730.0])
 print(json.dumps([a['phase'], a['rises'], b['phase'], b['rises'],
                   [d['phase'] for n, d in b['events'] if n == 'resume']]))
 """
-    out = json.loads(run_mpy(code, extra_path=[TESTS], timeout=120).strip().splitlines()[-1])
+    out = json.loads(run_mpy(code, extra_path=[SUPPORT], timeout=120).strip().splitlines()[-1])
     assert out[0] == 0 and out[1] == {"drogue": 0, "main": 0}
     assert out[2] == 6 and out[3] == {"drogue": 1, "main": 1}
     assert out[4] == ["BEACON", "BEACON"]
@@ -123,7 +121,7 @@ print(json.dumps([s['rises'], s['phase'], s['fires'], s['impact_speed'],
                   [d.get('refused') for n, d in s['events'] if n == 'fire']]))
 """
     rises, phase, fires, impact, refused = json.loads(
-        run_mpy(code, extra_path=[TESTS], timeout=120).strip().splitlines()[-1]
+        run_mpy(code, extra_path=[SUPPORT], timeout=120).strip().splitlines()[-1]
     )
     assert rises == {"drogue": 0, "main": 1} and phase == 6
     assert refused[0] == "already fired" and refused[1] is None

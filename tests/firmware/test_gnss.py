@@ -5,10 +5,10 @@ allocation per sentence over the real-receiver corpus."""
 
 import random
 from fractions import Fraction
-from functools import reduce
 
 import pytest
-from mpy import SHARED, needs_corpus, run_mpy
+from gnss_cases import COUNTERS, FIX_FIELDS, gpsd_corpus, nmea
+from mpy import SCRIPTS, SHARED, SUPPORT, needs_corpus, run_mpy
 from pyubx2 import GET, UBXMessage
 
 from host_tools.protocol.gnss_log import decode_log
@@ -16,93 +16,23 @@ from host_tools.protocol.gnss_log import decode_log
 GPSD = SHARED / "data" / "gpsd"
 
 
-def nmea(body):
-    """A sentence with its checksum (computed here, independently of the firmware)."""
-    ck = reduce(lambda a, b: a ^ b, body.encode(), 0)
-    return f"${body}*{ck:02X}\r\n".encode()
+# MicroPython side: a reader printing each published cycle (tests/support/gnss_reader_rig.py)
+READER = "from gnss_reader_rig import clk, r\n"
+
+FIELDS = [*FIX_FIELDS, "rx_ms"]  # as show() prints them
 
 
-def corpus_bytes():
-    """Every gpsd log without its leading '#' comment lines, concatenated."""
-    out = bytearray()
-    for path in sorted(GPSD.glob("*.log")):
-        data = path.read_bytes()
-        pos = 0
-        while data.startswith(b"#", pos):
-            pos = data.index(b"\n", pos) + 1
-        out += data[pos:]
-    return bytes(out)
-
-
-# MicroPython side: a reader fed from a file, printing each published cycle.
-READER = """
-import gnss, clock
-clk = clock.VirtualClock(1000)
-r = gnss.GnssReader(None, clk)
-cycles = []
-def show(rd):
-    f = rd.fix
-    print('F', f.mode, f.year, f.month, f.day, f.hour, f.minute, f.second, f.ms,
-          f.lat_deg, f.lat_e7r, f.lon_deg, f.lon_e7r, int(f.alt_ok), f.alt_cm, f.sats,
-          f.hdop_c, int(f.speed_ok), f.speed_cms, int(f.course_ok), f.course_cdeg, f.rx_ms)
-r.on_epoch = show
-def feed_file(path):
-    with open(path, 'rb') as fh:
-        data = fh.read()
-    r.feed(data, len(data))
-def counts():
-    print('C', r.good, r.bad_checksum, r.unknown, r.overlong, r.truncated, r.bad_fields,
-          r.garbage, r.ubx_frames, r.ubx_bad, r.epochs)
-"""
-
-FIELDS = [
-    "mode",
-    "year",
-    "month",
-    "day",
-    "hour",
-    "minute",
-    "second",
-    "ms",
-    "lat_deg",
-    "lat_e7r",
-    "lon_deg",
-    "lon_e7r",
-    "alt_ok",
-    "alt_cm",
-    "sats",
-    "hdop_c",
-    "speed_ok",
-    "speed_cms",
-    "course_ok",
-    "course_cdeg",
-    "rx_ms",
-]
-COUNTS = [
-    "good",
-    "bad_checksum",
-    "unknown",
-    "overlong",
-    "truncated",
-    "bad_fields",
-    "garbage",
-    "ubx_frames",
-    "ubx_bad",
-    "epochs",
-]
-
-
-def replay(tmp_path, data, code=""):
-    """Feed `data` to a fresh reader on MicroPython, run `code`, flush; parse the output."""
+def replay(tmp_path, data):
+    """Feed `data` to a fresh reader on MicroPython and flush; parse the output."""
     path = tmp_path / "stream.bin"
     path.write_bytes(data)
-    out = run_mpy(READER + f"feed_file({str(path)!r})\n" + code + "\nr.flush()\ncounts()\n")
+    out = run_mpy(file=SCRIPTS / "gnss_replay.py", args=[path], extra_path=[SUPPORT])
     fixes, counts, other = [], None, []
     for line in out.splitlines():
         if line.startswith("F "):
             fixes.append(dict(zip(FIELDS, map(int, line.split()[1:]))))
         elif line.startswith("C "):
-            counts = dict(zip(COUNTS, map(int, line.split()[1:])))
+            counts = dict(zip(COUNTERS, map(int, line.split()[1:])))
         else:
             other.append(line)
     return fixes, counts, other
@@ -234,7 +164,8 @@ def test_one_fix_per_cycle_merges_the_cycle_and_publishes_when_time_changes(tmp_
 data = {stream!r}
 r.feed(data, len(data))
 print('epochs', r.epochs)
-"""
+""",
+        extra_path=[SUPPORT],
     )
     assert "epochs 1" in out_before_flush  # the second cycle is still open
     fixes, counts, _ = replay(tmp_path, stream)
@@ -270,7 +201,8 @@ for i in range(len(data)):
     r.feed_byte(data[i])
     if data[i] == 10:
         print('E', r.epochs)
-"""
+""",
+        extra_path=[SUPPORT],
     )
     assert [line for line in out.splitlines() if line.startswith("E")] == [
         "E 0",
@@ -356,14 +288,17 @@ r.flush()
 lg = r.last_good
 print('X', r.fix.mode, r.fix.has_position, lg.mode, lg.lat_deg, lg.lat_e7r, lg.alt_cm,
       lg.rx_ms, r.last_good_age_ms())
-"""
+""",
+        extra_path=[SUPPORT],
     )
     x = next(line for line in out.splitlines() if line.startswith("X")).split()[1:]
     assert x == ["1", "True", "3", "51", "9258845", "-510", "5000", "4000"]
 
 
 def test_last_good_age_is_minus_one_before_any_fix():
-    out = run_mpy(READER + "print(r.last_good_age_ms(), r.fix.mode, r.fix.has_position)")
+    out = run_mpy(
+        READER + "print(r.last_good_age_ms(), r.fix.mode, r.fix.has_position)", extra_path=[SUPPORT]
+    )
     assert out.split()[-3:] == ["-1", "0", "False"]
 
 
@@ -522,7 +457,8 @@ def test_nav_eoe_closes_the_cycle_without_waiting_for_the_next():
 data = {frames!r}
 r.feed(data, len(data))
 print('E', r.epochs, r.fix.lat_deg, r.fix.lon_deg)
-"""
+""",
+        extra_path=[SUPPORT],
     )
     assert "E 1 10 20" in out
 
@@ -608,26 +544,13 @@ for cls in (Plain, WithAny):
 @needs_corpus
 def test_no_allocation_per_sentence_after_warm_up_over_the_whole_corpus(tmp_path):
     path = tmp_path / "corpus.bin"
-    path.write_bytes(corpus_bytes())
+    path.write_bytes(gpsd_corpus(GPSD))
     out = run_mpy(
         f"""
-import gc, gnss, ubx, clock
+import gc, gnss, ubx, clock, mem_uart
 with open({str(path)!r}, 'rb') as fh:
     data = fh.read()
-class Uart:
-    def __init__(self):
-        self.p = 0
-    def any(self):
-        return len(data) - self.p
-    def readinto(self, buf, n):
-        p = self.p
-        for i in range(n):
-            buf[i] = data[p + i]
-        self.p = p + n
-        return n
-    def write(self, b):
-        return len(b)
-uart = Uart()
+uart = mem_uart.CopyUart(data)
 clk = clock.VirtualClock()
 r = gnss.GnssReader(uart, clk)
 cfg = ubx.UbxConfigurator(uart, clk, r)   # listens to every UBX frame
@@ -657,6 +580,7 @@ def measure():
 measure()
 """,
         heap="2M",
+        extra_path=[SUPPORT],
     )
     used, sentences, cycles = map(int, out.split())
     assert sentences > 6000 and cycles > 1000

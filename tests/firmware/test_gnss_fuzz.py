@@ -17,6 +17,7 @@ import re
 import sys
 from functools import reduce
 
+from gnss_cases import COUNTERS, FIX_FIELDS, nmea
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from mpy import FIRMWARE, run_mpy
@@ -40,41 +41,7 @@ def load_gnss_on_cpython():
 
 gnss = load_gnss_on_cpython()
 
-COUNTERS = [
-    "good",
-    "bad_checksum",
-    "unknown",
-    "overlong",
-    "truncated",
-    "bad_fields",
-    "garbage",
-    "ubx_frames",
-    "ubx_bad",
-    "epochs",
-]
-FIX_FIELDS = [
-    "mode",
-    "year",
-    "month",
-    "day",
-    "hour",
-    "minute",
-    "second",
-    "ms",
-    "lat_deg",
-    "lat_e7r",
-    "lon_deg",
-    "lon_e7r",
-    "alt_cm",
-    "alt_ok",
-    "sats",
-    "hdop_c",
-    "speed_cms",
-    "speed_ok",
-    "course_cdeg",
-    "course_ok",
-    "has_position",
-]
+CPY_FIELDS = [*FIX_FIELDS, "has_position"]  # checked for range and compared
 
 
 class VClock:
@@ -85,16 +52,11 @@ class VClock:
         return a - b
 
 
-def nmea(body):
-    ck = reduce(lambda a, b: a ^ b, body.encode("latin-1"), 0)
-    return b"$" + body.encode("latin-1") + b"*%02X\r\n" % ck
-
-
 def run_reader(data, cuts):
     """Feed data split at `cuts`; return (published fixes, counters)."""
     r = gnss.GnssReader(None, VClock())
     published = []
-    r.on_epoch = lambda rd: published.append(tuple(getattr(rd.fix, f) for f in FIX_FIELDS))
+    r.on_epoch = lambda rd: published.append(tuple(getattr(rd.fix, f) for f in CPY_FIELDS))
     pos = 0
     for cut in sorted(set(cuts)) + [len(data)]:
         if cut > pos:
@@ -108,7 +70,7 @@ def run_reader(data, cuts):
 
 
 def check_ranges(fx):
-    for name in FIX_FIELDS:
+    for name in CPY_FIELDS:
         assert abs(int(getattr(fx, name))) < 2**30, name
     assert -90 <= fx.lat_deg <= 90 and -180 <= fx.lon_deg <= 180
     assert abs(fx.lat_e7r) < 10**7 and abs(fx.lon_e7r) < 10**7

@@ -48,6 +48,11 @@ def mpy(body, echo=True):
     return json.loads(out.strip().splitlines()[-1])
 
 
+def send(setup="", ms=600000, echo=True):
+    """`setup` on the fake modem, then MSG sent and `ms` of polling: the report."""
+    return mpy(f"{setup}\nird.send(MSG, len(MSG))\nrun({ms})\nreport()\n", echo=echo)
+
+
 MSG = bytes(range(100, 131))
 HAPPY = ["AT", "AT&K0", "AT+SBDWB=31", "AT+CSQ", "AT+SBDIX"]
 
@@ -87,31 +92,17 @@ report(after_send=after_send, no_time=no_time, polls=polls)
 
 
 def test_the_modem_without_echo_is_understood_too():
-    r = mpy("ird.send(MSG, len(MSG))\nrun(120000)\nreport()", echo=False)
+    r = send(ms=120000, echo=False)
     assert r["sent"] == 1 and r["commands"] == HAPPY
 
 
 def test_sbdix_fields_are_all_parsed():
-    r = mpy(
-        """
-modem.mt_fields = b"1, 5, 12, 2"
-ird.send(MSG, len(MSG))
-run(120000)
-report()
-"""
-    )
+    r = send('modem.mt_fields = b"1, 5, 12, 2"', ms=120000)
     assert r["sbdix"] == [0, 1, 1, 5, 12, 2]
 
 
 def test_no_signal_backs_off_with_growing_waits_then_sends():
-    r = mpy(
-        """
-modem.csq = [0, 0, 3]
-ird.send(MSG, len(MSG))
-run(600000)
-report()
-"""
-    )
+    r = send("modem.csq = [0, 0, 3]")
     csq_times = [t for t, c in zip(r["times"], r["commands"]) if c == "AT+CSQ"]
     assert len(csq_times) == 3
     gap1 = csq_times[1] - csq_times[0]
@@ -122,14 +113,7 @@ report()
 
 
 def test_sbdix_mo_status_32_retries_without_rewriting_the_message():
-    r = mpy(
-        """
-modem.sbdix_mo = [32, 18, 2]
-ird.send(MSG, len(MSG))
-run(600000)
-report()
-"""
-    )
+    r = send("modem.sbdix_mo = [32, 18, 2]")
     assert r["commands"].count("AT+SBDIX") == 3
     assert r["commands"].count("AT+SBDWB=31") == 1  # MO buffer kept between tries
     assert r["sent"] == 1 and r["no_signal"] == 2
@@ -137,27 +121,13 @@ report()
 
 
 def test_bad_checksum_reply_rewrites_the_message():
-    r = mpy(
-        """
-modem.corrupt = 1
-ird.send(MSG, len(MSG))
-run(600000)
-report()
-"""
-    )
+    r = send("modem.corrupt = 1")
     assert r["commands"].count("AT+SBDWB=31") == 2
     assert r["bad_checksum"] == 1 and r["sent"] == 1 and bytes(r["last"]) == MSG
 
 
 def test_wrong_size_reply_gives_the_message_up_at_once():
-    r = mpy(
-        """
-modem.size_error = True
-ird.send(MSG, len(MSG))
-run(600000)
-report()
-"""
-    )
+    r = send("modem.size_error = True")
     assert r["failed"] == 1 and r["sent"] == 0 and r["result"] == 2 and not r["busy"]
     assert r["commands"].count("AT+SBDWB=31") == 1
     assert "AT+SBDIX" not in r["commands"]
@@ -176,14 +146,7 @@ report(a=a, b=b, refused=ird.refused)
 
 
 def test_error_reply_relinks_and_retries():
-    r = mpy(
-        """
-modem.error_next = 1
-ird.send(MSG, len(MSG))
-run(600000)
-report()
-"""
-    )
+    r = send("modem.error_next = 1")
     assert r["errors"] == 1 and r["sent"] == 1
     assert r["commands"][0] == "AT" and r["commands"][1] == "AT"
 
@@ -209,14 +172,7 @@ report(gave_up=gave_up, polls=polls)
 
 
 def test_permanent_no_signal_gives_up_after_max_attempts():
-    r = mpy(
-        """
-modem.csq = [0]
-ird.send(MSG, len(MSG))
-run(3600000)
-report()
-"""
-    )
+    r = send("modem.csq = [0]", ms=3600000)
     assert r["failed"] == 1 and r["sent"] == 0
     assert r["commands"].count("AT+CSQ") == 6
     assert "AT+SBDIX" not in r["commands"]

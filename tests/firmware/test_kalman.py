@@ -10,7 +10,7 @@ trajectory with noise. Ranges are checked with extreme re-entry inputs
 import json
 
 import numpy as np
-from mpy import run_mpy
+from mpy import SCRIPTS, run_mpy
 
 from host_tools.firmware_files import TOOLS_DIR
 
@@ -48,19 +48,15 @@ def _numpy_gains(dt, rows, q_psd=JERK_PSD):
 
 
 def test_gain_table_matches_an_independent_riccati_design():
-    table = json.loads(
-        run_mpy(
-            "import kalman, json\nprint(json.dumps({str(k): v for k, v in kalman.GAINS.items()}))"
-        )
-    )
-    for hz_text, row in table.items():
-        dt = 1.0 / int(hz_text)
+    table = _gains_table()
+    for hz, row in table.items():
+        dt = 1.0 / hz
         both = _numpy_gains(dt, (0, 2))
         baro = _numpy_gains(dt, (0,), JERK_PSD_BARO)
         accel = _numpy_gains(dt, (2,))
         want = list(both[:, 0]) + list(both[:, 1]) + list(baro[:, 0]) + list(accel[:, 0])
         for got, w in zip(row, want):
-            assert abs(got - w * 65536) <= 1.0, (hz_text, row, [round(x * 65536, 1) for x in want])
+            assert abs(got - w * 65536) <= 1.0, (hz, row, [round(x * 65536, 1) for x in want])
         assert all(abs(g) < 2**18 for g in row)  # the single-multiply bound
 
 
@@ -94,18 +90,7 @@ def test_split_multiply_matches_exact_products():
 def test_prediction_is_exact_constant_acceleration_kinematics():
     # 1 g for 6.4 s from rest in uneven steps: v = a t to the mm/s; h = a t^2 / 2
     # within 1 mm per second (the speed is whole mm/s, its remainder carried)
-    out = run_mpy(
-        """
-import kalman
-kf = kalman.Kalman(100)
-kf.reset(100000, 0, 981)   # 1 km, at rest, +981 cm/s2
-t = 0
-for dt in [7, 13, 10, 3, 20, 1, 250, 9] * 20 + [100]:
-    kf.update(dt, 0, 0, kalman.NONE)
-    t += dt
-print(t, kf.h_mm, kf.v_mms)
-"""
-    )
+    out = run_mpy(file=SCRIPTS / "kalman_kinematics.py")
     t_ms, h_mm, v_mms = (int(x) for x in out.split())
     a = 9810  # mm/s2
     assert v_mms == a * t_ms // 1000
@@ -113,46 +98,20 @@ print(t, kf.h_mm, kf.v_mms)
 
 
 def _track(mode, sample_hz, noise_h_cm, noise_a_cms2, seconds):
-    """Run the filter on a known fall (at rest, -5 m/s2 for 4 s, then constant
+    """Run the filter (mode BOTH, BARO or ACCEL) on a known fall (at rest, -5 m/s2 for 4 s, then constant
     speed) with deterministic uniform noise of the given rms; return the rms
     and the largest speed error (cm/s) over the last half, and the final
     height error (cm)."""
-    params = f"import kalman\nMODE = {mode}\nHZ = {sample_hz}\nSECONDS = {seconds}\n"
-    params += f"NH = {noise_h_cm}\nNA = {noise_a_cms2}\n"
     out = run_mpy(
-        params
-        + """
-import kalman, random
-random.seed(3)
-kf = kalman.Kalman(HZ)
-dt = 1000 // HZ
-h = 300000.0
-v = 0.0
-kf.reset(300000, 0, 0)
-se = 0.0
-n = 0
-worst = 0
-for i in range(SECONDS * HZ):
-    a = -500.0 if i < 4 * HZ else 0.0
-    v += a * dt / 1000
-    h += v * dt / 1000
-    z = int(h + NH * (random.random() - 0.5) * 3.46)
-    am = int(a + NA * (random.random() - 0.5) * 3.46)
-    kf.update(dt, z, am, MODE)
-    if i >= SECONDS * HZ // 2:
-        e = kf.speed_cms - v
-        se += e * e
-        n += 1
-        worst = max(worst, abs(e))
-print(int((se / n) ** 0.5), int(worst), kf.alt_cm - int(h))
-"""
+        file=SCRIPTS / "kalman_track.py",
+        args=[mode, sample_hz, seconds, noise_h_cm, noise_a_cms2],
     )
     return [int(x) for x in out.split()]
 
 
 def test_filter_tracks_a_fall_with_both_sensors_and_with_baro_alone():
     # 1 m rms baro noise, 0.5 m/s2 rms accel noise
-    for mode, rms_max in (("kalman.BOTH", 30), ("kalman.BARO", 120)):
+    for mode, rms_max in (("BOTH", 30), ("BARO", 120)):
         for hz in (20, 100):
             rms, worst, dh = _track(mode, hz, 100, 50, 16)
             assert rms < rms_max, (mode, hz, rms)
@@ -162,60 +121,17 @@ def test_filter_tracks_a_fall_with_both_sensors_and_with_baro_alone():
 
 def test_accelerometer_alone_carries_the_speed():
     # from a correct start, integrating the measured acceleration only
-    _, worst, _ = _track("kalman.ACCEL", 100, 0, 20, 6)
+    _, worst, _ = _track("ACCEL", 100, 0, 20, 6)
     assert worst < 30
 
 
 def test_reentry_extremes_keep_every_value_below_2_pow_30():
-    out = run_mpy(
-        """
-import kalman
-LIM = 1 << 30
-worst = 0
-def check(kf):
-    global worst
-    for x in (kf.h_mm, kf.v_mms, kf.a_mms2, kf._h_rem, kf._v_rem):
-        if abs(x) > worst:
-            worst = abs(x)
-        assert abs(x) < LIM, x
-    # the intermediates of the next prediction and gain products
-    for dt in (1, kalman.SUBSTEP_MS):
-        assert abs(kf.a_mms2 * dt + kf._v_rem) < LIM
-        assert abs(2 * kalman.V_LIMIT_MMS * dt + 2000) < LIM
-kf = kalman.Kalman(10)
-kf.reset(12000000, -1100000, -19620)     # 120 km, 11 km/s down, 2 g
-check(kf)
-for alt, acc in ((12000000, 196200), (-500000, -196200), (12500000, 294000), (0, -294000)):
-    for mode in (kalman.BOTH, kalman.BARO, kalman.ACCEL, kalman.NONE):
-        for dt in (1, 10, 100, 1000, 60000):
-            kf.update(dt, alt, acc, mode)
-            check(kf)
-kf.reset(2**40, 2**40, 2**40)            # nonsense in: clamped
-check(kf)
-g = max(max(abs(x) for x in row) for row in kalman.GAINS.values())
-assert g < 2**18 and (kalman.FAST_E - 1) * g < LIM
-assert kalman.E_LIMIT < 2**24
-print(worst)
-"""
-    )
+    out = run_mpy(file=SCRIPTS / "kalman_extremes.py")
     assert 0 < int(out) < 2**30
 
 
 def test_update_allocates_nothing():
-    out = run_mpy(
-        """
-import gc, kalman
-def measure():
-    kf = kalman.Kalman(100)
-    kf.reset(1000000, -3000, 0)
-    gc.collect()
-    a = gc.mem_alloc()
-    for i in range(20000):
-        kf.update(10, 1000000 - i * 30 + (i % 7) * 40, (i % 5) * 20, i & 3)
-    return gc.mem_alloc() - a
-print(measure())
-"""
-    )
+    out = run_mpy(file=SCRIPTS / "kalman_alloc.py")
     assert int(out) == 0
 
 
@@ -297,20 +213,7 @@ def test_native_update_matches_the_filter_written_in_plain_python():
                 )
             )
         runs.append((hz, h0, steps))
-    out = run_mpy(
-        "import kalman, json\n"
-        f"runs = {runs!r}\n"
-        "res = []\n"
-        "for hz, h0, steps in runs:\n"
-        "    kf = kalman.Kalman(hz)\n"
-        "    kf.reset(h0, 0, 0)\n"
-        "    for dt, alt, acc, mode in steps:\n"
-        "        kf.update(dt, alt, acc, mode)\n"
-        "        res.append([kf.h_mm, kf.v_mms, kf.a_mms2, kf._h_rem, kf._v_rem, kf.rejoins,\n"
-        "                    kf.alt_cm, kf.speed_cms, kf.accel_cms2])\n"
-        "print(json.dumps(res))\n",
-        heap="4M",
-    )
+    out = run_mpy(file=SCRIPTS / "kalman_runs.py", stdin=json.dumps(runs), heap="4M")
     got = iter(json.loads(out))
     gains = {hz: list(g) for hz, g in _gains_table().items()}
     for hz, h0, steps in runs:

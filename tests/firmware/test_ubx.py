@@ -3,95 +3,9 @@ u-blox that ACKs, NAKs or stays silent, and every frame the firmware builds
 decoded by pyubx2 (an independent UBX implementation)."""
 
 import pytest
-from mpy import run_mpy
+from mpy import SUPPORT, run_mpy
 from pyubx2 import SET, UBXReader
 from pyubx2.exceptions import UBXParseError
-
-# A u-blox receiver as the board sees it through its UART: it frames what the
-# board writes (its own Fletcher check, frames with a bad checksum are ignored
-# as a real receiver does) and answers each CFG frame according to `policy`.
-SIM_RECEIVER = """
-import ubx, gnss, clock
-
-def fletcher(b, start, end):
-    a = 0
-    c = 0
-    for i in range(start, end):
-        a = (a + b[i]) & 255
-        c = (c + a) & 255
-    return a, c
-
-class SimReceiver:
-    def __init__(self, policy=None, default='ack', lose=0):
-        self.policy = policy or {}   # (cls, id) -> 'ack' | 'nak' | 'silent'
-        self.default = default
-        self.lose = lose             # frames of each kind to ignore before answering
-        self.seen = {}
-        self.rx = bytearray()        # bytes waiting for the board
-        self.tx = bytearray()        # every byte the board wrote
-        self.frames = []             # (cls, id) of every well-formed frame received
-        self._pos = 0
-
-    def write(self, data):
-        self.tx.extend(bytes(data))
-        self._frame()
-        return len(data)
-
-    def _frame(self):
-        b = self.tx
-        while len(b) - self._pos >= 8:
-            p = self._pos
-            if b[p] != 0xB5 or b[p + 1] != 0x62:
-                self._pos += 1
-                continue
-            n = b[p + 4] | (b[p + 5] << 8)
-            if len(b) - p < n + 8:
-                return
-            self._pos = p + n + 8
-            if fletcher(b, p + 2, p + 6 + n) != (b[p + 6 + n], b[p + 7 + n]):
-                continue
-            key = (b[p + 2], b[p + 3])
-            self.frames.append(key)
-            k = self.seen.get(key, 0)
-            self.seen[key] = k + 1
-            if k < self.lose:
-                continue
-            what = self.policy.get(key, self.default)
-            if what == 'ack':
-                self._answer(1, key)
-            elif what == 'nak':
-                self._answer(0, key)
-
-    def _answer(self, ack_id, key):
-        f = bytearray(10)
-        f[0] = 0xB5; f[1] = 0x62; f[2] = 0x05; f[3] = ack_id; f[4] = 2; f[5] = 0
-        f[6] = key[0]; f[7] = key[1]
-        f[8], f[9] = fletcher(f, 2, 8)
-        self.rx.extend(f)
-
-    def any(self):
-        return len(self.rx)
-
-    def readinto(self, buf, n=None):
-        if not self.rx:
-            return None
-        if n is None:
-            n = len(buf)
-        n = min(n, len(self.rx))
-        for i in range(n):
-            buf[i] = self.rx[i]
-        self.rx = self.rx[n:]
-        return n
-
-def run(rx, cfg, reader, clk, limit_ms=20000, step_ms=10):
-    t = 0
-    while cfg.state == 'busy' and t < limit_ms:
-        clk.advance_ms(step_ms)
-        t += step_ms
-        reader.poll()
-        cfg.poll()
-    return t
-"""
 
 CFG_VALSET = (0x06, 0x8A)
 CFG_NAV5 = (0x06, 0x24)
@@ -101,8 +15,9 @@ CFG_RXM = (0x06, 0x11)
 def configure(policy="{}", default="ack", interface="auto", profile="descent", lose=0):
     """Run a profile against the simulated receiver; return its summary line and TX bytes."""
     out = run_mpy(
-        SIM_RECEIVER
-        + f"""
+        f"""
+import ubx, gnss, clock
+from ubx_receiver_sim import SimReceiver, run
 clk = clock.VirtualClock()
 rx = SimReceiver({policy}, {default!r}, {lose})
 reader = gnss.GnssReader(rx, clk)
@@ -113,7 +28,8 @@ print(cfg.state, cfg.used, cfg.sent, cfg.acks, cfg.naks, cfg.timeouts, cfg.skipp
 print(repr(cfg.error))
 print(rx.tx.hex())
 print(rx.frames)
-"""
+""",
+        extra_path=[SUPPORT],
     )
     lines = out.strip().splitlines()
     state, used, sent, acks, naks, timeouts, skipped, t_ms = lines[0].split()
@@ -259,8 +175,9 @@ def test_lost_frames_are_resent_after_the_ack_timeout():
 
 def test_poll_never_waits_and_an_ack_for_another_message_is_not_taken():
     out = run_mpy(
-        SIM_RECEIVER
-        + """
+        """
+import ubx, gnss, clock
+from ubx_receiver_sim import SimReceiver, run
 import time
 class NoSleepClock(clock.VirtualClock):
     def sleep_ms(self, ms):
@@ -280,18 +197,21 @@ for i in range(50):
     cfg.poll()
     worst = max(worst, time.ticks_diff(time.ticks_us(), t0))
 print(cfg.state, cfg._step, cfg.acks, cfg.naks, worst < 20000)
-"""
+""",
+        extra_path=[SUPPORT],
     )
     assert out.split() == ["busy", "0", "0", "0", "True"]
 
 
 def test_unknown_profile_fails_with_a_reason():
     out = run_mpy(
-        SIM_RECEIVER
-        + """
+        """
+import ubx, gnss, clock
+from ubx_receiver_sim import SimReceiver, run
 cfg = ubx.UbxConfigurator(SimReceiver(), clock.VirtualClock(), None)
 print(cfg.start('orbit'), cfg.state, cfg.error)
-"""
+""",
+        extra_path=[SUPPORT],
     )
     assert out.split() == ["False", "failed", "unknown", "profile"]
 
@@ -340,8 +260,9 @@ print(n, bytes(b).hex())
 
 def test_a_uart_that_takes_a_few_bytes_per_write_still_gets_whole_frames():
     out = run_mpy(
-        SIM_RECEIVER
-        + """
+        """
+import ubx, gnss, clock
+from ubx_receiver_sim import SimReceiver, run
 class SlowTx(SimReceiver):
     # a full TX buffer: write() takes at most 16 bytes and says how many
     def write(self, data):
@@ -353,6 +274,7 @@ cfg = ubx.UbxConfigurator(rx, clk, reader, 'valset')
 cfg.start('descent')
 run(rx, cfg, reader, clk)
 print(cfg.state, cfg.sent, cfg.timeouts, rx.frames)
-"""
+""",
+        extra_path=[SUPPORT],
     )
     assert out.split() == ["done", "2", "0", "[(6,", "138),", "(6,", "138)]"]

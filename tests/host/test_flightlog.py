@@ -1,6 +1,7 @@
 """The flight recorder: written on MicroPython (firmware/flightlog.py), read on
 CPython by the host decoder (host_tools/protocol/flightlog.py) and checked against the
-inputs, which both sides generate from the same small formula (GEN)."""
+inputs, which both sides generate from the same small formula
+(tests/support/flightlog_gen.py)."""
 
 import itertools
 import struct
@@ -8,59 +9,15 @@ import zlib
 from pathlib import Path
 
 import pytest
+from flightlog_gen import fix_fields, sample_args
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mpy import run_mpy
+from mpy import SCRIPTS, SUPPORT, run_mpy
 
 from host_tools.protocol.flightlog import decode_bytes, decode_path, scan_blocks
 
 TICKS_PERIOD = 1 << 30
 SMALL_INT_MAX = (1 << 30) - 1
-
-# Sample and fix inputs as a function of the sample index: signs, extremes
-# (|v| up to 2**30 - 1, the largest small int on a 32-bit port) and axis
-# values beyond the logged range. Executed on both interpreters.
-GEN = """
-BIG = (1 << 30) - 1
-
-def sample_args(i):
-    s = -1 if i % 2 else 1
-    press = BIG if i % 11 == 3 else (-BIG if i % 11 == 4 else 1013250 - 37 * i)
-    alt = s * (i * 12345 % BIG)
-    speed = -BIG if i % 13 == 5 else s * i * 7
-    accel = BIG if i % 13 == 6 else -i * 3
-    ax = s * (i * 997 % 400000)
-    ay = -5 if i % 3 == 0 else 1234 + i
-    az = 15 * s
-    vbatt = 70000 if i % 17 == 1 else (-1 if i % 17 == 2 else 3000 + i)
-    pyro = i & 0x0F
-    return (press, alt, speed, accel, ax, ay, az, vbatt, pyro)
-
-def fix_fields(i):
-    s = -1 if i % 2 else 1
-    return {
-        "mode": 3 if i % 4 else 2,
-        "sats": i % 40,
-        "lat_deg": s * (i % 91),
-        "lat_e7r": s * (i * 7919 % 10000000),
-        "lon_deg": -s * (i % 181),
-        "lon_e7r": -s * (i * 104729 % 10000000),
-        "alt_cm": -BIG if i % 5 == 1 else i * 1000,
-        "alt_ok": i % 3 != 2,
-        "speed_cms": 99999 if i % 7 == 0 else i,
-        "speed_ok": True,
-        "course_cdeg": i * 100 % 36000,
-        "course_ok": i % 2 == 0,
-        "hdop_c": 80 + i % 50,
-        "year": 2026 if i >= 6 else 0,
-        "month": 3, "day": 14, "hour": 23, "minute": 59, "second": 58, "ms": 250,
-        "time_ok": i >= 6,
-    }
-"""
-_ns = {}
-exec(GEN, _ns)  # noqa: S102 -- the same input formula runs on both interpreters
-sample_args = _ns["sample_args"]
-fix_fields = _ns["fix_fields"]
 
 
 def expected_axis(v_mg):
@@ -75,24 +32,7 @@ def concat_segments(directory):
 
 # ---------------------------------------------------------------- CRC
 def test_block_crc_is_zlib_crc32_in_native_and_python_versions():
-    out = run_mpy(
-        """
-import flightlog
-from array import array
-out = array('H', (0, 0))
-x = 12345
-for n in (0, 1, 7, 255, 256, 1000, 4092):
-    buf = bytearray(n + 3)
-    for i in range(n + 3):
-        x = (x * 1103515245 + 12345) & 0x3FFFFFFF
-        buf[i] = x >> 22
-    flightlog.crc32_into_native(buf, n, out)
-    nat = (out[0], out[1])
-    flightlog.crc32_into_py(buf, n, out)
-    print(n, bytes(buf).hex(), nat[0], nat[1], out[0], out[1])
-print(flightlog.CRC_IMPL)
-"""
-    )
+    out = run_mpy(file=SCRIPTS / "flightlog_crc.py")
     lines = out.split("\n")
     assert lines[-2] == "native"
     for line in lines[:-2]:
@@ -105,27 +45,9 @@ print(flightlog.CRC_IMPL)
 # ---------------------------------------------------------- round trip
 def write_round_trip_log(directory, n, step_ms=61000):
     run_mpy(
-        GEN
-        + f"""
-import clock, flightlog, fix
-c = clock.VirtualClock(clock.TICKS_PERIOD - 30 * 60000)  # wraps during the run
-log = flightlog.FlightLog({str(directory)!r}, c, board_name="capsule-7",
-                          fw_version="1.2.3-rc1", config_hash=123456789,
-                          block_bytes=1024, segment_blocks=64, segments=3)
-assert log.open()
-fx = fix.Fix()
-for i in range({n}):
-    c.advance_ms({step_ms})
-    if i % 3 == 0:
-        for k, v in fix_fields(i).items():
-            setattr(fx, k, v)
-        fx.rx_ms = c.now_ms()
-    assert log.record(i % 7, *sample_args(i), fx), i
-    if i % 10 == 0:
-        log.event(flightlog.EV_FIRE, i % 2, -i)
-log.close()
-print(log.stats())
-"""
+        file=SCRIPTS / "flightlog_round_trip.py",
+        args=[directory, n, step_ms],
+        extra_path=[SUPPORT],
     )
 
 
@@ -198,19 +120,7 @@ def test_events_and_the_utc_time_tie_are_logged(round_trip):
 @pytest.fixture(scope="module")
 def one_file_log(tmp_path_factory):
     directory = tmp_path_factory.mktemp("onefile")
-    run_mpy(
-        GEN
-        + f"""
-import clock, flightlog
-c = clock.VirtualClock(0)
-log = flightlog.FlightLog({str(directory)!r}, c, block_bytes=512, segment_blocks=64, segments=3)
-log.open()
-for i in range(120):
-    c.advance_ms(40)
-    log.record(2, *sample_args(i), None)
-log.close()
-"""
-    )
+    run_mpy(file=SCRIPTS / "flightlog_one_file.py", args=[directory], extra_path=[SUPPORT])
     (seg,) = sorted(directory.glob("*.fl"))
     return seg.read_bytes()
 
@@ -274,153 +184,15 @@ def test_junk_spliced_into_a_log_loses_no_whole_block(one_file_log, junk, where)
 
 
 # --------------------------------------------- power cut on LittleFS
-POWER_CUT = """
-import vfs, os, clock, flightlog, fix
-
-BS = 512
-NBLK = 160
-SEG = dict(block_bytes=512, segment_blocks=4, segments=6)
-
-
-class PowerCut(Exception):
-    pass
-
-
-class Flash:
-    # LittleFS block device over a bytearray; flash operation number cut_at
-    # (a program or an erase) is the last: torn leaves half of it done.
-    def __init__(self, data, cut_at=-1, torn=False):
-        self.data = data
-        self.cut_at = cut_at
-        self.torn = torn
-        self.ops = 0
-        self.dead = False
-
-    def _op(self, at, n, src):
-        if self.dead:
-            raise PowerCut()
-        if self.ops == self.cut_at:
-            self.dead = True
-            n = n // 2 if self.torn else 0
-        for i in range(n) if src is None else ():
-            self.data[at + i] = 0xFF
-        if src is not None and n:
-            self.data[at:at + n] = src[:n]
-        if self.dead:
-            raise PowerCut()
-        self.ops += 1
-
-    def readblocks(self, blk, buf, off=0):
-        a = blk * BS + off
-        buf[:] = self.data[a:a + len(buf)]
-
-    def writeblocks(self, blk, buf, off=None):
-        self._op(blk * BS + (off or 0), len(buf), buf)
-
-    def ioctl(self, op, arg):
-        if op == 4:
-            return NBLK
-        if op == 5:
-            return BS
-        if op == 6:
-            self._op(arg * BS, BS, None)
-        return 0
-
-
-graveyard = []  # dead mounts stay referenced: no finaliser runs on them
-n_mount = 0
-
-
-def mount(dev):
-    global n_mount
-    n_mount += 1
-    path = "/m%d" % n_mount
-    fs = vfs.VfsLfs2(dev)
-    vfs.mount(fs, path)
-    graveyard.append(fs)
-    return path
-
-
-def phase_of(i):
-    return 1 if i < 20 else 2 if i < 45 else 3 if i < 70 else 4 if i < 95 else 5 if i < 130 else 6
-
-
-def fly(log, clk, fx, logged):
-    for i in range(N_CALLS):
-        ph = phase_of(i)
-        clk.advance_ms(30000 if ph == 6 else 200)
-        if i % 4 == 0:
-            fx.mode = 3
-            fx.rx_ms = clk.now_ms()
-            fx.lat_e7r = i
-        if log.record(ph, *sample_args(i), fx):
-            logged.append(i)
-        if i in (45, 70):
-            log.event(flightlog.EV_FIRE, 0 if i == 45 else 1, i)
-
-
-def dump(path, out):
-    with open(out, "wb") as o:
-        for name in sorted(os.listdir(path + "/log")):
-            with open(path + "/log/" + name, "rb") as f:
-                o.write(f.read())
-
-
-N_CALLS = 420
-blank = Flash(bytearray(b"\\xff" * (BS * NBLK)))
-vfs.VfsLfs2.mkfs(blank)
-formatted = blank.data
-
-dev = Flash(bytearray(formatted))
-p = mount(dev)
-log = flightlog.FlightLog(p + "/log", clock.VirtualClock(1000), **SEG)
-log.open()
-logged = []
-fly(log, log._clock, fix.Fix(), logged)
-REF_OPS = dev.ops
-print("REF", dev.ops, ",".join(str(i) for i in logged))
-st = log.stats()
-print("REFSTATS", st["segments_recycled"], st["blocks_written"])
-dump(p, OUT + "/ref.bin")
-
-for cut in range(REF_OPS):
-    for torn in (False, True):
-        dev = Flash(bytearray(formatted), cut, torn)
-        p = mount(dev)
-        log = flightlog.FlightLog(p + "/log", clock.VirtualClock(1000), **SEG)
-        graveyard.append(log)
-        saved = -1
-        try:
-            log.open()
-            fly(log, log._clock, fix.Fix(), [])
-        except PowerCut:
-            saved = log._samples_saved
-        assert saved >= 0  # every operation of the reference flight is cut once
-        # reboot from the bytes that reached the flash
-        dev2 = Flash(bytearray(dev.data))
-        p = mount(dev2)
-        log = flightlog.FlightLog(p + "/log", clock.VirtualClock(777), **SEG)
-        graveyard.append(log)
-        ok = log.open()
-        for k in range(20):
-            log._clock.advance_ms(1000)
-            log.record(0, 2000000 + k, 0, 0, 0, 0, 0, 1000, 3700, 0, None)
-        log.close()
-        out = OUT + "/cut%d_%d.bin" % (cut, torn)
-        dump(p, out)
-        print("CUT", cut, int(torn), saved, int(ok), out)
-        # The mounts stay referenced (no finaliser may touch a dead flash);
-        # only the flash images are released.
-        dev.data = dev2.data = None
-        dev.dead = dev2.dead = True
-"""
 
 
 def test_power_cut_at_every_flash_write_loses_no_saved_record_and_the_log_continues(
     tmp_path,
 ):
     out = run_mpy(
-        GEN + f"OUT = {str(tmp_path)!r}\n" + POWER_CUT,
+        file=SCRIPTS / "flightlog_power_cut.py",
+        args=[tmp_path],
+        extra_path=[SUPPORT],
         heap="16M",
         timeout=300,
     )
@@ -479,26 +251,14 @@ def _index_of(r):
 # ------------------------------------- torn tail on a plain file system
 def test_a_torn_last_block_on_a_plain_file_system_is_skipped_and_logging_continues(tmp_path):
     log_dir = tmp_path / "log"
-    script = (
-        GEN
-        + f"""
-import clock, flightlog
-log = flightlog.FlightLog({str(log_dir)!r}, clock.VirtualClock(0), block_bytes=512,
-                          segment_blocks=8, segments=4)
-log.open()
-for i in range(START, START + 40):
-    log._clock.advance_ms(40)
-    log.record(2, *sample_args(i), None)
-log.close()
-print(log.stats()["session"], log.stats()["segment"])
-"""
-    )
-    run_mpy("START = 0\n" + script)
+    run_mpy(file=SCRIPTS / "flightlog_torn.py", args=[log_dir, 0], extra_path=[SUPPORT])
     (seg,) = sorted(log_dir.glob("*.fl"))
     data = seg.read_bytes()
     assert len(data) % 512 == 0 and len(data) >= 3 * 512
     seg.write_bytes(data[: len(data) - 300])  # the last write reached flash only in part
-    session, segment = run_mpy("START = 100\n" + script).split()
+    session, segment = run_mpy(
+        file=SCRIPTS / "flightlog_torn.py", args=[log_dir, 100], extra_path=[SUPPORT]
+    ).split()
     assert session == "1" and segment != "0"  # never appends after a torn block
     log = decode_path(log_dir)
     kept = [r.press_dpa for r in log.records if r.session == 0]
@@ -512,20 +272,7 @@ print(log.stats()["session"], log.stats()["segment"])
 
 def test_reopening_after_a_clean_shutdown_appends_to_the_same_segment(tmp_path):
     log_dir = tmp_path / "log"
-    out = run_mpy(
-        f"""
-import clock, flightlog
-for boot in range(3):
-    log = flightlog.FlightLog({str(log_dir)!r}, clock.VirtualClock(5000 * boot),
-                              block_bytes=512, segment_blocks=16, segments=4)
-    log.open(reset_cause=boot + 10)
-    for i in range(20):
-        log._clock.advance_ms(1000)
-        log.record(0, boot * 100 + i, 0, 0, 0, 0, 0, 1000, 3700, 0, None)
-    log.close()
-    print(log.stats()["session"], log.stats()["segment"])
-"""
-    )
+    out = run_mpy(file=SCRIPTS / "flightlog_reopen.py", args=[log_dir])
     assert out.split() == ["0", "0", "1", "0", "2", "0"]
     log = decode_path(log_dir)
     assert log.ok
@@ -542,38 +289,7 @@ for boot in range(3):
 # ------------------------------------------------ decimation and days
 def test_decimation_keeps_a_week_of_beacon_without_losing_the_descent(tmp_path):
     log_dir = tmp_path / "log"
-    out = run_mpy(
-        f"""
-import clock, flightlog, fix
-c = clock.VirtualClock(0)
-log = flightlog.FlightLog({str(log_dir)!r}, c, block_bytes=1024, segment_blocks=8,
-                          segments=24)
-log.open()
-fx = fix.Fix()
-n = 0
-def run(phase, seconds, step_ms):
-    global n
-    for _ in range(seconds * 1000 // step_ms):
-        c.advance_ms(step_ms)
-        if c.now_ms() % 1000 < step_ms:
-            fx.mode = 3
-            fx.rx_ms = c.now_ms()
-        log.record(phase, n, 0, 0, 0, 0, 0, 1000, 3700, 0, fx)
-        n += 1
-run(1, 3600, 100)     # an hour armed on the stand, 10 Hz loop
-d0 = n
-run(2, 60, 100)       # entry
-run(3, 180, 100)      # drogue
-run(4, 120, 100)      # main
-run(5, 300, 100)      # landed
-d1 = n
-run(6, 7 * 86400, 10000)  # a week of beacon, one loop every 10 s
-st = log.stats()
-log.close()
-print(d0, d1, n, st["full"], st["records_dropped"], st["segments_protected"],
-      st["segments_recycled"])
-"""
-    )
+    out = run_mpy(file=SCRIPTS / "flightlog_week.py", args=[log_dir])
     d0, d1, n, full, dropped, protected, recycled = out.split()
     d0, d1, n = int(d0), int(d1), int(n)
     assert full == "False" and dropped == "0"
@@ -600,20 +316,7 @@ print(d0, d1, n, st["full"], st["records_dropped"], st["segments_protected"],
 
 def test_when_every_segment_holds_descent_the_recorder_stops_rather_than_overwrite(tmp_path):
     log_dir = tmp_path / "log"
-    out = run_mpy(
-        f"""
-import clock, flightlog
-c = clock.VirtualClock(0)
-log = flightlog.FlightLog({str(log_dir)!r}, c, block_bytes=512, segment_blocks=2,
-                          segments=3)
-log.open()
-for i in range(400):
-    c.advance_ms(100)
-    log.record(3, i, 0, 0, 0, 0, 0, 1000, 3700, 0, None)
-st = log.stats()
-print(st["full"], st["records_dropped"], st["segments_protected"])
-"""
-    )
+    out = run_mpy(file=SCRIPTS / "flightlog_full.py", args=[log_dir])
     full, dropped, protected = out.split()
     assert full == "True" and int(dropped) > 0 and protected == "3"
     log = decode_path(log_dir)
@@ -623,81 +326,10 @@ print(st["full"], st["records_dropped"], st["segments_protected"])
 
 
 # ---------------------------------------------------------- allocation
-ALLOC = """
-import gc, os, vfs, clock, flightlog, fix
-
-
-class FileFlash:
-    # LittleFS block device over a host file: reads and writes without allocating
-    def __init__(self, path, bs, n):
-        self.bs = bs
-        self.n = n
-        self.ff = bytearray(b"\\xff" * bs)
-        self.f = open(path, "w+b")
-        for _ in range(n):
-            self.f.write(self.ff)
-
-    def readblocks(self, blk, buf, off=0):
-        self.f.seek(blk * self.bs + off)
-        self.f.readinto(buf)
-
-    def writeblocks(self, blk, buf, off=None):
-        self.f.seek(blk * self.bs + (off or 0))
-        self.f.write(buf)
-
-    def ioctl(self, op, arg):
-        if op == 4:
-            return self.n
-        if op == 5:
-            return self.bs
-        if op == 6:
-            self.f.seek(arg * self.bs)
-            self.f.write(self.ff)
-        return 0
-
-
-dev = FileFlash(TMP + "/flash.img", 512, 1024)
-vfs.VfsLfs2.mkfs(dev)
-vfs.mount(vfs.VfsLfs2(dev), "/lfs")
-
-c = clock.VirtualClock(0)
-fx = fix.Fix()
-
-
-def step(log, i):
-    c.advance_ms(100)
-    if i % 25 == 0:
-        fx.mode = 3
-        fx.rx_ms = c.now_ms()
-        fx.lat_e7r = i
-        fx.year = 2026
-        fx.time_ok = True
-    log.record(2 + (i // 500) % 4, 1013250 - i, i * 3, -i, 981, i, -i, 1000, 3700, 3, fx)
-    if i % 100 == 0:
-        log.event(flightlog.EV_FAULT, 7, i)
-
-
-for crc in ("native", "python"):
-    if crc == "python":
-        flightlog.crc32_into = flightlog.crc32_into_py
-    for where in (TMP + "/posix_" + crc, "/lfs/log_" + crc):
-        log = flightlog.FlightLog(where, c, block_bytes=512, segment_blocks=4000, segments=3)
-        log.open()
-        for i in range(300):
-            step(log, i)
-        b0 = log.stats()["blocks_written"]
-        gc.collect()
-        a = gc.mem_alloc()
-        for i in range(300, 2300):
-            step(log, i)
-        used = gc.mem_alloc() - a
-        print(crc, where[:5], used, log.stats()["blocks_written"] - b0)
-        log.close()
-"""
 
 
 def test_record_allocates_nothing_per_sample_even_when_blocks_are_written(tmp_path):
-    out = run_mpy(f"TMP = {str(tmp_path)!r}\n" + ALLOC, timeout=120)
+    out = run_mpy(file=SCRIPTS / "flightlog_alloc.py", args=[tmp_path], timeout=120)
     rows = [line.split() for line in out.splitlines()]
     assert len(rows) == 4
     for crc, where, used, blocks in rows:
@@ -708,29 +340,7 @@ def test_record_allocates_nothing_per_sample_even_when_blocks_are_written(tmp_pa
 # ------------------------------------------------------ bad input, clear
 def test_bad_input_is_counted_never_raised_and_never_logged_as_garbage(tmp_path):
     log_dir = tmp_path / "log"
-    out = run_mpy(
-        f"""
-import clock, flightlog
-c = clock.VirtualClock(0)
-log = flightlog.FlightLog({str(log_dir)!r}, c, block_bytes=512, segment_blocks=8, segments=3)
-log.open()
-c.advance_ms(50)
-log.record(2, 1, 2, 3, 4, 5, 6, 7, 8, 0, None)
-c.advance_ms(50)
-log.record(2, None, 2, 3, 4, 5, 6, 7, 8, 0, None)
-c.advance_ms(50)
-log.record(2, 1.5, "x", 3, 4, 5, 6, 7, 8, 0, None)
-c.advance_ms(50)
-log.record(2, 9, 2, 3, 4, 5, 6, 7, 8, 0, object())
-c.advance_ms(50)
-log.event("fire", 1, 2)
-log.event(2, None, 2)
-c.advance_ms(2000)
-log.record(99, 10, 2, 3, 4, 5, 6, 7, 8, 0, None)
-log.close()
-print(log.stats()["bad_input"])
-"""
-    )
+    out = run_mpy(file=SCRIPTS / "flightlog_bad_input.py", args=[log_dir])
     assert int(out) >= 5
     log = decode_path(log_dir)
     assert log.ok
@@ -740,25 +350,7 @@ print(log.stats()["bad_input"])
 
 def test_clear_is_refused_in_flight_and_empties_the_log_when_disarmed(tmp_path):
     log_dir = tmp_path / "log"
-    out = run_mpy(
-        f"""
-import clock, flightlog
-c = clock.VirtualClock(0)
-log = flightlog.FlightLog({str(log_dir)!r}, c, block_bytes=512, segment_blocks=2, segments=4)
-log.open()
-for i in range(100):
-    c.advance_ms(1000)
-    log.record(2 if i < 60 else 5, i, 0, 0, 0, 0, 0, 0, 0, 0, None)
-    if i == 30:
-        print(log.clear())
-print(log.clear())
-for i in range(5):
-    c.advance_ms(1000)
-    log.record(0, 1000 + i, 0, 0, 0, 0, 0, 0, 0, 0, None)
-log.close()
-print(log.stats()["segments_used"])
-"""
-    )
+    out = run_mpy(file=SCRIPTS / "flightlog_clear.py", args=[log_dir])
     assert out.split() == ["False", "True", "1"]
     log = decode_path(log_dir)
     assert [r.press_dpa for r in log.records] == [1000 + i for i in range(5)]
@@ -766,39 +358,7 @@ print(log.stats()["segments_used"])
 
 
 def test_a_flash_write_error_is_counted_and_logging_moves_to_another_segment(tmp_path):
-    out = run_mpy(
-        """
-import vfs, clock, flightlog
-
-class Flash:
-    def __init__(self):
-        self.data = bytearray(b"\\xff" * (512 * 128))
-        self.fail = False
-    def readblocks(self, blk, buf, off=0):
-        a = blk * 512 + off
-        buf[:] = self.data[a:a + len(buf)]
-    def writeblocks(self, blk, buf, off=None):
-        if self.fail:
-            return -5  # EIO, as a flash driver reports it
-        a = blk * 512 + (off or 0)
-        self.data[a:a + len(buf)] = buf
-    def ioctl(self, op, arg):
-        return 128 if op == 4 else 512 if op == 5 else 0
-
-dev = Flash()
-vfs.VfsLfs2.mkfs(dev)
-vfs.mount(vfs.VfsLfs2(dev), "/f")
-c = clock.VirtualClock(0)
-log = flightlog.FlightLog("/f/log", c, block_bytes=512, segment_blocks=8, segments=4)
-log.open()
-for i in range(200):
-    c.advance_ms(100)
-    dev.fail = 40 <= i < 42
-    log.record(3, i, 0, 0, 0, 0, 0, 0, 0, 0, None)
-st = log.stats()
-print(st["write_errors"], st["writing"])
-"""
-    )
+    out = run_mpy(file=SCRIPTS / "flightlog_write_error.py")
     errors, writing = out.split()
     assert int(errors) >= 1 and writing == "True"
 
@@ -809,30 +369,7 @@ def test_every_int_the_recorder_keeps_stays_a_small_int_after_weeks_and_extreme_
     sample values, then check every int attribute of the recorder (sequence,
     uptime, UTC packing, tick anchors) is below 2**30 in magnitude."""
     out = run_mpy(
-        GEN
-        + f"""
-import clock, flightlog, fix
-c = clock.VirtualClock(clock.TICKS_PERIOD - 1)
-log = flightlog.FlightLog({str(tmp_path / "log")!r}, c, block_bytes=512, segment_blocks=8,
-                          segments=6, config_hash=(1 << 30) - 1)
-log.open()
-fx = fix.Fix()
-fx.mode = 3
-fx.year, fx.month, fx.day = 9999, 12, 31
-fx.hour, fx.minute, fx.second, fx.ms = 23, 59, 60, 999
-fx.time_ok = True
-fx.lat_deg, fx.lat_e7r, fx.lon_deg, fx.lon_e7r = -90, -9999999, -180, -9999999
-worst = 0
-for i in range(31 * 24 * 60):
-    c.advance_ms(60000)
-    fx.rx_ms = c.now_ms()
-    log.record(6, *sample_args(i), fx)
-    if i % 1000 == 0 or i < 10:
-        for k, v in log.__dict__.items():
-            if isinstance(v, int) and not isinstance(v, bool):
-                worst = max(worst, abs(v))
-print(worst, log._up_s, log._utc_date, log._utc_time)
-"""
+        file=SCRIPTS / "flightlog_ranges.py", args=[tmp_path / "log"], extra_path=[SUPPORT]
     )
     worst, up_s, date, time_ms = map(int, out.split())
     assert worst <= SMALL_INT_MAX

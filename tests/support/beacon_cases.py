@@ -10,7 +10,7 @@ import binascii
 import json
 import random
 
-from mpy import run_mpy
+from mpy import SUPPORT, run_mpy
 
 E7 = 10_000_000
 
@@ -105,7 +105,7 @@ def lon_of(c):
 
 
 ALLOC = """
-import gc, fix, aprs, ukhas, sbd
+import fix, aprs, ukhas, sbd, heap_probe
 class Cfg:
     callsign = "N0CALL"
     ssid = 11
@@ -120,15 +120,10 @@ def burst():
         f.alt_cm = 123456 - i * 50
         fmt.build(f, i, 4 + i %% 3, 3300 + i, 1000 + i)
     fmt.build(None, -1, 6, 3300, 5)
-def measure():
-    gc.collect()
-    a = gc.mem_alloc()
-    burst()
-    return gc.mem_alloc() - a
-measure()
-print(measure())
+burst()
+print(heap_probe.alloc_of(burst))
 """
 
 
 def alloc_per_201_packets(ctor):
-    return int(run_mpy(ALLOC % ctor).strip().splitlines()[-1])
+    return int(run_mpy(ALLOC % ctor, extra_path=[SUPPORT]).strip().splitlines()[-1])

@@ -8,7 +8,7 @@ high (so a chute fired late or never shows up as a hard landing), and sensor
 readings with noise. Faults (stuck, noisy, out-of-range, dead sensors, an
 upside-down accelerometer) are injected per run.
 
-Tests import it with `run_mpy(code, extra_path=[TESTS])` and print a JSON
+Tests import it with `run_mpy(code, extra_path=[SUPPORT])` and print a JSON
 summary for pytest to assert on.
 """
 

@@ -19,6 +19,10 @@ ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE = ROOT / "firmware"
 BOARDS = ROOT / "boards"
 DRIVERS = DRIVERS_DIR
+SUPPORT = ROOT / "tests" / "support"  # fakes and helpers that run on MicroPython too
+# MicroPython test scripts, run with file=; first on their import path, so named unlike
+# any firmware module
+SCRIPTS = ROOT / "tests" / "firmware" / "mpy"
 SHARED = ROOT.parent / "shared"
 # tests that read the corpus beside the checkout (../shared/data) skip without it
 needs_corpus = pytest.mark.skipif(
@@ -37,12 +41,14 @@ class MicroPythonError(AssertionError):
     pass
 
 
-def run_mpy(code=None, *, file=None, heap="256K", timeout=120, extra_path=(), stdin=None, cwd=None):
-    """Run `code` (or `file`) on MicroPython; return stdout as str."""
+def run_mpy(
+    code=None, *, file=None, args=(), heap="256K", timeout=120, extra_path=(), stdin=None, cwd=None
+):
+    """Run `code` (or `file` with `args` as its sys.argv[1:]) on MicroPython; return stdout."""
     path = [*map(str, MICROPYTHON_PATH), str(BOARDS), *map(str, extra_path)]
     env = dict(os.environ, MICROPYPATH=":".join(path + [".frozen"]))
     cmd = [micropython_path(), "-X", "heapsize=" + heap]
-    cmd += [str(file)] if file else ["-c", code]
+    cmd += [str(file), *map(str, args)] if file else ["-c", code]
     proc = subprocess.run(
         cmd,
         input=stdin,
