@@ -24,21 +24,21 @@ def run():
     from host_tools.droptest import console_fuzz
     from host_tools.droptest import runner as droptest
 
-    link, close = droptest.open_board(reuse_flash=True)
+    link = droptest.open_board(reuse_flash=True)
     try:
         clean = droptest.DropTest(drone(), link, seed=3).run()
     finally:
-        close()
+        link.close()
     inputs = 0
     anomalies = 0
     for fuzz_seed in FUZZ_SEEDS:
-        link, close = droptest.open_board(reuse_flash=True)
+        link = droptest.open_board(reuse_flash=True)
         try:
             result, fuzz, test = console_fuzz.run(
                 link, drone(), seed=3, inputs_per_s=INPUTS_PER_S, fuzz_seed=fuzz_seed
             )
         finally:
-            close()
+            link.close()
         inputs += fuzz.inputs
         found = console_fuzz.anomalies(clean, result, fuzz, test)
         if found:

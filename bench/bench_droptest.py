@@ -44,8 +44,8 @@ def _physics_only(sc):
 
 
 def run():
+    from host_tools.board.board import Board
     from host_tools.board.flash import flash
-    from host_tools.board.link import BoardLink
     from host_tools.board.vboard import VirtualBoard
 
     sc = scenario.load("nominal_leo")
@@ -59,7 +59,7 @@ def run():
             t0 = time.perf_counter()
             flash(board.port, board="sim", log=lambda *a: None)
             flash_s = time.perf_counter() - t0
-            link = BoardLink(board.port, timeout=droptest.REPLY_TIMEOUT_S)
+            link = Board(board.port, timeout=droptest.REPLY_TIMEOUT_S)
             try:
                 results.append(droptest.DropTest(sc, link, seed=0).run())
             finally:

@@ -49,6 +49,23 @@ def _save(ax, path):
     return path
 
 
+def _time_axes(ax, ylabel, **ylabel_style):
+    """Time along x, `ylabel` along y, a light grid: how every time plot starts."""
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel(ylabel, **ylabel_style)
+    ax.grid(True, alpha=0.3)
+
+
+def _finish_time_plot(ax, path, t_s, title, phases=(), fires=(), label_phases=True):
+    """x fitted to t_s, the phases shaded and the fires marked, the title; saved."""
+    if len(t_s):
+        ax.set_xlim(min(t_s), max(t_s))
+    mark_phases(ax, phases, label=label_phases)
+    mark_fires(ax, fires)
+    ax.set_title(title)
+    return _save(ax, path)
+
+
 def mark_phases(ax, phases, t_end=None, label=True):
     """Shade each phase's time span and name it along the top edge."""
     phases = sorted(phases, key=lambda p: p[0])
@@ -97,20 +114,13 @@ def plot_altitude(ax_or_path, t_s, alt_m, speed_m_s=None, phases=(), fires=(), t
     """Altitude (left axis) and vertical speed (right axis) against time."""
     ax, path = _target(ax_or_path)
     ax.plot(t_s, alt_m, color="#1a73e8", lw=1.4, label="altitude")
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("altitude (m)", color="#1a73e8")
-    ax.grid(True, alpha=0.3)
+    _time_axes(ax, "altitude (m)", color="#1a73e8")
     if speed_m_s is not None and len(speed_m_s):
         ax2 = ax.twinx()
         ax2.plot(t_s, speed_m_s, color="#e37400", lw=1.0, label="vertical speed")
         ax2.set_ylabel("vertical speed (m/s)", color="#e37400")
         ax2.axhline(0, color="#e37400", lw=0.5, alpha=0.5)
-    if len(t_s):
-        ax.set_xlim(min(t_s), max(t_s))
-    mark_phases(ax, phases)
-    mark_fires(ax, fires)
-    ax.set_title(title or "altitude and vertical speed")
-    return _save(ax, path)
+    return _finish_time_plot(ax, path, t_s, title or "altitude and vertical speed", phases, fires)
 
 
 def plot_acceleration(ax_or_path, t_s, accel_m_s2, axes_g=None, phases=(), fires=(), title=None):
@@ -118,21 +128,14 @@ def plot_acceleration(ax_or_path, t_s, accel_m_s2, axes_g=None, phases=(), fires
     board axes in g (`axes_g` = (ax, ay, az) sequences) on a second axis."""
     ax, path = _target(ax_or_path)
     ax.plot(t_s, accel_m_s2, color="#188038", lw=1.2, label="axial (m/s²)")
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("acceleration (m/s²)")
-    ax.grid(True, alpha=0.3)
+    _time_axes(ax, "acceleration (m/s²)")
     if axes_g is not None:
         ax2 = ax.twinx()
         for values, name, colour in zip(axes_g, "xyz", ("#9334e6", "#f29900", "#12b5cb")):
             ax2.plot(t_s, values, lw=0.7, alpha=0.8, color=colour, label=name)
         ax2.set_ylabel("board axes (g)")
         ax2.legend(loc="upper right", fontsize=8)
-    if len(t_s):
-        ax.set_xlim(min(t_s), max(t_s))
-    mark_phases(ax, phases)
-    mark_fires(ax, fires)
-    ax.set_title(title or "acceleration")
-    return _save(ax, path)
+    return _finish_time_plot(ax, path, t_s, title or "acceleration", phases, fires)
 
 
 def local_east_north_m(lat, lon):
@@ -184,14 +187,8 @@ def plot_ground_track(ax_or_path, lat, lon, alt_m=None, labels=(), title=None):
 def plot_battery(ax_or_path, t_s, vbatt_v, phases=(), title=None):
     ax, path = _target(ax_or_path, figsize=(10, 3.5))
     ax.plot(t_s, vbatt_v, color="#5f6368", lw=1.0)
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("battery (V)")
-    ax.grid(True, alpha=0.3)
-    if len(t_s):
-        ax.set_xlim(min(t_s), max(t_s))
-    mark_phases(ax, phases, label=False)
-    ax.set_title(title or "battery")
-    return _save(ax, path)
+    _time_axes(ax, "battery (V)")
+    return _finish_time_plot(ax, path, t_s, title or "battery", phases, label_phases=False)
 
 
 # ------------------------------------------------------- a decoded log

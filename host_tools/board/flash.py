@@ -1,7 +1,7 @@
 """Put the firmware on a board: compile, copy what changed, verify, restart.
 
-Everything goes through mpremote's transport (raw REPL), the same path for a
-Pico on USB and for the virtual board. A manifest of SHA-256 hashes on the
+Everything goes through a Board's raw REPL (mpremote's transport), the same
+path for a Pico on USB and for the virtual board. A manifest of SHA-256 hashes on the
 board (`manifest.json`) lets a re-flash copy only what changed; after the
 copy every file is hashed *on the board* and compared, so a flash that
 reports success put exactly these bytes there.
@@ -17,11 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from mpremote.transport import TransportError, TransportExecError
-
-from host_tools.board import repl
-from host_tools.board.link import BoardLink, LinkError
-from host_tools.board.repl import ReplError, open_raw_repl
+from host_tools.board.board import Board, BoardError
 from host_tools.firmware_files import FirmwareFilesError, board_dict, image_sources
 from host_tools.paths import BOARDS_DIR, FIRMWARE_DIR, ROOT  # noqa: F401  (re-exported)
 
@@ -128,28 +124,18 @@ def sha256(data: bytes) -> str:
 
 
 class Flasher:
-    def __init__(self, port, progress=None):
-        self.port = port
+    """The flasher's steps on a Board in its raw REPL: what the board is,
+    what it holds, writing and removing files."""
+
+    def __init__(self, target, progress=None):
+        self.target = target  # a Board in its raw REPL
         self.progress = progress  # callable(done_bytes, total_bytes, name) or None
-        self.transport = None
-
-    def connect(self):
-        try:
-            self.transport = open_raw_repl(self.port, "flashing", read_timeout_s=1)
-        except ReplError as exc:
-            raise FlashError(str(exc)) from None
-
-    def close(self):
-        if self.transport is not None:
-            repl.close(self.transport)
-            self.transport = None
 
     def board_info(self):
-        info = self.transport.eval(
+        mpy, platform, version = self.target.eval(
             "(__import__('sys').implementation._mpy, __import__('sys').platform, "
             "__import__('sys').implementation.version[:3])"
         )
-        mpy, platform, version = info
         return {
             "mpy": mpy,
             "mpy_version": (mpy & 0xFF, (mpy >> 8) & 3),
@@ -158,9 +144,14 @@ class Flasher:
         }
 
     def read_manifest(self):
+        """The board's manifest; {} when it has none (or one that is not JSON)."""
         try:
-            return json.loads(self.transport.fs_readfile(MANIFEST).decode())
-        except (TransportError, TransportExecError, OSError, ValueError):
+            return json.loads(self.target.fs_readfile(MANIFEST).decode())
+        except BoardError as exc:
+            if exc.errno == errno.ENOENT:
+                return {}
+            raise
+        except ValueError:
             return {}
 
     def board_hashes(self, names):
@@ -181,7 +172,7 @@ class Flasher:
             " return binascii.hexlify(h.digest()).decode()\n"
             f"print(repr([_h(n) for n in {list(names)!r}]))\n"
         )
-        out = self.transport.exec(code).decode()
+        out = self.target.exec(code).decode()
         return dict(zip(names, ast.literal_eval(out.strip())))
 
     def write_file(self, name, data, done, total):
@@ -190,34 +181,29 @@ class Flasher:
                 self.progress(done + written, total, name)
 
         try:
-            self.transport.fs_writefile(name, data, chunk_size=CHUNK, progress_callback=cb)
-        except (TransportError, TransportExecError, OSError) as exc:
-            text = str(exc)
-            if (
-                getattr(exc, "errno", None) == errno.ENOSPC
-                or "ENOSPC" in text
-                or "Errno 28" in text
-            ):
+            self.target.fs_writefile(name, data, chunk_size=CHUNK, progress_callback=cb)
+        except BoardError as exc:
+            if exc.errno == errno.ENOSPC or "ENOSPC" in str(exc) or "Errno 28" in str(exc):
                 raise FlashError(
                     f"board flash is full while writing {name}: "
                     "remove files or use a board with more flash"
                 ) from None
-            raise FlashError(f"writing {name} failed: {text}") from None
+            raise
 
     def remove(self, name):
         try:
-            self.transport.fs_rmfile(name)
-        except (TransportError, TransportExecError, OSError):
-            pass
+            self.target.fs_rmfile(name)
+        except BoardError as exc:
+            if exc.errno != errno.ENOENT:
+                raise
 
-
-def flash(port, board="sim", config=None, progress=None, log=print, ready_timeout=20):
-    """Flash `board`'s firmware to the board on `port`; returns a summary dict."""
-    f = Flasher(port, progress)
-    f.connect()
-    try:
-        info = f.board_info()
+    def copy_image(self, board, config, log):
+        """Copy `board`'s image to the target (only what changed), remove what
+        the last image had and this one has not, verify every file's hash on
+        the board, write the manifest. Returns the summary without `ready`."""
+        info = self.board_info()
         major, minor = info["mpy_version"]
+        port = self.target.port
         if major != MPY_CROSS_VERSION[0]:
             raise FlashError(
                 f"incompatible MicroPython on {port}: .mpy v{major}.{minor},"
@@ -232,39 +218,51 @@ def flash(port, board="sim", config=None, progress=None, log=print, ready_timeou
         arch = MPY_ARCH.get((info["mpy"] >> 10) & 0xF)
         image = build_image(board, config, compile_mpy=compiled, arch=arch)
         want = {name: sha256(data) for name, data in image.items()}
-        old = f.read_manifest()
-        have = f.board_hashes(sorted(want))
+        old = self.read_manifest()
+        have = self.board_hashes(sorted(want))
         changed = [n for n in sorted(want) if have.get(n) != want[n]]
         stale = [n for n in old if n not in want and n != MANIFEST]
         total = sum(len(image[n]) for n in changed)
         done = 0
         for name in changed:
-            f.write_file(name, image[name], done, total)
+            self.write_file(name, image[name], done, total)
             done += len(image[name])
         for name in stale:
-            f.remove(name)
-        check = f.board_hashes(sorted(want))
+            self.remove(name)
+        check = self.board_hashes(sorted(want))
         bad = [n for n in want if check.get(n) != want[n]]
         if bad:
             raise FlashError("verify failed on {}: {}".format(port, ", ".join(bad)))
-        f.write_file(MANIFEST, json.dumps(want, sort_keys=True).encode(), total, total)
-        f.transport.exit_raw_repl()
-    finally:
-        f.close()
+        self.write_file(MANIFEST, json.dumps(want, sort_keys=True).encode(), total, total)
+        return {
+            "board": board,
+            "micropython": info["version"],
+            "mpy": f"{major}.{minor}",
+            "copied": changed,
+            "removed": stale,
+            "unchanged": len(want) - len(changed),
+            "bytes": total,
+        }
+
+
+def flash(port, board="sim", config=None, progress=None, log=print, ready_timeout=20):
+    """Flash `board`'s firmware to the board on `port`; returns a summary dict."""
     try:
-        with BoardLink(port) as link:
-            ready = link.start_firmware(ready_timeout)
-            boot = next((e for e in link.events if e.name == "boot"), None)
-    except LinkError as exc:
-        raise FlashError(f"flashed, but the firmware did not start: {exc}") from None
-    return {
-        "board": board,
-        "micropython": info["version"],
-        "mpy": f"{major}.{minor}",
-        "copied": changed,
-        "removed": stale,
-        "unchanged": len(want) - len(changed),
-        "bytes": total,
-        "ready": ready.fields,
-        "boot": boot.fields if boot else {},
-    }
+        target = Board(port)
+    except BoardError as exc:
+        raise FlashError(str(exc)) from None
+    with target:
+        try:
+            target.enter_raw_repl("flashing")
+            summary = Flasher(target, progress).copy_image(board, config, log)
+            target.leave_raw_repl()
+        except BoardError as exc:
+            raise FlashError(str(exc)) from None
+        seen = len(target.events)
+        try:
+            ready = target.start_firmware(ready_timeout)
+        except BoardError as exc:
+            raise FlashError(f"flashed, but the firmware did not start: {exc}") from None
+        boot = next((e for e in target.events[seen:] if e.name == "boot"), None)
+    summary.update(ready=ready.fields, boot=boot.fields if boot else {})
+    return summary

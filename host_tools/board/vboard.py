@@ -70,6 +70,17 @@ def _board_terminal_mode(fd):
     termios.tcsetattr(fd, termios.TCSANOW, attrs)
 
 
+def _write_some(fd, pending):
+    """Write what the non-blocking `fd` takes now of `pending` (a bytearray)
+    and drop that from it; a full or hung-up pty takes nothing."""
+    try:
+        n = os.write(fd, pending)
+        del pending[:n]
+    except OSError as exc:
+        if exc.errno not in (errno.EAGAIN, errno.EIO):
+            raise
+
+
 def _nonblocking(fd):
     flags = fcntl.fcntl(fd, fcntl.F_GETFL)
     fcntl.fcntl(fd, fcntl.F_SETFL, flags | os.O_NONBLOCK)
@@ -104,6 +115,7 @@ class VirtualBoard:
         self._to_client = bytearray()
         self._input_tail = b"\n"  # the stream starts at a line start
         self._after_interrupt = bytearray()  # bytes held back behind a Ctrl-C
+        self._holding = False  # a Ctrl-C went in: what follows waits for the prompt
         self._interrupt_deadline = 0.0
         self._stop = threading.Event()
         self._thread = None
@@ -152,13 +164,13 @@ class VirtualBoard:
         return self._thread is not None and self._thread.is_alive()
 
     # -- the interpreter -----------------------------------------------------
-    def _spawn(self, raw, crashed=False):
+    def _spawn(self, raw, crashed=False, mode=None):
         master, slave = os.openpty()
         _board_terminal_mode(slave)
         env = dict(os.environ)
         env.update(
             VBOARD_FLASH=str(self.flash_dir),
-            VBOARD_MODE="raw" if raw else "run",
+            VBOARD_MODE=mode or ("raw" if raw else "run"),
             VBOARD_LFS_BLOCKS=str(self.lfs_blocks),
             MICROPYPATH=".frozen",
         )
@@ -207,17 +219,28 @@ class VirtualBoard:
 
     def _restart(self, power_cut):
         was_raw = self._raw and not power_cut
-        crashed = self._child is not None and self._child.poll() not in (None, 0)
+        status = None if self._child is None else self._child.poll()
+        # The unix port turns Ctrl-C into KeyboardInterrupt only while it runs
+        # code; between two REPL lines (printing a traceback, the prompt) the
+        # signal ends the process. A board's REPL shrugs a Ctrl-C off there,
+        # so the interpreter comes back at its REPL: no boot.py, no main.py,
+        # no soft-reboot banner, the bytes behind the Ctrl-C still to come.
+        interrupted = status == -signal.SIGINT and not power_cut
+        crashed = status not in (None, 0) and not interrupted
         self._kill_child()
         self.resets += 1
         self._to_child.clear()
         self._to_child += self._after_interrupt
         self._after_interrupt.clear()
-        if not power_cut:
+        self._holding = False
+        if not power_cut and not interrupted:
             self._send_client(SOFT_REBOOT)
-        self._spawn(raw=was_raw, crashed=crashed)
+        self._spawn(raw=was_raw, crashed=crashed, mode="repl" if interrupted else None)
         if self.log:
-            self.log(f"restart #{self.resets} ({'power cut' if power_cut else 'soft reset'})")
+            why = (
+                "power cut" if power_cut else "Ctrl-C at the REPL" if interrupted else "soft reset"
+            )
+            self.log(f"restart #{self.resets} ({why})")
 
     # -- the relay -----------------------------------------------------------
     def _send_client(self, data):
@@ -250,13 +273,15 @@ class VirtualBoard:
         """A board takes Ctrl-C out of the stream the moment it arrives, so the
         bytes behind it (mpremote's Ctrl-A) reach the REPL. Here Ctrl-C is a
         signal that lands at the next bytecode, and a running program could
-        read those bytes first; so they wait until the REPL prompt appears."""
-        if self._after_interrupt:
+        read those bytes first; so they wait until the REPL prompt appears,
+        in this write or the next ones (mpremote writes its Ctrl-A apart)."""
+        if self._holding:
             self._after_interrupt += data
             return b""
         at = data.rfind(INTERRUPT)
-        if at < 0 or at == len(data) - 1 or self._raw or not self._child_interrupts():
+        if at < 0 or self._raw or not self._child_interrupts():
             return data
+        self._holding = True
         self._after_interrupt += data[at + 1 :]
         self._interrupt_deadline = time.monotonic() + INTERRUPT_SETTLE_S
         return data[: at + 1]
@@ -271,9 +296,10 @@ class VirtualBoard:
             return True
 
     def _release_after_interrupt(self, prompt_seen):
-        if self._after_interrupt and (prompt_seen or time.monotonic() >= self._interrupt_deadline):
+        if self._holding and (prompt_seen or time.monotonic() >= self._interrupt_deadline):
             self._to_child += self._after_interrupt
             self._after_interrupt.clear()
+            self._holding = False
 
     def _watch_input(self, data):
         """Find a power-cut line in what the client sends (not inside the raw REPL).
@@ -300,20 +326,10 @@ class VirtualBoard:
         return data
 
     def _write_child(self):
-        try:
-            n = os.write(self._child_fd, self._to_child)
-            del self._to_child[:n]
-        except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.EIO):
-                raise
+        _write_some(self._child_fd, self._to_child)
 
     def _write_client(self):
-        try:
-            n = os.write(self._client_fd, self._to_client)
-            del self._to_client[:n]
-        except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.EIO):
-                raise
+        _write_some(self._client_fd, self._to_client)
 
     def _relay(self):
         # One poll object for the life of the relay, its masks changed only

@@ -3,7 +3,9 @@
 #
 # It makes the board's flash directory the whole file system (so `/main.py`
 # means the flash, as on a board, and the host's files are out of reach), then
-# runs boot.py and, unless this is a soft reset from the raw REPL, main.py.
+# runs boot.py and, unless this is a soft reset from the raw REPL, main.py
+# (VBOARD_MODE "run", "raw"; "repl": neither, the interpreter is back at the
+# REPL it was at, see vboard.py).
 # Exceptions are printed as a board prints them; the REPL follows.
 import os
 import sys
@@ -23,7 +25,7 @@ del _attrs
 sys.stdout.write("\x00vboard:isig\x00")
 
 _flash = os.getenv("VBOARD_FLASH")
-_raw = os.getenv("VBOARD_MODE") == "raw"
+_mode = os.getenv("VBOARD_MODE")
 _image_blocks = int(os.getenv("VBOARD_LFS_BLOCKS") or 0)
 
 
@@ -98,12 +100,13 @@ def _vboard_run(name):
         sys.print_exception(exc)
 
 
-_vboard_run("boot.py")
-if not _raw:
+if _mode != "repl":
+    _vboard_run("boot.py")
+if _mode == "run":
     # main.py may change the terminal (the sim board reads its console in
     # bulk); the REPL that follows needs it as it was
     _tty = termios.tcgetattr(0)
     _vboard_run("main.py")
     termios.tcsetattr(0, termios.TCSANOW, _tty)
     del _tty
-del _vboard_run, _flash, _raw, _image_blocks
+del _vboard_run, _flash, _mode, _image_blocks

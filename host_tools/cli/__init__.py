@@ -8,6 +8,7 @@ one module plus one line here.
 """
 
 import argparse
+import contextlib
 import sys
 
 
@@ -17,6 +18,16 @@ class UserError(Exception):
     def __init__(self, message, status=2):
         super().__init__(message)
         self.status = status
+
+
+@contextlib.contextmanager
+def user_errors(*kinds, prefix="", status=2):
+    """Exceptions of `kinds` (a lower layer's errors, whose text a person can
+    act on) leave the block as a UserError with that text after `prefix`."""
+    try:
+        yield
+    except kinds as exc:
+        raise UserError(prefix + str(exc), status) from None
 
 
 def build_parser():

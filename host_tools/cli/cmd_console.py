@@ -12,8 +12,8 @@ import time
 
 from rich.console import Console
 
-from host_tools.board.link import BoardLink, LinkError
-from host_tools.cli import UserError
+from host_tools.board.board import Board, BoardError
+from host_tools.cli import user_errors
 from host_tools.protocol.lines import format_command
 
 STYLE = {"EVT": "cyan", "OK": "green", "ERR": "bold red", "TLM": "dim"}
@@ -32,17 +32,9 @@ def style_of(line):
 
 
 def one_command(args, out):
-    try:
-        with BoardLink(args.port, timeout=args.timeout) as link:
-            try:
-                reply = link.command(args.cmd)
-            except LinkError as exc:
-                if "REPL" not in str(exc) or not args.start:
-                    raise
-                link.start_firmware()
-                reply = link.command(args.cmd)
-    except LinkError as exc:
-        raise UserError(str(exc)) from None
+    with user_errors(BoardError), Board(args.port, timeout=args.timeout) as target:
+        send = target.command_starting if args.start else target.command
+        reply = send(args.cmd)
     if args.raw:
         print(reply.raw)
     else:
@@ -68,17 +60,15 @@ def interactive(args, out):
         else:
             out.print(describe(line), style=style_of(line), highlight=False, markup=False)
 
-    try:
-        link = BoardLink(args.port, on_line=on_line)
-    except LinkError as exc:
-        raise UserError(str(exc)) from None
+    with user_errors(BoardError):
+        target = Board(args.port, on_line=on_line)
 
     def reader():
         while not stop.is_set():
             try:
-                for _ in link.lines(timeout=0.2):
+                for _ in target.lines(timeout=0.2):
                     pass
-            except LinkError as exc:
+            except BoardError as exc:
                 out.print(str(exc), style="bold red")
                 stop.set()
 
@@ -86,14 +76,15 @@ def interactive(args, out):
     thread.start()
     out.print(f"connected to {args.port} — type commands (help), Ctrl-D to quit", style="bold")
     try:
-        for text in sys.stdin:
-            if stop.is_set():
-                break
-            if text.strip():
-                pending[0] += 1
-                # checksummed as the tools send it: the board runs a command
-                # that changes its state only with a valid *HH
-                link.write(format_command(text))
+        with user_errors(BoardError):  # the port went away while writing
+            for text in sys.stdin:
+                if stop.is_set():
+                    break
+                if text.strip():
+                    pending[0] += 1
+                    # checksummed as the tools send it: the board runs a command
+                    # that changes its state only with a valid *HH
+                    target.write(format_command(text))
         # input ended (Ctrl-D or a pipe): let the last replies arrive first
         deadline = time.monotonic() + args.timeout
         while pending[0] and not stop.is_set() and time.monotonic() < deadline:
@@ -103,7 +94,7 @@ def interactive(args, out):
     finally:
         stop.set()
         thread.join(timeout=1)
-        link.close()
+        target.close()
         if log:
             log.close()
     return 0

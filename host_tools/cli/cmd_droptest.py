@@ -22,7 +22,7 @@ held, 1 one failed (or the run could not finish), 2 bad input.
 import time
 from pathlib import Path
 
-from host_tools.cli import UserError
+from host_tools.cli import UserError, user_errors
 
 DEFAULT_OUT = "build/droptest"
 
@@ -95,73 +95,65 @@ def register(subparsers):
     p.add_argument("--demo", action="store_true", help="run the nominal LEO return with plots")
     p.add_argument("--list", action="store_true", help="list the scenario library")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    p.add_argument("--fake-board", action="store_true", help=argparse_suppress())
     p.set_defaults(func=run)
-
-
-def argparse_suppress():
-    import argparse
-
-    return argparse.SUPPRESS
 
 
 def _load(name):
     from host_tools.sim.scenario import ScenarioError, load
 
-    try:
+    with user_errors(ScenarioError):
         return load(name)
-    except ScenarioError as exc:
-        raise UserError(str(exc)) from None
-
-
-def _board_kind(args):
-    return "fake" if args.fake_board else None
 
 
 def run(args):
-    from host_tools.sim import scenario as scenario_mod
-
-    modes = [
-        bool(args.all is not None),
-        bool(args.monte_carlo),
-        args.envelope is not None,
-        bool(args.replay),
-        args.demo,
-        args.list,
-    ]
-    if sum(modes) > 1:
-        raise UserError("choose one of --all, --monte-carlo, --envelope, --replay, --demo, --list")
+    chosen = [flag for flag, (is_chosen, _, _) in _modes().items() if is_chosen(args)]
+    if len(chosen) > 1:
+        raise UserError("choose one of " + ", ".join(_modes()))
     if args.monte_carlo is not None and args.monte_carlo < 1:
         raise UserError(f"--monte-carlo N: N must be >= 1, got {args.monte_carlo}")
-    if args.index is not None:
-        if sum(modes):
-            raise UserError("--index re-flies one campaign flight; it takes no other mode")
-        if args.index < 0:
-            raise UserError(f"--index I: I must be >= 0, got {args.index}")
-        return _campaign_flight(args)
-    if args.envelope is not None:
-        if args.scenario:
-            raise UserError("--envelope draws its own flights; do not also name a scenario")
-        return _envelope(args)
-    if args.list:
-        return _list(scenario_mod)
-    if args.demo:
-        return _demo(args)
-    if args.all is not None:
-        if args.scenario:
-            raise UserError("--all runs a directory; do not also name a scenario")
-        return _all(args)
-    if args.replay:
-        return _replay(args)
+    if args.index is not None and args.index < 0:
+        raise UserError(f"--index I: I must be >= 0, got {args.index}")
+    if not chosen:
+        return _one(args)
+    _, handler, alone = _modes()[chosen[0]]
+    if alone and args.scenario:
+        raise UserError(f"{alone}; do not also name a scenario")
+    return handler(args)
+
+
+def _modes():
+    """The command table of the modes besides flying one scenario:
+    flag -> (chosen in args, what runs it, why no scenario name goes with it)."""
+    return {
+        "--index": (lambda a: a.index is not None, _campaign_flight, None),
+        "--all": (lambda a: a.all is not None, _all, "--all runs a directory"),
+        "--monte-carlo": (lambda a: bool(a.monte_carlo), _monte_carlo, None),
+        "--envelope": (
+            lambda a: a.envelope is not None,
+            _envelope,
+            "--envelope draws its own flights",
+        ),
+        "--replay": (lambda a: bool(a.replay), _replay, None),
+        "--demo": (lambda a: a.demo, _demo, None),
+        "--list": (lambda a: a.list, _list, None),
+    }
+
+
+def _scenario(args):
+    """The scenario the arguments name (a user error when they name none)."""
+    from host_tools.sim import scenario as scenario_mod
+
     if not args.scenario:
         raise UserError(
             "name a scenario (file or one of: {}), or use --all / --demo / --list".format(
                 ", ".join(scenario_mod.library_names())
             )
         )
-    sc = _load(args.scenario)
-    if args.monte_carlo:
-        return _monte_carlo(args, sc)
+    return _load(args.scenario)
+
+
+def _one(args):
+    sc = _scenario(args)
     out = Path(args.out or Path(DEFAULT_OUT) / sc.name)
     if args.ground_station is not None:  # a receiver that is not there: say so before flying
         from host_tools.droptest import ground_station
@@ -212,9 +204,9 @@ def _ground_station(result, receiver, out):
 def _track_capture(run, landing):
     """The station's lines through `capsule track`'s tracker: the last position,
     its distance from touchdown, and distance and bearing from the station's fix."""
-    from host_tools.cli.cmd_track import Tracker, distance_bearing
     from host_tools.protocol.packets import StreamSplitter
     from host_tools.sim.radio_link import haversine_m
+    from host_tools.track import Tracker, distance_bearing
 
     tracker = Tracker()
     splitter = StreamSplitter()
@@ -293,34 +285,28 @@ def _campaign_flight(args):
     return 0 if result.passed else 1
 
 
+def _board_errors():
+    """A board that cannot be reached or flashed: a one-line error, exit 1."""
+    from host_tools.board.board import BoardError
+    from host_tools.board.flash import FlashError
+
+    return user_errors(BoardError, FlashError, FileNotFoundError, status=1)
+
+
 def _run_one(args, sc, out, plots=None, seed=None):
     from host_tools.droptest import runner as droptest
 
-    link = None
-    if args.fake_board:
-        from host_tools.droptest.fake import FakeBoard
-
-        link = FakeBoard()
     update, progress = _progress_bar(sc)
-    try:
-        with progress:
-            return droptest.run_scenario(
-                sc,
-                port=args.port,
-                out_dir=out,
-                seed=_seed(args, sc) if seed is None else seed,
-                realtime=args.realtime,
-                progress=update,
-                link=link,
-                plots=not args.no_plots if plots is None else plots,
-            )
-    except Exception as exc:
-        from host_tools.board.flash import FlashError
-        from host_tools.board.link import LinkError
-
-        if isinstance(exc, (LinkError, FlashError, FileNotFoundError)):
-            raise UserError(str(exc), status=1) from None
-        raise
+    with _board_errors(), progress:
+        return droptest.run_scenario(
+            sc,
+            port=args.port,
+            out_dir=out,
+            seed=_seed(args, sc) if seed is None else seed,
+            realtime=args.realtime,
+            progress=update,
+            plots=not args.no_plots if plots is None else plots,
+        )
 
 
 def _console():
@@ -445,8 +431,10 @@ def _demo(args):
     return 0 if result.passed else 1
 
 
-def _list(scenario_mod):
+def _list(args):
     from rich.table import Table
+
+    from host_tools.sim import scenario as scenario_mod
 
     table = Table(title=f"scenario library ({scenario_mod.SCENARIO_DIR})")
     table.add_column("name")
@@ -462,12 +450,13 @@ def _list(scenario_mod):
 
 
 # -- Monte Carlo -----------------------------------------------------------------------
-def _monte_carlo(args, sc):
+def _monte_carlo(args):
     from host_tools.droptest import mc as droptest_mc
     from host_tools.droptest.campaign_table import TableMismatch
 
+    sc = _scenario(args)
     out = Path(args.out or Path(DEFAULT_OUT) / (sc.name + "_mc"))
-    try:
+    with user_errors(droptest_mc.CampaignError, TableMismatch):
         summary = droptest_mc.run_campaign(
             sc,
             args.monte_carlo,
@@ -475,12 +464,9 @@ def _monte_carlo(args, sc):
             scheduler=args.scheduler,
             workers=args.workers,
             out_dir=out,
-            board="fake" if args.fake_board else "virtual",
             plots=not args.no_plots,
             progress=True,
         )
-    except (droptest_mc.CampaignError, TableMismatch) as exc:
-        raise UserError(str(exc)) from None
     droptest_mc.print_summary(summary, out)
     return 0 if summary["failed"] == 0 and summary["errors"] == 0 else 1
 
@@ -488,11 +474,13 @@ def _monte_carlo(args, sc):
 # -- envelope --------------------------------------------------------------------------
 def _envelope(args):
     from host_tools.droptest import envelope
+    from host_tools.droptest.campaign_table import TableMismatch
+    from host_tools.droptest.mc import CampaignError
 
     if args.envelope < 1:
         raise UserError(f"--envelope N: N must be >= 1, got {args.envelope}")
     out = Path(args.out or Path(DEFAULT_OUT) / f"envelope_{_seed(args)}")
-    try:
+    with user_errors(envelope.EnvelopeError, CampaignError, TableMismatch):
         summary = envelope.run_envelope(
             args.envelope,
             seed=_seed(args),
@@ -500,18 +488,8 @@ def _envelope(args):
             workers=args.workers,
             out_dir=out,
             envelope_path=args.envelope_file or envelope.ENVELOPE_PATH,
-            board="fake" if args.fake_board else "virtual",
             progress=True,
         )
-    except envelope.EnvelopeError as exc:
-        raise UserError(str(exc)) from None
-    except Exception as exc:
-        from host_tools.droptest.campaign_table import TableMismatch
-        from host_tools.droptest.mc import CampaignError
-
-        if isinstance(exc, (CampaignError, TableMismatch)):
-            raise UserError(str(exc)) from None
-        raise
     envelope.print_summary(summary, out)
     return 0 if summary["violating_flights"] == 0 and summary["errors"] == 0 else 1
 
@@ -521,26 +499,19 @@ def _replay(args):
     from host_tools.droptest import replay as droptest_replay
 
     sc = _load(args.scenario) if args.scenario else None
-    try:
+    with user_errors(droptest_replay.ReplayError):
         columns = droptest_replay.parse_columns(args.columns)
         log = droptest_replay.read_flight_csv(args.replay, columns)
-    except droptest_replay.ReplayError as exc:
-        raise UserError(str(exc)) from None
     sc = droptest_replay.replay_scenario(log, sc)
     out = Path(args.out or Path(DEFAULT_OUT) / ("replay_" + Path(args.replay).stem))
-    link = None
-    if args.fake_board:
-        from host_tools.droptest.fake import FakeBoard
-
-        link = FakeBoard()
-    result = droptest_replay.run_replay(
-        log,
-        sc,
-        port=args.port,
-        out_dir=out,
-        link=link,
-        plots=not args.no_plots,
-        seed=_seed(args, sc),
-    )
+    with _board_errors():
+        result = droptest_replay.run_replay(
+            log,
+            sc,
+            port=args.port,
+            out_dir=out,
+            plots=not args.no_plots,
+            seed=_seed(args, sc),
+        )
     _print_result(result, out)
     return 0 if result.passed else 1

@@ -16,48 +16,12 @@ be decoded are counted and skipped, never fatal.
 
 from __future__ import annotations
 
-import math
-import os
-import tempfile
-import time
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
-import gpxpy
-import gpxpy.gpx
-import simplekml
-from rich import box
 from rich.console import Console
-from rich.table import Table
 
-from host_tools.cli import UserError
-from host_tools.protocol.packets import DecodeError, Report, StreamSplitter, decode_item
-
-EARTH_RADIUS_M = 6_371_008.8  # IUGG mean Earth radius
-COMPASS = ("N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE",
-           "S", "SSW", "SW", "WSW", "W", "WNW", "NW", "NNW")  # fmt: skip
-DEFAULT_BAUD = 115200
-
-
-# -- geometry -------------------------------------------------------------------
-
-
-def distance_bearing(lat1, lon1, lat2, lon2):
-    """Great-circle distance (m) and initial bearing (degrees true) from point 1 to 2."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp = p2 - p1
-    dl = math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    dist = 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
-    y = math.sin(dl) * math.cos(p2)
-    x = math.cos(p1) * math.sin(p2) - math.sin(p1) * math.cos(p2) * math.cos(dl)
-    bearing = (math.degrees(math.atan2(y, x)) + 360.0) % 360.0
-    return dist, bearing
-
-
-def compass_point(bearing):
-    return COMPASS[int((bearing % 360) / 22.5 + 0.5) % 16]
+from host_tools.cli import UserError, user_errors
+from host_tools.track import DEFAULT_BAUD, Tracker, TrackError, track_file, track_port
 
 
 def parse_lat_lon(text):
@@ -73,246 +37,6 @@ def parse_lat_lon(text):
     return lat, lon
 
 
-# -- the track --------------------------------------------------------------------
-
-
-@dataclass
-class TrackPoint:
-    lat: float
-    lon: float
-    alt_m: float | None
-    time: datetime | None
-    report: Report
-
-
-@dataclass
-class Tracker:
-    """Everything seen so far: reports, tracks per source, counters."""
-
-    team: tuple[float, float] | None = None
-    team_from_station: bool = True  # False once --from gave the team's position
-    live: bool = False
-    reports: int = 0
-    bad: int = 0
-    ignored: int = 0
-    last_error: str = ""
-    latest: dict = field(default_factory=dict)  # source -> Report
-    counts: dict = field(default_factory=dict)  # source -> packets
-    tracks: dict = field(default_factory=dict)  # source -> [TrackPoint]
-
-    def feed(self, kind: str, data: bytes) -> Report | None:
-        """Decode one receiver item; returns the report when it carried a position."""
-        try:
-            rep = decode_item(kind, data)
-        except DecodeError as exc:
-            self.bad += 1
-            self.last_error = str(exc)
-            return None
-        if rep is None:
-            self.ignored += 1
-            return None
-        self.reports += 1
-        self._station_fix(rep)
-        self.latest[rep.source] = rep
-        self.counts[rep.source] = self.counts.get(rep.source, 0) + 1
-        if not rep.has_position:
-            return None
-        pts = self.tracks.setdefault(rep.source, [])
-        if pts and (pts[-1].lat, pts[-1].lon, pts[-1].alt_m) == (rep.lat, rep.lon, rep.alt_m):
-            pts[-1].report = rep  # same position again (a stale fix re-sent): no new point
-            return rep
-        when = datetime.now(timezone.utc) if self.live else None
-        pts.append(TrackPoint(rep.lat, rep.lon, rep.alt_m, when, rep))
-        return rep
-
-    def _station_fix(self, rep):
-        """A ground station that prints its own fix (RX lines, gs=) tells where
-        the team stands, unless --from said so."""
-        station = rep.extra.get("station")
-        if station and self.team_from_station:
-            self.team = station
-
-    def last_position(self, source):
-        pts = self.tracks.get(source)
-        return pts[-1] if pts else None
-
-    # -- views ------------------------------------------------------------------------
-
-    def table(self) -> Table:
-        """Latest report per source; two-line cells keep it inside a phone's 80 columns."""
-        t = Table(title="Capsule beacon", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-        t.add_column("source", no_wrap=True)
-        t.add_column("lat/lon", no_wrap=True, justify="right")
-        for col in ("alt m", "age", "phase", "batt", "pkts"):
-            t.add_column(col, no_wrap=True, justify="left" if col == "phase" else "right")
-        if self.team:
-            t.add_column("dist", justify="right", no_wrap=True)
-            t.add_column("brg", justify="right", no_wrap=True)
-        for source in sorted(self.latest):
-            rep = self.latest[source]
-            last = self.last_position(source)
-            pos = f"{last.lat:.5f}\n{last.lon:.5f}" if last else "no fix\nyet"
-            alt = f"{last.alt_m:.0f}" if last and last.alt_m is not None else "-"
-            age = "-" if rep.fix_age_s is None else _age_text(rep.fix_age_s)
-            if rep.fresh is False:
-                age += "\n(old)"
-            batt = "-" if rep.batt_mv is None else f"{rep.batt_mv / 1000:.2f} V"
-            row = [f"{source}\n{rep.kind}", pos, alt, age, rep.phase or "-", batt]
-            row.append(str(self.counts[source]))
-            if self.team:
-                if last:
-                    d, b = distance_bearing(self.team[0], self.team[1], last.lat, last.lon)
-                    row += [_distance_text(d), f"{b:.0f}°\n{compass_point(b)}"]
-                else:
-                    row += ["-", "-"]
-            t.add_row(*row)
-        t.caption = f"{self.reports} packets, {self.bad} bad lines skipped" + (
-            f" (last: {self.last_error})" if self.bad else ""
-        )
-        return t
-
-    def gpx(self) -> str:
-        g = gpxpy.gpx.GPX()
-        g.creator = "capsule track"
-        for source, pts in sorted(self.tracks.items()):
-            trk = gpxpy.gpx.GPXTrack(name=source)
-            seg = gpxpy.gpx.GPXTrackSegment()
-            for p in pts:
-                seg.points.append(
-                    gpxpy.gpx.GPXTrackPoint(
-                        p.lat, p.lon, elevation=p.alt_m, time=p.time, comment=_describe(p.report)
-                    )
-                )
-            trk.segments.append(seg)
-            g.tracks.append(trk)
-            last = pts[-1]
-            g.waypoints.append(
-                gpxpy.gpx.GPXWaypoint(
-                    last.lat,
-                    last.lon,
-                    elevation=last.alt_m,
-                    time=last.time,
-                    name=f"{source} last",
-                    description=_describe(last.report),
-                )
-            )
-        if self.team:
-            g.waypoints.append(gpxpy.gpx.GPXWaypoint(self.team[0], self.team[1], name="team"))
-        return g.to_xml()
-
-    def kml(self) -> simplekml.Kml:
-        k = simplekml.Kml(name="Capsule beacon")
-        for source, pts in sorted(self.tracks.items()):
-            coords = [(p.lon, p.lat, p.alt_m or 0.0) for p in pts]
-            if len(coords) > 1:
-                line = k.newlinestring(name=f"{source} track", coords=coords)
-                line.altitudemode = simplekml.AltitudeMode.absolute
-                line.style.linestyle.width = 3
-                line.style.linestyle.color = simplekml.Color.red
-            last = pts[-1]
-            pt = k.newpoint(name=f"{source} last", coords=[coords[-1]])
-            pt.description = _describe(last.report)
-        if self.team:
-            k.newpoint(name="team", coords=[(self.team[1], self.team[0])])
-        return k
-
-    def write(self, gpx_path: Path | None, kml_path: Path | None):
-        if gpx_path:
-            _atomic_write(gpx_path, self.gpx())
-        if kml_path:
-            _atomic_write(kml_path, self.kml().kml())
-
-
-def _age_text(s):
-    if s < 120:
-        return f"{s} s"
-    if s < 7200:
-        return f"{s // 60} min"
-    if s < 172800:
-        return f"{s / 3600:.1f} h"
-    return f"{s / 86400:.1f} d"
-
-
-def _distance_text(m):
-    return f"{m:.0f} m" if m < 10_000 else f"{m / 1000:.1f} km"
-
-
-def _describe(rep: Report) -> str:
-    parts = [f"{rep.kind} {rep.source}"]
-    if rep.seq is not None:
-        parts.append(f"#{rep.seq}")
-    if rep.phase:
-        parts.append(rep.phase)
-    if rep.fix_age_s is not None:
-        parts.append(f"fix age {rep.fix_age_s} s")
-    if rep.sats is not None:
-        parts.append(f"{rep.sats} sats")
-    if rep.batt_mv is not None:
-        parts.append(f"battery {rep.batt_mv} mV")
-    return ", ".join(parts)
-
-
-def _atomic_write(path: Path, text: str):
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix="." + path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-# -- sources ----------------------------------------------------------------------
-
-
-def track_file(tracker: Tracker, path: Path):
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise UserError(f"capture file {path} not found") from None
-    except OSError as exc:
-        raise UserError(f"cannot read capture file {path}: {exc.strerror}") from None
-    splitter = StreamSplitter()
-    for kind, item in splitter.feed(data) + splitter.flush():
-        tracker.feed(kind, item)
-
-
-def track_port(tracker, port, baud, console, gpx_path, kml_path, duration_s=None):
-    import serial
-    from rich.live import Live
-
-    try:
-        ser = serial.serial_for_url(port, baudrate=baud, timeout=0.2)
-    except (serial.SerialException, OSError, ValueError) as exc:
-        raise UserError(f"cannot open receiver port {port}: {exc}") from None
-    splitter = StreamSplitter()
-    start = time.monotonic()
-    try:
-        with Live(tracker.table(), console=console, refresh_per_second=4) as live:
-            while duration_s is None or time.monotonic() - start < duration_s:
-                try:
-                    chunk = ser.read(ser.in_waiting or 1)
-                except (serial.SerialException, OSError) as exc:
-                    raise UserError(f"lost receiver port {port}: {exc}") from None
-                if not chunk:
-                    continue
-                moved = False
-                for kind, item in splitter.feed(chunk):
-                    moved = tracker.feed(kind, item) is not None or moved
-                live.update(tracker.table())
-                if moved:
-                    tracker.write(gpx_path, kml_path)
-    except KeyboardInterrupt:
-        pass  # the team stops tracking: keep what we have
-    finally:
-        ser.close()
-    for kind, item in splitter.flush():
-        tracker.feed(kind, item)
-
-
 def run(args):
     team = parse_lat_lon(args.from_) if args.from_ else None
     gpx_path = Path(args.gpx) if args.gpx else None
@@ -324,11 +48,12 @@ def run(args):
     if not console.is_terminal:  # a pipe or a log file: do not squeeze the table to 80 columns
         console = Console(width=160)
     tracker = Tracker(team=team, live=bool(args.port), team_from_station=team is None)
-    if args.port:
-        track_port(tracker, args.port, args.baud, console, gpx_path, kml_path, args.duration)
-    else:
-        track_file(tracker, Path(args.file))
-        console.print(tracker.table())
+    with user_errors(TrackError):
+        if args.port:
+            track_port(tracker, args.port, args.baud, console, gpx_path, kml_path, args.duration)
+        else:
+            track_file(tracker, Path(args.file))
+            console.print(tracker.table())
     tracker.write(gpx_path, kml_path)
     n_points = sum(len(p) for p in tracker.tracks.values())
     console.print(

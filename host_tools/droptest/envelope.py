@@ -31,7 +31,14 @@ from host_tools.droptest.invariants import NAMES as INVARIANT_NAMES
 from host_tools.droptest.invariants import firmware, firmware_defaults
 from host_tools.sim import atmosphere1976 as atm
 from host_tools.sim import balloon, physics, sensors
-from host_tools.sim.scenario import BALLOON_KEYS, RELEASE_MIN_AGL_M, SCENARIO_DIR, validate
+from host_tools.sim.scenario import (
+    BALLOON_KEYS,
+    RELEASE_MIN_AGL_M,
+    SCENARIO_DIR,
+    TABLES,
+    TOP_KEYS,
+    validate,
+)
 
 ENVELOPE_PATH = SCENARIO_DIR / "envelope.toml"
 FAULT_KINDS = (
@@ -245,22 +252,8 @@ def _chute_cd_area_m2(mass_kg, capsule_cd_area_m2, speed_m_s, alt_m):
     return max(0.05 * total, total - capsule_cd_area_m2)
 
 
-# the tables of a drawn flight, in the order its scenario file lists them
-DOC_ORDER = (
-    "name",
-    "description",
-    "capsule",
-    "start",
-    "balloon",
-    "chutes",
-    "ground",
-    "wind",
-    "sensors",
-    "config",
-    "faults",
-    "expect",
-    "run",
-)
+# the keys of a drawn flight, in the order its scenario file lists them
+DOC_ORDER = (*TOP_KEYS, *TABLES)
 
 
 def draw(env, seed, index):
@@ -516,23 +509,21 @@ def to_toml(doc, header=""):
 
 
 # -- one flight (on a worker) and the campaign ------------------------------------------
-def fly(env, seed, index, board="virtual"):
+def fly(env, seed, index, board=None):
     """Draw and fly one envelope flight: its table row (flight_row.py), the
-    drawn scenario document in its `inputs`."""
+    drawn scenario document in its `inputs`. board: what to fly on
+    (runner.run_scenario's factory; default a flashed virtual board)."""
     from host_tools.droptest import runner as droptest
     from host_tools.droptest.flight_row import Meter, error_row, row
 
     doc = draw(env, seed, index)
     meter = Meter()
-    link = None
-    if board == "fake":
-        from host_tools.droptest.fake import FakeBoard
-
-        link = FakeBoard()
     run_seed = doc["run"]["seed"]
     try:
         sc = scenario_of(doc)
-        result = droptest.run_scenario(sc, seed=run_seed, link=link, plots=False, reuse_flash=True)
+        result = droptest.run_scenario(
+            sc, seed=run_seed, board=board, plots=False, reuse_flash=True
+        )
     except Exception as exc:  # noqa: BLE001 - a broken run is counted, not fatal
         out = error_row(index, seed, run_seed, doc["name"], exc, meter, doc)
         out["description"] = doc["description"]
@@ -547,7 +538,7 @@ def run_envelope(
     workers=None,
     out_dir=None,
     envelope_path=ENVELOPE_PATH,
-    board="virtual",
+    board=None,
     progress=False,
 ):
     """Fly n envelope flights on a dask cluster into out_dir's flights table

@@ -88,9 +88,9 @@ def relay(result, receiver=None, link=None, log=None) -> GroundRun:
     rx = pick_receiver(result.scenario, receiver)
     to_send, heard = station_frames(result, rx)
     run = GroundRun(rx.name, heard)
-    closer = None
+    opened = None
     if link is None:
-        link, closer = open_station(log)
+        opened = link = open_station(log)
     try:
         _wait_ready(link)
         seq = 1
@@ -116,8 +116,8 @@ def relay(result, receiver=None, link=None, log=None) -> GroundRun:
                 run.status = dict(line.fields) if line else {}
                 break
     finally:
-        if closer:
-            closer()
+        if opened is not None:
+            opened.close()
     return run
 
 
@@ -133,21 +133,16 @@ def _wait_ready(link):
 
 
 def open_station(log=None):
-    """(link, closer): a fresh virtual board flashed with the ground role."""
+    """A Board on a fresh virtual board flashed with the ground role (closing
+    the Board stops the virtual board)."""
+    from host_tools.board.board import Board
     from host_tools.board.flash import flash
-    from host_tools.board.link import BoardLink
     from host_tools.board.vboard import VirtualBoard
 
     board = VirtualBoard().start()
     try:
         flash(board.port, board=STATION_BOARD, log=log or (lambda *a: None))
-        link = BoardLink(board.port, timeout=REPLY_TIMEOUT_S)
+        return Board(board.port, timeout=REPLY_TIMEOUT_S, on_close=board.stop)
     except BaseException:
         board.stop()
         raise
-
-    def close():
-        link.close()
-        board.stop()
-
-    return link, close

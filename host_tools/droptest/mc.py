@@ -39,20 +39,19 @@ def dispersed_flight(sc, seed, index):
     return flown, int(rng.integers(0, 2**31 - 1))
 
 
-def run_dispersed(raw, name, path, seed, index, board="virtual"):
-    """One Monte Carlo flight (executes on a worker): its table row (flight_row.py)."""
+def run_dispersed(raw, name, path, seed, index, board=None):
+    """One Monte Carlo flight (executes on a worker): its table row (flight_row.py).
+    board: what to fly on (runner.run_scenario's factory; default a flashed
+    virtual board)."""
     from host_tools.droptest import runner as droptest
     from host_tools.droptest.flight_row import Meter, error_row, row
 
     sc, run_seed = dispersed_flight(Scenario(name, path, raw), seed, index)
     meter = Meter()
-    link = None
-    if board == "fake":
-        from host_tools.droptest.fake import FakeBoard
-
-        link = FakeBoard()
     try:
-        result = droptest.run_scenario(sc, seed=run_seed, link=link, plots=False, reuse_flash=True)
+        result = droptest.run_scenario(
+            sc, seed=run_seed, board=board, plots=False, reuse_flash=True
+        )
     except Exception as exc:  # noqa: BLE001 - a broken run is a failed run, not a broken campaign
         return error_row(index, seed, run_seed, name, exc, meter, sc.raw)
     return row(index, seed, run_seed, sc, result, meter, sc.raw)
@@ -89,7 +88,7 @@ def run_campaign(
     scheduler=None,
     workers=None,
     out_dir=None,
-    board="virtual",
+    board=None,
     plots=True,
     progress=False,
 ):

@@ -430,14 +430,14 @@ class ReplayTest(droptest.DropTest):
 def run_replay(
     log, scenario, port=None, out_dir=None, link=None, plots=True, seed=0, progress=None
 ):
-    closer = None
+    opened = None
     if link is None:
-        link, closer = droptest.open_board(port)
+        opened = link = droptest.open_board(port)
     try:
         result = ReplayTest(log, scenario, link, seed=seed, progress=progress).run()
     finally:
-        if closer:
-            closer()
+        if opened is not None:
+            opened.close()
     result.replay = log.path
     if out_dir is not None:
         droptest.write_report(result, out_dir, plots=plots)

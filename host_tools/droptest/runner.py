@@ -27,9 +27,9 @@ drains the pipeline, waits for the board's `boot` event and goes on; serial
 noise inserts junk and corrupts frames.
 
 `DropTest(scenario, link).run()` returns a `Result`; the link is anything with
-`write(bytes)` and `read_raw_line(deadline) -> bytes | None` (link.BoardLink,
-or the in-process fake in droptest/fake.py). `run_scenario()` adds a virtual
-board, flashing, and the report files.
+`write(bytes)`, `read_raw_line(deadline) -> bytes | None` and `power_cut()`
+(a board.Board, or a test's in-process stand-in). `run_scenario()` adds a
+virtual board, flashing, and the report files.
 """
 
 import hashlib
@@ -652,7 +652,7 @@ class DropTest:
         """Cut the board's power at sim time t; it comes back power_off_s later."""
         self._drain()
         self._event(t, "injected", "power_loss", {"off_s": self.power_off_s})
-        self.link.write(frames.RESET_FRAME)
+        self.link.power_cut()
         self._board_alive = False
         self._stream_until(t + self.power_off_s)  # physics goes on, the board is dark
         self._board_alive = True
@@ -969,7 +969,6 @@ def judge(result, scenario, replies=None):
 
 
 # -- running a scenario with a board, writing the report ------------------------------
-BOARD_SETUP_ATTEMPTS = 3  # a loaded machine sometimes misses mpremote's raw-REPL window
 _FLASH_TEMPLATES = {}  # firmware digest -> a flashed board directory, per process
 
 
@@ -982,20 +981,6 @@ def _firmware_digest():
         h.update(name.encode())
         h.update(p.read_bytes())
     return h.hexdigest()[:16]
-
-
-def _with_retries(what, fn):
-    from host_tools.board.flash import FlashError
-    from host_tools.board.link import LinkError
-
-    for attempt in range(1, BOARD_SETUP_ATTEMPTS + 1):
-        try:
-            return fn()
-        except (FlashError, LinkError):
-            if attempt == BOARD_SETUP_ATTEMPTS:
-                raise
-            time.sleep(0.5 * attempt)
-    raise AssertionError(what)  # unreachable
 
 
 def _flashed_template(log):
@@ -1012,12 +997,8 @@ def _flashed_template(log):
     if path is not None and path.exists():
         return path
     path = Path(tempfile.mkdtemp(prefix="droptest-flash-"))
-
-    def make():
-        with VirtualBoard(flash_dir=path) as board:
-            flash(board.port, board="sim", log=log)
-
-    _with_retries("flash a template", make)
+    with VirtualBoard(flash_dir=path) as board:
+        flash(board.port, board="sim", log=log)
     if not _FLASH_TEMPLATES:
         import atexit
         import shutil
@@ -1030,49 +1011,38 @@ def _flashed_template(log):
 
 
 def open_board(port=None, log=None, reuse_flash=False):
-    """(link, closer): a BoardLink on `port`, or on a fresh virtual board with
-    the current firmware flashed (reuse_flash: booted from a copy of a board
-    flashed earlier in this process with the same firmware)."""
+    """A Board on `port`, or on a fresh virtual board with the current
+    firmware flashed (reuse_flash: booted from a copy of a board flashed
+    earlier in this process with the same firmware); closing the Board stops
+    a virtual board started here."""
     import shutil
     import tempfile
 
+    from host_tools.board.board import Board
     from host_tools.board.flash import flash
-    from host_tools.board.link import BoardLink
     from host_tools.board.vboard import VirtualBoard
 
     if port:
-        link = BoardLink(port, timeout=REPLY_TIMEOUT_S)
-        return link, link.close
+        return Board(port, timeout=REPLY_TIMEOUT_S)
     log = log or (lambda *a: None)
     template = _flashed_template(log) if reuse_flash else None
+    tmp = tempfile.mkdtemp(prefix="droptest-board-")
+    flash_dir = Path(tmp) / "flash"
+    if template is not None:
+        shutil.copytree(template, flash_dir)
+    board = VirtualBoard(flash_dir=flash_dir).start()
 
-    def bring_up():
-        tmp = None
-        flash_dir = None
-        if template is not None:
-            tmp = tempfile.mkdtemp(prefix="droptest-board-")
-            flash_dir = Path(tmp) / "flash"
-            shutil.copytree(template, flash_dir)
-        board = VirtualBoard(flash_dir=flash_dir).start()
-        try:
-            if template is None:
-                flash(board.port, board="sim", log=log)
-            link = BoardLink(board.port, timeout=REPLY_TIMEOUT_S)
-        except BaseException:
-            board.stop()
-            if tmp:
-                shutil.rmtree(tmp, ignore_errors=True)
-            raise
+    def stop():
+        board.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
-        def close():
-            link.close()
-            board.stop()
-            if tmp:
-                shutil.rmtree(tmp, ignore_errors=True)
-
-        return link, close
-
-    return _with_retries("bring up a virtual board", bring_up)
+    try:
+        if template is None:
+            flash(board.port, board="sim", log=log)
+        return Board(board.port, timeout=REPLY_TIMEOUT_S, on_close=stop)
+    except BaseException:
+        stop()
+        raise
 
 
 def run_scenario(
@@ -1085,17 +1055,20 @@ def run_scenario(
     link=None,
     plots=True,
     reuse_flash=False,
+    board=None,
 ):
-    """Run one scenario end to end; write report files if out_dir; return Result."""
-    closer = None
+    """Run one scenario end to end; write report files if out_dir; return Result.
+    The board flown: `link` (open, the caller closes it), else one `board()`
+    opens (default: open_board(port, reuse_flash)), closed here."""
     wall0 = time.perf_counter()
+    opened = None
     if link is None:
-        link, closer = open_board(port, reuse_flash=reuse_flash)
+        opened = link = board() if board else open_board(port, reuse_flash=reuse_flash)
     try:
         result = DropTest(scenario, link, seed=seed, realtime=realtime, progress=progress).run()
     finally:
-        if closer:
-            closer()
+        if opened is not None:
+            opened.close()
     result.total_wall_s = time.perf_counter() - wall0
     if out_dir is not None:
         write_report(result, out_dir, plots=plots)

@@ -37,6 +37,27 @@ G0_M_S2 = atm.G0_M_S2
 DEFAULT_MAX_DT_S = 0.01
 
 
+_GR2 = G0_M_S2 * EARTH_RADIUS_M * EARTH_RADIUS_M
+_sqrt = math.sqrt
+
+
+def _rk4_stage(h0, h, ve, vn, vz, k, we, wn, rho0, slope):
+    """One RK4 stage of the point-mass flight at height h (metres from h0,
+    where the density is rho0 with log-slope `slope`; exp to third order):
+    (1/r, east, north and up acceleration). k is Cd*A / 2m at this time."""
+    ir = 1.0 / (EARTH_RADIUS_M + h)
+    rx = ve - we
+    ry = vn - wn
+    x = slope * (h - h0)
+    q = rho0 * (1.0 + x * (1.0 + x * 0.5)) * k * _sqrt(rx * rx + ry * ry + vz * vz)
+    return (
+        ir,
+        -q * rx - ve * vz * ir,
+        -q * ry - vn * vz * ir,
+        -q * vz - _GR2 * ir * ir + (ve * ve + vn * vn) * ir,
+    )
+
+
 @dataclass
 class Chute:
     """One parachute on one pyro channel."""
@@ -345,59 +366,26 @@ class Flight:
         h, ve, vn, vz = self.h, self.ve, self.vn, self.vz
         # wind changes over kilometres: once per step is plenty
         we, wn = (0.0, 0.0) if self.wind.calm else self.wind.at(h)
-        # The four RK4 stages with the derivative written out: this runs
-        # 100+ times per simulated second, and calls cost more than the
-        # arithmetic. Each stage: drag on the air-relative velocity, inverse
-        # square gravity, and the curvature terms of the local frame.
+        # The four RK4 stages, each the derivative at a point a few metres
+        # from h: drag on the air-relative velocity (the density from its
+        # slope at h), inverse square gravity, and the curvature terms of the
+        # local frame. This runs 100+ times per simulated second: each stage
+        # is one call of a plain function, its inputs as arguments.
         rho1, slope = _density.with_slope(h)
-        sqrt = math.sqrt
-        r_e = EARTH_RADIUS_M
-        gr2 = G0_M_S2 * r_e * r_e
         hd = 0.5 * dt
-        # stage 1 at (h, v)
-        ir1 = 1.0 / (r_e + h)
-        rx = ve - we
-        ry = vn - wn
-        q = rho1 * k0 * sqrt(rx * rx + ry * ry + vz * vz)
-        a1e = -q * rx - ve * vz * ir1
-        a1n = -q * ry - vn * vz * ir1
-        a1z = -q * vz - gr2 * ir1 * ir1 + (ve * ve + vn * vn) * ir1
-        # stage 2 at the midpoint with the stage-1 slope
+        ir1, a1e, a1n, a1z = _rk4_stage(h, h, ve, vn, vz, k0, we, wn, rho1, slope)
         h2 = h + hd * vz
         ve2, vn2, vz2 = ve + hd * a1e, vn + hd * a1n, vz + hd * a1z
-        ir2 = 1.0 / (r_e + h2)
-        rx = ve2 - we
-        ry = vn2 - wn
-        x = slope * (h2 - h)  # a few metres: exp(x) to third order
-        q = rho1 * (1.0 + x * (1.0 + x * 0.5)) * k1 * sqrt(rx * rx + ry * ry + vz2 * vz2)
-        a2e = -q * rx - ve2 * vz2 * ir2
-        a2n = -q * ry - vn2 * vz2 * ir2
-        a2z = -q * vz2 - gr2 * ir2 * ir2 + (ve2 * ve2 + vn2 * vn2) * ir2
-        # stage 3 at the midpoint with the stage-2 slope
+        ir2, a2e, a2n, a2z = _rk4_stage(h, h2, ve2, vn2, vz2, k1, we, wn, rho1, slope)
         h3 = h + hd * vz2
         ve3, vn3, vz3 = ve + hd * a2e, vn + hd * a2n, vz + hd * a2z
-        ir3 = 1.0 / (r_e + h3)
-        rx = ve3 - we
-        ry = vn3 - wn
-        x = slope * (h3 - h)  # a few metres: exp(x) to third order
-        q = rho1 * (1.0 + x * (1.0 + x * 0.5)) * k1 * sqrt(rx * rx + ry * ry + vz3 * vz3)
-        a3e = -q * rx - ve3 * vz3 * ir3
-        a3n = -q * ry - vn3 * vz3 * ir3
-        a3z = -q * vz3 - gr2 * ir3 * ir3 + (ve3 * ve3 + vn3 * vn3) * ir3
-        # stage 4 at the end with the stage-3 slope
+        ir3, a3e, a3n, a3z = _rk4_stage(h, h3, ve3, vn3, vz3, k1, we, wn, rho1, slope)
         h4 = h + dt * vz3
         ve4, vn4, vz4 = ve + dt * a3e, vn + dt * a3n, vz + dt * a3z
-        ir4 = 1.0 / (r_e + h4)
-        rx = ve4 - we
-        ry = vn4 - wn
-        x = slope * (h4 - h)  # a few metres: exp(x) to third order
-        q = rho1 * (1.0 + x * (1.0 + x * 0.5)) * k2 * sqrt(rx * rx + ry * ry + vz4 * vz4)
-        a4e = -q * rx - ve4 * vz4 * ir4
-        a4n = -q * ry - vn4 * vz4 * ir4
-        a4z = -q * vz4 - gr2 * ir4 * ir4 + (ve4 * ve4 + vn4 * vn4) * ir4
+        ir4, a4e, a4n, a4z = _rk4_stage(h, h4, ve4, vn4, vz4, k2, we, wn, rho1, slope)
         s = dt / 6.0
         # distance along the surface: velocities scaled from radius r to R
-        sr = s * r_e
+        sr = s * EARTH_RADIUS_M
         new_e = self.e + sr * (ve * ir1 + 2 * (ve2 * ir2 + ve3 * ir3) + ve4 * ir4)
         new_n = self.n + sr * (vn * ir1 + 2 * (vn2 * ir2 + vn3 * ir3) + vn4 * ir4)
         new_h = h + s * (vz + 2 * (vz2 + vz3) + vz4)
@@ -581,21 +569,6 @@ def _density_fn():
     if _density is None:
         _density = _make_density_table()
     return _density
-
-
-def _derivative(h, ve, vn, vz, k, we, wn):
-    """Accelerations (east, north, up) in m/s^2; k = Cd·A / (2 m), (we, wn) the wind."""
-    inv_r = 1.0 / (EARTH_RADIUS_M + h)
-    g = G0_M_S2 * (EARTH_RADIUS_M * inv_r) ** 2
-    rho = _density(h)
-    rx = ve - we
-    ry = vn - wn
-    q = rho * k * math.sqrt(rx * rx + ry * ry + vz * vz)
-    return (
-        -q * rx - ve * vz * inv_r,
-        -q * ry - vn * vz * inv_r,
-        -q * vz - g + (ve * ve + vn * vn) * inv_r,
-    )
 
 
 def terminal_speed_m_s(mass_kg, cd_area_m2, alt_m):

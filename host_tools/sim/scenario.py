@@ -373,9 +373,11 @@ DEFAULT_DISPERSION = {
     "accel_noise_frac": 0.3,
     "inflation_frac": 0.2,
 }
+# the tables a scenario file may hold, in the order a written one lists them
 TABLES = (
     "capsule",
     "start",
+    "balloon",
     "chutes",
     "ground",
     "wind",
@@ -385,10 +387,11 @@ TABLES = (
     "expect",
     "run",
     "dispersion",
-    "balloon",
     "receivers",
     "radio",
 )
+# the tables `validate` always fills in, read as Scenario attributes
+VIEWED_TABLES = ("capsule", "start", "chutes", "ground", "config", "faults", "expect", "run")
 REQUIRED = {
     "capsule": ("mass_kg", "cd_area_m2"),
     "start": ("altitude_m", "speed_m_s", "flight_path_deg", "lat", "lon"),
@@ -433,37 +436,12 @@ class Scenario:
     def description(self):
         return self.raw.get("description", "")
 
-    @property
-    def capsule(self):
-        return self.raw["capsule"]
-
-    @property
-    def start(self):
-        return self.raw["start"]
-
-    @property
-    def chutes(self):
-        return self.raw["chutes"]
-
-    @property
-    def ground(self):
-        return self.raw["ground"]
-
-    @property
-    def config(self):
-        return self.raw["config"]
-
-    @property
-    def faults(self):
-        return self.raw["faults"]
-
-    @property
-    def expect(self):
-        return self.raw["expect"]
-
-    @property
-    def run(self):
-        return self.raw["run"]
+    def __getattr__(self, name):
+        """The validated tables as attributes: `sc.capsule` is raw["capsule"]."""
+        raw = self.__dict__.get("raw")
+        if name in VIEWED_TABLES and raw is not None:
+            return raw[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def receivers(self):

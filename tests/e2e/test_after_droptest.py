@@ -11,8 +11,8 @@ import aprslib
 import gpxpy
 import pytest
 
+from host_tools.board.board import Board
 from host_tools.board.flash import flash
-from host_tools.board.link import BoardLink
 from host_tools.board.vboard import VirtualBoard
 from host_tools.droptest import runner as droptest
 from host_tools.protocol.flightlog import decode_path
@@ -36,7 +36,7 @@ def flown(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("after-droptest")
     with VirtualBoard(tmp / "flash") as vb:
         flash(vb.port, "sim", log=lambda *a: None)
-        link = BoardLink(vb.port, timeout=droptest.REPLY_TIMEOUT_S)
+        link = Board(vb.port, timeout=droptest.REPLY_TIMEOUT_S)
         try:
             result = droptest.run_scenario(scenario.load("drone_drop"), link=link, plots=False)
         finally:

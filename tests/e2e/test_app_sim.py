@@ -4,8 +4,8 @@ the way a drop test drives it: sample frames, sync points, GNSS bytes."""
 import pytest
 from gnss_cases import nmea
 
+from host_tools.board.board import Board
 from host_tools.board.flash import flash
-from host_tools.board.link import BoardLink
 from host_tools.board.vboard import VirtualBoard
 from host_tools.protocol.frames import gnss_frame, sample_frame, sync_frame
 
@@ -17,7 +17,7 @@ ONE_G_UP = (0, 0, 1000)  # board z up on the stand, milli-g
 def link(tmp_path_factory):
     with VirtualBoard(tmp_path_factory.mktemp("flash")) as vb:
         flash(vb.port, "sim")
-        with BoardLink(vb.port) as lk:
+        with Board(vb.port) as lk:
             yield lk
 
 

@@ -30,10 +30,10 @@ def template_flash(tmp_path_factory):
 
 @pytest.fixture
 def board_link(template_flash, tmp_path, board_port_option):
-    from host_tools.board.link import BoardLink
+    from host_tools.board.board import Board
 
     if board_port_option:
-        link = BoardLink(board_port_option, timeout=droptest.REPLY_TIMEOUT_S)
+        link = Board(board_port_option, timeout=droptest.REPLY_TIMEOUT_S)
         yield link
         link.close()
         return
@@ -42,7 +42,7 @@ def board_link(template_flash, tmp_path, board_port_option):
     flash_dir = tmp_path / "flash"
     shutil.copytree(template_flash, flash_dir)
     with VirtualBoard(flash_dir=flash_dir) as board:
-        link = BoardLink(board.port, timeout=droptest.REPLY_TIMEOUT_S)
+        link = Board(board.port, timeout=droptest.REPLY_TIMEOUT_S)
         try:
             yield link
         finally:

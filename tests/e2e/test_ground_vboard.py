@@ -5,8 +5,8 @@ station's own GNSS fix rides along."""
 
 import pytest
 
+from host_tools.board.board import Board
 from host_tools.board.flash import flash
-from host_tools.board.link import BoardLink
 from host_tools.board.vboard import VirtualBoard
 from host_tools.protocol import packets
 from host_tools.protocol.frames import RX_FLAG_CRC_ERROR, gnss_frame, rx_frame, sync_frame
@@ -25,7 +25,7 @@ def nmea(body: str) -> bytes:
 def link(tmp_path_factory):
     with VirtualBoard(tmp_path_factory.mktemp("flash")) as vb:
         flash(vb.port, "sim_ground")
-        with BoardLink(vb.port) as lk:
+        with Board(vb.port) as lk:
             yield lk
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from host_tools.board.board import Board
 from host_tools.board.flash import build_image, flash
-from host_tools.board.link import BoardLink
 from host_tools.board.vboard import VirtualBoard
 from host_tools.protocol.lines import format_command, parse_line
 
@@ -99,7 +99,7 @@ def test_board_comes_back_in_the_same_state_after_mpremote_soft_reset(flashed):
 
 def test_noisy_command_line_is_rejected_not_executed(flashed):
     port, _ = flashed
-    with BoardLink(port) as link:
+    with Board(port) as link:
         link.write(b"arm*00\n")  # wrong checksum: must not arm
         reply = None
         for line in link.lines(timeout=2):
@@ -124,7 +124,7 @@ GARBLED_CHECKSUMS = ["", " *ZZ", " *6", "*6", " 7E", " 00", "*7", "*0G", "* 7E",
 
 def test_a_command_that_changes_state_needs_a_well_formed_matching_checksum(flashed):
     port, _ = flashed
-    with BoardLink(port) as link:
+    with Board(port) as link:
         before = link.command("config get landed_s").fields["landed_s"]
         for i, tail in enumerate(GARBLED_CHECKSUMS):
             value = 30 + i
@@ -141,7 +141,7 @@ def test_a_command_that_changes_state_needs_a_well_formed_matching_checksum(flas
 
 def test_read_only_commands_answer_without_a_checksum_and_refuse_a_bad_one(flashed):
     port, _ = flashed
-    with BoardLink(port) as link:
+    with Board(port) as link:
         for text in ("status", "version", "help", "sensors", "gnss", "config get landed_s"):
             link.write(text.encode() + b"\n")
             reply = _reply(link)
@@ -172,7 +172,7 @@ def test_interactive_console_adds_checksums_so_a_typed_config_set_works(flashed,
     got = [x for x in replies if x is not None and x.name == "config"]
     assert [x.kind for x in got] == ["OK", "OK"], got
     assert got[-1].fields["landed_s"] == "21"
-    with BoardLink(port) as link:
+    with Board(port) as link:
         assert link.command("config set landed_s 20").kind == "OK"
 
 

@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -204,3 +205,29 @@ def test_power_cut_marker_at_a_line_start_cuts_once_wherever_the_writes_split():
             cuts, _ = _cuts_and_passed(stream, [i, j])
             assert cuts == 1, (i, j)
     assert _cuts_and_passed(b"#R\n", [])[0] == 1  # the stream's start is a line start
+
+
+def test_ctrl_c_between_repl_lines_leaves_the_board_at_its_repl(board):
+    # The unix port lets a Ctrl-C signal end the process between two REPL
+    # lines (a traceback or the prompt being printed, the terminal's ISIG on);
+    # a board's REPL shrugs it off. The virtual board comes back at its REPL:
+    # main.py does not run again, and what was sent behind the Ctrl-C, in a
+    # later write as mpremote sends its Ctrl-A, still arrives.
+    (board.flash_dir / "main.py").write_text("print('main ran')\n")
+    with serial.Serial(board.port, 115200, timeout=0.2) as ser:
+        ser.write(b"\r\x03")
+        read_until(ser, b">>> ")
+        ser.write(b"\x04")  # soft reset: main.py runs once
+        data = read_until(ser, b"main ran")
+        if b">>> " not in data.split(b"main ran")[1]:
+            read_until(ser, b">>> ")
+        resets = board.resets
+        attrs = termios.tcgetattr(board._child_fd)  # the terminal as between two lines
+        attrs[3] |= termios.ISIG
+        termios.tcsetattr(board._child_fd, termios.TCSANOW, attrs)
+        ser.write(b"\r\x03")
+        time.sleep(0.05)
+        ser.write(b"print(6*7)\r")
+        data = read_until(ser, b"42")
+        assert board.resets == resets + 1
+        assert b"main ran" not in data and b"soft reboot" not in data

@@ -11,7 +11,7 @@ from gnss_cases import COUNTERS, FIX_FIELDS, gpsd_corpus, nmea
 from mpy import SCRIPTS, SHARED, SUPPORT, needs_corpus, run_mpy
 from pyubx2 import GET, UBXMessage
 
-from host_tools.cli.cmd_gnss import decode_log
+from host_tools.protocol.gnss_log import decode_log
 
 GPSD = SHARED / "data" / "gpsd"
 

@@ -16,7 +16,7 @@ import json
 import pytest
 from mpy import SHARED, needs_corpus
 
-from host_tools.cli.cmd_gnss import decode_log
+from host_tools.protocol.gnss_log import decode_log
 
 pytestmark = needs_corpus
 GPSD = SHARED / "data" / "gpsd"

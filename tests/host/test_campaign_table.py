@@ -8,6 +8,7 @@ import math
 import xml.etree.ElementTree as ET
 
 import pytest
+from fake_board import FakeBoard, fly_cli_on_fake_boards
 
 from host_tools.cli import main as cli_main
 from host_tools.droptest import campaign_kml, campaign_stats, campaign_table
@@ -25,7 +26,7 @@ def drone():
 
 def campaign(out, n, workers=2):
     return droptest_mc.run_campaign(
-        drone(), n, seed=SEED, workers=workers, out_dir=out, board="fake", plots=False
+        drone(), n, seed=SEED, workers=workers, out_dir=out, board=FakeBoard, plots=False
     )
 
 
@@ -130,10 +131,11 @@ def test_a_stopped_campaign_resumes_without_flying_a_flight_twice(tmp_path, monk
     assert flown() == [] and again["flown_now"] == 0 and again["runs"] == 5
 
 
-def test_a_table_of_another_campaign_is_not_mixed_in(tmp_path, capsys):
+def test_a_table_of_another_campaign_is_not_mixed_in(tmp_path, capsys, monkeypatch):
+    fly_cli_on_fake_boards(monkeypatch)
     campaign(tmp_path, 1, workers=1)
     status = cli_main(
-        ["droptest", "drone_drop", "--monte-carlo", "1", "--seed", "3", "--fake-board",
+        ["droptest", "drone_drop", "--monte-carlo", "1", "--seed", "3", 
          "--no-plots", "--out", str(tmp_path)]
     )  # fmt: skip
     assert status == 2
@@ -176,12 +178,13 @@ def test_the_landing_kml_parses_with_a_point_per_landing_and_the_ellipse(tmp_pat
 
 
 # -- re-flying one flight ---------------------------------------------------------------
-def test_seed_and_index_fly_a_campaign_flight_again_with_the_same_events(tmp_path):
+def test_seed_and_index_fly_a_campaign_flight_again_with_the_same_events(tmp_path, monkeypatch):
+    fly_cli_on_fake_boards(monkeypatch)
     campaign(tmp_path / "mc", 3)
     row = campaign_table.read(tmp_path / "mc" / campaign_table.TABLE_NAME)[2]
     out = tmp_path / "again"
     status = cli_main(
-        ["droptest", "drone_drop", "--seed", str(SEED), "--index", "2", "--fake-board",
+        ["droptest", "drone_drop", "--seed", str(SEED), "--index", "2", 
          "--no-plots", "--out", str(out)]
     )  # fmt: skip
     assert status == (0 if row["passed"] else 1)

@@ -17,13 +17,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
 def _fly(fuzz_per_s=0.0):
-    link, close = droptest.open_board(reuse_flash=True)
+    link = droptest.open_board(reuse_flash=True)
     try:
         if not fuzz_per_s:
             return droptest.DropTest(drone(), link, seed=3).run(), None, None
         return console_fuzz.run(link, drone(), seed=3, inputs_per_s=fuzz_per_s)
     finally:
-        close()
+        link.close()
 
 
 def test_fuzzed_console_in_flight_changes_nothing_the_flight_does():
@@ -42,7 +42,7 @@ def _reply(link, name, timeout=3):
 
 
 def test_ctrl_c_and_raw_repl_bytes_do_not_stop_an_armed_board_and_repl_is_refused():
-    link, close = droptest.open_board(reuse_flash=True)
+    link = droptest.open_board(reuse_flash=True)
     try:
         # an armed board on the stand: a drop test's stand phase (it arms)
         test = droptest.DropTest(drone(), link, seed=1)
@@ -60,13 +60,13 @@ def test_ctrl_c_and_raw_repl_bytes_do_not_stop_an_armed_board_and_repl_is_refuse
         assert not [n for n in link.noise if b">>>" in n or b"Traceback" in n]
         assert b">>>" not in link.pending_text()
     finally:
-        close()
+        link.close()
 
 
 def test_repl_command_hands_a_disarmed_board_over_to_the_repl():
-    link, close = droptest.open_board(reuse_flash=True)
+    link = droptest.open_board(reuse_flash=True)
     try:
-        assert link.stop_firmware() is True
+        assert link.hand_over() is True
         link.write(b"print(6*7)\r\n")
         seen = b""
         deadline = time.monotonic() + 5
@@ -76,4 +76,4 @@ def test_repl_command_hands_a_disarmed_board_over_to_the_repl():
         assert link.start_firmware() is not None
         assert link.command("status").kind == "OK"
     finally:
-        close()
+        link.close()

@@ -7,11 +7,11 @@ import math
 import time
 
 import pytest
+from fake_board import FakeBoard, fly_cli_on_fake_boards
 from scenario_variants import drone
 
 from host_tools.cli import main as cli_main
 from host_tools.droptest import runner as droptest
-from host_tools.droptest.fake import FakeBoard
 from host_tools.protocol import packets
 from host_tools.sim import scenario
 
@@ -179,11 +179,10 @@ def test_report_files_and_json_schema(tmp_path):
     assert len(csv) > 1000
 
 
-def test_cli_exit_codes_follow_the_expectations(tmp_path, capsys):
+def test_cli_exit_codes_follow_the_expectations(tmp_path, capsys, monkeypatch):
+    fly_cli_on_fake_boards(monkeypatch)
     out = tmp_path / "ok"
-    assert (
-        cli_main(["droptest", "drone_drop", "--fake-board", "--no-plots", "--out", str(out)]) == 0
-    )
+    assert cli_main(["droptest", "drone_drop", "--no-plots", "--out", str(out)]) == 0
     assert json.loads((out / "report.json").read_text())["passed"]
     failing = tmp_path / "failing.toml"
     failing.write_text(
@@ -191,12 +190,7 @@ def test_cli_exit_codes_follow_the_expectations(tmp_path, capsys):
         .read_text()
         .replace("main_fire_altitude_m = [330.0, 450.0]", "main_fire_altitude_m = [800.0, 900.0]")
     )
-    assert (
-        cli_main(
-            ["droptest", str(failing), "--fake-board", "--no-plots", "--out", str(tmp_path / "f")]
-        )
-        == 1
-    )
+    assert cli_main(["droptest", str(failing), "--no-plots", "--out", str(tmp_path / "f")]) == 1
     assert "FAIL" in capsys.readouterr().out
     capsys.readouterr()
     assert cli_main(["droptest", "--monte-carlo", "0", "drone_drop"]) == 2
@@ -205,7 +199,8 @@ def test_cli_exit_codes_follow_the_expectations(tmp_path, capsys):
     assert "do not also name a scenario" in capsys.readouterr().err
 
 
-def test_all_runs_a_directory_and_prints_a_summary(tmp_path, capsys):
+def test_all_runs_a_directory_and_prints_a_summary(tmp_path, capsys, monkeypatch):
+    fly_cli_on_fake_boards(monkeypatch)
     for name in ("drone_drop", "balloon_drop"):
         (tmp_path / (name + ".toml")).write_text(scenario.find(name).read_text())
     status = cli_main(
@@ -213,7 +208,6 @@ def test_all_runs_a_directory_and_prints_a_summary(tmp_path, capsys):
             "droptest",
             "--all",
             str(tmp_path),
-            "--fake-board",
             "--no-plots",
             "--out",
             str(tmp_path / "out"),

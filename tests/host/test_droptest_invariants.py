@@ -5,11 +5,11 @@ breaks it, and to say "not applicable" where it means nothing."""
 from types import SimpleNamespace
 
 import pytest
+from fake_board import FakeBoard
 from scenario_variants import drone, shipped
 
 from host_tools.droptest import invariants as inv
 from host_tools.droptest import runner as droptest
-from host_tools.droptest.fake import FakeBoard
 from host_tools.sim import physics, scenario
 
 OK = SimpleNamespace(kind="OK", fields={})

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fake_board import FakeBoard, fly_cli_on_fake_boards
 
 from host_tools.cli import main as cli_main
 from host_tools.droptest import campaign_table
 from host_tools.droptest import mc as droptest_mc
 from host_tools.droptest import replay as droptest_replay
-from host_tools.droptest.fake import FakeBoard
 from host_tools.droptest.plots import ellipse_axes
 from host_tools.sim import atmosphere1976 as atm
 from host_tools.sim import scenario
@@ -35,9 +35,9 @@ def quick_drone():
 
 def test_a_dispersed_run_is_reproducible_from_seed_and_index():
     sc = quick_drone()
-    a = droptest_mc.run_dispersed(sc.raw, sc.name, sc.path, 5, 0, board="fake")
-    b = droptest_mc.run_dispersed(sc.raw, sc.name, sc.path, 5, 0, board="fake")
-    c = droptest_mc.run_dispersed(sc.raw, sc.name, sc.path, 5, 1, board="fake")
+    a = droptest_mc.run_dispersed(sc.raw, sc.name, sc.path, 5, 0, board=FakeBoard)
+    b = droptest_mc.run_dispersed(sc.raw, sc.name, sc.path, 5, 0, board=FakeBoard)
+    c = droptest_mc.run_dispersed(sc.raw, sc.name, sc.path, 5, 1, board=FakeBoard)
     assert a["landing_east_m"] == b["landing_east_m"] and a["seed"] == b["seed"]
     assert a["landing_east_m"] != c["landing_east_m"]
     assert a["main_fire_agl_m"] is not None
@@ -54,7 +54,7 @@ def test_ellipse_of_points_on_a_known_distribution():
 
 def test_campaign_on_a_local_cluster_writes_its_summary(tmp_path):
     sc = quick_drone()
-    summary = droptest_mc.run_campaign(sc, 4, seed=2, workers=2, out_dir=tmp_path, board="fake")
+    summary = droptest_mc.run_campaign(sc, 4, seed=2, workers=2, out_dir=tmp_path, board=FakeBoard)
     assert summary["runs"] == 4
     assert 0.0 <= summary["success_rate"] <= 1.0
     assert summary["passed"] + summary["failed"] + summary["errors"] == 4
@@ -75,6 +75,8 @@ def test_campaign_on_a_separate_dask_scheduler_and_worker(tmp_path, capsys):
     if not DASK.exists():
         pytest.skip("dask CLI not installed")
     info = tmp_path / "scheduler.json"
+    # scheduler and worker import the FakeBoard the tasks name from tests/support
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "support")}
     procs = []
     try:
         procs.append(
@@ -82,6 +84,7 @@ def test_campaign_on_a_separate_dask_scheduler_and_worker(tmp_path, capsys):
                 [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", "0",
                  "--no-dashboard", "--scheduler-file", str(info)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                env=env,
             )
         )  # fmt: skip
         deadline = time.monotonic() + 60
@@ -93,16 +96,18 @@ def test_campaign_on_a_separate_dask_scheduler_and_worker(tmp_path, capsys):
                 [str(DASK), "worker", "--scheduler-file", str(info), "--nworkers", "2",
                  "--nthreads", "1", "--no-dashboard"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                env=env,
             )
         )  # fmt: skip
         out = tmp_path / "mc"
-        status = cli_main(
-            ["droptest", "drone_drop", "--monte-carlo", "3", "--scheduler", address,
-             "--fake-board", "--out", str(out), "--no-plots"]
+        summary = droptest_mc.run_campaign(
+            scenario.load("drone_drop"), 3, scheduler=address, out_dir=out, board=FakeBoard,
+            plots=False,
         )  # fmt: skip
-        assert status in (0, 1)
+        droptest_mc.print_summary(summary, out)
         doc = json.loads((out / "monte_carlo.json").read_text())
         assert doc["runs"] == 3 and doc["scheduler"] == address
+        assert doc["errors"] == 0
         rows = campaign_table.read(out / campaign_table.TABLE_NAME)
         assert sorted(r["index"] for r in rows) == [0, 1, 2]
         assert all(r["worker_pid"] != os.getpid() for r in rows)
@@ -126,7 +131,6 @@ def test_unreachable_scheduler_is_a_user_error(capsys):
             "2",
             "--scheduler",
             "tcp://127.0.0.1:9",
-            "--fake-board",
         ]
     )
     assert status == 2
@@ -213,14 +217,14 @@ def test_replay_streams_the_log_and_reports_fires_at_the_logged_height(tmp_path)
     assert json.loads((tmp_path / "out" / "report.json").read_text())["passed"]
 
 
-def test_replay_from_the_cli(tmp_path):
+def test_replay_from_the_cli(tmp_path, monkeypatch):
+    fly_cli_on_fake_boards(monkeypatch)
     csv = write_drop_log(tmp_path / "drop.csv", columns="height")
     status = cli_main(
         [
             "droptest",
             "--replay",
             str(csv),
-            "--fake-board",
             "--no-plots",
             "--out",
             str(tmp_path / "o"),

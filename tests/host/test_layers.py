@@ -15,8 +15,9 @@ ALLOWED = {
     "sim": {"protocol", "paths"},
     "board": {"protocol", "firmware_files", "paths"},
     "plots": {"protocol", "paths"},
+    "track": {"protocol", "paths"},  # following the beacon: reports, track, GPX/KML
     "droptest": {"board", "sim", "protocol", "plots", "firmware_files", "paths"},
-    "cli": {"droptest", "board", "sim", "protocol", "plots", "firmware_files", "paths"},
+    "cli": {"droptest", "board", "sim", "protocol", "plots", "track", "firmware_files", "paths"},
 }
 
 

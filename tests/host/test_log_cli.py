@@ -15,7 +15,9 @@ from matplotlib.figure import Figure
 from mpy import BOARDS, FIRMWARE, micropython_path, run_mpy
 
 from host_tools import plots
-from host_tools.cli import UserError, cmd_log, main
+from host_tools.board import logfiles
+from host_tools.board.board import BoardError
+from host_tools.cli import main
 from host_tools.protocol.flightlog import decode_path
 from host_tools.protocol.lines import parse_line
 
@@ -32,12 +34,12 @@ def flight_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def pulled_file(flight_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("pulled") / "flight.fl"
-    cmd_log.pull_log(UnixPortBoard(flight_dir), out)
+    logfiles.pull_log(UnixPortBoard(flight_dir), out)
     return out
 
 
 class UnixPortBoard:
-    """mpremote's `exec` contract, served by the MicroPython unix port running
+    """A Board's raw-REPL `exec` contract (mpremote's), served by the MicroPython unix port running
     in the board's flash directory (each exec a fresh interpreter)."""
 
     def __init__(self, flash_dir, mangle=None):
@@ -72,7 +74,7 @@ def test_pull_copies_every_segment_byte_for_byte(flight_dir, pulled_file):
 
 
 def test_pull_lists_sizes_and_crcs_computed_on_the_board(flight_dir):
-    listing = cmd_log.list_segments(UnixPortBoard(flight_dir))
+    listing = logfiles.list_segments(UnixPortBoard(flight_dir))
     for name, size, crc in listing:
         data = (flight_dir / "log" / name).read_bytes()
         assert (size, crc) == (len(data), zlib.crc32(data))
@@ -86,14 +88,14 @@ def test_pull_rejects_a_transfer_that_does_not_match_the_boards_crc(flight_dir, 
         return out[:i] + b"B" + out[i + 1 :]
 
     board = UnixPortBoard(flight_dir, mangle=flip_one_base64_char)
-    with pytest.raises(UserError, match="CRC"):
-        cmd_log.pull_log(board, tmp_path / "bad.fl")
+    with pytest.raises(BoardError, match="CRC"):
+        logfiles.pull_log(board, tmp_path / "bad.fl")
     assert not (tmp_path / "bad.fl").exists()
 
 
 def test_pull_from_a_board_without_a_log_directory_is_a_user_error(tmp_path):
-    with pytest.raises(UserError, match="no log directory"):
-        cmd_log.pull_log(UnixPortBoard(tmp_path), tmp_path / "x.fl")
+    with pytest.raises(BoardError, match="no log directory"):
+        logfiles.pull_log(UnixPortBoard(tmp_path), tmp_path / "x.fl")
 
 
 # ---------------------------------------------------------------- decode
@@ -203,18 +205,18 @@ def status_line(fields):
 def test_clear_goes_ahead_only_when_the_status_reply_says_disarmed(fields, disarmed):
     line = parse_line(status_line(fields))
     assert line is not None and line.name == "status"
-    assert (cmd_log.disarmed_reason(line.fields) is None) == disarmed
+    assert (logfiles.disarmed_reason(line.fields) is None) == disarmed
 
 
 def test_no_status_reply_blocks_clear():
-    assert cmd_log.disarmed_reason(None) is not None
+    assert logfiles.disarmed_reason(None) is not None
 
 
 def test_clear_removes_the_segments_on_the_board(tmp_path):
     flash = tmp_path / "flash"
     run_mpy(f"DIR = {str(flash / 'log')!r}\n" + FLIGHT)
     (flash / "log" / "notes.txt").write_text("keep me")
-    assert cmd_log.clear_log(UnixPortBoard(flash)) >= 3
+    assert logfiles.clear_log(UnixPortBoard(flash)) >= 3
     assert sorted(p.name for p in (flash / "log").iterdir()) == ["notes.txt"]
 
 

@@ -7,11 +7,11 @@ import math
 
 import pytest
 import tomllib
+from fake_board import FakeBoard, fly_cli_on_fake_boards
 from scenario_variants import drone
 
 from host_tools.droptest import receivers
 from host_tools.droptest import runner as droptest
-from host_tools.droptest.fake import FakeBoard
 from host_tools.sim import physics, radio_link, scenario
 
 # -- hand-computed references -------------------------------------------------------------
@@ -226,7 +226,7 @@ def test_a_campaign_says_for_each_receiver_how_many_landings_it_hears(tmp_path):
             {"name": "far", "lat": far[0], "lon": far[1], "antenna_height_m": 30.0},
         ]
     )
-    runs = [mc.run_dispersed(sc.raw, sc.name, sc.path, 3, i, board="fake") for i in range(3)]
+    runs = [mc.run_dispersed(sc.raw, sc.name, sc.path, 3, i, board=FakeBoard) for i in range(3)]
     summary = mc.summarise(sc, runs, 3)
     by = {r["name"]: r for r in summary["receivers"]}
     assert by["near"] == {
@@ -270,8 +270,9 @@ def test_the_ukhas_plan_is_assessed_with_its_own_sensitivity_and_time_on_air():
         (["nominal_leo", "--ground-station", "boat"], "no receiver 'boat' (have ship, shore)"),
     ],
 )
-def test_ground_station_input_errors_come_before_the_flight(argv, words, capsys):
+def test_ground_station_input_errors_come_before_the_flight(argv, words, capsys, monkeypatch):
     from host_tools.cli import main as cli_main
 
-    assert cli_main(["droptest", *argv, "--fake-board"]) == 2
+    fly_cli_on_fake_boards(monkeypatch)
+    assert cli_main(["droptest", *argv]) == 2
     assert words in capsys.readouterr().err

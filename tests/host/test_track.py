@@ -15,13 +15,13 @@ import pytest
 from beacon_cases import build_on_mpy, make_fix
 
 from host_tools import cli
-from host_tools.cli.cmd_track import compass_point, distance_bearing
 from host_tools.protocol.packets import (
     PHASE_NAMES,
     StreamSplitter,
     decode_kiss_frame,
     decode_line,
 )
+from host_tools.track import compass_point, distance_bearing
 
 # A capsule drifting north-east off the coast, 1e-7 degree units
 POSITIONS = [

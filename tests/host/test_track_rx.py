@@ -8,8 +8,8 @@ import pytest
 from mpy import run_mpy
 
 from host_tools import cli
-from host_tools.cli.cmd_track import distance_bearing
 from host_tools.protocol import packets
+from host_tools.track import distance_bearing
 
 APRS = b"<\xff\x01N0CALL-11>APLRT1,WIDE1-1:!2913.55S/15109.43EO/A=000262 LANDED sat=9 age=1s bat=3900mV #12"
 STATION = (-29.1809240, 151.1572524)

@@ -1,6 +1,9 @@
 """An in-process stand-in for the firmware, for testing the drop-test runner
-without MicroPython: it speaks the same link (frames in, protocol lines out)
-and decides with a handful of plain rules.
+and its campaigns without MicroPython: it speaks the same link as a Board
+(frames in, protocol lines out) and decides with a handful of plain rules.
+Tests hand it to the runner as the link (`DropTest(sc, FakeBoard())`,
+`run_scenario(..., link=FakeBoard())`) or as the board factory of a campaign
+(`run_campaign(..., board=FakeBoard)`).
 
 It is deliberately simple and is not the flight software: it arms when the
 accelerometer reads +1 g on the capsule's z axis, treats a deceleration above
@@ -17,6 +20,7 @@ import time
 from typing import ClassVar
 
 from host_tools.paths import firmware_module
+from host_tools.protocol.frames import RESET_FRAME
 from host_tools.protocol.lines import checksum
 from host_tools.sim import atmosphere1976 as atm
 from host_tools.sim.sensors import parse_axes
@@ -60,6 +64,9 @@ class FakeBoard:
         if deadline is not None:
             time.sleep(0)  # nothing will come: a real link would wait for the deadline
         return None
+
+    def power_cut(self):
+        self.write(RESET_FRAME)
 
     def close(self):
         pass
@@ -331,3 +338,11 @@ class FakeBoard:
             )
         packet = b"<\xff\x01" + text.encode()
         self._emit("EVT", "tx", [("radio", "lora"), ("hex", binascii.hexlify(packet).decode())])
+
+
+def fly_cli_on_fake_boards(monkeypatch):
+    """Every drop test the `capsule` CLI starts in this process flies on a
+    FakeBoard (the CLI itself only knows real and virtual boards)."""
+    from host_tools.droptest import runner
+
+    monkeypatch.setattr(runner, "open_board", lambda *args, **kwargs: FakeBoard())
