@@ -211,8 +211,9 @@ class Flasher:
             pass
 
 
-def flash(port, board="sim", config=None, progress=None, log=print, ready_timeout=20):
-    """Flash `board`'s firmware to the board on `port`; returns a summary dict."""
+def flash(port, board="sim", config=None, progress=None, log=print, ready_timeout=20, arch=None):
+    """Flash `board`'s firmware to the board on `port`; returns a summary dict.
+    arch: mpy-cross -march for native code; default: what the board reports."""
     f = Flasher(port, progress)
     f.connect()
     try:
@@ -229,7 +230,7 @@ def flash(port, board="sim", config=None, progress=None, log=print, ready_timeou
                 f"note: board takes .mpy v{major}.{minor}, mpy-cross makes"
                 f" v{MPY_CROSS_VERSION[0]}.{MPY_CROSS_VERSION[1]}: copying sources"
             )
-        arch = MPY_ARCH.get((info["mpy"] >> 10) & 0xF)
+        arch = arch or MPY_ARCH.get((info["mpy"] >> 10) & 0xF)
         image = build_image(board, config, compile_mpy=compiled, arch=arch)
         want = {name: sha256(data) for name, data in image.items()}
         old = f.read_manifest()

@@ -28,7 +28,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -52,7 +51,9 @@ INTERRUPT = b"\x03"
 INTERRUPT_SETTLE_S = 0.5  # longest a Ctrl-C's followers wait for the REPL
 BOOT_TIMEOUT_S = 30.0
 CONNECT_TIMEOUT_S = 10.0
-INSTALL_HINT = "qemu-system-arm not found: install it (Debian/Ubuntu: apt-get install qemu-system-arm)"
+INSTALL_HINT = (
+    "qemu-system-arm not found: install it (Debian/Ubuntu: apt-get install qemu-system-arm)"
+)
 
 
 class QemuBoardError(Exception):
@@ -358,8 +359,7 @@ class QemuBoard:
 
     def _release_after_interrupt(self, prompt_seen):
         if self._after_interrupt and (
-            prompt_seen
-            or (self._state == "rom" and time.monotonic() >= self._interrupt_deadline)
+            prompt_seen or (self._state == "rom" and time.monotonic() >= self._interrupt_deadline)
         ):
             self._to_board += self._after_interrupt
             self._after_interrupt.clear()
@@ -455,26 +455,3 @@ class QemuBoard:
                         raise
             if not client_present and not self._to_board and not bev:
                 time.sleep(0.005)  # POLLHUP returns at once: do not spin
-
-
-def serve(flash_dir, lfs_kb=DEFAULT_LFS_KB, out=sys.stdout):
-    """`capsule vboard --target qemu-m3`: print the port, run until SIGINT/SIGTERM."""
-    try:
-        board = QemuBoard(flash_dir, lfs_kb=lfs_kb).start()
-    except QemuBoardError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    stop = threading.Event()
-
-    def on_signal(signum, frame):
-        stop.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    print(board.port, file=out, flush=True)
-    try:
-        while not stop.is_set() and board.running:
-            stop.wait(0.2)
-    finally:
-        board.stop()
-    return 0

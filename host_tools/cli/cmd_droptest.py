@@ -17,6 +17,7 @@ held, 1 one failed (or the run could not finish), 2 bad input.
 import time
 from pathlib import Path
 
+from host_tools.board.targets import DEFAULT_TARGET, TARGETS
 from host_tools.cli import UserError
 
 DEFAULT_OUT = "build/droptest"
@@ -37,6 +38,14 @@ def register(subparsers):
     )
     p.add_argument("scenario", nargs="?", help="scenario file or library name (see --list)")
     p.add_argument("--port", help="serial port of a board already running the firmware")
+    p.add_argument(
+        "--target",
+        default=DEFAULT_TARGET,
+        choices=TARGETS,
+        help="what the virtual board runs on without --port: unix64 (default), unix32"
+        " (32-bit unix port) or qemu-m3 (emulated Cortex-M3, qemu-system-arm; checks"
+        " behaviour, memory and integers, not speed)",
+    )
     p.add_argument("--out", help=f"output directory (default {DEFAULT_OUT}/NAME)")
     p.add_argument("--realtime", action="store_true", help="pace the samples at wall-clock speed")
     p.add_argument(
@@ -197,6 +206,7 @@ def _run_one(args, sc, out, plots=None):
                 progress=update,
                 link=link,
                 plots=not args.no_plots if plots is None else plots,
+                target=args.target,
             )
     except Exception as exc:
         from host_tools.board.flash import FlashError

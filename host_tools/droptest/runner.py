@@ -966,24 +966,24 @@ def _with_retries(what, fn):
     raise AssertionError(what)  # unreachable
 
 
-def _flashed_template(log):
+def _flashed_template(log, target="unix64"):
     """A directory holding a virtual board's flash with the current firmware,
     flashed once per process and firmware version (Monte Carlo workers run
     many flights; flashing is most of a short flight's wall time)."""
     import tempfile
 
     from host_tools.board.flash import flash
-    from host_tools.board.vboard import VirtualBoard
+    from host_tools.board.targets import flash_arch, make_board
 
-    key = _firmware_digest()
+    key = (_firmware_digest(), target)
     path = _FLASH_TEMPLATES.get(key)
     if path is not None and path.exists():
         return path
     path = Path(tempfile.mkdtemp(prefix="droptest-flash-"))
 
     def make():
-        with VirtualBoard(flash_dir=path) as board:
-            flash(board.port, board="sim", log=log)
+        with make_board(target, flash_dir=path) as board:
+            flash(board.port, board="sim", log=log, arch=flash_arch(target))
 
     _with_retries("flash a template", make)
     if not _FLASH_TEMPLATES:
@@ -997,22 +997,23 @@ def _flashed_template(log):
     return path
 
 
-def open_board(port=None, log=None, reuse_flash=False):
-    """(link, closer): a BoardLink on `port`, or on a fresh virtual board with
-    the current firmware flashed (reuse_flash: booted from a copy of a board
-    flashed earlier in this process with the same firmware)."""
+def open_board(port=None, log=None, reuse_flash=False, target="unix64"):
+    """(link, closer): a BoardLink on `port`, or on a fresh virtual board of
+    `target` (board/targets.py) with the current firmware flashed
+    (reuse_flash: booted from a copy of a board flashed earlier in this
+    process with the same firmware)."""
     import shutil
     import tempfile
 
     from host_tools.board.flash import flash
     from host_tools.board.link import BoardLink
-    from host_tools.board.vboard import VirtualBoard
+    from host_tools.board.targets import flash_arch, make_board
 
     if port:
         link = BoardLink(port, timeout=REPLY_TIMEOUT_S)
         return link, link.close
     log = log or (lambda *a: None)
-    template = _flashed_template(log) if reuse_flash else None
+    template = _flashed_template(log, target) if reuse_flash else None
 
     def bring_up():
         tmp = None
@@ -1021,10 +1022,10 @@ def open_board(port=None, log=None, reuse_flash=False):
             tmp = tempfile.mkdtemp(prefix="droptest-board-")
             flash_dir = Path(tmp) / "flash"
             shutil.copytree(template, flash_dir)
-        board = VirtualBoard(flash_dir=flash_dir).start()
+        board = make_board(target, flash_dir=flash_dir).start()
         try:
             if template is None:
-                flash(board.port, board="sim", log=log)
+                flash(board.port, board="sim", log=log, arch=flash_arch(target))
             link = BoardLink(board.port, timeout=REPLY_TIMEOUT_S)
         except BaseException:
             board.stop()
@@ -1053,12 +1054,14 @@ def run_scenario(
     link=None,
     plots=True,
     reuse_flash=False,
+    target="unix64",
 ):
-    """Run one scenario end to end; write report files if out_dir; return Result."""
+    """Run one scenario end to end; write report files if out_dir; return Result.
+    target: what the virtual board runs on when there is no `port` (board/targets.py)."""
     closer = None
     wall0 = time.perf_counter()
     if link is None:
-        link, closer = open_board(port, reuse_flash=reuse_flash)
+        link, closer = open_board(port, reuse_flash=reuse_flash, target=target)
     try:
         result = DropTest(scenario, link, seed=seed, realtime=realtime, progress=progress).run()
     finally:
