@@ -56,6 +56,15 @@ INSTALL_HINT = (
 )
 
 
+def _marker_start(buf, markers):
+    """How many bytes at the end of `buf` may be the start of one of `markers`
+    (held back until the next read says; a whole line is never held)."""
+    for n in range(min(len(buf), max(map(len, markers)) - 1), 0, -1):
+        if any(m.startswith(buf[-n:]) for m in markers):
+            return n
+    return 0
+
+
 class QemuBoardError(Exception):
     pass
 
@@ -277,14 +286,14 @@ class QemuBoard:
             self._boot_buf = b""
             self._tail_output(buf[at + len(ROM_END) :])
             return
-        cut = buf.rfind(SOFT_REBOOT)
+        cut = buf.find(SOFT_REBOOT)
         if cut >= 0:  # machine.soft_reset() in main.py
             self._send_client(buf[: cut + len(SOFT_REBOOT)])
             self._soft_reset(raw=False, rest=buf[cut + len(SOFT_REBOOT) :])
             return
-        keep = len(ROM_END) - 1  # a marker split over reads stays whole
-        self._send_client(buf[:-keep] if len(buf) > keep else b"")
-        self._boot_buf = buf[-keep:] if len(buf) > keep else buf
+        keep = _marker_start(buf, (ROM_END, SOFT_REBOOT))  # a marker split over reads
+        self._send_client(buf[: len(buf) - keep])
+        self._boot_buf = buf[len(buf) - keep :]
 
     def _tail_output(self, data):
         """The raw REPL ends the ROM's run ("\\x04\\x04>"): hidden; then the REPL
@@ -312,10 +321,11 @@ class QemuBoard:
         if raw_at >= 0 or friendly_at >= 0:
             self._raw = raw_at > friendly_at
         self._release_after_interrupt(PROMPT in window)
-        at = data.find(SOFT_REBOOT)
-        if at >= 0:
-            self._send_client(data[: at + len(SOFT_REBOOT)])
-            self._soft_reset(raw=self._raw, rest=data[at + len(SOFT_REBOOT) :])
+        at = window.find(SOFT_REBOOT)
+        if at >= 0:  # the marker may have begun in the last read
+            end = at + len(SOFT_REBOOT) - len(self._tail)
+            self._send_client(data[:end])
+            self._soft_reset(raw=self._raw, rest=data[end:])
             return
         self._tail = window[-64:]
         self._send_client(data)
