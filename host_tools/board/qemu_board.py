@@ -18,6 +18,11 @@ A power cut (`#R` line from the client while not in the raw REPL, or
 monitor (`pmemsave`) to DIR/flash.img, and starts qemu again with the image
 loaded back at FLASH_ADDR; stopping the board saves it the same way. qemu
 keeps no board time: use it for behaviour, memory and integer semantics.
+
+Unlike a Pico, this port reads its UART only when the program does: Ctrl-C
+is a plain byte to a running main.py (as on a board after kbd_intr(-1)) and
+stops nothing. A tool takes the port from the firmware with its `repl`
+command, as `capsule flash` and `capsule log pull` do on every board.
 """
 
 import contextlib
@@ -47,8 +52,6 @@ SOFT_REBOOT = b"MPY: soft reboot\r\n"
 RAW_PROMPT = b"raw REPL; CTRL-B to exit\r\n>"
 FRIENDLY_BANNER = b'Type "help()" for more information.'
 PROMPT = b">>> "
-INTERRUPT = b"\x03"
-INTERRUPT_SETTLE_S = 0.5  # longest a Ctrl-C's followers wait for the REPL
 BOOT_TIMEOUT_S = 30.0
 CONNECT_TIMEOUT_S = 10.0
 INSTALL_HINT = (
@@ -121,8 +124,6 @@ class QemuBoard:
         self._to_client = bytearray()
         self._to_board = bytearray()
         self._held = bytearray()  # client bytes that wait while the ROM boots
-        self._after_interrupt = bytearray()
-        self._interrupt_deadline = 0.0
         # boot: the ROM is being typed (output hidden); rom: boot.py/main.py
         # run (output shown); tail: the ROM's raw-REPL ending (hidden); run: relay
         self._state = "boot"
@@ -312,7 +313,6 @@ class QemuBoard:
         self._state = "run"
         self._to_board += self._held
         self._held.clear()
-        self._release_after_interrupt(True)
 
     def _run_output(self, data):
         window = self._tail + data
@@ -320,7 +320,6 @@ class QemuBoard:
         friendly_at = window.rfind(FRIENDLY_BANNER)
         if raw_at >= 0 or friendly_at >= 0:
             self._raw = raw_at > friendly_at
-        self._release_after_interrupt(PROMPT in window)
         at = window.find(SOFT_REBOOT)
         if at >= 0:  # the marker may have begun in the last read
             end = at + len(SOFT_REBOOT) - len(self._tail)
@@ -353,27 +352,6 @@ class QemuBoard:
             self._run_output(data)
 
     # -- what the client sends -----------------------------------------------------
-    def _hold_after_interrupt(self, data):
-        """A board takes Ctrl-C out of the stream at once, so the bytes behind
-        it (mpremote's Ctrl-A) reach the REPL that follows; here the REPL comes
-        only after main.py and the ROM have ended, so they wait for its prompt."""
-        if self._after_interrupt:
-            self._after_interrupt += data
-            return b""
-        at = data.rfind(INTERRUPT)
-        if at < 0 or at == len(data) - 1 or self._state != "rom":
-            return data
-        self._after_interrupt += data[at + 1 :]
-        self._interrupt_deadline = time.monotonic() + INTERRUPT_SETTLE_S
-        return data[: at + 1]
-
-    def _release_after_interrupt(self, prompt_seen):
-        if self._after_interrupt and (
-            prompt_seen or (self._state == "rom" and time.monotonic() >= self._interrupt_deadline)
-        ):
-            self._to_board += self._after_interrupt
-            self._after_interrupt.clear()
-
     def _client_input(self, data):
         """Bytes from the client: a `#R` line (outside the raw REPL) cuts the
         power; while the ROM is typed or ends, input waits, as a board's USB
@@ -395,7 +373,6 @@ class QemuBoard:
         if self._state in ("boot", "tail"):
             self._held += data
             return
-        data = self._hold_after_interrupt(data)
         self._to_board += data
 
     def _power_cut(self):
@@ -403,7 +380,6 @@ class QemuBoard:
         self.resets += 1
         self._to_board.clear()
         self._held.clear()
-        self._after_interrupt.clear()
         self._return_raw = False
         self._input_tail = b"\n"
         if self.log:
@@ -418,7 +394,6 @@ class QemuBoard:
                 cut, self._cut_requested = self._cut_requested, False
             if cut:
                 self._power_cut()
-            self._release_after_interrupt(False)
             uart = self._uart
             poller = select.poll()
             poller.register(client_fd, select.POLLIN | (select.POLLOUT if self._to_client else 0))

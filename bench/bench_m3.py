@@ -1,0 +1,97 @@
+"""Memory on the emulated Cortex-M3 board (`capsule vboard --target qemu-m3`):
+MicroPython's qemu port, 32-bit, Thumb native code, a 192 KB heap, the
+firmware flashed by `capsule flash` as to a Pico (armv6m native code).
+
+Figures (measured on the board, through its raw REPL):
+  heap_boot_bytes_m3              heap in use once the firmware is built as at
+                                  boot (every module imported, `app.App()`:
+                                  config, sequencer, GNSS, flight log, beacon),
+                                  gc.collect() then gc.mem_alloc(); includes
+                                  the REPL's and the flash file system's share
+  heap_boot_free_bytes_m3         gc.mem_free() at that moment (of 192 KB)
+  heap_peak_bytes_m3              bench_flight's drop (stand, armed, free
+                                  fall, drogue, main, landing; 42 000
+                                  iterations) on the board: largest live heap
+                                  above the harness's baseline, gc.collect()
+                                  then gc.mem_alloc() every 50 iterations. The
+                                  sequencer's .mpy modules load onto the GC
+                                  heap here, native code included, as on a Pico
+  heap_modules_bytes_m3, heap_state_bytes_m3, heap_flight_extra_bytes_m3
+                                  its parts, as in bench_flight
+  loop_alloc_bytes_per_iter_m3    heap bytes per loop iteration over every
+                                  phase of that drop (gc disabled, iterations
+                                  with an event or a record write excluded,
+                                  as bench_flight does)
+  flight_completed_m3             the drop ended LANDED with both chutes fired
+Time is not measured: qemu keeps no board time.
+"""
+
+import time
+
+from host_tools.board.flash import flash
+from host_tools.board.qemu_board import QemuBoard, qemu_missing
+from host_tools.board.repl import close, open_raw_repl
+from host_tools.board.targets import flash_arch
+
+from . import bench_flight
+
+BOOT_HEAP = """
+import gc
+gc.collect()
+import app
+a = app.App()
+gc.collect()
+print("RESULT", "boot", gc.mem_alloc(), gc.mem_free())
+"""
+
+
+def _exec(transport, code, timeout=900):
+    out, err = transport.exec_raw(code, timeout=timeout)
+    if err:
+        raise RuntimeError(err.decode(errors="replace")[-2000:])
+    return out.decode(errors="replace")
+
+
+def run():
+    missing = qemu_missing()
+    if missing:
+        print(f"  emulated Cortex-M3 figures skipped: {missing}")
+        return {}
+    t0 = time.monotonic()
+    with QemuBoard() as board:
+        flash(board.port, "sim", arch=flash_arch("qemu-m3"), log=lambda *a: None)
+        print(f"  flashed in {time.monotonic() - t0:.0f} s")
+        transport = open_raw_repl(board.port, "measuring", read_timeout_s=5)
+        try:
+            boot = _exec(transport, BOOT_HEAP).split()
+        finally:
+            close(transport)
+        # each measurement from a soft reset (the raw REPL is entered with one)
+        transport = open_raw_repl(board.port, "measuring", read_timeout_s=5)
+        try:
+            heap = bench_flight._parse(
+                _exec(transport, bench_flight._code("ram", True, False, "/unused.rec"))
+            )
+        finally:
+            close(transport)
+        transport = open_raw_repl(board.port, "measuring", read_timeout_s=5)
+        try:
+            alloc = bench_flight._parse(
+                _exec(transport, bench_flight._code("ram", False, True, "/unused.rec"))
+            )
+        finally:
+            close(transport)
+    phases = alloc["phases"]
+    quiet_iters = sum(v[0] for v in phases.values())
+    quiet_bytes = sum(v[1] for v in phases.values())
+    return {
+        "heap_boot_bytes_m3": int(boot[boot.index("boot") + 1]),
+        "heap_boot_free_bytes_m3": int(boot[boot.index("boot") + 2]),
+        "heap_peak_bytes_m3": heap["heap"],
+        "heap_modules_bytes_m3": heap["heap_parts"][0],
+        "heap_state_bytes_m3": heap["heap_parts"][1],
+        "heap_flight_extra_bytes_m3": heap["heap_parts"][2],
+        "loop_alloc_bytes_per_iter_m3": round(quiet_bytes / max(quiet_iters, 1), 3),
+        "loop_alloc_quiet_iterations_m3": quiet_iters,
+        "flight_completed_m3": heap.get("phase_end") == 6 and heap.get("fired") == 3,
+    }
