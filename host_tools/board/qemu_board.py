@@ -26,6 +26,7 @@ command, as `capsule flash` and `capsule log pull` do on every board.
 """
 
 import contextlib
+import ctypes
 import errno
 import os
 import select
@@ -57,6 +58,16 @@ CONNECT_TIMEOUT_S = 10.0
 INSTALL_HINT = (
     "qemu-system-arm not found: install it (Debian/Ubuntu: apt-get install qemu-system-arm)"
 )
+
+
+def _die_with_parent():
+    """In the child before qemu starts: a host that dies (killed, crashed)
+    takes its board with it, instead of leaving qemu running the firmware."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: stop() still ends qemu
 
 
 def _marker_start(buf, markers):
@@ -139,16 +150,26 @@ class QemuBoard:
         os.close(slave)  # the client opens it by path; no client = POLLHUP on master
         os.set_blocking(master, False)
         self._client_fd = master
-        self._power_on()
-        self._thread = threading.Thread(target=self._relay, name="qemu-board-relay", daemon=True)
+        # qemu is started (and restarted) by the relay thread alone: it dies
+        # with that thread (_die_with_parent), so it is saved and stopped there
+        powered = threading.Event()
+        failure = []
+        self._thread = threading.Thread(
+            target=self._relay, args=(powered, failure), name="qemu-board-relay", daemon=True
+        )
         self._thread.start()
+        powered.wait()
+        if failure:
+            self._thread.join()
+            self.stop()
+            raise failure[0]
         return self
 
     def stop(self):
         self._stop.set()
         if self._thread:
-            self._thread.join(timeout=10)
-        self._power_off(save=True)
+            self._thread.join(timeout=30)
+        self._power_off(save=True)  # when the relay could not
         if self._client_fd is not None:
             os.close(self._client_fd)
             self._client_fd = None
@@ -194,6 +215,7 @@ class QemuBoard:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             start_new_session=True,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 (prctl only)
         )
         deadline = time.monotonic() + CONNECT_TIMEOUT_S
         while True:
@@ -387,7 +409,20 @@ class QemuBoard:
         self._power_on()
 
     # -- the relay -----------------------------------------------------------------
-    def _relay(self):
+    def _relay(self, powered, failure):
+        try:
+            self._power_on()
+        except (QemuBoardError, OSError) as exc:
+            failure.append(exc)
+            return
+        finally:
+            powered.set()
+        try:
+            self._relay_loop()
+        finally:
+            self._power_off(save=True)
+
+    def _relay_loop(self):
         client_fd = self._client_fd
         while not self._stop.is_set():
             with self._lock:
