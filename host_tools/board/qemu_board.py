@@ -120,7 +120,8 @@ class QemuBoard:
         self.blocks = (int(lfs_kb) + 3) // 4
         self.log = log
         self.port = None
-        self.resets = 0
+        self.resets = 0  # soft resets and power cuts
+        self.power_cuts = 0
         self._sockdir = tempfile.mkdtemp(prefix="qemu-m3-")  # short paths for unix sockets
         self._client_fd = None
         self._proc = None
@@ -400,6 +401,7 @@ class QemuBoard:
     def _power_cut(self):
         self._power_off(save=True)
         self.resets += 1
+        self.power_cuts += 1
         self._to_board.clear()
         self._held.clear()
         self._return_raw = False
