@@ -169,8 +169,8 @@ class Profile:
                 self.h_mm = 0
                 self.v_mms = 0
         i = self.h_mm // 100000
-        f = self.h_mm - i * 100000
-        self.press_dpa = PT[i] + (PT[i + 1] - PT[i]) * f // 100000
+        f = (self.h_mm - i * 100000) // 100  # dm into the 100 m step: products below 2**30
+        self.press_dpa = PT[i] + (PT[i + 1] - PT[i]) * f // 1000
         self.acc_mg = acc_mg  # attributes, not a tuple: no allocation
 
 prof = Profile()
