@@ -9,6 +9,9 @@ Figures (measured on the board, through its raw REPL):
                                   gc.collect() then gc.mem_alloc(); includes
                                   the REPL's and the flash file system's share
   heap_boot_free_bytes_m3         gc.mem_free() at that moment (of 192 KB)
+  heap_boot_firmware_bytes_m3     the firmware's part: heap_boot_bytes_m3 less
+                                  what was in use before `import app` (the
+                                  REPL, the boot ROM's flash device, LittleFS)
   heap_peak_bytes_m3              bench_flight's drop (stand, armed, free
                                   fall, drogue, main, landing; 42 000
                                   iterations) on the board: largest live heap
@@ -38,10 +41,11 @@ from . import bench_flight
 BOOT_HEAP = """
 import gc
 gc.collect()
+base = gc.mem_alloc()
 import app
 a = app.App()
 gc.collect()
-print("RESULT", "boot", gc.mem_alloc(), gc.mem_free())
+print("RESULT", "boot", gc.mem_alloc(), gc.mem_free(), base)
 """
 
 
@@ -87,6 +91,8 @@ def run():
     return {
         "heap_boot_bytes_m3": int(boot[boot.index("boot") + 1]),
         "heap_boot_free_bytes_m3": int(boot[boot.index("boot") + 2]),
+        "heap_boot_firmware_bytes_m3": int(boot[boot.index("boot") + 1])
+        - int(boot[boot.index("boot") + 3]),
         "heap_peak_bytes_m3": heap["heap"],
         "heap_modules_bytes_m3": heap["heap_parts"][0],
         "heap_state_bytes_m3": heap["heap_parts"][1],
