@@ -186,7 +186,7 @@ def _progress_bar(sc):
     return update, progress
 
 
-def _run_one(args, sc, out, plots=None):
+def _run_one(args, sc, out, plots=None, reuse_flash=False):
     from host_tools.droptest import runner as droptest
 
     link = None
@@ -207,6 +207,7 @@ def _run_one(args, sc, out, plots=None):
                 link=link,
                 plots=not args.no_plots if plots is None else plots,
                 target=args.target,
+                reuse_flash=reuse_flash,
             )
     except Exception as exc:
         from host_tools.board.flash import FlashError
@@ -303,7 +304,8 @@ def _all(args):
         table.add_column(col)
     failures = 0
     for sc in scenarios:
-        result = _run_one(args, sc, base / sc.name)
+        # flashed once: every scenario boots a fresh board from a copy of it
+        result = _run_one(args, sc, base / sc.name, reuse_flash=not args.port)
         failures += not result.passed
         d = result.fires("drogue")
         m = result.fires("main")
