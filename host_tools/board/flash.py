@@ -197,10 +197,11 @@ class Flasher:
             if exc.errno != errno.ENOENT:
                 raise
 
-    def copy_image(self, board, config, log):
+    def copy_image(self, board, config, log, arch=None):
         """Copy `board`'s image to the target (only what changed), remove what
         the last image had and this one has not, verify every file's hash on
-        the board, write the manifest. Returns the summary without `ready`."""
+        the board, write the manifest. Returns the summary without `ready`.
+        arch: mpy-cross -march for native code; default: what the board reports."""
         info = self.board_info()
         major, minor = info["mpy_version"]
         port = self.target.port
@@ -215,7 +216,7 @@ class Flasher:
                 f"note: board takes .mpy v{major}.{minor}, mpy-cross makes"
                 f" v{MPY_CROSS_VERSION[0]}.{MPY_CROSS_VERSION[1]}: copying sources"
             )
-        arch = MPY_ARCH.get((info["mpy"] >> 10) & 0xF)
+        arch = arch or MPY_ARCH.get((info["mpy"] >> 10) & 0xF)
         image = build_image(board, config, compile_mpy=compiled, arch=arch)
         want = {name: sha256(data) for name, data in image.items()}
         old = self.read_manifest()
@@ -245,8 +246,9 @@ class Flasher:
         }
 
 
-def flash(port, board="sim", config=None, progress=None, log=print, ready_timeout=20):
-    """Flash `board`'s firmware to the board on `port`; returns a summary dict."""
+def flash(port, board="sim", config=None, progress=None, log=print, ready_timeout=20, arch=None):
+    """Flash `board`'s firmware to the board on `port`; returns a summary dict.
+    arch: mpy-cross -march for native code; default: what the board reports."""
     try:
         target = Board(port)
     except BoardError as exc:
@@ -254,7 +256,7 @@ def flash(port, board="sim", config=None, progress=None, log=print, ready_timeou
     with target:
         try:
             target.enter_raw_repl("flashing")
-            summary = Flasher(target, progress).copy_image(board, config, log)
+            summary = Flasher(target, progress).copy_image(board, config, log, arch)
             target.leave_raw_repl()
         except BoardError as exc:
             raise FlashError(str(exc)) from None
