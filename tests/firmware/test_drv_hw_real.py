@@ -3,11 +3,12 @@ each board file turns into the buses, pins and drivers it describes, pyro
 gates are driven low before anything else, bad entries become clear errors
 instead of exceptions, and hw.read() fills a sample without allocating."""
 
-import ast
 from pathlib import Path
 
 from drv_oracles import MS5611_EXAMPLE_PROM
 from mpy import BOARDS, SUPPORT, run_mpy
+
+from host_tools.firmware_files import board_dict
 
 PRELUDE = f"""
 import sys, gc, fake_bus, clock, sample
@@ -33,13 +34,9 @@ def mpy(body):
 
 
 def board_files():
-    out = {}
-    for path in sorted(Path(BOARDS).glob("*.py")):
-        tree = ast.parse(path.read_text())
-        for node in tree.body:
-            if isinstance(node, ast.Assign) and node.targets[0].id == "BOARD":
-                out[path.stem] = ast.literal_eval(node.value)
-    return out
+    """Every board file's dictionary as the flasher writes it (a ground board
+    resolved on its base board)."""
+    return {path.stem: board_dict(path.stem) for path in sorted(Path(BOARDS).glob("*.py"))}
 
 
 def test_board_files_are_data_only_and_name_themselves():
