@@ -4,7 +4,8 @@
 # role (firmware/ground.py). It listens continuously on the beacon's channel
 # (radio plan "lora_aprs" at the flight's lora_freq_khz) and prints every
 # packet as an RX line on USB serial, with its own GNSS position, for
-# `capsule track --port`. The flasher writes the resolved dictionary.
+# `capsule track --port`. What it does not take it has not (no sensors, pyro,
+# buzzer or watchdog). The flasher writes the resolved dictionary.
 BOARD = {
     "base": "pico",
     "take": ["mode", "arch", "buses.spi0", "buses.uart1", "gnss", "radio", "led"],
@@ -12,7 +13,4 @@ BOARD = {
     "description": "ground station: Raspberry Pi Pico + RFM95W + u-blox",
     "role": "ground",
     "radio": {"plan": "lora_aprs"},
-    "battery": None,
-    "buzzer": None,
-    "watchdog_ms": None,
 }

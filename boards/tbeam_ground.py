@@ -5,7 +5,8 @@
 # (firmware/ground.py). It listens continuously on the beacon's channel
 # (radio plan "lora_aprs" at the flight's lora_freq_khz) and prints every
 # packet as an RX line on USB serial, with its own GNSS position, for
-# `capsule track --port`. The flasher writes the resolved dictionary.
+# `capsule track --port`. What it does not take it has not (no sensors, pyro,
+# buzzer or watchdog). The flasher writes the resolved dictionary.
 BOARD = {
     "base": "tbeam",
     "take": ["mode", "arch", "buses", "gnss", "radio", "battery", "led"],
@@ -13,6 +14,4 @@ BOARD = {
     "description": "ground station: LilyGO T-Beam v1.x (ESP32, SX1276, u-blox, AXP)",
     "role": "ground",
     "radio": {"plan": "lora_aprs"},
-    "buzzer": None,
-    "watchdog_ms": None,
 }

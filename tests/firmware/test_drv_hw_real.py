@@ -241,3 +241,21 @@ print(measure(), s.baro_ok, s.accel_ok)
 """
     )
     assert out.split() == ["0", "True", "True"]
+
+
+def test_a_ground_board_builds_its_base_boards_radio_and_gnss_and_no_flight_parts():
+    board = board_files()["pico_ground"]  # resolved on boards/pico.py
+    out = mpy(
+        f"""
+hw = hw_real.build({board!r}, clk)
+print(hw.errors)
+print(sorted(b[0] + " " + str(b[1]) for b in fm.built if b[0] != "Pin"))
+print("radio", hw.radio is not None, fm.pins[17].init_value, fm.pins[20].init_value)
+print("parts", hw.baro, hw.accel)
+"""
+    )
+    errors, built, radio, parts = out.strip().split("\n")
+    assert errors == "[]"
+    assert built == "['SPI 0', 'UART 1']"  # pico.py's SPI0 and UART1; no I2C, no sensors
+    assert radio == "radio True 1 1"  # pico.py's chip select and reset pins
+    assert parts == "parts None None"
