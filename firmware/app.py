@@ -338,11 +338,7 @@ class App:
         fields.extend(self.fc.status_fields())
         fields.append(("config_ok", 0 if self.config_errors else 1))
         fields.append(("loop_faults", self.loop_faults))
-        fields.append(("bad_lines", con.bad_lines))
-        fields.append(("bad_frames", con.bad_frames))
-        if self.errors:
-            fields.append(("errors", "; ".join(self.errors)))
-        con.reply_ok("status", fields)
+        con.reply_status(fields, self.errors)
 
     def cmd_arm(self, con, args):
         if self.config_errors:

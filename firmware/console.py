@@ -252,3 +252,12 @@ class Console:
 
     def reply_error(self, name, message, fields=None):
         self.wire.error(name, message, fields)
+
+    def reply_status(self, fields, errors):
+        """`OK status`: the caller's own fields, then what every role reports
+        alike: this console's bad lines and frames and the build's errors."""
+        fields.append(("bad_lines", self.bad_lines))
+        fields.append(("bad_frames", self.bad_frames))
+        if errors:
+            fields.append(("errors", "; ".join(errors)))
+        self.reply_ok("status", fields)

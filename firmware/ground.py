@@ -270,11 +270,7 @@ class GroundStation:
         fields.append(("faults", self.faults))
         g = self.gnss.last_good
         fields.append(("fix", 1 if g.has_position else 0))
-        fields.append(("bad_lines", con.bad_lines))
-        fields.append(("bad_frames", con.bad_frames))
-        if self.errors:
-            fields.append(("errors", "; ".join(self.errors)))
-        con.reply_ok("status", fields)
+        con.reply_status(fields, self.errors)
 
     def cmd_gnss(self, con, args):
         con.reply_ok("gnss", self.gnss.status_fields(self.clock))
