@@ -103,34 +103,30 @@ def _optional_number(lo=-math.inf, hi=math.inf, lo_open=False):
     return check
 
 
-def _integer(lo=-(2**63), hi=2**63):
+def _rule(ok, message, error=ValueError):
+    """A check from a predicate: the value itself when ok(value), else error(message)."""
+
     def check(v):
-        if isinstance(v, bool) or not isinstance(v, int) or v < lo or v > hi:
-            raise ValueError(f"must be an integer in [{lo}, {hi}]")
+        if not ok(v):
+            raise error(message)
         return v
 
     return check
 
 
-def _bool(v):
-    if not isinstance(v, bool):
-        raise TypeError("must be true or false")
-    return v
+def _integer(lo=-(2**63), hi=2**63):
+    return _rule(
+        lambda v: isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi,
+        f"must be an integer in [{lo}, {hi}]",
+    )
 
 
 def _choice(*options):
-    def check(v):
-        if v not in options:
-            raise ValueError("must be one of {}".format(", ".join(repr(o) for o in options)))
-        return v
-
-    return check
+    return _rule(lambda v: v in options, "must be one of " + ", ".join(map(repr, options)))
 
 
-def _text(v):
-    if not isinstance(v, str):
-        raise TypeError("must be a string")
-    return v
+_bool = _rule(lambda v: isinstance(v, bool), "must be true or false", TypeError)
+_text = _rule(lambda v: isinstance(v, str), "must be a string", TypeError)
 
 
 def _utc(v):
