@@ -5,12 +5,11 @@ station's own GNSS fix rides along."""
 
 import pytest
 from gnss_cases import nmea
+from rx_cases import APRS
 from vboard_link import flashed_link
 
 from host_tools.protocol import packets
 from host_tools.protocol.frames import RX_FLAG_CRC_ERROR, gnss_frame, rx_frame, sync_frame
-
-APRS = b"<\xff\x01N0CALL-11>APLRT1,WIDE1-1:!2913.55S/15109.43EO/A=000262 LANDED sat=9 age=1s bat=3900mV #12"
 
 
 @pytest.fixture(scope="module")

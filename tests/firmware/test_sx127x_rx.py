@@ -9,6 +9,7 @@ from pathlib import Path
 import aprslib
 import pytest
 from mpy import run_mpy
+from rx_cases import APRS, station_fix_mpy
 
 from host_tools.protocol.lines import parse_line
 
@@ -24,8 +25,6 @@ radio.init()
 rx = sx127x_rx.Receiver(radio)
 buf = bytearray(256)
 """
-
-APRS = b"<\xff\x01N0CALL-11>APLRT1,WIDE1-1:!2913.55S/15109.43EO/A=000262 LANDED sat=9 age=1s bat=3900mV #12"
 
 
 def mpy(body, dio0="chip.dio0", kwargs=""):
@@ -138,12 +137,8 @@ def test_a_packet_sent_without_crc_is_reported_as_unchecked():
 
 def test_the_rx_line_is_checksummed_and_carries_the_packet_and_the_station_fix():
     out = mpy(
-        f"""
-import fix
-f = fix.Fix()
-f.has_position = True
-f.lat_deg = -29; f.lat_e7r = -1809240
-f.lon_deg = 151; f.lon_e7r = 1572524
+        station_fix_mpy()
+        + f"""
 rx.start()
 chip.air({APRS!r}, 60, 0xE4)
 n = rx.receive(buf)
