@@ -640,6 +640,20 @@ def _check_table(data, keys, where, required=()):
     return out
 
 
+def _named_tables(data, table, allowed, what, source):
+    """The sub-tables [table.NAME] of a scenario, every NAME one of `allowed`
+    (an unknown one is an error naming the `what` and the allowed names)."""
+    tables = data.get(table, {})
+    if not isinstance(tables, dict):
+        raise ScenarioError(f"{source}: [{table}] must be a table")
+    for name in tables:
+        if name not in allowed:
+            raise ScenarioError(
+                f"{source}: [{table}.{name}]: unknown {what} (allowed: {', '.join(allowed)})"
+            )
+    return tables
+
+
 def validate(data, source="scenario", config_keys=None):
     """Check a parsed TOML document; returns a `Scenario` or raises ScenarioError."""
     if not isinstance(data, dict):
@@ -672,20 +686,12 @@ def validate(data, source="scenario", config_keys=None):
     if "balloon" in data:
         _validate_balloon(data["balloon"], raw, source)
     # chutes
-    chutes = data.get("chutes", {})
-    if not isinstance(chutes, dict):
-        raise ScenarioError(f"{source}: [chutes] must be a table")
-    raw["chutes"] = {}
-    for channel, table in chutes.items():
-        if channel not in CHANNELS:
-            raise ScenarioError(
-                "{}: [chutes.{}]: unknown chute (allowed: {})".format(
-                    source, channel, ", ".join(CHANNELS)
-                )
-            )
-        raw["chutes"][channel] = _check_table(
+    raw["chutes"] = {
+        channel: _check_table(
             table, CHUTE_KEYS, (source, f"[chutes.{channel}] "), REQUIRED["chute"]
         )
+        for channel, table in _named_tables(data, "chutes", CHANNELS, "chute", source).items()
+    }
     # wind
     if "wind" in data:
         w = _check_table(data["wind"], WIND_KEYS, (source, "[wind] "), tuple(WIND_KEYS))
@@ -697,17 +703,9 @@ def validate(data, source="scenario", config_keys=None):
             _fail((source, "[wind] "), "altitude_m", "must be strictly increasing")
         raw["wind"] = w
     # sensors
-    sens = data.get("sensors", {})
-    if not isinstance(sens, dict):
-        raise ScenarioError(f"{source}: [sensors] must be a table")
     raw["sensors"] = {}
-    for kind, table in sens.items():
-        if kind not in SENSOR_KEYS:
-            raise ScenarioError(
-                "{}: [sensors.{}]: unknown sensor (allowed: {})".format(
-                    source, kind, ", ".join(sorted(SENSOR_KEYS))
-                )
-            )
+    sensor_tables = _named_tables(data, "sensors", sorted(SENSOR_KEYS), "sensor", source)
+    for kind, table in sensor_tables.items():
         where = (source, f"[sensors.{kind}] ")
         checked = _check_table(table, SENSOR_KEYS[kind], where)
         if "bias_mg" in checked:
