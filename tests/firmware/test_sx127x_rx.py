@@ -8,7 +8,7 @@ from pathlib import Path
 
 import aprslib
 import pytest
-from mpy import run_mpy
+from mpy import SUPPORT, run_mpy
 from rx_cases import APRS, station_fix_mpy
 
 from host_tools.protocol.lines import parse_line
@@ -16,7 +16,7 @@ from host_tools.protocol.lines import parse_line
 FAKES = Path(__file__).resolve().parents[1] / "support" / "beacon_fakes"
 
 SETUP = """
-import json, gc, sys, clock, sx127x, sx127x_rx, rx_line
+import json, gc, sys, clock, sx127x, sx127x_rx, rx_line, heap_probe
 from fake_sx127x_rx import FakeSX127xRx
 clk = clock.VirtualClock(5000)
 chip = FakeSX127xRx(clk)
@@ -28,7 +28,7 @@ buf = bytearray(256)
 
 
 def mpy(body, dio0="chip.dio0", kwargs=""):
-    return run_mpy(SETUP.format(dio0=dio0, kwargs=kwargs) + body, extra_path=[FAKES])
+    return run_mpy(SETUP.format(dio0=dio0, kwargs=kwargs) + body, extra_path=[FAKES, SUPPORT])
 
 
 def last_json(out):
@@ -181,14 +181,11 @@ def one():
     m = line.build(clk.now_ms(), rx.rssi_q4, rx.snr_q4, rx_line.CRC_OK, buf, n, f)
     sink.write(line.buf, m)
 def twenty():
-    gc.collect()
-    a = gc.mem_alloc()
     for _ in range(20):
         one()
-    return gc.mem_alloc() - a
 one()
 alloc = 0
-alloc = twenty()
+alloc = heap_probe.alloc_of(twenty)
 print(json.dumps([alloc, rx.received]))
 """
     )
@@ -238,7 +235,7 @@ def test_the_virtual_station_decodes_a_frame_and_prints_its_line_without_allocat
     frame = rx_frame(777, 60, 34, APRS)[2:]  # after b"#P", as the console hands it over
     out = run_mpy(
         f"""
-import gc, json, ground, sim_ground
+import gc, json, ground, sim_ground, heap_probe
 class Con:
     frame_timeout_ms = 0
     bad_frames = 0
@@ -264,17 +261,14 @@ con = Con({frame!r})
 gs._frame_packet(con)
 first = bytes(sink.last[:sink.n]).decode()
 def ten():
-    # measured inside a function: a new module global would grow the globals dict
-    gc.collect()
-    a = gc.mem_alloc()
     for _ in range(10):
         con.pos = 0
         gs._frame_packet(con)
-    return gc.mem_alloc() - a
-alloc = ten()
+alloc = 0  # a new module global would grow the globals dict while measured
+alloc = heap_probe.alloc_of(ten)
 print(json.dumps([first, alloc, gs.radio.received, con.bad_frames]))
 """,
-        extra_path=[FAKES],
+        extra_path=[FAKES, SUPPORT],
         stdin="",
     )
     first, alloc, received, bad = last_json(out)
