@@ -646,11 +646,11 @@ def _named_tables(data, table, allowed, what, source):
     tables = data.get(table, {})
     if not isinstance(tables, dict):
         raise ScenarioError(f"{source}: [{table}] must be a table")
-    for name in tables:
-        if name not in allowed:
-            raise ScenarioError(
-                f"{source}: [{table}.{name}]: unknown {what} (allowed: {', '.join(allowed)})"
-            )
+    unknown = [name for name in tables if name not in allowed]
+    if unknown:
+        raise ScenarioError(
+            f"{source}: [{table}.{unknown[0]}]: unknown {what} (allowed: {', '.join(allowed)})"
+        )
     return tables
 
 
