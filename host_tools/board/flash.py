@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from host_tools.board.board import Board, BoardError
-from host_tools.firmware_files import FirmwareFilesError, board_dict, image_sources
+from host_tools.firmware_files import FirmwareFilesError, board_dict, board_source, image_sources
 from host_tools.paths import BOARDS_DIR, FIRMWARE_DIR, ROOT  # noqa: F401  (re-exported)
 
 MANIFEST = "manifest.json"
@@ -103,6 +103,9 @@ def build_image(board, config=None, compile_mpy=True, arch=None):
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for src, name in sources:
+            if name == f"board_{board}.py":  # the board file, resolved on its base board
+                src = tmp / name
+                src.write_text(board_source(board))
             if name in KEEP_AS_SOURCE or not compile_mpy:
                 files[name] = src.read_bytes()
             else:
