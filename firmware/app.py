@@ -304,6 +304,7 @@ class App:
             "status": (self.cmd_status, True),
             "version": (self.cmd_version, True),
             "sensors": (self.cmd_sensors, True),
+            "selftest": (self.cmd_selftest, True),
             "gnss": (self.cmd_gnss, True),
             "config": (self.cmd_config, ("", "list", "get")),
             "log": (self.cmd_log, ("",)),
@@ -339,12 +340,23 @@ class App:
         con.reply_ok("repl", [("msg", "firmware stopped; the MicroPython REPL follows")])
 
     def cmd_version(self, con, args):
-        con.reply_ok("version", [("fw", VERSION), ("board", self.board_name)])
+        """fw_hash: CRC-32 of the manifest the flasher wrote (the SHA-256 of
+        every file on the board), so a host can tell which build this is."""
+        fields = [("fw", VERSION), ("board", self.board_name)]
+        try:
+            import binascii
+
+            with open("manifest.json", "rb") as f:
+                fields.append(("fw_hash", "%08x" % (binascii.crc32(f.read()) & 0xFFFFFFFF)))
+        except (OSError, ImportError):
+            fields.append(("fw_hash", "none"))
+        con.reply_ok("version", fields)
 
     def cmd_status(self, con, args):
         fields = [("fw", VERSION), ("board", self.board_name)]
         fields.extend(self.fc.status_fields())
-        fields.append(("config_ok", 0 if self.config_errors else 1))
+        if self.config_errors:  # every rejected entry (`config` above counts them)
+            fields.append(("config_errors", "; ".join(self.config_errors)))
         fields.append(("loop_faults", self.loop_faults))
         fields.append(("bad_lines", con.bad_lines))
         fields.append(("bad_frames", con.bad_frames))
@@ -354,7 +366,10 @@ class App:
 
     def cmd_arm(self, con, args):
         if self.config_errors:
-            con.reply_error("arm", "config invalid: " + self.config_errors[0])
+            con.reply_error(
+                "arm",
+                "config invalid (%d): %s" % (len(self.config_errors), "; ".join(self.config_errors)),
+            )
             return
         arm_input = self.hw.arm_input
         arm_ok = True if arm_input is None else bool(arm_input.value())
@@ -394,15 +409,35 @@ class App:
             if error:
                 con.reply_error("config", error)
                 return
-            config.save(self.cfg, CONFIG_FILE)
-            self.config_errors = []
-            reason = self.fc.reconfigure(self.cfg)
+            # the file gets this key; entries still rejected stay rejected
+            error = config._call("store", self.cfg, args[1], CONFIG_FILE)
+            self.config_errors = self.cfg.errors
+            reason = error or self.fc.reconfigure(self.cfg)
             if reason:
                 con.reply_error("config", reason)
                 return
-            con.reply_ok("config", [(args[1], dict(config.as_items(self.cfg))[args[1]])])
+            fields = [(args[1], dict(config.as_items(self.cfg))[args[1]])]
+            if self.config_errors:
+                fields.append(("config", "invalid(%d)" % len(self.config_errors)))
+            con.reply_ok("config", fields)
         else:
             con.reply_error("config", "usage: config list | config get KEY | config set KEY VALUE")
+
+    def cmd_selftest(self, con, args):
+        """The arming self-test without arming (read-only): go=1, or go=0 and
+        each failure as `fail1=...`, `fail2=...`; each pyro channel's
+        continuity as in `status`."""
+        import selftest
+
+        try:
+            failures = selftest.check(self.cfg, self.fc.last_sample, self.fc.pyro, self.fc)
+        finally:
+            sys.modules.pop("selftest", None)
+        fields = [("go", 0 if failures else 1), ("failures", len(failures))]
+        fields.extend(self.fc.pyro.status_fields())
+        for i in range(len(failures)):
+            fields.append(("fail%d" % (i + 1), failures[i]))
+        con.reply_ok("selftest", fields)
 
     def cmd_sensors(self, con, args):
         s = self.sample
@@ -473,7 +508,7 @@ class App:
             ("phase", flight.PHASE_NAMES[self.fc.phase]),
         ]
         if self.config_errors:
-            fields.append(("config_error", self.config_errors[0]))
+            fields.append(("config_error", "; ".join(self.config_errors)))
         for e in self.errors:
             fields.append(("error", e))
         self.wire.event("boot", fields)
