@@ -368,7 +368,8 @@ class App:
         if self.config_errors:
             con.reply_error(
                 "arm",
-                "config invalid (%d): %s" % (len(self.config_errors), "; ".join(self.config_errors)),
+                "config invalid (%d): %s"
+                % (len(self.config_errors), "; ".join(self.config_errors)),
             )
             return
         arm_input = self.hw.arm_input

@@ -1,0 +1,70 @@
+"""A board's flight configuration, read and replaced through a `Board`.
+
+`read_config` asks the running firmware (`config list`, `status`): nothing
+stops or restarts. `write_config` replaces `config.json` whole through the
+raw REPL (the firmware hands over only disarmed in SAFE), restarts the
+firmware and reads back what it loaded: a file the board rejects is an error
+naming every rejected entry, never a silent default. The host checks a file
+with the firmware's schema before it goes (host_tools/config_file.py).
+"""
+
+import json
+
+from host_tools.board.board import BoardError
+from host_tools.config_file import from_board
+
+CONFIG_FILE = "config.json"
+
+
+class ConfigRejected(BoardError):
+    """The board loaded the file it was given and rejected entries of it."""
+
+
+class BoardConfig:
+    """What a board runs: values (typed by the schema), and the reasons it
+    rejected entries of its file ([] = none)."""
+
+    def __init__(self, values, errors):
+        self.values = values
+        self.errors = errors
+
+    @property
+    def ok(self):
+        return not self.errors
+
+
+def _errors_of(status_fields):
+    text = status_fields.get("config_errors", "")
+    if text:
+        return [e.strip() for e in text.split("; ") if e.strip()]
+    if status_fields.get("config", "ok") != "ok":
+        return [f"config {status_fields['config']}"]
+    return []
+
+
+def read_config(board):
+    """BoardConfig of the firmware running on `board` (a Board)."""
+    reply = board.command_starting("config list")
+    if reply.kind != "OK":
+        raise BoardError(f"config list refused by {board.port}: {reply.get('msg', '?')}")
+    status = board.command("status")
+    if status.kind != "OK":
+        raise BoardError(f"status refused by {board.port}: {status.get('msg', '?')}")
+    return BoardConfig(from_board(dict(reply.fields)), _errors_of(dict(status.fields)))
+
+
+def write_config(board, data, purpose="writing its config"):
+    """Replace the board's config.json with `data` (a dict, checked by the
+    caller), restart the firmware, and return what it loaded (BoardConfig).
+    BoardError when the board refuses to hand over (armed, in flight) or
+    rejects the file after the restart."""
+    board.enter_raw_repl(purpose)
+    board.fs_writefile(CONFIG_FILE, json.dumps(data, sort_keys=True).encode())
+    board.leave_raw_repl()
+    board.start_firmware()
+    loaded = read_config(board)
+    if loaded.errors:
+        raise ConfigRejected(
+            f"{board.port} rejected the config it was given: " + "; ".join(loaded.errors)
+        )
+    return loaded
