@@ -131,6 +131,13 @@ class App:
         # only when the answer changes
         self.interrupts_on = None
         self.guard_console()  # a flight resumed after a reset: off at once
+        # app_cmds is loaded per command; loading it once now interns its names
+        # while the heap is fresh (after a flight a new name can need a block
+        # of the string pool that a fragmented heap no longer has)
+        import app_cmds
+
+        del app_cmds
+        sys.modules.pop("app_cmds", None)
 
     # -- construction -------------------------------------------------------
     def _build_hw(self):
@@ -340,17 +347,7 @@ class App:
         con.reply_ok("repl", [("msg", "firmware stopped; the MicroPython REPL follows")])
 
     def cmd_version(self, con, args):
-        """fw_hash: CRC-32 of the manifest the flasher wrote (the SHA-256 of
-        every file on the board), so a host can tell which build this is."""
-        fields = [("fw", VERSION), ("board", self.board_name)]
-        try:
-            import binascii
-
-            with open("manifest.json", "rb") as f:
-                fields.append(("fw_hash", "%08x" % (binascii.crc32(f.read()) & 0xFFFFFFFF)))
-        except (OSError, ImportError):
-            fields.append(("fw_hash", "none"))
-        con.reply_ok("version", fields)
+        self._loaded_cmd("version", con)
 
     def cmd_status(self, con, args):
         fields = [("fw", VERSION), ("board", self.board_name)]
@@ -425,20 +422,17 @@ class App:
             con.reply_error("config", "usage: config list | config get KEY | config set KEY VALUE")
 
     def cmd_selftest(self, con, args):
-        """The arming self-test without arming (read-only): go=1, or go=0 and
-        each failure as `fail1=...`, `fail2=...`; each pyro channel's
-        continuity as in `status`."""
-        import selftest
+        self._loaded_cmd("selftest", con)
+
+    def _loaded_cmd(self, name, con):
+        """A command whose code lives in app_cmds, imported for the call and
+        dropped after it (RAM is the board's scarcest resource)."""
+        import app_cmds
 
         try:
-            failures = selftest.check(self.cfg, self.fc.last_sample, self.fc.pyro, self.fc)
+            getattr(app_cmds, name)(self, con)
         finally:
-            sys.modules.pop("selftest", None)
-        fields = [("go", 0 if failures else 1), ("failures", len(failures))]
-        fields.extend(self.fc.pyro.status_fields())
-        for i in range(len(failures)):
-            fields.append(("fail%d" % (i + 1), failures[i]))
-        con.reply_ok("selftest", fields)
+            sys.modules.pop("app_cmds", None)
 
     def cmd_sensors(self, con, args):
         s = self.sample

@@ -68,3 +68,53 @@ def write_config(board, data, purpose="writing its config"):
             f"{board.port} rejected the config it was given: " + "; ".join(loaded.errors)
         )
     return loaded
+
+
+def save_for_test(board, backup_dir=None):
+    """Before a test that reconfigures the board (`droptest --port`): what
+    it runs now, also written to `backup_dir/board_config_before.json` (or
+    a temporary file) so a person can push it back by hand if the restore
+    cannot. A board that rejects entries of its own config is refused: what
+    it runs is not what anybody gave it, and restoring that would make it so."""
+    import tempfile
+    from pathlib import Path
+
+    from host_tools.config_file import dumps
+
+    saved = read_config(board)
+    if saved.errors:
+        raise BoardError(
+            f"{board.port} rejected entries of its config ({'; '.join(saved.errors)}): "
+            "push a good config first (`capsule config push`)"
+        )
+    if backup_dir is not None:
+        Path(backup_dir).mkdir(parents=True, exist_ok=True)
+        path = Path(backup_dir) / "board_config_before.json"
+    else:
+        path = Path(tempfile.mkdtemp(prefix="capsule-config-")) / "board_config_before.json"
+    path.write_text(dumps(saved.values))
+    saved.backup = path
+    return saved
+
+
+def restore_after_test(board, saved):
+    """Disarm the board (the test leaves it landed and beaconing) and put
+    back the config `save_for_test` read; returns a sentence saying so.
+    BoardError names the backup file when the board cannot be restored."""
+    try:
+        reply = board.command("disarm")
+        if reply.kind != "OK":
+            # a test that ended mid-descent, on the bench: the stand crew's disarm
+            reply = board.command("disarm force")
+        if reply.kind != "OK":
+            raise BoardError(f"disarm refused: {reply.get('msg', '?')}")
+        write_config(board, saved.values, "restoring its config")
+    except BoardError as exc:
+        raise BoardError(
+            f"{board.port}'s config was NOT restored ({exc}); it is saved in {saved.backup}: "
+            f"`capsule config push --port {board.port} {saved.backup}`"
+        ) from None
+    return (
+        f"{board.port}: config restored as it was before the test "
+        f"({len(saved.values)} keys, copy in {saved.backup}); board disarmed, SAFE"
+    )

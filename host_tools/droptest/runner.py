@@ -119,6 +119,7 @@ class Result:
     board_status: dict = field(default_factory=dict)
     aborted: str = ""
     invariants: list = field(default_factory=list)  # invariants.check()
+    board_config: str = ""  # `--port`: how the board's own config was put back
 
     @property
     def passed(self):
@@ -1061,11 +1062,21 @@ def run_scenario(
     The board flown: `link` (open, the caller closes it), else one `board()`
     opens (default: open_board(port, reuse_flash)), closed here."""
     wall0 = time.perf_counter()
-    opened = None
+    opened = saved = None
     if link is None:
         opened = link = board() if board else open_board(port, reuse_flash=reuse_flash)
     try:
-        result = DropTest(scenario, link, seed=seed, realtime=realtime, progress=progress).run()
+        if port and board is None:  # the caller's board: its config goes back afterwards
+            from host_tools.board import board_config
+
+            saved = board_config.save_for_test(link, out_dir)
+        try:
+            result = DropTest(scenario, link, seed=seed, realtime=realtime, progress=progress).run()
+        finally:
+            if saved is not None:
+                restored = board_config.restore_after_test(link, saved)
+        if saved is not None:
+            result.board_config = restored
     finally:
         if opened is not None:
             opened.close()
