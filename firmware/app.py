@@ -131,13 +131,18 @@ class App:
         # only when the answer changes
         self.interrupts_on = None
         self.guard_console()  # a flight resumed after a reset: off at once
-        # app_cmds is loaded per command; loading it once now interns its names
-        # while the heap is fresh (after a flight a new name can need a block
-        # of the string pool that a fragmented heap no longer has)
-        import app_cmds
+        self._intern_names()
 
-        del app_cmds
-        sys.modules.pop("app_cmds", None)
+    def _intern_names(self):
+        """Load once, and drop, the modules that commands load per call
+        (arm, disarm, selftest, version): their names go into MicroPython's
+        string pool now, while the heap is fresh. Later, a new name can need
+        a larger block of the pool than a fragmented heap still has (seen on
+        the virtual board as a MemoryError on the first `selftest` or `arm`)."""
+        for name in ("app_cmds", "selftest", "flight_arm"):
+            if name not in sys.modules:
+                __import__(name)
+                sys.modules.pop(name, None)
 
     # -- construction -------------------------------------------------------
     def _build_hw(self):
