@@ -8,6 +8,7 @@ naming every rejected entry, never a silent default. The host checks a file
 with the firmware's schema before it goes (host_tools/config_file.py).
 """
 
+import contextlib
 import json
 
 from host_tools.board.board import BoardError
@@ -118,3 +119,24 @@ def restore_after_test(board, saved):
         f"{board.port}: config restored as it was before the test "
         f"({len(saved.values)} keys, copy in {saved.backup}); board disarmed, SAFE"
     )
+
+
+class _Kept:
+    note = ""  # the sentence restore_after_test returned
+
+
+@contextlib.contextmanager
+def kept_for_test(board, backup_dir=None):
+    """`with kept_for_test(board, out_dir) as kept:` a test that reconfigures
+    `board`; afterwards the board is disarmed and has its config back, and
+    `kept.note` says so. board None: nothing is saved (a board started for
+    the test)."""
+    kept = _Kept()
+    if board is None:
+        yield kept
+        return
+    saved = save_for_test(board, backup_dir)
+    try:
+        yield kept
+    finally:
+        kept.note = restore_after_test(board, saved)

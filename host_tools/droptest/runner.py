@@ -1062,21 +1062,16 @@ def run_scenario(
     The board flown: `link` (open, the caller closes it), else one `board()`
     opens (default: open_board(port, reuse_flash)), closed here."""
     wall0 = time.perf_counter()
-    opened = saved = None
+    from host_tools.board.board_config import kept_for_test
+
+    opened = None
     if link is None:
         opened = link = board() if board else open_board(port, reuse_flash=reuse_flash)
     try:
-        if port and board is None:  # the caller's board: its config goes back afterwards
-            from host_tools.board import board_config
-
-            saved = board_config.save_for_test(link, out_dir)
-        try:
+        # the caller's board (--port) gets its own config back afterwards
+        with kept_for_test(opened if port and not board else None, out_dir) as kept:
             result = DropTest(scenario, link, seed=seed, realtime=realtime, progress=progress).run()
-        finally:
-            if saved is not None:
-                restored = board_config.restore_after_test(link, saved)
-        if saved is not None:
-            result.board_config = restored
+        result.board_config = kept.note
     finally:
         if opened is not None:
             opened.close()
