@@ -131,6 +131,18 @@ class App:
         # only when the answer changes
         self.interrupts_on = None
         self.guard_console()  # a flight resumed after a reset: off at once
+        self._intern_names()
+
+    def _intern_names(self):
+        """Load once, and drop, the modules that commands load per call
+        (arm, disarm, selftest, version): their names go into MicroPython's
+        string pool now, while the heap is fresh. Later, a new name can need
+        a larger block of the pool than a fragmented heap still has (seen on
+        the virtual board as a MemoryError on the first `selftest` or `arm`)."""
+        for name in ("app_cmds", "selftest", "flight_arm"):
+            if name not in sys.modules:
+                __import__(name)
+                sys.modules.pop(name, None)
 
     # -- construction -------------------------------------------------------
     def _build_hw(self):
@@ -299,6 +311,7 @@ class App:
             "status": (self.cmd_status, True),
             "version": (self.cmd_version, True),
             "sensors": (self.cmd_sensors, True),
+            "selftest": (self.cmd_selftest, True),
             "gnss": (self.cmd_gnss, True),
             "config": (self.cmd_config, ("", "list", "get")),
             "log": (self.cmd_log, ("",)),
@@ -331,18 +344,23 @@ class App:
         con.reply_ok("repl", [("msg", "firmware stopped; the MicroPython REPL follows")])
 
     def cmd_version(self, con, args):
-        con.reply_ok("version", [("fw", VERSION), ("board", self.board_name)])
+        self._loaded_cmd("version", con)
 
     def cmd_status(self, con, args):
         fields = [("fw", VERSION), ("board", self.board_name)]
         fields.extend(self.fc.status_fields())
-        fields.append(("config_ok", 0 if self.config_errors else 1))
+        if self.config_errors:  # every rejected entry (`config` above counts them)
+            fields.append(("config_errors", "; ".join(self.config_errors)))
         fields.append(("loop_faults", self.loop_faults))
         con.reply_status(fields, self.errors)
 
     def cmd_arm(self, con, args):
         if self.config_errors:
-            con.reply_error("arm", "config invalid: " + self.config_errors[0])
+            con.reply_error(
+                "arm",
+                "config invalid (%d): %s"
+                % (len(self.config_errors), "; ".join(self.config_errors)),
+            )
             return
         arm_input = self.hw.arm_input
         arm_ok = True if arm_input is None else bool(arm_input.value())
@@ -382,15 +400,32 @@ class App:
             if error:
                 con.reply_error("config", error)
                 return
-            config.save(self.cfg, CONFIG_FILE)
-            self.config_errors = []
-            reason = self.fc.reconfigure(self.cfg)
+            # the file gets this key; entries still rejected stay rejected
+            error = config._call("store", self.cfg, args[1], CONFIG_FILE)
+            self.config_errors = self.cfg.errors
+            reason = error or self.fc.reconfigure(self.cfg)
             if reason:
                 con.reply_error("config", reason)
                 return
-            con.reply_ok("config", [(args[1], dict(config.as_items(self.cfg))[args[1]])])
+            fields = [(args[1], dict(config.as_items(self.cfg))[args[1]])]
+            if self.config_errors:
+                fields.append(("config", "invalid(%d)" % len(self.config_errors)))
+            con.reply_ok("config", fields)
         else:
             con.reply_error("config", "usage: config list | config get KEY | config set KEY VALUE")
+
+    def cmd_selftest(self, con, args):
+        self._loaded_cmd("selftest", con)
+
+    def _loaded_cmd(self, name, con):
+        """A command whose code lives in app_cmds, imported for the call and
+        dropped after it (RAM is the board's scarcest resource)."""
+        import app_cmds
+
+        try:
+            getattr(app_cmds, name)(self, con)
+        finally:
+            sys.modules.pop("app_cmds", None)
 
     def cmd_sensors(self, con, args):
         s = self.sample
@@ -461,7 +496,7 @@ class App:
             ("phase", flight.PHASE_NAMES[self.fc.phase]),
         ]
         if self.config_errors:
-            fields.append(("config_error", self.config_errors[0]))
+            fields.append(("config_error", "; ".join(self.config_errors)))
         for e in self.errors:
             fields.append(("error", e))
         self.wire.event("boot", fields)

@@ -7,10 +7,13 @@ loop. This module promises:
     the key's name) and a help line; `capsule config` and the `config`
     command show it;
   * `load` never raises: a missing file gives the defaults; a bad file, an
-    unknown key, a wrong type, an out-of-range or inconsistent value gives the
-    default for that key and an error message naming the key and the allowed
-    range. `cfg.errors` keeps those messages and the sequencer refuses to arm
-    while it is not empty (the board keeps running, safe);
+    unknown key, a wrong type, an out-of-range or inconsistent value is
+    rejected with an error message naming the key and the allowed range, one
+    per bad entry. `cfg.errors` keeps every message and the sequencer refuses
+    to arm while it is not empty (the board keeps running, safe, and `status`
+    lists them). A rejected key holds its default only so the loop can run;
+    it is never flown, and `config set` never writes it into the file
+    (config_schema.store);
   * `set_value` parses one value typed by a person and checks it against the
     schema and the rest of the configuration before changing anything;
   * `save` is atomic (write a temporary file, then rename it);

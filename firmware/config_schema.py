@@ -233,23 +233,33 @@ def validate(d):
 
 
 def load(path=CONFIG_PATH):
-    """(cfg, errors): cfg is always usable (defaults where the file is invalid)."""
+    """(cfg, errors): cfg is always usable; errors lists every rejected entry."""
     import config
 
     cfg = config.Config()
+    reload(cfg, path)
+    return cfg, cfg.errors
+
+
+def reload(cfg, path=CONFIG_PATH):
+    """Fill cfg from the file at `path` (the same object: the beacon and the
+    sequencer keep theirs). A rejected entry is never flown: its key keeps
+    the default only so that the board can run its loop, and cfg.errors names
+    it, so the sequencer refuses to arm until the file is put right."""
+    defaults(cfg)
     try:
         with open(path) as f:
             text = f.read()
     except OSError:
-        return cfg, cfg.errors  # no file: defaults, which are valid
+        return cfg.errors  # no file: defaults, which are valid
     try:
         d = json.loads(text)
     except ValueError:
-        cfg.errors.append("config: %s is not valid JSON; using defaults" % path)
-        return cfg, cfg.errors
+        cfg.errors.append("config: %s is not valid JSON" % path)
+        return cfg.errors
     if not isinstance(d, dict):
-        cfg.errors.append("config: %s must hold a JSON object; using defaults" % path)
-        return cfg, cfg.errors
+        cfg.errors.append("config: %s must hold a JSON object" % path)
+        return cfg.errors
     for key in d:
         row = _BY_KEY.get(key)
         if row is None:
@@ -257,16 +267,41 @@ def load(path=CONFIG_PATH):
             continue
         msg = _check_value(row, d[key])
         if msg:
-            cfg.errors.append(msg + "; using default %s" % (row[2],))
+            cfg.errors.append(msg)
         else:
             setattr(cfg, key, d[key])
     values = _values(cfg)
     for low, high, msg in _consistency(values):
-        cfg.errors.append(msg + "; using defaults for both")
+        cfg.errors.append(msg)
         setattr(cfg, low, _BY_KEY[low][2])
         setattr(cfg, high, _BY_KEY[high][2])
     derive(cfg)
-    return cfg, cfg.errors
+    return cfg.errors
+
+
+def store(cfg, key, path=CONFIG_PATH):
+    """Make the file hold `key`'s new value (set_value took it): None or an
+    error. With no load error left, the whole configuration is written. While
+    other entries of the file are still rejected, only `key` is changed in
+    the file and cfg is loaded from it again: writing the defaults the board
+    keeps in place of rejected entries would make them the flight's settings
+    without anybody choosing them."""
+    if not cfg.errors:
+        save(cfg, path)
+        return None
+    value = getattr(cfg, key)
+    try:
+        with open(path) as f:
+            d = json.loads(f.read())
+    except (OSError, ValueError):
+        d = None
+    if not isinstance(d, dict):
+        reload(cfg, path)
+        return "%s is not a JSON object of settings: replace it (`capsule config push`)" % path
+    d[key] = value
+    _write(path, json.dumps(d))
+    reload(cfg, path)
+    return None
 
 
 def _values(cfg):
@@ -336,9 +371,14 @@ def to_dict(cfg):
 def save(cfg, path=CONFIG_PATH):
     """Write cfg atomically (temporary file, then rename); clears cfg.errors,
     since the file now holds exactly what the board runs."""
+    _write(path, json.dumps(_values(cfg)))
+    cfg.errors = []
+
+
+def _write(path, text):
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
-        f.write(json.dumps(_values(cfg)))
+        f.write(text)
     try:
         os.rename(tmp, path)
     except OSError:
@@ -349,7 +389,6 @@ def save(cfg, path=CONFIG_PATH):
         except OSError:
             pass
         os.rename(tmp, path)
-    cfg.errors = []
 
 
 def config_hash(cfg):

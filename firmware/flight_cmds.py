@@ -63,6 +63,7 @@ def restore(self):
 def status_fields(self):
     """[(key, value)] for the `status` command (allocates)."""
     sc = self.screen
+    read = self.last_sample is not None  # before the first sample: no verdict
     f = [
         ("phase", phase_name(self.phase)),
         ("armed", 1 if self.armed else 0),
@@ -77,8 +78,8 @@ def status_fields(self):
         (
             ("speed_trusted", 1 if self.speed_trusted else 0),
             ("drogue_failed", 1 if self.drogue_failed else 0),
-            ("baro", REASON_NAMES[sc.baro_reason]),
-            ("accel", REASON_NAMES[sc.accel_reason]),
+            ("baro", REASON_NAMES[sc.baro_reason] if read else "none"),
+            ("accel", REASON_NAMES[sc.accel_reason] if read else "none"),
             ("baro_rejects", sc.baro_rejects()),
             ("accel_rejects", sc.accel_rejects()),
             ("one_g_mg", self.one_g_mg),

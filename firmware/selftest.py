@@ -32,7 +32,9 @@ UPRIGHT_MG = 866  # cos(30 deg): capsule standing roughly upright, +z up
 
 def check(cfg, sample, bank, fc=None):
     failures = []
-    if fc is not None and fc.stand_ms < STAND_WINDOW_MS:
+    if fc is not None and fc.last_sample is None:
+        sample = None  # nothing read yet: no reading to judge (status: baro=none)
+    if sample is not None and fc is not None and fc.stand_ms < STAND_WINDOW_MS:
         # one good sample proves nothing: the window the sequencer kept in
         # SAFE must be clean for STAND_WINDOW_MS (garbage frames, a capsule
         # being handled, a part that reads 1 g only now and then)
@@ -56,9 +58,9 @@ def check(cfg, sample, bank, fc=None):
                 % (fc.stand_ms, STAND_WINDOW_MS)
             )
     if cfg.errors:
-        failures.append("config invalid (%d errors), first: %s" % (len(cfg.errors), cfg.errors[0]))
+        failures.append("config invalid (%d): %s" % (len(cfg.errors), "; ".join(cfg.errors)))
     if sample is None:
-        failures.append("no sensor sample yet")
+        failures.append("no sensor sample yet (baro and accelerometer not read since boot)")
         return failures
     if not sample.baro_ok:
         failures.append("baro: no reading (bus error)")

@@ -17,6 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from host_tools import config_file
 from host_tools.board.board import Board, BoardError
 from host_tools.firmware_files import FirmwareFilesError, board_dict, board_source, image_sources
 from host_tools.paths import BOARDS_DIR, FIRMWARE_DIR, ROOT  # noqa: F401  (re-exported)
@@ -112,12 +113,12 @@ def build_image(board, config=None, compile_mpy=True, arch=None):
                 files[name[:-3] + ".mpy"] = compile_file(src, tmp, name[:-3] + ".mpy", arch)
     files["board.json"] = json.dumps({"board": board}).encode()
     if config is not None:
+        # checked with the firmware's own schema: a file the board would
+        # reject never reaches it
         try:
-            data = json.loads(Path(config).read_text())
-        except (OSError, ValueError) as exc:
-            raise FlashError(f"config {config}: {exc}") from None
-        if not isinstance(data, dict):
-            raise FlashError(f"config {config}: must be a JSON object of key: value")
+            data = config_file.read(config)
+        except config_file.ConfigFileError as exc:
+            raise FlashError(f"config {exc}") from None
         files["config.json"] = json.dumps(data, sort_keys=True).encode()
     return files
 
@@ -252,6 +253,11 @@ class Flasher:
 def flash(port, board="sim", config=None, progress=None, log=print, ready_timeout=20, arch=None):
     """Flash `board`'s firmware to the board on `port`; returns a summary dict.
     arch: mpy-cross -march for native code; default: what the board reports."""
+    if config is not None:  # before the board is touched: a bad file stops nothing
+        try:
+            config_file.read(config)
+        except config_file.ConfigFileError as exc:
+            raise FlashError(f"config {exc}") from None
     try:
         target = Board(port)
     except BoardError as exc:

@@ -46,16 +46,28 @@ def commands():
     Imported here, not at the top, because each adapter imports UserError from
     this module."""
     from host_tools.cli import (
+        cmd_config,
         cmd_console,
         cmd_droptest,
         cmd_flash,
         cmd_gnss,
         cmd_log,
+        cmd_preflight,
         cmd_track,
         cmd_vboard,
     )
 
-    return (cmd_console, cmd_droptest, cmd_flash, cmd_gnss, cmd_log, cmd_track, cmd_vboard)
+    return (
+        cmd_config,
+        cmd_console,
+        cmd_droptest,
+        cmd_flash,
+        cmd_gnss,
+        cmd_log,
+        cmd_preflight,
+        cmd_track,
+        cmd_vboard,
+    )
 
 
 def main(argv=None):

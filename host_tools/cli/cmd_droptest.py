@@ -171,6 +171,8 @@ def _one(args):
             ground_station.pick_receiver(sc, args.ground_station or None)
         except ground_station.GroundStationError as exc:
             raise UserError(str(exc)) from None
+    if args.port:
+        print(f"{args.port}: its config is saved now and restored after the test")
     result = _run_one(args, sc, out)
     _print_result(result, out)
     if args.ground_station is not None:
@@ -357,6 +359,8 @@ def _print_result(result, out):
         )
     )
     console.print("report: {}  ({})".format(out / "report.md", out / "report.json"))
+    if result.board_config:
+        console.print(result.board_config)
 
 
 def _print_invariants(console, result):

@@ -57,6 +57,9 @@ def run(args):
     for key in ("config_error", "error"):
         if key in boot:
             console.print(f"[yellow]board reports {key}: {boot[key]}[/]")
+    if "config_error" in boot:
+        console.print("[red]the board refuses to arm until its config is put right[/]")
+        return 1
     return 0
 
 
@@ -69,7 +72,11 @@ def register(sub):
         choices=available_boards(),
         help="board definition from boards/ (default %(default)s)",
     )
-    p.add_argument("--config", help="config.json to install (validated by the board at boot)")
+    p.add_argument(
+        "--config",
+        help="config.json to install (checked first with the firmware's schema: "
+        "a file with a bad key is refused, exit 2)",
+    )
     p.add_argument(
         "--dry-run", action="store_true", help="show what would be copied; touch nothing"
     )

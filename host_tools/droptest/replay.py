@@ -430,11 +430,16 @@ class ReplayTest(droptest.DropTest):
 def run_replay(
     log, scenario, port=None, out_dir=None, link=None, plots=True, seed=0, progress=None
 ):
+    from host_tools.board.board_config import kept_for_test
+
     opened = None
     if link is None:
         opened = link = droptest.open_board(port)
     try:
-        result = ReplayTest(log, scenario, link, seed=seed, progress=progress).run()
+        # the caller's board (--port) gets its own config back afterwards
+        with kept_for_test(opened if port else None, out_dir) as kept:
+            result = ReplayTest(log, scenario, link, seed=seed, progress=progress).run()
+        result.board_config = kept.note
     finally:
         if opened is not None:
             opened.close()

@@ -119,6 +119,7 @@ class Result:
     board_status: dict = field(default_factory=dict)
     aborted: str = ""
     invariants: list = field(default_factory=list)  # invariants.check()
+    board_config: str = ""  # `--port`: how the board's own config was put back
 
     @property
     def passed(self):
@@ -1063,13 +1064,18 @@ def run_scenario(
     opens (default: open_board(port, reuse_flash, target): a virtual board of
     `target`, board/targets.py, when there is no `port`), closed here."""
     wall0 = time.perf_counter()
+    from host_tools.board.board_config import kept_for_test
+
     opened = None
     if link is None:
         opened = link = (
             board() if board else open_board(port, reuse_flash=reuse_flash, target=target)
         )
     try:
-        result = DropTest(scenario, link, seed=seed, realtime=realtime, progress=progress).run()
+        # the caller's board (--port) gets its own config back afterwards
+        with kept_for_test(opened if port and not board else None, out_dir) as kept:
+            result = DropTest(scenario, link, seed=seed, realtime=realtime, progress=progress).run()
+        result.board_config = kept.note
     finally:
         if opened is not None:
             opened.close()

@@ -722,8 +722,9 @@ def validate(data, source="scenario", config_keys=None):
     cfg = data.get("config", {})
     if not isinstance(cfg, dict):
         raise ScenarioError(f"{source}: [config] must be a table")
+    firmware_keys = None
     if config_keys is None:
-        config_keys = firmware_config_keys()
+        config_keys = firmware_keys = firmware_config_keys()
     for key, value in cfg.items():
         if key not in config_keys and not key.startswith("beacon_"):
             _fail(
@@ -757,7 +758,22 @@ def validate(data, source="scenario", config_keys=None):
     for key in ("main_fired", "main_fire_altitude_m"):
         if key in raw["expect"] and "main" not in raw["chutes"]:
             _fail((source, "[expect] "), key, "the scenario has no [chutes.main]")
-    return Scenario(raw["name"], source, raw)
+    sc = Scenario(raw["name"], source, raw)
+    if config_keys is firmware_keys:
+        _check_config_values(sc, source)
+    return sc
+
+
+def _check_config_values(sc, source):
+    """The settings the board would be given, checked with the firmware's
+    own schema (types, ranges, order): a [config] the board would reject
+    (a string "400" for an integer, an out-of-range height) never flies."""
+    errors = firmware_module("config_schema").validate(sc.effective_config())
+    if errors:
+        raise ScenarioError(
+            f"{source}: [config] the board would reject {len(errors)} "
+            f"setting{'s' if len(errors) != 1 else ''}: " + "; ".join(errors)
+        )
 
 
 def _validate_radio_link(data, raw, source):

@@ -11,13 +11,24 @@ HOST = Path(__file__).resolve().parents[2] / "host_tools"
 ALLOWED = {
     "paths": set(),
     "firmware_files": {"paths"},  # which firmware files a board gets (the flasher's list)
+    "config_file": {"paths"},  # a config file checked with the firmware's schema
     "protocol": {"paths"},
     "sim": {"protocol", "paths"},
-    "board": {"protocol", "firmware_files", "paths"},
+    "board": {"protocol", "firmware_files", "config_file", "paths"},
     "plots": {"protocol", "paths"},
     "track": {"protocol", "paths"},  # following the beacon: reports, track, GPX/KML
-    "droptest": {"board", "sim", "protocol", "plots", "firmware_files", "paths"},
-    "cli": {"droptest", "board", "sim", "protocol", "plots", "track", "firmware_files", "paths"},
+    "droptest": {"board", "sim", "protocol", "plots", "firmware_files", "config_file", "paths"},
+    "cli": {
+        "droptest",
+        "board",
+        "sim",
+        "protocol",
+        "plots",
+        "track",
+        "firmware_files",
+        "config_file",
+        "paths",
+    },
 }
 
 
