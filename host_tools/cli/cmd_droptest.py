@@ -320,16 +320,28 @@ def _campaign_flight(args):
 
 
 def _board_errors():
-    """A board that cannot be reached or flashed: a one-line error, exit 1."""
+    """A board that cannot be reached or flashed: a one-line error, exit 2
+    (no usable board)."""
     from host_tools.board.board import BoardError
     from host_tools.board.flash import FlashError
 
-    return user_errors(BoardError, FlashError, FileNotFoundError, status=1)
+    return user_errors(BoardError, FlashError, FileNotFoundError, status=2)
+
+
+def _check_port(port):
+    """--port: the board answers `status` running this firmware, before any
+    flight starts (a silent, foreign or unflashed board is named in seconds)."""
+    from host_tools.board.board import Board
+
+    with _board_errors(), Board(port) as target:
+        target.command_starting("status")
 
 
 def _run_one(args, sc, out, plots=None, seed=None):
     from host_tools.droptest import runner as droptest
 
+    if args.port:
+        _check_port(args.port)
     update, progress = _progress_bar(sc)
     with _board_errors(), progress:
         return droptest.run_scenario(
