@@ -313,7 +313,19 @@ class App:
         }
 
     def cmd_help(self, con, args):
-        con.reply_ok("help", [("commands", ",".join(sorted(self._commands())))])
+        if not args:
+            con.reply_ok("help", [("commands", ",".join(sorted(self._commands())))])
+            return
+        import sys
+
+        import cmd_usage
+
+        row = cmd_usage.USAGE.get(args[0])
+        del sys.modules["cmd_usage"]
+        if row is None or args[0] not in self._commands():
+            con.reply_error("help", "no command " + args[0] + ": help lists them")
+            return
+        con.reply_ok("help", [("cmd", args[0]), ("usage", row[0]), ("what", row[1])])
 
     def cmd_repl(self, con, args):
         """Stop the firmware and leave the board at its REPL, Ctrl-C working
