@@ -79,7 +79,7 @@ def profile_plot(result, path):
         ylabel="height above ground (m)",
     )
     low = np.nonzero(agl < ZOOM_AGL_M)[0]
-    if len(low) > 1 and low[0] > 0:  # a flight that starts below it: the top plot already
+    if len(low) > 1 and low[0] > 0:  # starting below it, the zoom repeats the top plot
         i = low[0]
         plots.plot_altitude(
             bottom,
@@ -149,7 +149,7 @@ def track_plot(result, path):
     )
     agl = np.asarray(tr["agl_m"])
     low = [i for i in idx if agl[i] < 5000.0]
-    if len(low) > 1 and low[0] > 0:  # a flight that starts below it: the top plot already
+    if len(low) > 1:
         la, lo = _lat_lon(result, low)
         labels = []
         if result.landing is not None:
