@@ -2,7 +2,8 @@
 
     capsule log pull --port PORT --out DIR [--force]   copy every segment into DIR, check
                                               size and CRC-32
-    capsule log decode FILE [--csv OUT]       summary; samples, fixes, events as CSV
+    capsule log decode FILE [--csv OUT] [--capture FILE]   summary; samples, fixes, events
+                                              as CSV; the fixes as a capture for `track`
     capsule log plot FILE --out DIR           altitude/speed, acceleration, battery, track
     capsule log clear --port PORT [--yes]     only when the board says it is disarmed
 
@@ -167,13 +168,41 @@ def run_decode(args):
 
     from host_tools.protocol.flightlog import write_csv
 
+    capture = Path(args.capture) if args.capture else None
+    if capture is not None and not capture.parent.resolve().is_dir():
+        raise UserError(f"--capture {capture}: directory {capture.parent} does not exist")
+    call = _capture_call(args) if capture is not None else None
     log = _decode(args.file)
     console = Console()
     console.print(summary_table(log))
     if args.csv:
         for p in write_csv(log, args.csv):
             console.print(f"wrote {p}")
+    if capture is not None:
+        from host_tools.protocol.log_capture import LogCaptureError, capture_lines
+
+        base, _, ssid = call.partition("-")
+        with user_errors(LogCaptureError):
+            lines = capture_lines(log, base, int(ssid or 0))
+        capture.write_text("".join(line + "\n" for line in lines))
+        console.print(
+            f"capture {capture}: {len(lines)} packets from {call} (the logged fixes, one per "
+            f"5 s, as the firmware's APRS encoder builds them); `capsule track {capture}` reads it",
+            markup=False,
+        )
+        if not lines:
+            console.print("the log holds no GNSS fix with a position", style="yellow")
     return 0 if log.ok else 1
+
+
+def _capture_call(args):
+    from host_tools.track import default_call, parse_call
+
+    try:
+        call = parse_call(args.call) if args.call else default_call()
+    except ValueError as exc:
+        raise UserError(f"--call {exc}") from None
+    return call if "-" in call else call + "-0"
 
 
 def run_plot(args):
@@ -262,6 +291,17 @@ def register(subparsers):
     q = sub.add_parser("decode", help="print a summary; optionally write CSV")
     q.add_argument("file", help="pulled log file, or a directory of seg*.fl files")
     q.add_argument("--csv", help="samples CSV; fixes and events go beside it")
+    q.add_argument(
+        "--capture",
+        metavar="FILE",
+        help="write the logged fixes as the beacon's APRS packets (time-stamped `EVT tx` "
+        "lines), a capture `capsule track FILE` reads",
+    )
+    q.add_argument(
+        "--call",
+        metavar="CALL-SSID",
+        help="callsign for --capture's packets (default: the firmware's default)",
+    )
     q.set_defaults(func=run_decode)
 
     q = sub.add_parser("plot", help="plot altitude, speed, acceleration, battery, track")

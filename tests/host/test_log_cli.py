@@ -266,3 +266,27 @@ def test_clear_removes_the_segments_on_the_board(tmp_path):
 def test_log_without_an_action_prints_help_and_exits_2(capsys):
     assert main(["log"]) == 2
     assert "pull" in capsys.readouterr().out
+
+
+def test_decode_capture_gives_track_the_logged_fixes_as_beacon_packets(
+    pulled_file, tmp_path, capsys
+):
+    import gpxpy
+
+    cap = tmp_path / "capture.txt"
+    assert main(["log", "decode", str(pulled_file), "--capture", str(cap)]) == 0
+    log = decode_path(pulled_file)
+    fixes = [f for f in log.fixes if f.has_position]
+    lines = cap.read_text().splitlines()
+    assert fixes and 0 < len(lines) <= len(fixes)
+    gpx = tmp_path / "t.gpx"
+    capsys.readouterr()
+    assert main(["track", str(cap), "--gpx", str(gpx)]) == 0
+    out = capsys.readouterr().out
+    assert f"{len(lines)} packets from N0CALL-11" in out and "0 bad lines" in out
+    pts = gpxpy.parse(gpx.read_text()).tracks[0].segments[0].points
+    first = fixes[0]
+    assert pts[0].latitude == pytest.approx(first.lat, abs=0.01 / 60 + 1e-9)
+    assert pts[0].longitude == pytest.approx(first.lon, abs=0.01 / 60 + 1e-9)
+    if log.utc_at(0.0) is not None:
+        assert all(p.time is not None for p in pts)
