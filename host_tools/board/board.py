@@ -468,7 +468,12 @@ class Board:
                     raise BoardError(self._why_at_repl(after))
 
     def _why_at_repl(self, after):
-        text = [t.rstrip() for t in after if t.strip() and not t.startswith(">>>")]
+        text = [
+            t.rstrip()
+            for t in after
+            if t.strip()
+            and not t.startswith((">>>", "MicroPython ", 'Type "help()"'))  # the REPL's banner
+        ]
         for i, t in enumerate(text):
             if t.startswith("Traceback"):
                 trace = "\n".join("  " + x for x in text[i:])
