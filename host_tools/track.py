@@ -417,27 +417,36 @@ def _looks_binary(data: bytes) -> bool:
 
 def track_port(tracker, port, baud, console, gpx_path, kml_path, duration_s=None):
     import serial
+    from rich.console import Group
     from rich.live import Live
+
+    def view():
+        heard = tracker.heard_table()
+        return tracker.table() if heard is None else Group(tracker.table(), heard)
 
     try:
         ser = serial.serial_for_url(port, baudrate=baud, timeout=0.2)
     except (serial.SerialException, OSError, ValueError) as exc:
         raise TrackError(f"cannot open receiver port {port}: {exc}") from None
     splitter = StreamSplitter()
-    start = time.monotonic()
+    start = shown = time.monotonic()
     try:
-        with Live(tracker.table(), console=console, refresh_per_second=4) as live:
+        with Live(view(), console=console, refresh_per_second=4) as live:
             while duration_s is None or time.monotonic() - start < duration_s:
                 try:
                     chunk = ser.read(ser.in_waiting or 1)
                 except (serial.SerialException, OSError) as exc:
                     raise TrackError(f"lost receiver port {port}: {exc}") from None
                 if not chunk:
+                    if time.monotonic() - shown >= 1.0:  # "last heard" keeps counting
+                        live.update(view())
+                        shown = time.monotonic()
                     continue
                 moved = False
                 for kind, item in splitter.feed(chunk):
                     moved = tracker.feed(kind, item) is not None or moved
-                live.update(tracker.table())
+                live.update(view())
+                shown = time.monotonic()
                 if moved:
                     tracker.write(gpx_path, kml_path)
     except KeyboardInterrupt:

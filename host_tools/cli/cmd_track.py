@@ -86,9 +86,9 @@ def run(args):
             track_file(tracker, Path(args.file))
             if tracker.reports:
                 console.print(tracker.table())
-    heard = tracker.heard_table()
-    if heard is not None:
-        console.print(heard)
+            heard = tracker.heard_table()  # on a port the live view showed it
+            if heard is not None:
+                console.print(heard)
     n_points = sum(len(p) for p in tracker.tracks.values())
     others = sum(h.count for h in tracker.heard.values())
     console.print(

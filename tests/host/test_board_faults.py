@@ -123,7 +123,7 @@ def test_a_firmware_that_fails_to_start_shows_the_boards_traceback(tmp_path):
     assert "failed to start" in r.stderr
     assert "Traceback (most recent call last)" in r.stderr
     assert "capsule_missing_module" in r.stderr
-    assert "Type \"help()\"" not in r.stderr  # the trace, not the REPL's banner after it
+    assert 'Type "help()"' not in r.stderr  # the trace, not the REPL's banner after it
 
 
 def test_a_busy_port_is_named_busy_with_who_holds_it(tmp_path):

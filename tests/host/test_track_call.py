@@ -127,3 +127,28 @@ def test_a_drop_test_without_receivers_captures_every_packet_sent(tmp_path, caps
     assert status == 0 and "no reception time" not in err
     (pt,) = gpxpy.parse(gpx.read_text()).tracks[0].segments[0].points
     assert pt.time.isoformat() == "2026-03-01T12:00:12.500000+00:00"
+
+
+def test_a_live_port_shows_other_stations_and_no_capsule_exits_1(tmp_path, capsys):
+    import os
+    import threading
+    import time
+
+    master, slave = os.openpty()
+
+    def receiver():
+        time.sleep(0.5)
+        os.write(master, (OTHER_DL + "\n" + OTHER_VK + "\n").encode())
+
+    t = threading.Thread(target=receiver)
+    t.start()
+    try:
+        status = cli.main(["track", "--port", os.ttyname(slave), "--duration", "2"])
+    finally:
+        t.join()
+        os.close(master)
+        os.close(slave)
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert "DL1ABC-9" in out and "Other stations heard" in out
+    assert "no packet from the capsule N0CALL-11" in err
