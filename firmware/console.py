@@ -58,8 +58,22 @@ def command_is_read_only(read_only, words):
 
 
 def cmd_help(con, args):
-    """The `help` command of every board role: the names in the console's table."""
-    con.reply_ok("help", [("commands", ",".join(sorted(con.commands)))])
+    """The `help` command of every board role: the names in the console's
+    table, or `help CMD`: its usage (cmd_usage.py, loaded for the answer and
+    dropped again: a flight board keeps no usage text in RAM)."""
+    if not args:
+        con.reply_ok("help", [("commands", ",".join(sorted(con.commands)))])
+        return
+    import sys
+
+    import cmd_usage
+
+    row = cmd_usage.USAGE.get(args[0])
+    del sys.modules["cmd_usage"]
+    if row is None or args[0] not in con.commands:
+        con.reply_error("help", "no command " + args[0] + ": help lists them")
+        return
+    con.reply_ok("help", [("cmd", args[0]), ("usage", row[0]), ("what", row[1])])
 
 
 class Console:

@@ -13,6 +13,7 @@ Marks are given as plain lists so any source can feed them:
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 
@@ -62,35 +63,104 @@ def _finish_time_plot(ax, path, t_s, title, phases=(), fires=(), label_phases=Tr
         ax.set_xlim(min(t_s), max(t_s))
     mark_phases(ax, phases, label=label_phases)
     mark_fires(ax, fires)
-    ax.set_title(title)
+    ax.set_title(title, loc="left")  # the phase legend is on the right, above the axes
     return _save(ax, path)
 
 
-def mark_phases(ax, phases, t_end=None, label=True):
-    """Shade each phase's time span and name it along the top edge."""
+GAP_FACTOR = 4.0  # a step this many times the usual sample interval is a gap ...
+GAP_MIN_S = 2.0  # ... if it is also at least this long
+
+
+def with_gaps(t_s, *ys):
+    """(t, *ys) with a NaN between two samples further apart than the log's
+    rate allows, so a line is not drawn across the once-a-minute samples of
+    a beaconing board as if they were measured in between."""
+    t = [float(x) for x in t_s]
+    if len(t) < 3:
+        return (t, *[list(y) for y in ys])
+    steps = sorted(b - a for a, b in itertools.pairwise(t))
+    usual = steps[len(steps) // 2]
+    limit = max(GAP_MIN_S, GAP_FACTOR * usual)
+    out_t, out_ys = [t[0]], [[y[0]] for y in ys]
+    for i in range(1, len(t)):
+        if t[i] - t[i - 1] > limit:
+            out_t.append(math.nan)
+            for o in out_ys:
+                o.append(math.nan)
+        out_t.append(t[i])
+        for o, y in zip(out_ys, ys, strict=True):
+            o.append(y[i])
+    return (out_t, *out_ys)
+
+
+def _line(ax, t_s, y, **style):
+    """y against t as a line broken at the log's gaps; samples with no
+    neighbour on either side (the sparse ones) drawn as dots."""
+    t, yy = with_gaps(t_s, y)
+    (line,) = ax.plot(t, yy, **style)
+    lone = [
+        i
+        for i in range(len(t))
+        if not math.isnan(t[i])
+        and (i == 0 or math.isnan(t[i - 1]))
+        and (i == len(t) - 1 or math.isnan(t[i + 1]))
+    ]
+    if lone and len(lone) < len(t):
+        ax.plot([t[i] for i in lone], [yy[i] for i in lone], ".", color=line.get_color(), ms=4)
+    return line
+
+
+def phase_spans(phases, t_end):
+    """[(t0, t1, name)]: one band per run of the same phase (a phase entered
+    again right after itself, e.g. over a reboot, does not start a new band)."""
     phases = sorted(phases, key=lambda p: p[0])
-    if not phases:
-        return
-    lo, hi = ax.get_xlim()
-    end = t_end if t_end is not None else hi
+    spans = []
     for i, (t0, name) in enumerate(phases):
-        t1 = phases[i + 1][0] if i + 1 < len(phases) else end
+        t1 = phases[i + 1][0] if i + 1 < len(phases) else t_end
         if t1 <= t0:
             continue
-        ax.axvspan(t0, t1, color=PHASE_COLOURS.get(name, "#eeeeee"), alpha=0.5, lw=0, zorder=0)
-        if label:
-            ax.text(
-                t0,
-                1.0,
-                " " + str(name),
-                transform=ax.get_xaxis_transform(),
-                va="top",
-                ha="left",
-                fontsize=7,
-                rotation=90,
-                color="#555555",
-                clip_on=True,
-            )
+        if spans and spans[-1][2] == name and spans[-1][1] >= t0:
+            spans[-1] = (spans[-1][0], t1, name)
+        else:
+            spans.append((t0, t1, name))
+    return spans
+
+
+def mark_phases(ax, phases, t_end=None, label=True):
+    """Shade each phase's time span; name each phase once, in a legend of
+    the phases seen (labels at every change pile up where phases are short)."""
+    if not phases:
+        return
+    from matplotlib.legend import Legend
+    from matplotlib.patches import Patch
+
+    lo, hi = ax.get_xlim()
+    end = t_end if t_end is not None else hi
+    seen = []
+    for t0, t1, name in phase_spans(phases, end):
+        if t1 < lo or t0 > hi:
+            continue
+        colour = PHASE_COLOURS.get(name, "#eeeeee")
+        ax.axvspan(t0, t1, color=colour, alpha=0.5, lw=0, zorder=0)
+        if name not in seen:
+            seen.append(name)
+    if label and seen:
+        handles = [
+            Patch(color=PHASE_COLOURS.get(n, "#eeeeee"), alpha=0.5, label=str(n)) for n in seen
+        ]
+        # a legend of its own, so a caller's ax.legend() does not replace it
+        legend = Legend(
+            ax,
+            handles,
+            [h.get_label() for h in handles],
+            loc="lower right",
+            bbox_to_anchor=(1.0, 1.0),
+            ncol=len(handles),
+            fontsize=7,
+            frameon=False,
+            borderaxespad=0.2,
+        )
+        ax.add_artist(legend)
     ax.set_xlim(lo, hi)
 
 
@@ -110,14 +180,24 @@ def mark_fires(ax, fires):
         )
 
 
-def plot_altitude(ax_or_path, t_s, alt_m, speed_m_s=None, phases=(), fires=(), title=None):
-    """Altitude (left axis) and vertical speed (right axis) against time."""
+def plot_altitude(
+    ax_or_path,
+    t_s,
+    alt_m,
+    speed_m_s=None,
+    phases=(),
+    fires=(),
+    title=None,
+    ylabel="altitude (m)",
+):
+    """Altitude (left axis) and vertical speed (right axis) against time;
+    `ylabel` says what the altitude is measured from."""
     ax, path = _target(ax_or_path)
-    ax.plot(t_s, alt_m, color="#1a73e8", lw=1.4, label="altitude")
-    _time_axes(ax, "altitude (m)", color="#1a73e8")
+    _line(ax, t_s, alt_m, color="#1a73e8", lw=1.4, label="altitude")
+    _time_axes(ax, ylabel, color="#1a73e8")
     if speed_m_s is not None and len(speed_m_s):
         ax2 = ax.twinx()
-        ax2.plot(t_s, speed_m_s, color="#e37400", lw=1.0, label="vertical speed")
+        _line(ax2, t_s, speed_m_s, color="#e37400", lw=1.0, label="vertical speed")
         ax2.set_ylabel("vertical speed (m/s)", color="#e37400")
         ax2.axhline(0, color="#e37400", lw=0.5, alpha=0.5)
     return _finish_time_plot(ax, path, t_s, title or "altitude and vertical speed", phases, fires)
@@ -127,12 +207,12 @@ def plot_acceleration(ax_or_path, t_s, accel_m_s2, axes_g=None, phases=(), fires
     """Acceleration along the capsule axis (m/s^2) and, if given, the three
     board axes in g (`axes_g` = (ax, ay, az) sequences) on a second axis."""
     ax, path = _target(ax_or_path)
-    ax.plot(t_s, accel_m_s2, color="#188038", lw=1.2, label="axial (m/s²)")
+    _line(ax, t_s, accel_m_s2, color="#188038", lw=1.2, label="axial (m/s²)")
     _time_axes(ax, "acceleration (m/s²)")
     if axes_g is not None:
         ax2 = ax.twinx()
         for values, name, colour in zip(axes_g, "xyz", ("#9334e6", "#f29900", "#12b5cb")):
-            ax2.plot(t_s, values, lw=0.7, alpha=0.8, color=colour, label=name)
+            _line(ax2, t_s, values, lw=0.7, alpha=0.8, color=colour, label=name)
         ax2.set_ylabel("board axes (g)")
         ax2.legend(loc="upper right", fontsize=8)
     return _finish_time_plot(ax, path, t_s, title or "acceleration", phases, fires)
@@ -151,14 +231,17 @@ def local_east_north_m(lat, lon):
     return east, north
 
 
-def plot_ground_track(ax_or_path, lat, lon, alt_m=None, labels=(), title=None):
+def plot_ground_track(
+    ax_or_path, lat, lon, alt_m=None, labels=(), title=None, alt_label="altitude (m)"
+):
     """Ground track as east/north metres from the first fix, coloured by
-    altitude when given; `labels` = [(lat, lon, text)] marks points."""
+    altitude when given (`alt_label` says measured from what); `labels` =
+    [(lat, lon, text)] marks points."""
     ax, path = _target(ax_or_path, figsize=(7, 7))
     east, north = local_east_north_m(list(lat), list(lon))
     if alt_m is not None and len(alt_m) == len(east) and len(east):
         sc = ax.scatter(east, north, c=list(alt_m), s=8, cmap="viridis", zorder=2)
-        ax.figure.colorbar(sc, ax=ax, label="altitude (m)")
+        ax.figure.colorbar(sc, ax=ax, label=alt_label)
     ax.plot(east, north, color="#5f6368", lw=0.8, zorder=1)
     if east:
         ax.plot(east[0], north[0], "o", color="#188038", label="first fix")
@@ -186,7 +269,7 @@ def plot_ground_track(ax_or_path, lat, lon, alt_m=None, labels=(), title=None):
 
 def plot_battery(ax_or_path, t_s, vbatt_v, phases=(), title=None):
     ax, path = _target(ax_or_path, figsize=(10, 3.5))
-    ax.plot(t_s, vbatt_v, color="#5f6368", lw=1.0)
+    _line(ax, t_s, vbatt_v, color="#5f6368", lw=1.0)
     _time_axes(ax, "battery (V)")
     return _finish_time_plot(ax, path, t_s, title or "battery", phases, label_phases=False)
 
@@ -232,8 +315,18 @@ def _window(series, t0, t1):
     return out
 
 
+# what the flight log's heights are measured from (firmware/flight.py: the
+# filter's height is above the configured ground_elevation_m; a GNSS fix's
+# altitude is the receiver's, above mean sea level)
+LOG_ALT_LABEL = "height above the landing ground (m, baro)"
+FIX_ALT_LABEL = "GNSS altitude above sea level (m)"
+WHOLE_LOG_MIN_EXTRA = 0.25  # the whole-log plot only when it shows this much more
+
+
 def plot_flight_log(log, out_dir) -> list:
-    """The standard set of plots for a decoded log; returns the files written."""
+    """One plot per question about a decoded log: how the descent went
+    (height and speed; acceleration), the whole log when it is much longer
+    than the descent, the battery, the ground track. Returns the files written."""
     out_dir = Path(out_dir)
     s = log_series(log)
     written = []
@@ -250,7 +343,8 @@ def plot_flight_log(log, out_dir) -> list:
             focus["speed_m_s"],
             focus["phases"],
             focus["fires"],
-            title="altitude and vertical speed" + (" (descent)" if window else ""),
+            title="height and vertical speed" + (" (descent)" if window else ""),
+            ylabel=LOG_ALT_LABEL,
         )
     )
     written.append(
@@ -263,16 +357,19 @@ def plot_flight_log(log, out_dir) -> list:
             focus["fires"],
         )
     )
-    if window:
+    span = whole["t_s"][-1] - whole["t_s"][0]
+    shown = focus["t_s"][-1] - focus["t_s"][0] if focus["t_s"] else 0.0
+    if window and span > (1 + WHOLE_LOG_MIN_EXTRA) * shown:
         written.append(
             plot_altitude(
                 out_dir / "altitude_whole_log.png",
                 whole["t_s"],
                 whole["alt_m"],
-                whole["speed_m_s"],
+                None,
                 whole["phases"],
                 whole["fires"],
-                title="altitude, whole log",
+                title="height, whole log",
+                ylabel=LOG_ALT_LABEL,
             )
         )
     written.append(
@@ -280,6 +377,12 @@ def plot_flight_log(log, out_dir) -> list:
     )
     if s["lat"]:
         written.append(
-            plot_ground_track(out_dir / "ground_track.png", s["lat"], s["lon"], s["fix_alt_m"])
+            plot_ground_track(
+                out_dir / "ground_track.png",
+                s["lat"],
+                s["lon"],
+                s["fix_alt_m"],
+                alt_label=FIX_ALT_LABEL,
+            )
         )
     return written

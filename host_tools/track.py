@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -33,6 +34,46 @@ EARTH_RADIUS_M = 6_371_008.8  # IUGG mean Earth radius
 COMPASS = ("N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE",
            "S", "SSW", "SW", "WSW", "W", "WNW", "NW", "NNW")  # fmt: skip
 DEFAULT_BAUD = 115200
+# A capture line may start with the time it was received (ISO 8601 UTC, as
+# `capsule droptest --capture` writes it, or `ts '%Y-%m-%dT%H:%M:%.SZ'`).
+_STAMP = re.compile(rb"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d))[ \t]+")
+
+
+def default_call():
+    """The capsule's callsign as the firmware's config defaults it (CALL-SSID)."""
+    from host_tools.paths import firmware_module
+
+    schema = {row[0]: row[2] for row in firmware_module("config_schema").SCHEMA}
+    return f"{schema['callsign']}-{schema['ssid']}"
+
+
+def parse_call(text):
+    """CALL or CALL-SSID, upper case; ValueError naming the problem."""
+    t = text.strip().upper()
+    m = re.fullmatch(r"([A-Z0-9]{1,6})(?:-(\d{1,2}))?", t)
+    if not m or (m.group(2) is not None and int(m.group(2)) > 15):
+        raise ValueError(
+            f"{text!r} is not a callsign: CALL or CALL-SSID (SSID 0-15), e.g. N0CALL-11"
+        )
+    return t
+
+
+def split_stamp(line: bytes):
+    """(received datetime or None, the line without its time stamp)."""
+    m = _STAMP.match(line)
+    if not m:
+        return None, line
+    text = m.group(1).decode()
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None, line
+    return when.astimezone(timezone.utc), line[m.end() :]
+
+
+def stamp(when: datetime) -> str:
+    """The capture's time stamp for a line received at `when`."""
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 # -- geometry -------------------------------------------------------------------
@@ -68,9 +109,22 @@ class TrackPoint:
 
 
 @dataclass
-class Tracker:
-    """Everything seen so far: reports, tracks per source, counters."""
+class Heard:
+    """Another station on the channel: not the capsule, never on the map."""
 
+    count: int = 0
+    last: Report | None = None
+    when: datetime | None = None
+
+
+@dataclass
+class Tracker:
+    """Everything seen so far: the capsule's reports and tracks per source
+    (its APRS call, its UKHAS payload id, its SBD messages), other stations
+    heard, counters. `call` is the capsule's CALL or CALL-SSID; None keeps every
+    station (the drop test's own capture, which holds only the capsule)."""
+
+    call: str | None = None
     team: tuple[float, float] | None = None
     team_from_station: bool = True  # False once --from gave the team's position
     live: bool = False
@@ -81,9 +135,33 @@ class Tracker:
     latest: dict = field(default_factory=dict)  # source -> Report
     counts: dict = field(default_factory=dict)  # source -> packets
     tracks: dict = field(default_factory=dict)  # source -> [TrackPoint]
+    heard: dict = field(default_factory=dict)  # other stations: source -> Heard
+    last_heard: dict = field(default_factory=dict)  # capsule source -> datetime received
+    untimed: int = 0  # capsule packets with no reception time (a capture without stamps)
+    end: datetime | None = None  # the latest reception time seen (the capture's "now")
 
-    def feed(self, kind: str, data: bytes) -> Report | None:
-        """Decode one receiver item; returns the report when it carried a position."""
+    def is_capsule(self, rep: Report) -> bool:
+        if self.call is None or rep.kind == "sbd":  # SBD carries no callsign: the modem's own
+            return True
+        base, _, ssid = self.call.partition("-")
+        src = rep.source.upper()
+        if rep.kind == "ukhas":  # UKHAS payload ids carry no SSID
+            return src.partition("-")[0] == base
+        if ssid:
+            return src == self.call or (ssid == "0" and src == base)
+        return src.partition("-")[0] == base
+
+    def feed(self, kind: str, data: bytes, when: datetime | None = None) -> Report | None:
+        """Decode one receiver item (received at `when`: a capture's time stamp,
+        else now on a live port); returns the capsule's report when it carried
+        a position."""
+        if kind == "line":
+            stamped, data = split_stamp(data)
+            when = stamped or when
+        if when is None and self.live:
+            when = datetime.now(timezone.utc)
+        if when is not None and (self.end is None or when > self.end):
+            self.end = when
         try:
             rep = decode_item(kind, data)
         except DecodeError as exc:
@@ -93,19 +171,44 @@ class Tracker:
         if rep is None:
             self.ignored += 1
             return None
-        self.reports += 1
         self._station_fix(rep)
+        if not self.is_capsule(rep):
+            h = self.heard.setdefault(rep.source, Heard())
+            h.count += 1
+            h.last, h.when = rep, when
+            return None
+        self.reports += 1
         self.latest[rep.source] = rep
         self.counts[rep.source] = self.counts.get(rep.source, 0) + 1
+        if when is None:
+            self.untimed += 1
+        else:
+            self.last_heard[rep.source] = when
         if not rep.has_position:
             return None
         pts = self.tracks.setdefault(rep.source, [])
         if pts and (pts[-1].lat, pts[-1].lon, pts[-1].alt_m) == (rep.lat, rep.lon, rep.alt_m):
             pts[-1].report = rep  # same position again (a stale fix re-sent): no new point
             return rep
-        when = datetime.now(timezone.utc) if self.live else None
         pts.append(TrackPoint(rep.lat, rep.lon, rep.alt_m, when, rep))
         return rep
+
+    def now(self) -> datetime | None:
+        """'Now' for ages: the wall clock on a live port, the last reception
+        time in a capture file."""
+        return datetime.now(timezone.utc) if self.live else self.end
+
+    def heard_ago_s(self, source) -> float | None:
+        when, now = self.last_heard.get(source), self.now()
+        return None if when is None or now is None else max(0.0, (now - when).total_seconds())
+
+    def fix_age_now_s(self, source) -> float | None:
+        """The fix's age now: its age when sent plus the time since it was heard."""
+        rep = self.latest.get(source)
+        if rep is None or rep.fix_age_s is None:
+            return None
+        ago = self.heard_ago_s(source)
+        return rep.fix_age_s + (ago or 0.0)
 
     def _station_fix(self, rep):
         """A ground station that prints its own fix (RX lines, gs=) tells where
@@ -125,7 +228,7 @@ class Tracker:
         t = Table(title="Capsule beacon", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
         t.add_column("source", no_wrap=True)
         t.add_column("lat/lon", no_wrap=True, justify="right")
-        for col in ("alt m", "age", "phase", "batt", "pkts"):
+        for col in ("alt m", "heard", "fix age", "phase", "batt", "pkts"):
             t.add_column(col, no_wrap=True, justify="left" if col == "phase" else "right")
         if self.team:
             t.add_column("dist", justify="right", no_wrap=True)
@@ -135,11 +238,14 @@ class Tracker:
             last = self.last_position(source)
             pos = f"{last.lat:.5f}\n{last.lon:.5f}" if last else "no fix\nyet"
             alt = f"{last.alt_m:.0f}" if last and last.alt_m is not None else "-"
-            age = "-" if rep.fix_age_s is None else _age_text(rep.fix_age_s)
+            fix_age = self.fix_age_now_s(source)
+            age = "-" if fix_age is None else _age_text(int(fix_age))
             if rep.fresh is False:
                 age += "\n(old)"
+            ago = self.heard_ago_s(source)
+            heard = "-" if ago is None else _age_text(int(ago)) + "\nago"
             batt = "-" if rep.batt_mv is None else f"{rep.batt_mv / 1000:.2f} V"
-            row = [f"{source}\n{rep.kind}", pos, alt, age, rep.phase or "-", batt]
+            row = [f"{source}\n{rep.kind}", pos, alt, heard, age, rep.phase or "-", batt]
             row.append(str(self.counts[source]))
             if self.team:
                 if last:
@@ -151,6 +257,30 @@ class Tracker:
         t.caption = f"{self.reports} packets, {self.bad} bad lines skipped" + (
             f" (last: {self.last_error})" if self.bad else ""
         )
+        return t
+
+    def heard_table(self) -> Table | None:
+        """Other stations on the channel (not the capsule): never on the map."""
+        if not self.heard:
+            return None
+        t = Table(
+            title="Other stations heard (not the capsule)",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+        )
+        for col in ("source", "kind", "pkts", "heard", "lat/lon"):
+            t.add_column(col, no_wrap=True)
+        now = self.now()
+        for source in sorted(self.heard):
+            h = self.heard[source]
+            ago = "-"
+            if h.when is not None and now is not None:
+                ago = _age_text(int(max(0.0, (now - h.when).total_seconds()))) + " ago"
+            pos = "-"
+            if h.last.has_position:
+                pos = f"{h.last.lat:.5f} {h.last.lon:.5f}"
+            t.add_row(source, h.last.kind, str(h.count), ago, pos)
         return t
 
     def gpx(self) -> str:
@@ -257,34 +387,66 @@ def track_file(tracker: Tracker, path: Path):
         raise TrackError(f"capture file {path} not found") from None
     except OSError as exc:
         raise TrackError(f"cannot read capture file {path}: {exc.strerror}") from None
+    _check_capture(path, data)
     splitter = StreamSplitter()
     for kind, item in splitter.feed(data) + splitter.flush():
         tracker.feed(kind, item)
+    if not tracker.reports and not tracker.heard and _looks_binary(data):
+        raise TrackError(
+            f"{path} is binary data, not a receiver capture (text lines, KISS frames or SBD hex)"
+        )
+
+
+def _check_capture(path, data: bytes):
+    """Refuse what is plainly not a receiver's output, naming what it is."""
+    if not data.strip():
+        raise TrackError(f"capture file {path} is empty")
+    head = data.lstrip()[:1]
+    if head in (b"{", b"["):
+        raise TrackError(
+            f"{path} is JSON, not a receiver capture (a drop test's report?); "
+            "`capsule droptest SCENARIO --capture FILE` writes a capture `track` reads"
+        )
+
+
+def _looks_binary(data: bytes) -> bool:
+    sample = data[:4096]
+    printable = sum(32 <= b < 127 or b in (9, 10, 13) for b in sample)
+    return printable < 0.7 * len(sample)
 
 
 def track_port(tracker, port, baud, console, gpx_path, kml_path, duration_s=None):
     import serial
+    from rich.console import Group
     from rich.live import Live
+
+    def view():
+        heard = tracker.heard_table()
+        return tracker.table() if heard is None else Group(tracker.table(), heard)
 
     try:
         ser = serial.serial_for_url(port, baudrate=baud, timeout=0.2)
     except (serial.SerialException, OSError, ValueError) as exc:
         raise TrackError(f"cannot open receiver port {port}: {exc}") from None
     splitter = StreamSplitter()
-    start = time.monotonic()
+    start = shown = time.monotonic()
     try:
-        with Live(tracker.table(), console=console, refresh_per_second=4) as live:
+        with Live(view(), console=console, refresh_per_second=4) as live:
             while duration_s is None or time.monotonic() - start < duration_s:
                 try:
                     chunk = ser.read(ser.in_waiting or 1)
                 except (serial.SerialException, OSError) as exc:
                     raise TrackError(f"lost receiver port {port}: {exc}") from None
                 if not chunk:
+                    if time.monotonic() - shown >= 1.0:  # "last heard" keeps counting
+                        live.update(view())
+                        shown = time.monotonic()
                     continue
                 moved = False
                 for kind, item in splitter.feed(chunk):
                     moved = tracker.feed(kind, item) is not None or moved
-                live.update(tracker.table())
+                live.update(view())
+                shown = time.monotonic()
                 if moved:
                     tracker.write(gpx_path, kml_path)
     except KeyboardInterrupt:

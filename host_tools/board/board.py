@@ -23,10 +23,15 @@ port, port vanished, no reply, the board is at a REPL instead of running the
 firmware, the firmware refuses to stop, not a MicroPython board.
 """
 
+import ast
 import contextlib
+import errno as errno_codes
 import io
 import os
 import select
+import stat
+import sys
+import threading
 import time
 
 import serial
@@ -41,7 +46,11 @@ READY_TIMEOUT_S = 15.0
 HAND_OVER_TIMEOUT_S = 1.5  # a board at its REPL says nothing; the firmware answers at once
 REPL_SETTLE_S = 0.2
 READ_POLL_S = 0.05  # longest single wait for input while reading protocol lines
+# each of mpremote's three raw-REPL waits; with the hand-over's wait a silent
+# or foreign device is given up on well inside 10 s
 RAW_REPL_TIMEOUT_S = 8
+QUIET_RAW_REPL_TIMEOUT_S = 4  # when the hand-over heard nothing but its own echo
+PROGRESS_AFTER_S = 2.0  # a wait longer than this says what it waits for
 # how long one of mpremote's reads may wait for the board: on a
 # pseudo-terminal it reads without asking what is waiting, so a silent board
 # would otherwise block it forever; a board under load still answers in time
@@ -58,25 +67,82 @@ class BoardError(Exception):
         self.errno = errno
 
 
-def _why_not_open(port, baudrate):
-    """The reason pyserial gives for not opening `port` (mpremote only says
-    "failed to access")."""
+def _why_not_open(port, baudrate, exc=None):
+    """Why `port` cannot be opened, in words (mpremote only says "failed to
+    access", pyserial gives errno text): no such port, busy (and who holds
+    it), not a serial port, no permission."""
     if not os.path.exists(port):
         return "no such port"
     try:
-        serial.Serial(port, baudrate, exclusive=True).close()
-    except (serial.SerialException, OSError) as exc:
-        return str(exc)
-    return "the port could not be opened"
+        mode = os.stat(port).st_mode
+    except OSError as err:
+        return err.strerror or str(err)
+    if not stat.S_ISCHR(mode):
+        kind = "a directory" if stat.S_ISDIR(mode) else "a file"
+        return f"it is {kind}, not a serial port"
+    if exc is None:
+        try:
+            serial.Serial(port, baudrate, exclusive=True).close()
+        except (serial.SerialException, OSError) as err:
+            exc = err
+        else:
+            return "the port could not be opened"
+    code = getattr(exc, "errno", None)
+    text = str(exc)
+    if code in (errno_codes.EAGAIN, errno_codes.EBUSY) or "exclusively lock" in text:
+        holders = _lock_holders(port)
+        who = f" ({holders})" if holders else ""
+        return (
+            f"the port is busy: another program has it open{who}; close it (a terminal, "
+            "mpremote, another capsule command) and try again"
+        )
+    if code == errno_codes.EACCES:
+        return "permission denied (on Linux: add yourself to the dialout group, then log in again)"
+    if code == errno_codes.ENOTTY or "Inappropriate ioctl" in text:
+        return "it is not a serial port (a device that is not a terminal)"
+    return text
+
+
+def _lock_holders(port):
+    """'PID n name' of the processes holding a lock on `port` (Linux /proc/locks)."""
+    try:
+        st = os.stat(port)
+        with open("/proc/locks") as f:
+            rows = f.read().splitlines()
+    except OSError:
+        return ""
+    want = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    out = []
+    for row in rows:
+        f = row.split()
+        if len(f) > 5 and f[5] == want and f[4].isdigit():
+            try:
+                with open(f"/proc/{f[4]}/comm") as c:
+                    name = c.read().strip()
+            except OSError:
+                name = "?"
+            out.append(f"PID {f[4]} {name}")
+    return ", ".join(dict.fromkeys(out))
+
+
+def _stderr(text):
+    print(text, file=sys.stderr, flush=True)
 
 
 class Board:
     """A board on `port` (a serial device or a pty path), opened at once."""
 
     def __init__(
-        self, port, timeout=DEFAULT_TIMEOUT_S, baudrate=115200, on_line=None, on_close=None
+        self,
+        port,
+        timeout=DEFAULT_TIMEOUT_S,
+        baudrate=115200,
+        on_line=None,
+        on_close=None,
+        say=_stderr,
     ):
         self.port = port
+        self.say = say  # callable(text): progress of a wait longer than PROGRESS_AFTER_S
         self.timeout = timeout
         self.on_line = on_line  # callable(Line or None, raw bytes) for every line seen
         self.on_close = on_close  # callable() after the port is closed (stop a virtual board)
@@ -86,7 +152,8 @@ class Board:
         try:
             self.transport = SerialTransport(port, baudrate=baudrate, timeout=RAW_READ_TIMEOUT_S)
         except (TransportError, OSError) as exc:
-            reason = _why_not_open(port, baudrate) if isinstance(exc, TransportError) else exc
+            cause = exc.__cause__ or exc.__context__ if isinstance(exc, TransportError) else exc
+            reason = _why_not_open(port, baudrate, cause)
             raise BoardError(f"cannot open {port}: {reason}") from None
         self.ser = self.transport.serial
         # a POSIX port is read straight from its file descriptor (see _read_fd)
@@ -158,6 +225,27 @@ class Board:
     def pending_text(self):
         return bytes(self._buf)
 
+    @contextlib.contextmanager
+    def waiting(self, what, limit_s):
+        """Say what the block waits for once it has taken PROGRESS_AFTER_S,
+        then every few seconds, so a person sees a slow board is not a hang."""
+        done = threading.Event()
+        start = time.monotonic()
+
+        def tell():
+            wait = PROGRESS_AFTER_S
+            while not done.wait(wait):
+                took = time.monotonic() - start
+                self.say(f"... {what} ({took:.0f} s, gives up after {limit_s:.0f} s)")
+                wait = 3.0
+
+        if limit_s > PROGRESS_AFTER_S and self.say:
+            threading.Thread(target=tell, daemon=True).start()
+        try:
+            yield
+        finally:
+            done.set()
+
     # -- protocol lines ----------------------------------------------------------
     def lines(self, timeout=None):
         """Yield protocol lines until `timeout` seconds pass without one."""
@@ -202,7 +290,8 @@ class Board:
         self.write(format_command(text))
         timeout = self.timeout if timeout is None else timeout
         # the reply to it, or to a line the board could not read
-        reply = self._next_of(time.monotonic() + timeout, ("OK", "ERR"), (name, "line"))
+        with self.waiting(f"waiting for {self.port} to answer {name!r}", timeout):
+            reply = self._next_of(time.monotonic() + timeout, ("OK", "ERR"), (name, "line"))
         if reply is None:
             raise BoardError(self._why_no_reply(text, timeout))
         return reply
@@ -211,13 +300,21 @@ class Board:
         tail = (b"\n".join(self.noise[-3:]) + self.pending_text()).decode(errors="replace")
         if ">>>" in tail:
             return (
-                f"{self.port} is at the MicroPython REPL, not running the firmware "
-                f"(run `capsule flash --port {self.port}` or soft-reset it)"
+                f"{self.port} is MicroPython without this firmware running (it is at its "
+                f"REPL): flash it with `capsule flash --board BOARD --port {self.port}`"
             )
         if self.noise:
             said = self.noise[-1][:80].decode(errors="replace")
+            if said.strip() == format_command(text).decode(errors="replace").strip():
+                return (
+                    f"{self.port} echoes back what it is sent: not a board running this "
+                    "firmware (a loopback, a modem or a terminal?)"
+                )
             return f"no valid reply to {text!r} from {self.port}; it said: {said!r}"
-        return f"no reply to {text!r} from {self.port} within {timeout:.0f} s"
+        return (
+            f"no reply to {text!r} from {self.port} within {timeout:.0f} s: the device is "
+            "silent (is it the board, powered, and at this baud rate?)"
+        )
 
     def command_starting(self, text, timeout=None):
         """`command`, and when the board sits at its REPL instead of running
@@ -283,24 +380,51 @@ class Board:
         """Stop the firmware (`hand_over`) and enter the raw REPL after a soft
         reset. `purpose` completes "not ...: <why>" when the firmware refuses
         to hand over (e.g. "flashing")."""
+        noise_before = len(self.noise)
         try:
-            self.hand_over()
+            handed = self.hand_over()
         except BoardError as exc:
             raise BoardError(f"not {purpose}: {exc}") from None
+        # a silent or echoing device is given up on sooner (inside 10 s in all)
+        echo = format_command("repl").strip()
+        heard = [n for n in self.noise[noise_before:] if n.strip() and n.strip() != echo]
+        quiet = not handed and not heard and not self._buf.strip()
+        limit = QUIET_RAW_REPL_TIMEOUT_S if quiet else RAW_REPL_TIMEOUT_S
         self._buf.clear()  # from here on mpremote reads the port
         said = io.StringIO()  # mpremote prints what it got instead of the banner
         try:
-            with contextlib.redirect_stdout(said):
-                self.transport.enter_raw_repl(soft_reset=True, timeout_overall=RAW_REPL_TIMEOUT_S)
+            with (
+                contextlib.redirect_stdout(said),
+                self.waiting(f"opening the raw REPL on {self.port}", 3 * limit),
+            ):
+                self.transport.enter_raw_repl(soft_reset=True, timeout_overall=limit)
         except TransportError:
-            tail = said.getvalue().strip()[-80:]
-            raise BoardError(
-                f"{self.port} does not answer like a MicroPython board (no raw REPL"
-                + (f"; it said {tail}" if tail else "")
-                + "); is MicroPython installed, and is this the right port?"
-            ) from None
+            raise BoardError(self._why_no_raw_repl(said.getvalue().strip(), limit)) from None
         except Exception as exc:  # noqa: BLE001 (mpremote raises anything from a bad port: one line for the user)
             raise BoardError(f"{self.port}: {exc}") from None
+
+    def _why_no_raw_repl(self, said, limit):
+        """mpremote printed the bytes it got (a bytes repr) instead of the banner."""
+        try:
+            got = ast.literal_eval(said.splitlines()[-1]) if said else b""
+        except (ValueError, SyntaxError):
+            got = said.encode()
+        if not isinstance(got, bytes):
+            got = str(got).encode()
+        if not got.strip():
+            return (
+                f"{self.port} is silent: no MicroPython REPL answered within "
+                f"{limit} s (is it the board, powered, and at this baud rate?)"
+            )
+        if not got.strip(b"\r\n\x01\x02\x03\x04"):
+            return (
+                f"{self.port} echoes back what it is sent: not a MicroPython board "
+                "(a loopback, a modem or a terminal?)"
+            )
+        return (
+            f"{self.port} does not answer like a MicroPython board (no raw REPL; it said "
+            f"{got[-80:]!r}); is MicroPython installed, and is this the right port?"
+        )
 
     def leave_raw_repl(self):
         """Back to the friendly REPL (`start_firmware` then boots the firmware)."""
@@ -308,14 +432,56 @@ class Board:
             self.transport.exit_raw_repl()
 
     def start_firmware(self, timeout=READY_TIMEOUT_S):
-        """From the REPL (or a running firmware): soft-reset and wait for `ready`."""
+        """From the REPL (or a running firmware): soft-reset and wait for
+        `ready`. A board whose soft reset ends at its REPL is MicroPython
+        without this firmware, or a firmware that failed to start: its
+        traceback goes into the error."""
         self.write(b"\r\x03\x03")
         time.sleep(0.1)
         self.write(b"\x02\x04")  # leave a raw REPL if in one, then soft reset
-        ready = self.wait_event("ready", timeout)
-        if ready is None:
-            raise BoardError(f"{self.port} did not report ready after a soft reset")
-        return ready
+        deadline = time.monotonic() + timeout
+        rebooted = False
+        after = []  # what the board said since its soft reboot
+        with self.waiting(f"waiting for the firmware on {self.port} to start", timeout):
+            while True:
+                now = time.monotonic()
+                if now >= deadline:
+                    raise BoardError(
+                        f"{self.port} did not report ready within {timeout:.0f} s of a soft reset"
+                        + (f"; it said: {after[-1][:80]!r}" if after else "")
+                    )
+                seen = self._next_line(min(deadline, now + 0.25))
+                if seen is not None:
+                    raw, line = seen
+                    if line is not None and line.kind == "EVT" and line.name == "ready":
+                        return line
+                    if b"soft reboot" in raw:
+                        rebooted, after = True, []
+                        continue
+                    if rebooted:
+                        after.append(raw.decode(errors="replace"))
+                if rebooted and (
+                    self.pending_text().rstrip().endswith(b">>>")
+                    or (after and after[-1].startswith(">>>"))
+                ):
+                    after += self.pending_text().decode(errors="replace").splitlines()
+                    raise BoardError(self._why_at_repl(after))
+
+    def _why_at_repl(self, after):
+        text = [
+            t.rstrip()
+            for t in after
+            if t.strip()
+            and not t.startswith((">>>", "MicroPython ", 'Type "help()"'))  # the REPL's banner
+        ]
+        for i, t in enumerate(text):
+            if t.startswith("Traceback"):
+                trace = "\n".join("  " + x for x in text[i:])
+                return f"the firmware on {self.port} failed to start:\n{trace}"
+        return (
+            f"{self.port} is MicroPython without this firmware (a soft reset ends at its "
+            f"REPL): flash it with `capsule flash --board BOARD --port {self.port}`"
+        )
 
     def power_cut(self):
         """Drop the board's power (the `#R` line: the virtual board kills its

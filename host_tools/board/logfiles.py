@@ -114,10 +114,39 @@ def read_segment(board, path, on_bytes=None):
         raise BoardError(f"garbled transfer of {path}: {exc}") from None
 
 
-def pull_log(board, out_path, log_dir=LOG_DIR, progress=None, retries=1):
-    """Copy every segment into out_path (concatenated); verify each one's
-    size and CRC-32 against what the board computed. Returns the listing.
-    progress(done_bytes, total_bytes) as the bytes arrive."""
+def previous_flight(out_dir):
+    """The segment files a directory already holds (a previous pull), sorted."""
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        return []
+    return sorted(p for p in out_dir.iterdir() if p.is_file() and p.suffix == ".fl")
+
+
+def check_out_dir(out_dir, force=False):
+    """Why `out_dir` cannot take a pulled log (a sentence), or None. It may
+    not exist yet; an existing one must be a directory without a previous
+    flight's segments, unless `force`."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        return f"{out_dir} is a file; --out takes a directory (created if missing)"
+    old = previous_flight(out_dir)
+    if old and not force:
+        return (
+            f"{out_dir} already holds a flight log ({len(old)} segment files, e.g. "
+            f"{old[0].name}); choose another directory or --force to replace it"
+        )
+    return None
+
+
+def pull_log(board, out_dir, log_dir=LOG_DIR, progress=None, retries=1, force=False):
+    """Copy every segment into out_dir (created if missing), one file each,
+    under its name on the board; verify each one's size and CRC-32 against
+    what the board computed. Nothing is written unless every segment
+    verified; with `force` a previous flight's segments there are replaced.
+    Returns the listing. progress(done_bytes, total_bytes) as bytes arrive."""
+    why = check_out_dir(out_dir, force)
+    if why:
+        raise FileExistsError(why)
     listing = list_segments(board, log_dir)
     total = sum(size for _, size, _ in listing)
     report = progress or (lambda done, total: None)
@@ -137,10 +166,13 @@ def pull_log(board, out_path, log_dir=LOG_DIR, progress=None, retries=1):
                 )
         done += size
         report(done, total)
-        parts.append(data)
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_bytes(b"".join(parts))
+        parts.append((name, data))
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for old in previous_flight(out_dir):
+        old.unlink()
+    for name, data in parts:
+        (out_dir / name).write_bytes(data)
     return listing
 
 

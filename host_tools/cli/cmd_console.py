@@ -3,26 +3,68 @@
 With --cmd it sends one command, prints the decoded reply and exits (0 on OK,
 1 when the board answers ERR, 2 when there is no valid answer). Without it,
 an interactive terminal: decoded, coloured events and replies as they come,
-commands typed at the prompt, everything appended to a log file.
+scrolled above the prompt; commands typed with line editing and history
+(prompt_toolkit; the history is kept in --history), only printable text sent
+to the board; `help` lists every command with its usage, `help CMD` asks the
+board for one; everything received is appended to --log. From a pipe the
+commands are read line by line.
+
+Each line starts with the host's clock when it arrived (the board's own
+time, ms since boot or the virtual board's simulated clock, is `t=`).
 """
 
+import os
 import sys
 import threading
 import time
+from datetime import datetime
+from pathlib import Path
 
 from rich.console import Console
 
 from host_tools.board.board import Board, BoardError
 from host_tools.cli import user_errors
+from host_tools.paths import firmware_module
 from host_tools.protocol.lines import format_command
 
 STYLE = {"EVT": "cyan", "OK": "green", "ERR": "bold red", "TLM": "dim"}
 IMPORTANT_EVENTS = {"fire": "bold magenta", "phase": "bold yellow", "fault": "bold red"}
+MAX_COMMAND = 120  # the firmware's console line buffer holds more; a person types less
 
 
-def describe(line):
+def describe(line, when=None):
+    """One line for a person: the host's arrival time, kind, the board's
+    time, name, fields."""
+    when = when or datetime.now()
     fields = " ".join(f"{k}={v}" for k, v in line.fields.items())
-    return f"{line.kind:<3} {line.t_ms / 1000.0:9.3f} s  {line.name:<8} {fields}"
+    return (
+        f"{when:%H:%M:%S.%f}"[:-3]
+        + f"  {line.kind:<3} t={line.t_ms / 1000.0:<9.3f} {line.name:<8} {fields}"
+    )
+
+
+def usage_text(names=None):
+    """Each command with its usage (firmware/cmd_usage.py), for `help`."""
+    usage = firmware_module("cmd_usage").USAGE
+    names = names or sorted(usage)
+    width = max(len(usage[n][0]) for n in names if n in usage)
+    return "\n".join(
+        f"  {usage[n][0]:<{width}}  {usage[n][1]}" if n in usage else f"  {n}" for n in names
+    )
+
+
+def check_typed(text):
+    """The command as it goes to the board, or raise ValueError: printable
+    ASCII only (a stray escape sequence or control byte never reaches it)."""
+    text = text.strip()
+    bad = [c for c in text if not (32 <= ord(c) < 127)]
+    if bad:
+        raise ValueError(f"not sent: {bad[0]!a} is not a printable character")
+    if "*" in text:
+        raise ValueError("not sent: '*' starts the checksum, which the console adds itself")
+    if len(text) > MAX_COMMAND:
+        raise ValueError(f"not sent: longer than {MAX_COMMAND} characters")
+    return text
 
 
 def style_of(line):
@@ -57,8 +99,11 @@ def interactive(args, out):
         if line is None:
             if text.strip():
                 out.print(text, style="dim", highlight=False, markup=False)
-        else:
-            out.print(describe(line), style=style_of(line), highlight=False, markup=False)
+            return
+        out.print(describe(line), style=style_of(line), highlight=False, markup=False)
+        if line.kind == "OK" and line.name == "help" and "commands" in line.fields:
+            names = [n for n in line.fields["commands"].split(",") if n]
+            out.print(usage_text(names), highlight=False, markup=False)
 
     with user_errors(BoardError):
         target = Board(args.port, on_line=on_line)
@@ -72,19 +117,29 @@ def interactive(args, out):
                 out.print(str(exc), style="bold red")
                 stop.set()
 
+    def send(text):
+        try:
+            text = check_typed(text)
+        except ValueError as exc:
+            out.print(str(exc), style="yellow", highlight=False, markup=False)
+            return
+        if text:
+            pending[0] += 1
+            # checksummed as the tools send it: the board runs a command
+            # that changes its state only with a valid *HH
+            target.write(format_command(text))
+
     thread = threading.Thread(target=reader, daemon=True)
-    thread.start()
-    out.print(f"connected to {args.port} — type commands (help), Ctrl-D to quit", style="bold")
     try:
         with user_errors(BoardError):  # the port went away while writing
-            for text in sys.stdin:
-                if stop.is_set():
-                    break
-                if text.strip():
-                    pending[0] += 1
-                    # checksummed as the tools send it: the board runs a command
-                    # that changes its state only with a valid *HH
-                    target.write(format_command(text))
+            if sys.stdin.isatty() and sys.stdout.isatty():
+                _prompt_loop(args, out, send, stop, thread)
+            else:
+                thread.start()
+                for text in sys.stdin:
+                    if stop.is_set():
+                        break
+                    send(text)
         # input ended (Ctrl-D or a pipe): let the last replies arrive first
         deadline = time.monotonic() + args.timeout
         while pending[0] and not stop.is_set() and time.monotonic() < deadline:
@@ -93,11 +148,49 @@ def interactive(args, out):
         pass
     finally:
         stop.set()
-        thread.join(timeout=1)
+        if thread.is_alive():
+            thread.join(timeout=1)
         target.close()
         if log:
             log.close()
     return 0
+
+
+def _prompt_loop(args, out, send, stop, thread):
+    """Line editing and history (prompt_toolkit); the board's lines are
+    printed above the prompt while a command is being typed."""
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.completion import WordCompleter
+    from prompt_toolkit.history import FileHistory, InMemoryHistory
+    from prompt_toolkit.patch_stdout import patch_stdout
+
+    history = InMemoryHistory()
+    if args.history:
+        try:
+            path = Path(args.history).expanduser()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            history = FileHistory(str(path))
+        except OSError as exc:
+            out.print(f"history not kept ({exc.strerror}): {args.history}", style="yellow")
+    words = sorted(firmware_module("cmd_usage").USAGE)
+    session = PromptSession(history=history, completer=WordCompleter(words, sentence=True))
+    with patch_stdout(raw=True):
+        # rich writes through the patched stdout, above the prompt
+        out.file = sys.stdout
+        out.print(
+            f"connected to {args.port}: type a command (help lists them, Tab completes, "
+            "arrows edit and recall); Ctrl-D quits",
+            style="bold",
+        )
+        thread.start()
+        while not stop.is_set():
+            try:
+                text = session.prompt(f"{os.path.basename(args.port)}> ")
+            except KeyboardInterrupt:
+                continue  # Ctrl-C clears the line, as in a shell
+            except EOFError:
+                break
+            send(text)
 
 
 def run(args):
@@ -122,4 +215,9 @@ def register(sub):
         help="do not soft-reset a board found at the REPL",
     )
     p.add_argument("--log", help="append everything received to this file")
+    p.add_argument(
+        "--history",
+        default=os.path.join("~", ".cache", "capsule", "console_history"),
+        help="file keeping the commands typed (default %(default)s; '' keeps none)",
+    )
     p.set_defaults(func=run)

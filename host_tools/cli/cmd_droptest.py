@@ -4,6 +4,8 @@
     capsule droptest SCENARIO --ground-station [RECEIVER]   the packets a receiver hears
                                                  through a second board running the ground
                                                  station, then `capsule track` on its lines
+    capsule droptest SCENARIO --capture FILE     what a ground receiver printed, for
+                                                 `capsule track FILE`
     capsule droptest --all [DIR]                 every scenario, summary table
     capsule droptest SCENARIO --monte-carlo N    dispersed copies on a dask cluster
     capsule droptest --envelope N [--seed S]     N flights drawn over the flight envelope
@@ -101,6 +103,13 @@ def register(subparsers):
         "scenario's first [[receivers]]) to a second virtual board running the ground "
         "station, and track what it prints",
     )
+    p.add_argument(
+        "--capture",
+        metavar="FILE",
+        help="write what a ground receiver would have printed (time-stamped lines "
+        "`capsule track FILE` reads): the RX lines of the scenario's receiver (or "
+        "--ground-station's), else every packet the capsule sent",
+    )
     p.add_argument("--demo", action="store_true", help="run the nominal LEO return with plots")
     p.add_argument("--list", action="store_true", help="list the scenario library")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
@@ -164,6 +173,11 @@ def _scenario(args):
 def _one(args):
     sc = _scenario(args)
     out = Path(args.out or Path(DEFAULT_OUT) / sc.name)
+    capture = Path(args.capture) if args.capture else None
+    if capture is not None and not capture.parent.resolve().is_dir():
+        raise UserError(f"--capture {capture}: directory {capture.parent} does not exist")
+    if args.ground_station is None and capture is not None and sc.receivers:
+        args.ground_station = ""  # a capture of what the scenario's receiver heard
     if args.ground_station is not None:  # a receiver that is not there: say so before flying
         from host_tools.droptest import ground_station
 
@@ -175,9 +189,28 @@ def _one(args):
         print(f"{args.port}: its config is saved now and restored after the test")
     result = _run_one(args, sc, out)
     _print_result(result, out)
+    run = None
     if args.ground_station is not None:
-        _ground_station(result, args.ground_station or None, out)
+        run = _ground_station(result, args.ground_station or None, out)
+    if capture is not None:
+        _write_capture(result, run, capture)
     return 0 if result.passed else 1
+
+
+def _write_capture(result, run, capture):
+    from host_tools.droptest import ground_station
+
+    lines = ground_station.capture_lines(result, run)
+    capture.write_text("".join(line + "\n" for line in lines))
+    who = (
+        f"as receiver {run.receiver} printed them"
+        if run
+        else "every packet the capsule sent (the scenario has no [[receivers]])"
+    )
+    _console().print(
+        f"capture {capture}: {len(lines)} packets, {who}; read it with `capsule track {capture}`",
+        markup=False,
+    )
 
 
 def _ground_station(result, receiver, out):
@@ -210,6 +243,7 @@ def _ground_station(result, receiver, out):
             )
         )
     (out / f"ground_{run.receiver}.json").write_text(json.dumps(doc, indent=2) + "\n")
+    return run
 
 
 def _track_capture(run, landing):
@@ -297,16 +331,28 @@ def _campaign_flight(args):
 
 
 def _board_errors():
-    """A board that cannot be reached or flashed: a one-line error, exit 1."""
+    """A board that cannot be reached or flashed: a one-line error, exit 2
+    (no usable board)."""
     from host_tools.board.board import BoardError
     from host_tools.board.flash import FlashError
 
-    return user_errors(BoardError, FlashError, FileNotFoundError, status=1)
+    return user_errors(BoardError, FlashError, FileNotFoundError, status=2)
+
+
+def _check_port(port):
+    """--port: the board answers `status` running this firmware, before any
+    flight starts (a silent, foreign or unflashed board is named in seconds)."""
+    from host_tools.board.board import Board
+
+    with _board_errors(), Board(port) as target:
+        target.command_starting("status")
 
 
 def _run_one(args, sc, out, plots=None, seed=None, reuse_flash=False):
     from host_tools.droptest import runner as droptest
 
+    if args.port:
+        _check_port(args.port)
     update, progress = _progress_bar(sc)
     with _board_errors(), progress:
         return droptest.run_scenario(

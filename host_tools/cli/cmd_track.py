@@ -21,7 +21,15 @@ from pathlib import Path
 from rich.console import Console
 
 from host_tools.cli import UserError, user_errors
-from host_tools.track import DEFAULT_BAUD, Tracker, TrackError, track_file, track_port
+from host_tools.track import (
+    DEFAULT_BAUD,
+    Tracker,
+    TrackError,
+    default_call,
+    parse_call,
+    track_file,
+    track_port,
+)
 
 
 def parse_lat_lon(text):
@@ -37,7 +45,30 @@ def parse_lat_lon(text):
     return lat, lon
 
 
+def capsule_call(args):
+    """--call, else the callsign in --config's JSON, else the firmware's default."""
+    if args.call:
+        try:
+            return parse_call(args.call)
+        except ValueError as exc:
+            raise UserError(f"--call {exc}") from None
+    if args.config:
+        import json
+
+        try:
+            cfg = json.loads(Path(args.config).read_text())
+            call = str(cfg["callsign"])
+            ssid = cfg.get("ssid")
+            return parse_call(call if ssid is None else f"{call}-{ssid}")
+        except OSError as exc:
+            raise UserError(f"--config {args.config}: {exc.strerror}") from None
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise UserError(f'--config {args.config}: no usable "callsign" in it') from None
+    return default_call()
+
+
 def run(args):
+    call = capsule_call(args)
     team = parse_lat_lon(args.from_) if args.from_ else None
     gpx_path = Path(args.gpx) if args.gpx else None
     kml_path = Path(args.kml) if args.kml else None
@@ -47,23 +78,48 @@ def run(args):
     console = Console()
     if not console.is_terminal:  # a pipe or a log file: do not squeeze the table to 80 columns
         console = Console(width=160)
-    tracker = Tracker(team=team, live=bool(args.port), team_from_station=team is None)
+    tracker = Tracker(call=call, team=team, live=bool(args.port), team_from_station=team is None)
     with user_errors(TrackError):
         if args.port:
             track_port(tracker, args.port, args.baud, console, gpx_path, kml_path, args.duration)
         else:
             track_file(tracker, Path(args.file))
-            console.print(tracker.table())
-    tracker.write(gpx_path, kml_path)
+            if tracker.reports:
+                console.print(tracker.table())
+            heard = tracker.heard_table()  # on a port the live view showed it
+            if heard is not None:
+                console.print(heard)
     n_points = sum(len(p) for p in tracker.tracks.values())
+    others = sum(h.count for h in tracker.heard.values())
     console.print(
-        f"{tracker.reports} packets decoded, {n_points} track points, "
-        f"{tracker.bad} bad lines skipped, {tracker.ignored} other lines ignored"
+        f"{tracker.reports} packets from {call}, {n_points} track points, "
+        f"{others} from other stations, {tracker.bad} bad lines skipped, "
+        f"{tracker.ignored} other lines ignored"
     )
+    if not tracker.reports:
+        heard_names = ", ".join(f"{s} ({h.count})" for s, h in sorted(tracker.heard.items()))
+        hint = (
+            f"; heard {heard_names}: give the capsule's callsign with --call" if heard_names else ""
+        )
+        bad = f"; last bad line: {tracker.last_error}" if tracker.bad else ""
+        print_err(f"capsule track: no packet from the capsule {call}{hint}{bad}")
+        return 1
+    if tracker.untimed:
+        print_err(
+            f"capsule track: {tracker.untimed} packets carry no reception time (the capture's "
+            "lines have no time stamp): their GPX points have no <time>"
+        )
+    tracker.write(gpx_path, kml_path)
     for p in (gpx_path, kml_path):
         if p:
             console.print(f"wrote {p}")
     return 0
+
+
+def print_err(text):
+    import sys
+
+    print(text, file=sys.stderr)
 
 
 def register(sub):
@@ -86,6 +142,18 @@ def register(sub):
         metavar="LAT,LON",
         help="the team's position, for distance and bearing (south or west: write "
         "--from=-33.86,151.21 so the minus sign is not read as an option)",
+    )
+    p.add_argument(
+        "--call",
+        metavar="CALL[-SSID]",
+        help="the capsule's callsign: only its packets go on the map, other stations are "
+        "listed as heard (default: --config's callsign, else the firmware's default "
+        f"{default_call()}; CALL without -SSID matches every SSID)",
+    )
+    p.add_argument(
+        "--config",
+        metavar="FILE.json",
+        help="the flight's config file (as flashed): its callsign and ssid name the capsule",
     )
     p.add_argument("--gpx", metavar="OUT", help="write the track as GPX")
     p.add_argument("--kml", metavar="OUT", help="write the track as KML")

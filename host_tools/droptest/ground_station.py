@@ -44,6 +44,45 @@ class GroundRun:
         return "".join(line + "\r\n" for line in self.lines)
 
 
+def capture_lines(result, run: GroundRun | None = None) -> list[str]:
+    """What a ground receiver printed during the flight, as a capture `capsule
+    track` reads: each line behind its reception time (ISO 8601 UTC, the
+    scenario's clock). With a ground-station run, its RX lines (the packets
+    the link model let through to that receiver); without one, the capsule's
+    own `EVT tx` lines, every packet it sent (a receiver beside it)."""
+    from datetime import datetime, timezone
+
+    from host_tools.protocol.lines import checksum
+
+    utc0 = result.scenario.utc_start_s
+
+    def at(t_s):  # the stamp host_tools/track.py reads (split_stamp)
+        when = datetime.fromtimestamp(utc0 + t_s, tz=timezone.utc)
+        return when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+    out = []
+    if run is not None:
+        for line in run.lines:
+            text = line.rstrip("\r\n")
+            try:
+                t_ms = int(text.split(" ", 2)[1])
+            except (IndexError, ValueError):
+                continue
+            out.append(f"{at((t_ms - TICK0_MS) / 1000)} {text}")
+        return out
+    for e in result.events:
+        if e.kind != "beacon" or not e.fields.get("hex"):
+            continue
+        body = "EVT {} tx radio={} n={} hex={}".format(
+            round(e.t_s * 1000),
+            e.fields.get("radio", "lora"),
+            e.fields.get("n", len(e.fields["hex"]) // 2),
+            e.fields["hex"],
+        )
+        out.append(f"{at(e.t_s)} {body}*{checksum(body):02X}")
+    return out
+
+
 def pick_receiver(scenario, name=None) -> radio_link.Receiver:
     rxs = receivers_mod.receivers_of(scenario)
     if not rxs:

@@ -69,13 +69,27 @@ def profile_plot(result, path):
     fig = _figure((11, 8))
     top, bottom = fig.subplots(2, 1)
     plots.plot_altitude(
-        top, t, agl, vz, phases, fires, title=f"{result.scenario.name}: altitude above ground"
+        top,
+        t,
+        agl,
+        vz,
+        phases,
+        fires,
+        title=f"{result.scenario.name}: altitude above ground",
+        ylabel="height above ground (m)",
     )
     low = np.nonzero(agl < ZOOM_AGL_M)[0]
-    if len(low) > 1:
+    if len(low) > 1 and low[0] > 0:  # starting below it, the zoom repeats the top plot
         i = low[0]
         plots.plot_altitude(
-            bottom, t[i:], agl[i:], vz[i:], phases, fires, title=f"below {ZOOM_AGL_M:.0f} m"
+            bottom,
+            t[i:],
+            agl[i:],
+            vz[i:],
+            phases,
+            fires,
+            title=f"below {ZOOM_AGL_M:.0f} m",
+            ylabel="height above ground (m)",
         )
     else:
         bottom.set_visible(False)

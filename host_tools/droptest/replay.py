@@ -39,6 +39,7 @@ descent rate of the second before it.
 
 import copy
 import csv
+import math
 from pathlib import Path
 
 import numpy as np
@@ -186,12 +187,18 @@ def read_flight_csv(path, columns=None):
         out = np.empty(len(rows))
         for k, row in enumerate(rows):
             try:
-                out[k] = float(row[i]) * scale + offset
+                value = float(row[i])
             except (ValueError, IndexError):
                 value = row[i] if i < len(row) else ""
                 raise ReplayError(
                     f"{p.name}: line {k + 2}, column {name}: not a number: {value!r}"
                 ) from None
+            if not math.isfinite(value):  # nan, inf: a logger's gap, never a reading
+                raise ReplayError(
+                    f"{p.name}: line {k + 2}, column {name}: {row[i].strip()!r} is not a "
+                    "reading (remove the row or fill the gap)"
+                )
+            out[k] = value * scale + offset
         return out
 
     clock = bool(rows) and ":" in (rows[0][col[t_name]] if col[t_name] < len(rows[0]) else "")
@@ -312,6 +319,10 @@ def replay_scenario(log, base=None):
     raw["run"]["max_flight_s"] = log.duration_s
     raw["run"].setdefault("after_landing_s", 0.0)
     raw["faults"] = {}  # a recorded flight has its faults already
+    if log.lat is None or log.lon is None:
+        # no position in the log: the board gets no fix (its beacon says so)
+        # rather than one invented at the scenario's start point
+        raw["faults"]["gnss_never_fix"] = True
     raw["sensors"] = {
         "baro": {"noise_pa": 0.0, "lag_s": 0.0, "resolution_pa": 0.0, "supersonic": "static"},
         "accel": {

@@ -51,7 +51,7 @@ def flown(tmp_path_factory):
             check=False,
         )
         assert disarm.returncode == 0, disarm.stdout + disarm.stderr
-        out = tmp / "flight.log"
+        out = tmp / "flight"
         pull = subprocess.run(
             [CAPSULE, "log", "pull", "--port", vb.port, "--out", str(out)],
             capture_output=True,

@@ -29,7 +29,18 @@ def chain(tmp_path_factory):
         + '\n[[receivers]]\nname = "far"\nlat = -31.4\nlon = 136.5\nantenna_height_m = 3.0\n'
     )
     out = tmp / "out"
-    status = cli.main(["droptest", str(toml), "--out", str(out), "--no-plots", "--ground-station"])
+    status = cli.main(
+        [
+            "droptest",
+            str(toml),
+            "--out",
+            str(out),
+            "--no-plots",
+            "--ground-station",
+            "--capture",
+            str(tmp / "capture.txt"),
+        ]
+    )
     return status, out
 
 
@@ -80,4 +91,23 @@ def test_capsule_track_on_the_station_capture_shows_distance_from_the_station(ch
     assert cli.main(["track", str(out / "ground_range.txt")]) == 0
     text = capsys.readouterr().out
     assert f"{doc['team_to_capsule_m']:.0f} m" in text
-    assert f"{doc['packets']} packets decoded" in text and "0 bad lines skipped" in text
+    assert f"{doc['packets']} packets from" in text and "0 bad lines skipped" in text
+
+
+def test_the_drop_tests_capture_tracks_with_a_time_on_every_gpx_point(chain, capsys, tmp_path):
+    import gpxpy
+
+    _, out = chain
+    cap = out.parent / "capture.txt"
+    lines = cap.read_text().splitlines()
+    rx = (out / "ground_range.txt").read_text().splitlines()
+    assert len(lines) == len(rx) > 0
+    assert all(line.split(" ", 1)[1] == r for line, r in zip(lines, rx, strict=True))
+    gpx = tmp_path / "c.gpx"
+    assert cli.main(["track", str(cap), "--gpx", str(gpx)]) == 0
+    err = capsys.readouterr().err
+    assert "no reception time" not in err
+    pts = [p for t in gpxpy.parse(gpx.read_text()).tracks for p in t.segments[0].points]
+    assert pts and all(p.time is not None and p.time.year == 2026 for p in pts)
+    times = [p.time for p in pts]
+    assert times == sorted(times)

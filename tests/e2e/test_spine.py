@@ -151,6 +151,21 @@ def test_read_only_commands_answer_without_a_checksum_and_refuse_a_bad_one(flash
         assert reply.kind == "ERR" and reply.get("msg") == "bad checksum"
 
 
+def test_help_cmd_gives_the_commands_usage_and_every_command_has_one(flashed):
+    from host_tools.paths import firmware_module
+
+    port, _ = flashed
+    usage = firmware_module("cmd_usage").USAGE
+    with Board(port) as link:
+        names = link.command("help").fields["commands"].split(",")
+        assert sorted(names) == sorted(usage)
+        reply = link.command("help config")
+        assert reply.kind == "OK" and reply.fields["usage"] == usage["config"][0]
+        reply = link.command("help nosuch")
+        assert reply.kind == "ERR" and "no command nosuch" in reply.get("msg")
+        assert link.command("status").kind == "OK"
+
+
 def typed_into_console(port, log, typed):
     """`capsule console` on `port` with `typed` as what a person types, logging to `log`."""
     return subprocess.run(

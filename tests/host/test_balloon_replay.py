@@ -84,3 +84,25 @@ def test_a_log_in_seconds_still_needs_an_accelerometer(tmp_path):
     p.write_text("time_s,pressure_hpa\n0,1000\n1,999\n2,998\n")
     with pytest.raises(replay.ReplayError, match="no acceleration column"):
         replay.read_flight_csv(p)
+
+
+@pytest.mark.parametrize("gap", ["nan", "NaN", "inf"])
+def test_a_pressure_gap_is_named_never_sent_as_a_reading(tmp_path, gap):
+    p = tracker_log(tmp_path / "hab.csv")
+    lines = p.read_text().splitlines()
+    f = lines[4].split(",")
+    f[1] = gap
+    lines[4] = ",".join(f)
+    p.write_text("\n".join(lines) + "\n")
+    with pytest.raises(replay.ReplayError, match=f"line 5, column baro_pressure: '{gap}' is not a"):
+        replay.read_flight_csv(p, replay.parse_columns(MAPPING))
+
+
+def test_a_log_without_a_position_gives_the_board_no_fix(tmp_path):
+    p = tracker_log(tmp_path / "hab.csv", header="utc,pressure_hpa,gps_alt_ft,x,y")
+    sc = replay.replay_scenario(replay.read_flight_csv(p))
+    assert sc.faults.get("gnss_never_fix") is True  # no fix at 0 N 0 E
+    p = tracker_log(tmp_path / "hab2.csv", header="utc,pressure_hpa,gps_alt_ft,lat,lon")
+    sc = replay.replay_scenario(replay.read_flight_csv(p))
+    assert not sc.faults.get("gnss_never_fix")
+    assert (sc.start["lat"], sc.start["lon"]) == (39.6, -104.0)

@@ -33,7 +33,7 @@ def flight_dir(tmp_path_factory, mpy_port):
 
 @pytest.fixture(scope="module")
 def pulled_file(flight_dir, tmp_path_factory):
-    out = tmp_path_factory.mktemp("pulled") / "flight.fl"
+    out = tmp_path_factory.mktemp("pulled") / "flight"
     logfiles.pull_log(UnixPortBoard(flight_dir), out)
     return out
 
@@ -68,7 +68,9 @@ class UnixPortBoard:
 def test_pull_copies_every_segment_byte_for_byte(flight_dir, pulled_file):
     segments = sorted((flight_dir / "log").glob("*.fl"))
     assert len(segments) >= 3
-    assert pulled_file.read_bytes() == b"".join(p.read_bytes() for p in segments)
+    assert {p.name: p.read_bytes() for p in pulled_file.iterdir()} == {
+        p.name: p.read_bytes() for p in segments
+    }
     log = decode_path(pulled_file)
     assert log.ok and log.records
 
@@ -89,13 +91,54 @@ def test_pull_rejects_a_transfer_that_does_not_match_the_boards_crc(flight_dir, 
 
     board = UnixPortBoard(flight_dir, mangle=flip_one_base64_char)
     with pytest.raises(BoardError, match="CRC"):
-        logfiles.pull_log(board, tmp_path / "bad.fl")
-    assert not (tmp_path / "bad.fl").exists()
+        logfiles.pull_log(board, tmp_path / "bad")
+    assert not (tmp_path / "bad").exists()
 
 
 def test_pull_from_a_board_without_a_log_directory_is_a_user_error(tmp_path):
     with pytest.raises(BoardError, match="no log directory"):
-        logfiles.pull_log(UnixPortBoard(tmp_path), tmp_path / "x.fl")
+        logfiles.pull_log(UnixPortBoard(tmp_path), tmp_path / "x")
+
+
+def test_pull_fills_an_existing_empty_directory_and_refuses_a_previous_flight(flight_dir, tmp_path):
+    out = tmp_path / "flight"
+    out.mkdir()
+    logfiles.pull_log(UnixPortBoard(flight_dir), out)
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert first and all(n.endswith(".fl") for n in first)
+    (out / "seg999.fl").write_bytes(b"an older flight")
+    with pytest.raises(FileExistsError, match="--force"):
+        logfiles.pull_log(UnixPortBoard(flight_dir), out)
+    assert (out / "seg999.fl").exists()  # untouched
+    logfiles.pull_log(UnixPortBoard(flight_dir), out, force=True)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == first
+
+
+def test_pull_out_is_checked_before_the_board_is_touched(tmp_path, capsys):
+    a_file = tmp_path / "flight"
+    a_file.write_text("not a directory")
+    status = main(["log", "pull", "--port", str(tmp_path / "no-port"), "--out", str(a_file)])
+    err = capsys.readouterr().err
+    assert status == 2 and "is a file; --out takes a directory" in err
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "seg000.fl").write_bytes(b"x")
+    status = main(["log", "pull", "--port", str(tmp_path / "no-port"), "--out", str(old)])
+    err = capsys.readouterr().err
+    assert status == 2 and "already holds a flight log" in err and "--force" in err
+
+
+def test_clear_without_a_terminal_needs_yes(tmp_path):
+    r = subprocess.run(
+        [str(BIN / "capsule"), "log", "clear", "--port", str(tmp_path / "no-port")],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert r.returncode == 2, r.stderr
+    assert "--yes" in r.stderr and "Traceback" not in r.stderr
 
 
 # ---------------------------------------------------------------- decode
@@ -127,7 +170,7 @@ def test_decode_summary_and_csv_match_the_log(pulled_file, tmp_path, capsys):
 def test_decode_of_a_cut_file_decodes_up_to_the_cut_says_where_and_exits_1(
     pulled_file, tmp_path, capsys
 ):
-    data = pulled_file.read_bytes()
+    data = b"".join(p.read_bytes() for p in sorted(pulled_file.iterdir()))
     cut = tmp_path / "cut.fl"
     cut.write_bytes(data[: len(data) - 700])
     assert main(["log", "decode", str(cut)]) == 1
@@ -223,3 +266,27 @@ def test_clear_removes_the_segments_on_the_board(tmp_path):
 def test_log_without_an_action_prints_help_and_exits_2(capsys):
     assert main(["log"]) == 2
     assert "pull" in capsys.readouterr().out
+
+
+def test_decode_capture_gives_track_the_logged_fixes_as_beacon_packets(
+    pulled_file, tmp_path, capsys
+):
+    import gpxpy
+
+    cap = tmp_path / "capture.txt"
+    assert main(["log", "decode", str(pulled_file), "--capture", str(cap)]) == 0
+    log = decode_path(pulled_file)
+    fixes = [f for f in log.fixes if f.has_position]
+    lines = cap.read_text().splitlines()
+    assert fixes and 0 < len(lines) <= len(fixes)
+    gpx = tmp_path / "t.gpx"
+    capsys.readouterr()
+    assert main(["track", str(cap), "--gpx", str(gpx)]) == 0
+    out = capsys.readouterr().out
+    assert f"{len(lines)} packets from N0CALL-11" in out and "0 bad lines" in out
+    pts = gpxpy.parse(gpx.read_text()).tracks[0].segments[0].points
+    first = fixes[0]
+    assert pts[0].latitude == pytest.approx(first.lat, abs=0.01 / 60 + 1e-9)
+    assert pts[0].longitude == pytest.approx(first.lon, abs=0.01 / 60 + 1e-9)
+    if log.utc_at(0.0) is not None:
+        assert all(p.time is not None for p in pts)

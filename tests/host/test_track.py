@@ -147,7 +147,7 @@ def test_bad_lines_are_counted_and_skipped(tracked):
     _, out, _, _ = tracked
     assert f"{BAD_LINES} bad lines skipped" in out
     assert "2 other lines ignored" in out
-    assert "packets decoded" in out
+    assert "packets from N0CALL-11" in out
 
 
 def test_kml_holds_the_tracks_last_positions_and_the_team(tracked):

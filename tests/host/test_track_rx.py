@@ -55,7 +55,7 @@ def test_track_measures_from_the_station_fix(tmp_path, capsys, lines):
     out = capsys.readouterr().out
     d, b = distance_bearing(*STATION, -(29 + 13.55 / 60), 151 + 9.43 / 60)
     assert f"{d:.0f} m" in out and f"{b:.0f}°" in out
-    assert "2 packets decoded" in out and "1 bad lines skipped" in out
+    assert "2 packets from N0CALL-11" in out and "1 bad lines skipped" in out
 
 
 def test_from_overrides_the_station_fix(tmp_path, capsys, lines):
