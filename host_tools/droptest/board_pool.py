@@ -33,11 +33,13 @@ import hashlib
 import json
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from host_tools.board.flash import MANIFEST
 
 RESET_TIMEOUT_S = 30.0
+DRAIN_S = 0.01  # a flight that ended drained its board: nothing more is coming
 
 _KEPT = {}  # firmware digest -> KeptBoard, per process
 _STOP_AT_EXIT = []  # atexit registered once
@@ -123,6 +125,9 @@ class KeptBoard:
         ResetError when it does not come back so."""
         restore_flash(self.flash_dir, self.template)
         board = self.board
+        # what the last flight left unread (an aborted run) is not the boot's
+        while board.read_raw_line(time.monotonic() + DRAIN_S) is not None:
+            pass
         board.events.clear()
         board.noise.clear()
         said = []
