@@ -127,9 +127,24 @@ def fly_on_cluster(fn, args_list, keys, scheduler, workers, lost_run, on_result=
     whose worker was lost becomes lost_run(exc, index), so a campaign always
     counts every flight it asked for. on_result(result) is called as each
     one comes in (the campaign table appends it then)."""
+    import tempfile
+
     from dask.distributed import as_completed
 
-    client, cluster = _client(scheduler, workers)
+    from host_tools.droptest.runner import SHARED_FLASH_ENV
+
+    # a local cluster's workers flash the firmware once between them
+    shared = None if scheduler else tempfile.TemporaryDirectory(prefix="campaign-flash-")
+    if shared is not None:
+        os.environ[SHARED_FLASH_ENV] = shared.name
+    try:
+        client, cluster = _client(scheduler, workers)
+    except BaseException:
+        if shared is not None:
+            shared.cleanup()
+        raise
+    finally:
+        os.environ.pop(SHARED_FLASH_ENV, None)
     runs = []
     indices = list(indices) if indices is not None else list(range(len(args_list)))
     try:
@@ -149,6 +164,8 @@ def fly_on_cluster(fn, args_list, keys, scheduler, workers, lost_run, on_result=
         client.close()
         if cluster is not None:
             cluster.close()
+        if shared is not None:
+            shared.cleanup()
     return runs
 
 
