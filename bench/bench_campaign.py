@@ -7,10 +7,11 @@ runs as a child process; its wall time is taken around it and its CPU time
 is the CPU of everything it started and waited for (resource.getrusage
 RUSAGE_CHILDREN before and after: the command, its dask scheduler and worker
 processes, each virtual board's MicroPython interpreter, the firmware
-flashing). So the per-flight figure carries the cluster's start and, per
-worker, one flashing and one virtual board kept for all its flights (reset
-between flights by a power cut on a restored flash:
-host_tools/droptest/board_pool.py), as a user's campaign of N flights does.
+flashing). So the per-flight figure carries the cluster's start, one
+flashing (shared by the local workers) and, per worker, one virtual board
+kept for all its flights (reset between flights by a power cut on a
+restored flash: host_tools/droptest/board_pool.py), as a user's campaign of
+N flights does.
 The flights table (flights.csv) gives what the flights themselves cost on
 the workers (host process + board interpreter per flight, its reset and
 boot included).
