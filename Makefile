@@ -6,9 +6,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench lint clean
+.PHONY: setup qemu-check demo test bench lint clean
 
-setup: $(STAMP)
+setup: $(STAMP) qemu-check
+
+# the emulated Cortex-M board (capsule vboard/droptest --target qemu-m3, its
+# tests and bench figures) needs qemu-system-arm; without it they are skipped
+qemu-check:
+	@command -v qemu-system-arm >/dev/null 2>&1 || echo "note: qemu-system-arm not found:" \
+	  "the emulated Cortex-M3 board and its tests are skipped;" \
+	  "install it with: sudo apt-get install qemu-system-arm (Debian/Ubuntu)"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)

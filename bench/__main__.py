@@ -20,9 +20,15 @@ def main():
     ap = argparse.ArgumentParser(prog="python -m bench")
     ap.add_argument("--out", default="build/bench.json")
     ap.add_argument("--only", help="run only bench_<ONLY>")
+    ap.add_argument(
+        "--update",
+        action="store_true",
+        help="keep the other figures already in --out (with --only: refresh one module's)",
+    )
     args = ap.parse_args()
     sys.path.insert(0, str(HERE.parent))
-    results = {}
+    out = Path(args.out)
+    results = json.loads(out.read_text()) if args.update and out.is_file() else {}
     for info in sorted(pkgutil.iter_modules([str(HERE)]), key=lambda m: m.name):
         if not info.name.startswith("bench_"):
             continue
@@ -36,7 +42,6 @@ def main():
             print(f"  {key:<40} {value}")
         results.update(figures)
         print("  (%.1f s)" % (time.time() - t0))
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     print(f"wrote {out}")

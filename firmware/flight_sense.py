@@ -172,7 +172,7 @@ class SensorScreen:
                 self._last_press = p
                 self._press_same_ms = 0
             if reason == _OK:
-                alt = altitude_cm(p) - self.offset_cm
+                alt = altitude_cm(p, 0) - self.offset_cm
                 if self._have_ref:
                     d = alt - self._ref_alt_cm
                     if d < 0:

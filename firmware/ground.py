@@ -157,7 +157,11 @@ class GroundStation:
             self.inp,
             self.out,
             self._commands(),
-            {ord("P"): self._frame_packet, ord("G"): self._frame_gnss, ord("Y"): self._frame_sync},
+            {
+                ord("P"): self._frame_packet,
+                ord("G"): self._frame_gnss,
+                ord("Y"): simlink.frame_sync,
+            },
             bulk,
         )
         self.console.wire = self.wire
@@ -240,23 +244,15 @@ class GroundStation:
     def _frame_gnss(self, con):
         simlink.take_gnss(con, self._gnss_feed)
 
-    def _frame_sync(self, con):
-        seq = simlink.take_sync(con)
-        if seq >= 0:
-            self.wire.ok("sync", [("seq", seq)])
-
     # -- commands ----------------------------------------------------------------
     def _commands(self):
         return {
-            "help": (self.cmd_help, True),
+            "help": (console_mod.cmd_help, True),
             "status": (self.cmd_status, True),
             "version": (self.cmd_version, True),
             "gnss": (self.cmd_gnss, True),
             "repl": (self.cmd_repl, False),
         }
-
-    def cmd_help(self, con, args):
-        con.reply_ok("help", [("commands", ",".join(sorted(self._commands())))])
 
     def cmd_version(self, con, args):
         con.reply_ok("version", [("fw", VERSION), ("board", self.board_name), ("role", "ground")])
@@ -274,11 +270,7 @@ class GroundStation:
         fields.append(("faults", self.faults))
         g = self.gnss.last_good
         fields.append(("fix", 1 if g.has_position else 0))
-        fields.append(("bad_lines", con.bad_lines))
-        fields.append(("bad_frames", con.bad_frames))
-        if self.errors:
-            fields.append(("errors", "; ".join(self.errors)))
-        con.reply_ok("status", fields)
+        con.reply_status(fields, self.errors)
 
     def cmd_gnss(self, con, args):
         con.reply_ok("gnss", self.gnss.status_fields(self.clock))

@@ -118,11 +118,16 @@ class SimHardware:
         SIGINT back to its default, which kills the interpreter. Clearing
         the terminal's ISIG flag makes 0x03 an ordinary input byte instead,
         which is what kbd_intr(-1) does on a board (the relay in
-        host_tools/vboard.py reads the flag to know it too)."""
+        host_tools/vboard.py reads the flag to know it too). On a port
+        without a host terminal (the emulated Cortex-M board) it is
+        kbd_intr itself."""
         import sys
 
         bit = _ISIG.get(sys.platform)
-        if bit is None:
+        if bit is None:  # a board's own console (UART, USB): as on a real board
+            import micropython
+
+            micropython.kbd_intr(3 if on else -1)
             return
         try:
             import termios

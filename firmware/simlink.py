@@ -201,15 +201,16 @@ def decode_sample(buf, sample, at=0):
     return fields[0]
 
 
-def take_sync(con):
-    """The sequence number of the `#Y` frame that follows on console `con`,
-    or -1 (counted in con.bad_frames) when it is cut short or malformed."""
+def frame_sync(con):
+    """Answer the `#Y` frame that follows on console `con` with `OK sync
+    seq=N` (counted in con.bad_frames when it is cut short or malformed): a
+    console frame handler as it stands, the same on every board role."""
     at = con.take(SYNC_BODY_LEN, con.frame_timeout_ms)
     seq = -1 if at < 0 else hex_field(con.rx, at, 8)
     if seq < 0 or con.rx[at + 8] != 10:
         con.bad_frames += 1
-        return -1
-    return seq
+        return
+    con.reply_ok("sync", [("seq", seq)])
 
 
 def take_gnss(con, feed):

@@ -14,7 +14,8 @@ What a board gets (its manifest) follows from its board file:
   the sensor drivers the board's `baro`/`accel`/`accel2` entries name (through
   hw_real's BARO_DRIVERS/ACCEL_DRIVERS tables) and the radio driver the board
   names, plus the drivers those import (`drv_wide`);
-- the board file, as `board_NAME.py`.
+- the board file, as `board_NAME.py` (a board on a base board flashes its
+  resolved dictionary: `board_source`).
 """
 
 import ast
@@ -40,8 +41,8 @@ class FirmwareFilesError(Exception):
     pass
 
 
-def board_dict(board):
-    """The BOARD dictionary of boards/<board>.py, read without running it."""
+def _board_file_dict(board):
+    """The BOARD dictionary of boards/<board>.py as written, read without running it."""
     path = BOARDS_DIR / (board + ".py")
     for node in ast.parse(path.read_text()).body:
         if isinstance(node, ast.Assign) and any(
@@ -49,6 +50,54 @@ def board_dict(board):
         ):
             return ast.literal_eval(node.value)
     raise FirmwareFilesError(f"{path.name}: no BOARD dict")
+
+
+def _take(base, path):
+    """`base`'s entry at a dotted path ("buses.spi0"), as a one-entry dict tree."""
+    head, _, rest = path.partition(".")
+    if head not in base:
+        raise FirmwareFilesError(f"take {path!r}: the base board has no {head!r}")
+    return {head: _take(base[head], rest) if rest else base[head]}
+
+
+def _merge(into, over):
+    """`over` laid on `into`: a dict on a dict merges key by key, anything else replaces."""
+    out = dict(into)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            value = _merge(out[key], value)
+        out[key] = value
+    return out
+
+
+def board_dict(board):
+    """The BOARD dictionary of boards/<board>.py, read without running it.
+
+    A board file that names a `"base"` board is wired as that board: it
+    `"take"`s the base's entries it has (dotted paths reach into `buses`),
+    and its own entries are laid over them (a dict merges: `"radio":
+    {"plan": ...}` adds the plan to the base's radio). So a Pico's pins have
+    one home, boards/pico.py, and the ground station on a Pico names them."""
+    data = _board_file_dict(board)
+    if "base" not in data:
+        return data
+    base = board_dict(data["base"])
+    taken = {}
+    for path in data.get("take", ()):
+        taken = _merge(taken, _take(base, path))
+    own = {k: v for k, v in data.items() if k not in ("base", "take")}
+    return _merge(taken, own)
+
+
+def board_source(board):
+    """The text flashed as board_<board>.py: the board file itself, or for a
+    board on a base, its resolved dictionary (the firmware reads no base)."""
+    path = BOARDS_DIR / (board + ".py")
+    if "base" not in _board_file_dict(board):
+        return path.read_text()
+    return (
+        f"# {path.name} on its base board, resolved by the flasher\nBOARD = {board_dict(board)!r}\n"
+    )
 
 
 def source(module):

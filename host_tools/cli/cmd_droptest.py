@@ -22,6 +22,7 @@ held, 1 one failed (or the run could not finish), 2 bad input.
 import time
 from pathlib import Path
 
+from host_tools.board.targets import DEFAULT_TARGET, TARGETS
 from host_tools.cli import UserError, user_errors
 
 DEFAULT_OUT = "build/droptest"
@@ -42,6 +43,14 @@ def register(subparsers):
     )
     p.add_argument("scenario", nargs="?", help="scenario file or library name (see --list)")
     p.add_argument("--port", help="serial port of a board already running the firmware")
+    p.add_argument(
+        "--target",
+        default=DEFAULT_TARGET,
+        choices=TARGETS,
+        help="what the virtual board runs on without --port: unix64 (default), unix32"
+        " (32-bit unix port) or qemu-m3 (emulated Cortex-M3, qemu-system-arm; checks"
+        " behaviour, memory and integers, not speed)",
+    )
     p.add_argument("--out", help=f"output directory (default {DEFAULT_OUT}/NAME)")
     p.add_argument("--realtime", action="store_true", help="pace the samples at wall-clock speed")
     p.add_argument(
@@ -293,7 +302,7 @@ def _board_errors():
     return user_errors(BoardError, FlashError, FileNotFoundError, status=1)
 
 
-def _run_one(args, sc, out, plots=None, seed=None):
+def _run_one(args, sc, out, plots=None, seed=None, reuse_flash=False):
     from host_tools.droptest import runner as droptest
 
     update, progress = _progress_bar(sc)
@@ -306,6 +315,8 @@ def _run_one(args, sc, out, plots=None, seed=None):
             realtime=args.realtime,
             progress=update,
             plots=not args.no_plots if plots is None else plots,
+            target=args.target,
+            reuse_flash=reuse_flash,
         )
 
 
@@ -395,7 +406,8 @@ def _all(args):
         table.add_column(col)
     failures = 0
     for sc in scenarios:
-        result = _run_one(args, sc, base / sc.name)
+        # flashed once: every scenario boots a fresh board from a copy of it
+        result = _run_one(args, sc, base / sc.name, reuse_flash=not args.port)
         failures += not result.passed
         d = result.fires("drogue")
         m = result.fires("main")

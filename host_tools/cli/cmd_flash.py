@@ -3,7 +3,8 @@
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
-from host_tools.board.flash import FlashError, available_boards, build_image, flash
+from host_tools.board.flash import MPY_ARCH, FlashError, available_boards, build_image, flash
+from host_tools.board.targets import TARGETS, flash_arch
 from host_tools.cli import UserError
 
 
@@ -35,7 +36,12 @@ def run(args):
 
         try:
             result = flash(
-                args.port, args.board, args.config, progress=on_progress, log=console.print
+                args.port,
+                args.board,
+                args.config,
+                progress=on_progress,
+                log=console.print,
+                arch=args.arch or flash_arch(args.target),
             )
         except FlashError as exc:
             raise UserError(str(exc)) from None
@@ -66,5 +72,16 @@ def register(sub):
     p.add_argument("--config", help="config.json to install (validated by the board at boot)")
     p.add_argument(
         "--dry-run", action="store_true", help="show what would be copied; touch nothing"
+    )
+    p.add_argument(
+        "--arch",
+        choices=sorted(set(MPY_ARCH.values())),
+        help="mpy-cross -march for the native code (default: what the board reports)",
+    )
+    p.add_argument(
+        "--target",
+        choices=TARGETS,
+        help="the port is a `capsule vboard --target` board: qemu-m3 gets the Pico's"
+        " armv6m native code (the Cortex-M3 runs it)",
     )
     p.set_defaults(func=run)

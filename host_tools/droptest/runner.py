@@ -988,16 +988,16 @@ def _firmware_digest():
     return h.hexdigest()[:16]
 
 
-def _flashed_template(log):
+def _flashed_template(log, target="unix64"):
     """A directory holding a virtual board's flash with the current firmware,
     flashed once per process and firmware version (Monte Carlo workers run
     many flights; flashing is most of a short flight's wall time)."""
     import tempfile
 
     from host_tools.board.flash import flash
-    from host_tools.board.vboard import VirtualBoard
+    from host_tools.board.targets import flash_arch, make_board
 
-    key = _firmware_digest()
+    key = (_firmware_digest(), target)
     path = _FLASH_TEMPLATES.get(key) or _SHARED_TEMPLATES.get(key)
     if path is not None and path.exists():
         return path
@@ -1007,8 +1007,8 @@ def _flashed_template(log):
         _SHARED_TEMPLATES[key] = path
         return path
     path = Path(tempfile.mkdtemp(prefix="droptest-flash-"))
-    with VirtualBoard(flash_dir=path) as board:
-        flash(board.port, board="sim", log=log)
+    with make_board(target, flash_dir=path) as board:
+        flash(board.port, board="sim", log=log, arch=flash_arch(target))
     if not _FLASH_TEMPLATES:
         import atexit
         import shutil
@@ -1026,38 +1026,40 @@ def _shared_template(shared, key, log):
     import fcntl
 
     from host_tools.board.flash import MANIFEST, flash
-    from host_tools.board.vboard import VirtualBoard
+    from host_tools.board.targets import flash_arch, make_board
 
-    path = shared / key
-    with open(shared / (key + ".lock"), "w") as lock:
+    digest, target = key
+    name = f"{digest}-{target}"
+    path = shared / name
+    with open(shared / (name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (path / MANIFEST).exists():
-            with VirtualBoard(flash_dir=path) as board:
-                flash(board.port, board="sim", log=log)
+            with make_board(target, flash_dir=path) as board:
+                flash(board.port, board="sim", log=log, arch=flash_arch(target))
     return path
 
 
-def open_board(port=None, log=None, reuse_flash=False):
-    """A Board on `port`, or on a fresh virtual board with the current
-    firmware flashed (reuse_flash: booted from a copy of a board flashed
-    earlier in this process with the same firmware); closing the Board stops
-    a virtual board started here."""
+def open_board(port=None, log=None, reuse_flash=False, target="unix64"):
+    """A Board on `port`, or on a fresh virtual board of `target`
+    (board/targets.py) with the current firmware flashed (reuse_flash: booted
+    from a copy of a board flashed earlier in this process with the same
+    firmware); closing the Board stops a virtual board started here."""
     import shutil
     import tempfile
 
     from host_tools.board.board import Board
     from host_tools.board.flash import flash
-    from host_tools.board.vboard import VirtualBoard
+    from host_tools.board.targets import flash_arch, make_board
 
     if port:
         return Board(port, timeout=REPLY_TIMEOUT_S)
     log = log or (lambda *a: None)
-    template = _flashed_template(log) if reuse_flash else None
+    template = _flashed_template(log, target) if reuse_flash else None
     tmp = tempfile.mkdtemp(prefix="droptest-board-")
     flash_dir = Path(tmp) / "flash"
     if template is not None:
         shutil.copytree(template, flash_dir)
-    board = VirtualBoard(flash_dir=flash_dir).start()
+    board = make_board(target, flash_dir=flash_dir).start()
 
     def stop():
         board.stop()
@@ -1065,7 +1067,7 @@ def open_board(port=None, log=None, reuse_flash=False):
 
     try:
         if template is None:
-            flash(board.port, board="sim", log=log)
+            flash(board.port, board="sim", log=log, arch=flash_arch(target))
         return Board(board.port, timeout=REPLY_TIMEOUT_S, on_close=stop)
     except BaseException:
         stop()
@@ -1083,14 +1085,18 @@ def run_scenario(
     plots=True,
     reuse_flash=False,
     board=None,
+    target="unix64",
 ):
     """Run one scenario end to end; write report files if out_dir; return Result.
     The board flown: `link` (open, the caller closes it), else one `board()`
-    opens (default: open_board(port, reuse_flash)), closed here."""
+    opens (default: open_board(port, reuse_flash, target): a virtual board of
+    `target`, board/targets.py, when there is no `port`), closed here."""
     wall0 = time.perf_counter()
     opened = None
     if link is None:
-        opened = link = board() if board else open_board(port, reuse_flash=reuse_flash)
+        opened = link = (
+            board() if board else open_board(port, reuse_flash=reuse_flash, target=target)
+        )
     try:
         result = DropTest(scenario, link, seed=seed, realtime=realtime, progress=progress).run()
     finally:

@@ -21,6 +21,8 @@ would dominate.
 import math
 from bisect import bisect_right
 
+from host_tools.paths import firmware_module
+
 G0_M_S2 = 9.80665
 R_AIR_J_KG_K = 287.05287  # R* / M0 = 8314.32 / 28.9644
 GAMMA_AIR = 1.4
@@ -28,16 +30,9 @@ EARTH_RADIUS_GEOPOTENTIAL_M = 6356766.0  # r0 of the standard
 SEA_LEVEL_PRESSURE_PA = 101325.0
 SEA_LEVEL_TEMPERATURE_K = 288.15
 
-# (geopotential base altitude m, base temperature K, lapse rate K/m)
-_LAYERS = (
-    (0.0, 288.15, -0.0065),
-    (11000.0, 216.65, 0.0),
-    (20000.0, 216.65, 0.001),
-    (32000.0, 228.65, 0.0028),
-    (47000.0, 270.65, 0.0),
-    (51000.0, 270.65, -0.0028),
-    (71000.0, 214.65, -0.002),
-)
+# (geopotential base altitude m, base temperature K, lapse rate K/m): the
+# standard's seven layers, one home for them (the firmware's own table)
+_LAYERS = firmware_module("atmosphere").LAYERS
 _H_TOP_M = 84852.0  # geopotential altitude of 86 km geometric
 Z_HOMOSPHERE_TOP_M = 86000.0
 

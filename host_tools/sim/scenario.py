@@ -103,34 +103,30 @@ def _optional_number(lo=-math.inf, hi=math.inf, lo_open=False):
     return check
 
 
-def _integer(lo=-(2**63), hi=2**63):
+def _rule(ok, message, error=ValueError):
+    """A check from a predicate: the value itself when ok(value), else error(message)."""
+
     def check(v):
-        if isinstance(v, bool) or not isinstance(v, int) or v < lo or v > hi:
-            raise ValueError(f"must be an integer in [{lo}, {hi}]")
+        if not ok(v):
+            raise error(message)
         return v
 
     return check
 
 
-def _bool(v):
-    if not isinstance(v, bool):
-        raise TypeError("must be true or false")
-    return v
+def _integer(lo=-(2**63), hi=2**63):
+    return _rule(
+        lambda v: isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi,
+        f"must be an integer in [{lo}, {hi}]",
+    )
 
 
 def _choice(*options):
-    def check(v):
-        if v not in options:
-            raise ValueError("must be one of {}".format(", ".join(repr(o) for o in options)))
-        return v
-
-    return check
+    return _rule(lambda v: v in options, "must be one of " + ", ".join(map(repr, options)))
 
 
-def _text(v):
-    if not isinstance(v, str):
-        raise TypeError("must be a string")
-    return v
+_bool = _rule(lambda v: isinstance(v, bool), "must be true or false", TypeError)
+_text = _rule(lambda v: isinstance(v, str), "must be a string", TypeError)
 
 
 def _utc(v):
@@ -644,6 +640,20 @@ def _check_table(data, keys, where, required=()):
     return out
 
 
+def _named_tables(data, table, allowed, what, source):
+    """The sub-tables [table.NAME] of a scenario, every NAME one of `allowed`
+    (an unknown one is an error naming the `what` and the allowed names)."""
+    tables = data.get(table, {})
+    if not isinstance(tables, dict):
+        raise ScenarioError(f"{source}: [{table}] must be a table")
+    unknown = [name for name in tables if name not in allowed]
+    if unknown:
+        raise ScenarioError(
+            f"{source}: [{table}.{unknown[0]}]: unknown {what} (allowed: {', '.join(allowed)})"
+        )
+    return tables
+
+
 def validate(data, source="scenario", config_keys=None):
     """Check a parsed TOML document; returns a `Scenario` or raises ScenarioError."""
     if not isinstance(data, dict):
@@ -676,20 +686,12 @@ def validate(data, source="scenario", config_keys=None):
     if "balloon" in data:
         _validate_balloon(data["balloon"], raw, source)
     # chutes
-    chutes = data.get("chutes", {})
-    if not isinstance(chutes, dict):
-        raise ScenarioError(f"{source}: [chutes] must be a table")
-    raw["chutes"] = {}
-    for channel, table in chutes.items():
-        if channel not in CHANNELS:
-            raise ScenarioError(
-                "{}: [chutes.{}]: unknown chute (allowed: {})".format(
-                    source, channel, ", ".join(CHANNELS)
-                )
-            )
-        raw["chutes"][channel] = _check_table(
+    raw["chutes"] = {
+        channel: _check_table(
             table, CHUTE_KEYS, (source, f"[chutes.{channel}] "), REQUIRED["chute"]
         )
+        for channel, table in _named_tables(data, "chutes", CHANNELS, "chute", source).items()
+    }
     # wind
     if "wind" in data:
         w = _check_table(data["wind"], WIND_KEYS, (source, "[wind] "), tuple(WIND_KEYS))
@@ -701,17 +703,9 @@ def validate(data, source="scenario", config_keys=None):
             _fail((source, "[wind] "), "altitude_m", "must be strictly increasing")
         raw["wind"] = w
     # sensors
-    sens = data.get("sensors", {})
-    if not isinstance(sens, dict):
-        raise ScenarioError(f"{source}: [sensors] must be a table")
     raw["sensors"] = {}
-    for kind, table in sens.items():
-        if kind not in SENSOR_KEYS:
-            raise ScenarioError(
-                "{}: [sensors.{}]: unknown sensor (allowed: {})".format(
-                    source, kind, ", ".join(sorted(SENSOR_KEYS))
-                )
-            )
+    sensor_tables = _named_tables(data, "sensors", sorted(SENSOR_KEYS), "sensor", source)
+    for kind, table in sensor_tables.items():
         where = (source, f"[sensors.{kind}] ")
         checked = _check_table(table, SENSOR_KEYS[kind], where)
         if "bias_mg" in checked:

@@ -489,26 +489,22 @@ def gga_sentence(utc_s, lat=None, lon=None, alt_m=None, sats=0, hdop=99.99, talk
     """GGA: time, position, fix quality, satellites, HDOP, altitude MSL."""
     hms, _ = _utc_fields(utc_s)
     if lat is None:
-        body = f"{talker}GGA,{hms},,,,,0,00,99.99,,,,,,"
-    else:
-        body = (
-            f"{talker}GGA,{hms},{_nmea_position(lat, lon)},1,{sats:02d},{hdop:.2f},"
-            f"{alt_m:.1f},M,0.0,M,,"
-        )
-    return nmea_sentence(body)
+        return nmea_sentence(f"{talker}GGA,{hms},,,,,0,00,99.99,,,,,,")
+    return nmea_sentence(
+        f"{talker}GGA,{hms},{_nmea_position(lat, lon)},1,{sats:02d},{hdop:.2f},"
+        f"{alt_m:.1f},M,0.0,M,,"
+    )
 
 
 def rmc_sentence(utc_s, lat=None, lon=None, speed_m_s=0.0, course_deg=0.0, talker="GN"):
     """RMC: time, status, position, speed over ground (knots), course, date."""
     hms, dmy = _utc_fields(utc_s)
     if lat is None:
-        body = f"{talker}RMC,{hms},V,,,,,,,{dmy},,,N"
-    else:
-        body = (
-            f"{talker}RMC,{hms},A,{_nmea_position(lat, lon)},"
-            f"{speed_m_s * KNOTS_PER_M_S:.3f},{course_deg % 360.0:.2f},{dmy},,,A"
-        )
-    return nmea_sentence(body)
+        return nmea_sentence(f"{talker}RMC,{hms},V,,,,,,,{dmy},,,N")
+    return nmea_sentence(
+        f"{talker}RMC,{hms},A,{_nmea_position(lat, lon)},"
+        f"{speed_m_s * KNOTS_PER_M_S:.3f},{course_deg % 360.0:.2f},{dmy},,,A"
+    )
 
 
 @dataclass

@@ -3,10 +3,8 @@ the way a drop test drives it: sample frames, sync points, GNSS bytes."""
 
 import pytest
 from gnss_cases import nmea
+from vboard_link import flashed_link
 
-from host_tools.board.board import Board
-from host_tools.board.flash import flash
-from host_tools.board.vboard import VirtualBoard
 from host_tools.protocol.frames import gnss_frame, sample_frame, sync_frame
 
 GROUND_DPA = 1013250  # 101 325 Pa
@@ -15,10 +13,8 @@ ONE_G_UP = (0, 0, 1000)  # board z up on the stand, milli-g
 
 @pytest.fixture(scope="module")
 def link(tmp_path_factory):
-    with VirtualBoard(tmp_path_factory.mktemp("flash")) as vb:
-        flash(vb.port, "sim")
-        with Board(vb.port) as lk:
-            yield lk
+    with flashed_link(tmp_path_factory.mktemp("flash"), "sim") as lk:
+        yield lk
 
 
 def stream(link, t0_ms, n, step_ms=10, press=GROUND_DPA, accel=ONE_G_UP, seq=1):

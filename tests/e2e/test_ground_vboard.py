@@ -4,29 +4,18 @@ RSSI/SNR the datasheet formulas give, a bad CRC never as a packet, and the
 station's own GNSS fix rides along."""
 
 import pytest
+from gnss_cases import nmea
+from rx_cases import APRS
+from vboard_link import flashed_link
 
-from host_tools.board.board import Board
-from host_tools.board.flash import flash
-from host_tools.board.vboard import VirtualBoard
 from host_tools.protocol import packets
 from host_tools.protocol.frames import RX_FLAG_CRC_ERROR, gnss_frame, rx_frame, sync_frame
-
-APRS = b"<\xff\x01N0CALL-11>APLRT1,WIDE1-1:!2913.55S/15109.43EO/A=000262 LANDED sat=9 age=1s bat=3900mV #12"
-
-
-def nmea(body: str) -> bytes:
-    c = 0
-    for ch in body.encode():
-        c ^= ch
-    return b"$%s*%02X\r\n" % (body.encode(), c)
 
 
 @pytest.fixture(scope="module")
 def link(tmp_path_factory):
-    with VirtualBoard(tmp_path_factory.mktemp("flash")) as vb:
-        flash(vb.port, "sim_ground")
-        with Board(vb.port) as lk:
-            yield lk
+    with flashed_link(tmp_path_factory.mktemp("flash"), "sim_ground") as lk:
+        yield lk
 
 
 def rx_lines(link, data, seq):

@@ -22,7 +22,7 @@ def capsule(*args, timeout=120):
 
 
 @pytest.fixture(scope="module")
-def flight_segments(tmp_path_factory):
+def flight_segments(tmp_path_factory, mpy_port):
     where = tmp_path_factory.mktemp("made") / "log"
     run_mpy(f"DIR = {str(where)!r}\n" + FLIGHT)
     return {p.name: p.read_bytes() for p in sorted(where.glob("*.fl"))}

@@ -33,12 +33,12 @@ def parse(packet):
 
 
 @pytest.fixture(scope="module")
-def uncompressed():
+def uncompressed(mpy_port):
     return build_on_mpy("aprs.AprsFormat(cfg)", CASES)[0]
 
 
 @pytest.fixture(scope="module")
-def compressed():
+def compressed(mpy_port):
     return build_on_mpy("aprs.AprsFormat(cfg, compressed=True)", CASES)[0]
 
 

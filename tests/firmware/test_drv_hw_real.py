@@ -3,11 +3,12 @@ each board file turns into the buses, pins and drivers it describes, pyro
 gates are driven low before anything else, bad entries become clear errors
 instead of exceptions, and hw.read() fills a sample without allocating."""
 
-import ast
 from pathlib import Path
 
 from drv_oracles import MS5611_EXAMPLE_PROM
 from mpy import BOARDS, SUPPORT, run_mpy
+
+from host_tools.firmware_files import board_dict
 
 PRELUDE = f"""
 import sys, gc, fake_bus, clock, sample
@@ -33,13 +34,9 @@ def mpy(body):
 
 
 def board_files():
-    out = {}
-    for path in sorted(Path(BOARDS).glob("*.py")):
-        tree = ast.parse(path.read_text())
-        for node in tree.body:
-            if isinstance(node, ast.Assign) and node.targets[0].id == "BOARD":
-                out[path.stem] = ast.literal_eval(node.value)
-    return out
+    """Every board file's dictionary as the flasher writes it (a ground board
+    resolved on its base board)."""
+    return {path.stem: board_dict(path.stem) for path in sorted(Path(BOARDS).glob("*.py"))}
 
 
 def test_board_files_are_data_only_and_name_themselves():
@@ -244,3 +241,21 @@ print(measure(), s.baro_ok, s.accel_ok)
 """
     )
     assert out.split() == ["0", "True", "True"]
+
+
+def test_a_ground_board_builds_its_base_boards_radio_and_gnss_and_no_flight_parts():
+    board = board_files()["pico_ground"]  # resolved on boards/pico.py
+    out = mpy(
+        f"""
+hw = hw_real.build({board!r}, clk)
+print(hw.errors)
+print(sorted(b[0] + " " + str(b[1]) for b in fm.built if b[0] != "Pin"))
+print("radio", hw.radio is not None, fm.pins[17].init_value, fm.pins[20].init_value)
+print("parts", hw.baro, hw.accel)
+"""
+    )
+    errors, built, radio, parts = out.strip().split("\n")
+    assert errors == "[]"
+    assert built == "['SPI 0', 'UART 1']"  # pico.py's SPI0 and UART1; no I2C, no sensors
+    assert radio == "radio True 1 1"  # pico.py's chip select and reset pins
+    assert parts == "parts None None"

@@ -5,12 +5,12 @@ Reference describes, including its error codes, no signal and silence."""
 import json
 from pathlib import Path
 
-from mpy import run_mpy
+from mpy import SUPPORT, run_mpy
 
 FAKES = Path(__file__).resolve().parents[1] / "support" / "beacon_fakes"
 
 SETUP = """
-import json, gc, clock, iridium
+import json, gc, clock, iridium, heap_probe
 from fake_iridium import FakeModem
 clk = clock.VirtualClock(5000)
 log = []
@@ -44,7 +44,7 @@ def report(**extra):
 
 
 def mpy(body, echo=True):
-    out = run_mpy(SETUP.format(echo=echo) + body, extra_path=[FAKES])
+    out = run_mpy(SETUP.format(echo=echo) + body, extra_path=[FAKES, SUPPORT])
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -199,13 +199,12 @@ modem.log = None
 def session():
     ird.send(MSG, len(MSG))
     run(600000)
-def measure():
-    session()
-    gc.collect()
-    a = gc.mem_alloc()
+def five():
     for k in range(5):
         session()
-    return gc.mem_alloc() - a
+def measure():
+    session()
+    return heap_probe.alloc_of(five)
 measure()
 modem.csq = [0, 2] * 10   # every measured session backs off once
 modem._csq_i = 0

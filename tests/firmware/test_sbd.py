@@ -14,7 +14,7 @@ LAYOUT = ">BHBBBBBBiiiIHBBH"  # firmware/sbd.py docstring, CRC included
 
 
 @pytest.fixture(scope="module")
-def messages():
+def messages(mpy_port):
     return build_on_mpy("sbd.SbdFormat(cfg)", CASES, age=3, phase=5, vbatt=3300, seq=70000)[0]
 
 

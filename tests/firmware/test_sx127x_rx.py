@@ -8,14 +8,15 @@ from pathlib import Path
 
 import aprslib
 import pytest
-from mpy import run_mpy
+from mpy import SUPPORT, run_mpy
+from rx_cases import APRS, station_fix_mpy
 
 from host_tools.protocol.lines import parse_line
 
 FAKES = Path(__file__).resolve().parents[1] / "support" / "beacon_fakes"
 
 SETUP = """
-import json, gc, sys, clock, sx127x, sx127x_rx, rx_line
+import json, gc, sys, clock, sx127x, sx127x_rx, rx_line, heap_probe
 from fake_sx127x_rx import FakeSX127xRx
 clk = clock.VirtualClock(5000)
 chip = FakeSX127xRx(clk)
@@ -25,11 +26,9 @@ rx = sx127x_rx.Receiver(radio)
 buf = bytearray(256)
 """
 
-APRS = b"<\xff\x01N0CALL-11>APLRT1,WIDE1-1:!2913.55S/15109.43EO/A=000262 LANDED sat=9 age=1s bat=3900mV #12"
-
 
 def mpy(body, dio0="chip.dio0", kwargs=""):
-    return run_mpy(SETUP.format(dio0=dio0, kwargs=kwargs) + body, extra_path=[FAKES])
+    return run_mpy(SETUP.format(dio0=dio0, kwargs=kwargs) + body, extra_path=[FAKES, SUPPORT])
 
 
 def last_json(out):
@@ -138,12 +137,8 @@ def test_a_packet_sent_without_crc_is_reported_as_unchecked():
 
 def test_the_rx_line_is_checksummed_and_carries_the_packet_and_the_station_fix():
     out = mpy(
-        f"""
-import fix
-f = fix.Fix()
-f.has_position = True
-f.lat_deg = -29; f.lat_e7r = -1809240
-f.lon_deg = 151; f.lon_e7r = 1572524
+        station_fix_mpy()
+        + f"""
 rx.start()
 chip.air({APRS!r}, 60, 0xE4)
 n = rx.receive(buf)
@@ -186,14 +181,11 @@ def one():
     m = line.build(clk.now_ms(), rx.rssi_q4, rx.snr_q4, rx_line.CRC_OK, buf, n, f)
     sink.write(line.buf, m)
 def twenty():
-    gc.collect()
-    a = gc.mem_alloc()
     for _ in range(20):
         one()
-    return gc.mem_alloc() - a
 one()
 alloc = 0
-alloc = twenty()
+alloc = heap_probe.alloc_of(twenty)
 print(json.dumps([alloc, rx.received]))
 """
     )
@@ -243,7 +235,7 @@ def test_the_virtual_station_decodes_a_frame_and_prints_its_line_without_allocat
     frame = rx_frame(777, 60, 34, APRS)[2:]  # after b"#P", as the console hands it over
     out = run_mpy(
         f"""
-import gc, json, ground, sim_ground
+import gc, json, ground, sim_ground, heap_probe
 class Con:
     frame_timeout_ms = 0
     bad_frames = 0
@@ -269,17 +261,14 @@ con = Con({frame!r})
 gs._frame_packet(con)
 first = bytes(sink.last[:sink.n]).decode()
 def ten():
-    # measured inside a function: a new module global would grow the globals dict
-    gc.collect()
-    a = gc.mem_alloc()
     for _ in range(10):
         con.pos = 0
         gs._frame_packet(con)
-    return gc.mem_alloc() - a
-alloc = ten()
+alloc = 0  # a new module global would grow the globals dict while measured
+alloc = heap_probe.alloc_of(ten)
 print(json.dumps([first, alloc, gs.radio.received, con.bad_frames]))
 """,
-        extra_path=[FAKES],
+        extra_path=[FAKES, SUPPORT],
         stdin="",
     )
     first, alloc, received, bad = last_json(out)

@@ -26,7 +26,7 @@ def crc_bitwise(data: bytes) -> int:
 
 
 @pytest.fixture(scope="module")
-def sentences():
+def sentences(mpy_port):
     return build_on_mpy("ukhas.UkhasFormat(cfg)", CASES)[0]
 
 

@@ -1,8 +1,10 @@
 """What each board is given: the flat image a board file derives from the
 grouped source tree (host_tools/firmware_files.py)."""
 
+import ast
+
 from host_tools.board.flash import build_image
-from host_tools.firmware_files import image_sources
+from host_tools.firmware_files import board_dict, image_sources
 
 
 def names(board):
@@ -33,6 +35,20 @@ def test_the_board_image_is_flat():
     image = build_image("pico", compile_mpy=False)
     assert "ms5611.py" in image and "board_pico.py" in image
     assert all("/" not in name for name in image)
+
+
+def test_a_ground_board_is_wired_as_its_base_board_and_flashes_resolved():
+    for ground, base in (("pico_ground", "pico"), ("tbeam_ground", "tbeam")):
+        g, b = board_dict(ground), board_dict(base)
+        assert g["radio"] == {**b["radio"], "plan": "lora_aprs"}
+        assert g["gnss"] == b["gnss"] and g["led"] == b["led"] and g["arch"] == b["arch"]
+        assert g["buses"]["spi0"] == b["buses"]["spi0"]
+        assert g["role"] == "ground" and g["name"] == ground and g["mode"] == "hw"
+        assert not g.keys() & {"base", "take", "baro", "accel", "pyro", "arm_switch"}
+        flashed = build_image(ground, compile_mpy=False)[f"board_{ground}.py"].decode()
+        assert ast.literal_eval(flashed.split("BOARD = ", 1)[1]) == g
+    assert "i2c0" not in board_dict("pico_ground")["buses"]  # no sensors on its I2C pins
+    assert board_dict("tbeam_ground")["battery"] == board_dict("tbeam")["battery"]  # the AXP
 
 
 def test_a_board_file_without_its_board_dict_is_a_flash_error_not_a_traceback(

@@ -52,7 +52,7 @@ def write_round_trip_log(directory, n, step_ms=61000):
 
 
 @pytest.fixture(scope="module")
-def round_trip(tmp_path_factory):
+def round_trip(tmp_path_factory, mpy_port):
     directory = tmp_path_factory.mktemp("roundtrip")
     n = 400
     write_round_trip_log(directory, n)
@@ -118,7 +118,7 @@ def test_events_and_the_utc_time_tie_are_logged(round_trip):
 
 # --------------------------------------------------- tolerant decoding
 @pytest.fixture(scope="module")
-def one_file_log(tmp_path_factory):
+def one_file_log(tmp_path_factory, mpy_port):
     directory = tmp_path_factory.mktemp("onefile")
     run_mpy(file=SCRIPTS / "flightlog_one_file.py", args=[directory], extra_path=[SUPPORT])
     (seg,) = sorted(directory.glob("*.fl"))

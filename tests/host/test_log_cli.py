@@ -25,7 +25,7 @@ BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="module")
-def flight_dir(tmp_path_factory):
+def flight_dir(tmp_path_factory, mpy_port):
     flash = tmp_path_factory.mktemp("flash")
     run_mpy(f"DIR = {str(flash / 'log')!r}\n" + FLIGHT)
     return flash

@@ -69,7 +69,7 @@ def kiss_frame(tnc2: bytes, digi_repeated=False) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def packets():
+def packets(mpy_port):
     f = fixes()
     aprs = build_on_mpy("aprs.AprsFormat(cfg)", f, age=1, phase=4, seq=10)[0]
     aprs_c = build_on_mpy("aprs.AprsFormat(cfg, compressed=True)", f, age=1, phase=5)[0]

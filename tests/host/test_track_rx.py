@@ -6,25 +6,20 @@ import json
 
 import pytest
 from mpy import run_mpy
+from rx_cases import APRS, STATION, station_fix_mpy
 
 from host_tools import cli
 from host_tools.protocol import packets
 from host_tools.track import distance_bearing
-
-APRS = b"<\xff\x01N0CALL-11>APLRT1,WIDE1-1:!2913.55S/15109.43EO/A=000262 LANDED sat=9 age=1s bat=3900mV #12"
-STATION = (-29.1809240, 151.1572524)
 
 
 def rx_lines():
     """Three lines from the firmware: a good packet with the station fix, a bad
     CRC, a good packet without a fix."""
     out = run_mpy(
-        f"""
-import json, fix, rx_line
-f = fix.Fix()
-f.has_position = True
-f.lat_deg = -29; f.lat_e7r = -1809240
-f.lon_deg = 151; f.lon_e7r = 1572524
+        station_fix_mpy()
+        + f"""
+import json, rx_line
 none = fix.Fix()
 p = bytearray({APRS!r})
 line = rx_line.RxLine()

@@ -2,8 +2,9 @@
 a closed-loop capsule simulator and the fakes the sequencer talks to.
 
 The simulator is deliberately simple and independent of the firmware's own
-numbers: point-mass 2-D flight, the 1976 standard atmosphere written out again
-in floats here, drag areas that grow when the sequencer's pyro outputs go
+numbers: point-mass 2-D flight, the 1976 standard atmosphere computed again
+in floats here (only its layer table is the firmware's, atmosphere.LAYERS,
+which tests/firmware/test_atmosphere.py checks against `ambiance`), drag areas that grow when the sequencer's pyro outputs go
 high (so a chute fired late or never shows up as a hard landing), and sensor
 readings with noise. Faults (stuck, noisy, out-of-range, dead sensors, an
 upside-down accelerometer) are injected per run.
@@ -20,21 +21,13 @@ import clock
 import config
 import persist
 import pyro
+from atmosphere import LAYERS as _LAYERS  # the 1976 standard's layers
 from flight import FlightComputer
 from sample import Sample
 
 G0 = 9.80665
 IMPACT_S = 0.15  # splashdown / touchdown deceleration time
 R_EARTH = 6356766.0
-_LAYERS = (  # geopotential base m, base K, lapse K/m (1976 standard)
-    (0.0, 288.15, -0.0065),
-    (11000.0, 216.65, 0.0),
-    (20000.0, 216.65, 0.001),
-    (32000.0, 228.65, 0.0028),
-    (47000.0, 270.65, 0.0),
-    (51000.0, 270.65, -0.0028),
-    (71000.0, 214.65, -0.002),
-)
 _GMR = G0 * 0.0289644 / 8.31432
 
 

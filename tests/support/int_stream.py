@@ -27,8 +27,8 @@ class Gen:
         self.x = 12345
 
     def noise(self, amp):
-        self.x = (self.x * 1103515 + 12345) & 0x3FFFFFFF
-        return (self.x >> 8) % (2 * amp + 1) - amp
+        self.x = (self.x * 75 + 74) % 65537  # ZX81 LCG: every product below 2**30
+        return self.x % (2 * amp + 1) - amp
 
 
 def make(start_mode, clock_start=clock.TICKS_PERIOD - 3000):

@@ -4,6 +4,11 @@ Tests import `run_mpy` to execute a snippet (or a file) with `firmware/` and
 `boards/` on MicroPython's import path, exactly as those modules sit on a
 board's flash. Output is returned as text; a non-zero exit raises with the
 interpreter's own traceback so a failing firmware test reads like one.
+
+Which interpreter: the 64-bit unix port ("unix64", the default) or the 32-bit
+one from ../shared/micropython-32bit ("unix32": a board's word size, small
+ints below 2**30). tests/conftest.py runs every module that calls MicroPython
+on each port `--mpy` names, through `use_port`.
 """
 
 import os
@@ -13,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from host_tools.firmware_files import DRIVERS_DIR, MICROPYTHON_PATH
-from host_tools.paths import micropython_executable
+from host_tools.paths import MICROPYTHON_UNIX32, micropython_executable, micropython_unix32
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE = ROOT / "firmware"
@@ -30,9 +35,32 @@ needs_corpus = pytest.mark.skipif(
 )
 
 
+PORTS = ("unix64", "unix32")
+_port = "unix64"
+
+
+def port_missing(name):
+    """Why port `name` cannot run here, or None when it can."""
+    if name == "unix32" and not MICROPYTHON_UNIX32.is_file():
+        return f"no 32-bit MicroPython: {MICROPYTHON_UNIX32} is missing"
+    return None
+
+
+def use_port(name):
+    """Run MicroPython code from now on with port `name` ("unix64" or "unix32")."""
+    global _port
+    if name not in PORTS:
+        raise ValueError(f"unknown MicroPython port {name!r} (known: {', '.join(PORTS)})")
+    _port = name
+
+
+def current_port():
+    return _port
+
+
 def micropython_path():
     try:
-        return micropython_executable()
+        return micropython_unix32() if _port == "unix32" else micropython_executable()
     except FileNotFoundError as exc:
         raise RuntimeError(str(exc)) from None
 

@@ -12,7 +12,7 @@ def measure():
     a = gc.mem_alloc()
     for i in range(20000):
         alt.agl_cm(p - i * 40)
-        atmosphere.altitude_cm(p - i * 7)
+        atmosphere.altitude_cm(p - i * 7, 0)
     return gc.mem_alloc() - a
 
 

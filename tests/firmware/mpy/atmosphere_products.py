@@ -11,4 +11,4 @@ for h_cm in (A.TABLE_BASE_M * 100, A.TABLE_TOP_M * 100):
     h_m = h_cm // 100
     t = (h_m << 12) // ((A.EARTH_R0_M - h_m) >> 10)
     geo = max(geo, abs((h_cm >> 10) * t), abs(h_m << 12))
-print(step * A.STEP_CM, mant * 0x3FFF, geo, max(A._LOG2P[0], A.log2_q16(2**30 - 1)))
+print(step * A.STEP_CM, mant * 0x3FFF, geo, max(A._LOG2P[0], 30 << 16))  # log2(x < 2**30) < 30

@@ -1,0 +1,40 @@
+"""The virtual board on the 32-bit unix port (`--target unix32`): a board's
+word size behind the same relay, flashed and flown like the default one."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mpy import port_missing
+from scenario_variants import drone
+
+from host_tools.board.targets import make_board
+from host_tools.droptest import runner as droptest
+
+pytestmark = [
+    pytest.mark.skipif(port_missing("unix32") is not None, reason=str(port_missing("unix32"))),
+    pytest.mark.slow,
+    pytest.mark.timeout(300),
+]
+
+MPREMOTE = str(Path(sys.executable).parent / "mpremote")
+
+
+def test_unix32_board_answers_mpremote_with_a_32_bit_word(tmp_path):
+    with make_board("unix32", tmp_path / "flash") as board:
+        r = subprocess.run(
+            [MPREMOTE, "connect", board.port, "exec", "import sys; print(sys.maxsize)"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == str(2**31 - 1)
+
+
+def test_drone_drop_on_the_32_bit_board():
+    result = droptest.run_scenario(drone(), plots=False, target="unix32")
+    assert result.passed, [e for e in result.expectations if not e["passed"]]
+    assert [e.extra["channel"] for e in result.fires()] == ["drogue", "main"]
