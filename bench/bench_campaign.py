@@ -8,9 +8,13 @@ is the CPU of everything it started and waited for (resource.getrusage
 RUSAGE_CHILDREN before and after: the command, its dask scheduler and worker
 processes, each virtual board's MicroPython interpreter, the firmware
 flashing). So the per-flight figure carries the cluster's start, one
-flashing per worker and one board start per flight, as a user's campaign of N
-flights does. The flights table (flights.csv) gives what the flights
-themselves cost on the workers (host process + board interpreter per flight).
+flashing (shared by the local workers) and, per worker, one virtual board
+kept for all its flights (reset between flights by a power cut on a
+restored flash: host_tools/droptest/board_pool.py), as a user's campaign of
+N flights does.
+The flights table (flights.csv) gives what the flights themselves cost on
+the workers (host process + board interpreter per flight, its reset and
+boot included).
 
 Figures:
   campaign_flights                    N, per worker count
@@ -22,6 +26,8 @@ Figures:
   campaign_host_cpu_s_per_flight      ... its host part (physics, sensors,
                                       frames, the board's relay thread)
   campaign_board_cpu_s_per_flight     ... its board part (the interpreter)
+  campaign_setup_cpu_s_per_flight     cpu_s_per_flight - cpu_s_per_flight_flying:
+                                      the cluster, flashing and board starts
   campaign_flights_per_min            N / wall of the 2-worker command x 60
   campaign_flights_per_min_1w         the same with 1 worker
   campaign_scaling_2w_over_1w         flights_per_min / flights_per_min_1w
@@ -93,6 +99,7 @@ def run():
         campaign_cpu_s_per_flight_flying=round(host + board, 3),
         campaign_host_cpu_s_per_flight=round(host, 3),
         campaign_board_cpu_s_per_flight=round(board, 3),
+        campaign_setup_cpu_s_per_flight=round(cpu2 / n - host - board, 3),
         campaign_flights_per_min=round(60.0 * n / wall2, 1),
         campaign_flights_per_min_1w=round(60.0 * n / wall1, 1),
         campaign_scaling_2w_over_1w=round(wall1 / wall2, 2),
@@ -101,7 +108,7 @@ def run():
     )
     print(
         f"  the flight alone (flights.csv): {host:.2f} s host + {board:.2f} s board CPU; "
-        "the rest of the per-flight CPU is the cluster, flashing and board starts"
+        "the rest of the per-flight CPU is the cluster, flashing and the workers' board starts"
     )
     return out
 

@@ -512,7 +512,9 @@ def to_toml(doc, header=""):
 def fly(env, seed, index, board=None):
     """Draw and fly one envelope flight: its table row (flight_row.py), the
     drawn scenario document in its `inputs`. board: what to fly on
-    (runner.run_scenario's factory; default a flashed virtual board)."""
+    (runner.run_scenario's factory; default this worker's kept virtual
+    board, board_pool.py)."""
+    from host_tools.droptest import board_pool
     from host_tools.droptest import runner as droptest
     from host_tools.droptest.flight_row import Meter, error_row, row
 
@@ -522,7 +524,7 @@ def fly(env, seed, index, board=None):
     try:
         sc = scenario_of(doc)
         result = droptest.run_scenario(
-            sc, seed=run_seed, board=board, plots=False, reuse_flash=True
+            sc, seed=run_seed, board=board or board_pool.reused_board, plots=False
         )
     except Exception as exc:  # noqa: BLE001 - a broken run is counted, not fatal
         out = error_row(index, seed, run_seed, doc["name"], exc, meter, doc)

@@ -6,7 +6,8 @@ wind, and sensor bias and noise around the scenario's values
 (`Scenario.dispersed`, spreads from the scenario's `[dispersion]` table), with
 its own seed, so a campaign is reproducible from (scenario, N, seed). A task
 ships only the scenario's TOML data and the seed; the worker builds the
-physics, starts a virtual board, flashes the firmware and flies. The campaign
+physics and flies on its virtual board (flashed once, reset between
+flights: board_pool.py). The campaign
 reports the success rate, the main-deploy altitudes and the landing ellipse.
 
 By default a LocalCluster of worker processes (one per CPU, one thread each:
@@ -41,8 +42,9 @@ def dispersed_flight(sc, seed, index):
 
 def run_dispersed(raw, name, path, seed, index, board=None):
     """One Monte Carlo flight (executes on a worker): its table row (flight_row.py).
-    board: what to fly on (runner.run_scenario's factory; default a flashed
-    virtual board)."""
+    board: what to fly on (runner.run_scenario's factory; default this
+    worker's kept virtual board, flashed once: board_pool.py)."""
+    from host_tools.droptest import board_pool
     from host_tools.droptest import runner as droptest
     from host_tools.droptest.flight_row import Meter, error_row, row
 
@@ -50,7 +52,7 @@ def run_dispersed(raw, name, path, seed, index, board=None):
     meter = Meter()
     try:
         result = droptest.run_scenario(
-            sc, seed=run_seed, board=board, plots=False, reuse_flash=True
+            sc, seed=run_seed, board=board or board_pool.reused_board, plots=False
         )
     except Exception as exc:  # noqa: BLE001 - a broken run is a failed run, not a broken campaign
         return error_row(index, seed, run_seed, name, exc, meter, sc.raw)
@@ -125,9 +127,24 @@ def fly_on_cluster(fn, args_list, keys, scheduler, workers, lost_run, on_result=
     whose worker was lost becomes lost_run(exc, index), so a campaign always
     counts every flight it asked for. on_result(result) is called as each
     one comes in (the campaign table appends it then)."""
+    import tempfile
+
     from dask.distributed import as_completed
 
-    client, cluster = _client(scheduler, workers)
+    from host_tools.droptest.runner import SHARED_FLASH_ENV
+
+    # a local cluster's workers flash the firmware once between them
+    shared = None if scheduler else tempfile.TemporaryDirectory(prefix="campaign-flash-")
+    if shared is not None:
+        os.environ[SHARED_FLASH_ENV] = shared.name
+    try:
+        client, cluster = _client(scheduler, workers)
+    except BaseException:
+        if shared is not None:
+            shared.cleanup()
+        raise
+    finally:
+        os.environ.pop(SHARED_FLASH_ENV, None)
     runs = []
     indices = list(indices) if indices is not None else list(range(len(args_list)))
     try:
@@ -147,6 +164,8 @@ def fly_on_cluster(fn, args_list, keys, scheduler, workers, lost_run, on_result=
         client.close()
         if cluster is not None:
             cluster.close()
+        if shared is not None:
+            shared.cleanup()
     return runs
 
 

@@ -971,6 +971,11 @@ def judge(result, scenario, replies=None):
 
 # -- running a scenario with a board, writing the report ------------------------------
 _FLASH_TEMPLATES = {}  # firmware digest -> a flashed board directory, per process
+# A directory the worker processes of one local campaign share: the first to
+# need a flashed image flashes it there, the others copy it (mc.fly_on_cluster
+# sets it for the cluster's life and removes it after)
+SHARED_FLASH_ENV = "CAPSULE_CAMPAIGN_FLASH_DIR"
+_SHARED_TEMPLATES = {}  # firmware digest -> its flashed directory in the shared one
 
 
 def _firmware_digest():
@@ -994,8 +999,13 @@ def _flashed_template(log, target="unix64"):
     from host_tools.board.targets import flash_arch, make_board
 
     key = (_firmware_digest(), target)
-    path = _FLASH_TEMPLATES.get(key)
+    path = _FLASH_TEMPLATES.get(key) or _SHARED_TEMPLATES.get(key)
     if path is not None and path.exists():
+        return path
+    shared = os.environ.get(SHARED_FLASH_ENV)
+    if shared and Path(shared).is_dir():
+        path = _shared_template(Path(shared), key, log)
+        _SHARED_TEMPLATES[key] = path
         return path
     path = Path(tempfile.mkdtemp(prefix="droptest-flash-"))
     with make_board(target, flash_dir=path) as board:
@@ -1008,6 +1018,25 @@ def _flashed_template(log, target="unix64"):
             lambda: [shutil.rmtree(p, ignore_errors=True) for p in _FLASH_TEMPLATES.values()]
         )
     _FLASH_TEMPLATES[key] = path
+    return path
+
+
+def _shared_template(shared, key, log):
+    """The flashed image in a campaign's shared directory, flashed here
+    unless another worker has (one at a time, under a file lock)."""
+    import fcntl
+
+    from host_tools.board.flash import MANIFEST, flash
+    from host_tools.board.targets import flash_arch, make_board
+
+    digest, target = key
+    name = f"{digest}-{target}"
+    path = shared / name
+    with open(shared / (name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (path / MANIFEST).exists():
+            with make_board(target, flash_dir=path) as board:
+                flash(board.port, board="sim", log=log, arch=flash_arch(target))
     return path
 
 
