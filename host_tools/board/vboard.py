@@ -53,9 +53,10 @@ PROMPT = b">>> "
 POWER_CUT = RESET_FRAME
 ISIG_READY = b"\x00vboard:isig\x00"  # printed by vboard_rom.py once Ctrl-C interrupts
 CLIENT_BUFFER_MAX = 1 << 20  # bytes held for a slow client before the board blocks
-RESPAWN_BACKOFF_S = 1.0
+RESPAWN_BACKOFF_S = 1.0  # a board that crashes at once is restarted at most this often
 INTERRUPT = b"\x03"
-INTERRUPT_SETTLE_S = 0.5  # longest wait for a Ctrl-C to land before later bytes follow  # a board that crashes at once is restarted at most this often
+UNREAD_MAX = 1 << 16  # bytes kept behind a Ctrl-C for an interpreter it ends
+INTERRUPT_SETTLE_S = 0.5  # longest wait for a Ctrl-C to land before later bytes follow
 
 
 def _board_terminal_mode(fd):
@@ -117,8 +118,8 @@ class VirtualBoard:
         self._after_interrupt = bytearray()  # bytes held back behind a Ctrl-C
         self._holding = False  # a Ctrl-C went in: what follows waits for the prompt
         self._interrupt_deadline = 0.0
-        # bytes written behind a Ctrl-C before a prompt showed it had landed:
-        # if that Ctrl-C ends the interpreter, it never read them
+        # bytes written behind the last Ctrl-C: if it ends the interpreter,
+        # they were never read (None: more than UNREAD_MAX, it read on)
         self._sent_after_interrupt = None
         self._starting = b""  # output before the ROM's ready marker; input is held
         self._input_held = False
@@ -280,8 +281,6 @@ class VirtualBoard:
         # a prompt printed now, not one still in the tail from before
         prompt = PROMPT in window[max(0, len(self._tail) - len(PROMPT) + 1) :]
         self._release_after_interrupt(prompt)
-        if prompt:
-            self._sent_after_interrupt = None  # the REPL reads: the Ctrl-C has landed
         if self._enter_raw_on_prompt and prompt:
             self._enter_raw_on_prompt = False
             self._to_child += b"\x01"
@@ -307,7 +306,6 @@ class VirtualBoard:
         if at < 0 or self._raw or not self._child_interrupts():
             return data
         self._holding = True
-        self._sent_after_interrupt = bytearray()
         self._after_interrupt += data[at + 1 :]
         self._interrupt_deadline = time.monotonic() + INTERRUPT_SETTLE_S
         return data[: at + 1]
@@ -352,20 +350,22 @@ class VirtualBoard:
         return data
 
     def _write_child(self):
-        sent = self._sent_after_interrupt
-        if sent is None:
-            _write_some(self._child_fd, self._to_child)
-            return
+        """Write what the interpreter's terminal takes; keep what went in
+        behind the last Ctrl-C. Whether a Ctrl-C becomes a signal is decided
+        when the terminal takes it in, by its ISIG flag then, which the REPL
+        turns on and off around every line: the relay's look at the flag
+        (`_child_interrupts`) can be outdated. A signal that ends the
+        interpreter is known for sure, and then it read nothing behind it."""
         pending = bytes(self._to_child)
         _write_some(self._child_fd, self._to_child)
         written = pending[: len(pending) - len(self._to_child)]
         at = written.rfind(INTERRUPT)
         if at >= 0:
-            sent[:] = written[at + 1 :]
-        else:
-            sent += written
-        if len(sent) > CLIENT_BUFFER_MAX:
-            self._sent_after_interrupt = None  # it reads on: the Ctrl-C has landed
+            self._sent_after_interrupt = bytearray(written[at + 1 :])
+        elif self._sent_after_interrupt is not None:
+            self._sent_after_interrupt += written
+            if len(self._sent_after_interrupt) > UNREAD_MAX:
+                self._sent_after_interrupt = None
 
     def _write_client(self):
         _write_some(self._client_fd, self._to_client)
