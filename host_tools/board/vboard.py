@@ -53,9 +53,10 @@ PROMPT = b">>> "
 POWER_CUT = RESET_FRAME
 ISIG_READY = b"\x00vboard:isig\x00"  # printed by vboard_rom.py once Ctrl-C interrupts
 CLIENT_BUFFER_MAX = 1 << 20  # bytes held for a slow client before the board blocks
-RESPAWN_BACKOFF_S = 1.0
+RESPAWN_BACKOFF_S = 1.0  # a board that crashes at once is restarted at most this often
 INTERRUPT = b"\x03"
-INTERRUPT_SETTLE_S = 0.5  # longest wait for a Ctrl-C to land before later bytes follow  # a board that crashes at once is restarted at most this often
+UNREAD_MAX = 1 << 16  # bytes kept behind a Ctrl-C for an interpreter it ends
+INTERRUPT_SETTLE_S = 0.5  # longest wait for a Ctrl-C to land before later bytes follow
 
 
 def _board_terminal_mode(fd):
@@ -117,6 +118,11 @@ class VirtualBoard:
         self._after_interrupt = bytearray()  # bytes held back behind a Ctrl-C
         self._holding = False  # a Ctrl-C went in: what follows waits for the prompt
         self._interrupt_deadline = 0.0
+        # bytes written behind the last Ctrl-C: if it ends the interpreter,
+        # they were never read (None: more than UNREAD_MAX, it read on)
+        self._sent_after_interrupt = None
+        self._starting = b""  # output before the ROM's ready marker; input is held
+        self._input_held = False
         self._stop = threading.Event()
         self._thread = None
         self._lock = threading.Lock()
@@ -229,10 +235,15 @@ class VirtualBoard:
         crashed = status not in (None, 0) and not interrupted
         self._kill_child()
         self.resets += 1
-        self._to_child.clear()
-        self._to_child += self._after_interrupt
+        unread = bytearray()
+        if interrupted:  # nothing behind the Ctrl-C that ended it was read
+            unread += self._sent_after_interrupt or b""
+            unread += self._to_child
+        unread += self._after_interrupt
+        self._to_child[:] = unread
         self._after_interrupt.clear()
         self._holding = False
+        self._sent_after_interrupt = None
         if not power_cut and not interrupted:
             self._send_client(SOFT_REBOOT)
         self._spawn(raw=was_raw, crashed=crashed, mode="repl" if interrupted else None)
@@ -257,13 +268,20 @@ class VirtualBoard:
             data = self._starting[:at] + self._starting[at + len(ISIG_READY) :]
             self._starting = b""
             self._input_held = False
+            # what came while it started goes in now that a Ctrl-C interrupts:
+            # a Ctrl-C in it is judged as if it arrived this moment
+            waiting = bytes(self._to_child)
+            self._to_child.clear()
+            self._to_child += self._hold_after_interrupt(waiting)
         window = self._tail + data
         raw_at = window.rfind(RAW_BANNER)
         friendly_at = window.rfind(FRIENDLY_BANNER)
         if raw_at >= 0 or friendly_at >= 0:
             self._raw = raw_at > friendly_at
-        self._release_after_interrupt(PROMPT in window)
-        if self._enter_raw_on_prompt and PROMPT in window:
+        # a prompt printed now, not one still in the tail from before
+        prompt = PROMPT in window[max(0, len(self._tail) - len(PROMPT) + 1) :]
+        self._release_after_interrupt(prompt)
+        if self._enter_raw_on_prompt and prompt:
             self._enter_raw_on_prompt = False
             self._to_child += b"\x01"
         self._tail = window[-64:]
@@ -274,7 +292,13 @@ class VirtualBoard:
         bytes behind it (mpremote's Ctrl-A) reach the REPL. Here Ctrl-C is a
         signal that lands at the next bytecode, and a running program could
         read those bytes first; so they wait until the REPL prompt appears,
-        in this write or the next ones (mpremote writes its Ctrl-A apart)."""
+        in this write or the next ones (mpremote writes its Ctrl-A apart).
+
+        While the interpreter starts, its input waits and goes in at once
+        when Ctrl-C starts to interrupt (the ROM's ready marker); what a
+        Ctrl-C in it does is known only then, so it is judged then."""
+        if self._input_held:
+            return data
         if self._holding:
             self._after_interrupt += data
             return b""
@@ -326,7 +350,22 @@ class VirtualBoard:
         return data
 
     def _write_child(self):
+        """Write what the interpreter's terminal takes; keep what went in
+        behind the last Ctrl-C. Whether a Ctrl-C becomes a signal is decided
+        when the terminal takes it in, by its ISIG flag then, which the REPL
+        turns on and off around every line: the relay's look at the flag
+        (`_child_interrupts`) can be outdated. A signal that ends the
+        interpreter is known for sure, and then it read nothing behind it."""
+        pending = bytes(self._to_child)
         _write_some(self._child_fd, self._to_child)
+        written = pending[: len(pending) - len(self._to_child)]
+        at = written.rfind(INTERRUPT)
+        if at >= 0:
+            self._sent_after_interrupt = bytearray(written[at + 1 :])
+        elif self._sent_after_interrupt is not None:
+            self._sent_after_interrupt += written
+            if len(self._sent_after_interrupt) > UNREAD_MAX:
+                self._sent_after_interrupt = None
 
     def _write_client(self):
         _write_some(self._client_fd, self._to_client)

@@ -13,17 +13,6 @@ import termios
 
 import vfs
 
-# The relay starts us with Ctrl-C as a plain byte, so a Ctrl-C that arrives
-# while the interpreter is still starting cannot kill it; from here on it
-# raises KeyboardInterrupt, as on a board. (ISIG is 1 in Linux's c_lflag.)
-_attrs = termios.tcgetattr(0)
-_attrs[3] |= 1
-termios.tcsetattr(0, termios.TCSANOW, _attrs)
-del _attrs
-# Tell the relay that Ctrl-C now interrupts: it holds the host's bytes until
-# then and removes this marker from what the host sees.
-sys.stdout.write("\x00vboard:isig\x00")
-
 _flash = os.getenv("VBOARD_FLASH")
 _mode = os.getenv("VBOARD_MODE")
 _image_blocks = int(os.getenv("VBOARD_LFS_BLOCKS") or 0)
@@ -100,13 +89,23 @@ def _vboard_run(name):
         sys.print_exception(exc)
 
 
-if _mode != "repl":
-    _vboard_run("boot.py")
-if _mode == "run":
+# The relay starts us with Ctrl-C as a plain byte and holds the host's bytes,
+# so nothing interrupts the start-up above, which on a board is over before
+# its USB port answers. From here on Ctrl-C raises KeyboardInterrupt, as on a
+# board (ISIG is 1 in Linux's c_lflag); the marker tells the relay, which
+# then lets the host's bytes in and removes it from what the host sees.
+_tty = termios.tcgetattr(0)
+_tty[3] |= 1
+termios.tcsetattr(0, termios.TCSANOW, _tty)
+try:
+    sys.stdout.write("\x00vboard:isig\x00")
+    if _mode != "repl":
+        _vboard_run("boot.py")
+    if _mode == "run":
+        _vboard_run("main.py")
     # main.py may change the terminal (the sim board reads its console in
     # bulk); the REPL that follows needs it as it was
-    _tty = termios.tcgetattr(0)
-    _vboard_run("main.py")
     termios.tcsetattr(0, termios.TCSANOW, _tty)
-    del _tty
-del _vboard_run, _flash, _mode, _image_blocks
+except KeyboardInterrupt:  # a Ctrl-C between the programs: the REPL takes it, as on a board
+    termios.tcsetattr(0, termios.TCSANOW, _tty)
+del _vboard_run, _flash, _mode, _image_blocks, _tty

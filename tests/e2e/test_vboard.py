@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 import serial
 
+from host_tools.board import vboard
 from host_tools.board.vboard import VirtualBoard
+from host_tools.paths import micropython_executable
+from host_tools.protocol.lines import format_command
 
 BIN = Path(sys.executable).parent
 MPREMOTE = [str(BIN / "mpremote")]
@@ -188,6 +191,64 @@ def _cuts_and_passed(stream, split_at):
     return cuts, passed
 
 
+def test_bytes_behind_a_ctrl_c_wait_for_a_prompt_printed_after_it(monkeypatch):
+    # The friendly REPL printed its prompt and echoes the hand-over line when
+    # mpremote's Ctrl-C and Ctrl-A come. The prompt still in what the relay
+    # saw last is not the one the Ctrl-A waits for: the interpreter may yet
+    # end by that Ctrl-C while printing the line's traceback.
+    monkeypatch.setattr(vboard, "INTERRUPT_SETTLE_S", 60.0)
+    vb = VirtualBoard.__new__(VirtualBoard)
+    VirtualBoard.__init__(vb, flash_dir=None, micropython="micropython")
+    try:
+        vb._watch_output(b'Type "help()" for more information.\r\n>>> r')
+        assert vb._watch_input(b"\r\x03\r\x01") == b"\r\x03"
+        vb._watch_output(b"epl*0B\r\nTraceback (most recent call last):\r\n")
+        assert vb._to_child == b""
+        vb._watch_output(b"SyntaxError: invalid syntax\r\n>")
+        assert vb._to_child == b""
+        vb._watch_output(b">> ")
+        assert vb._to_child == b"\r\x01"
+    finally:
+        vb.stop()
+
+
+@pytest.mark.parametrize("late", ["settle time over", "terminal flag seen off"])
+def test_bytes_let_through_behind_a_ctrl_c_go_to_the_restarted_repl(monkeypatch, late):
+    # Whether a Ctrl-C is a signal is decided when the interpreter's terminal
+    # takes it in, and it lands when the interpreter next runs: on a loaded
+    # machine after the bytes behind it were let through, because no prompt
+    # came within the settle time, or because the relay saw the terminal's
+    # ISIG flag still off (the REPL turns it on for every line it runs). If
+    # the Ctrl-C then ends the interpreter, it read none of those bytes: the
+    # interpreter restarted at its REPL gets them.
+    monkeypatch.setattr(vboard, "INTERRUPT_SETTLE_S", 0.0)
+    vb = VirtualBoard.__new__(VirtualBoard)
+    VirtualBoard.__init__(vb, flash_dir=None, micropython="micropython")
+    if late == "terminal flag seen off":
+        monkeypatch.setattr(vb, "_child_interrupts", lambda: False)
+    spawned = []
+    monkeypatch.setattr(vb, "_spawn", lambda raw, crashed=False, mode=None: spawned.append(mode))
+    read_end, vb._child_fd = os.pipe()
+    vb._child = subprocess.Popen(["sleep", "60"])
+    try:
+        vb._to_child += vb._watch_input(b"\r\x03")
+        vb._write_child()
+        vb._to_child += vb._watch_input(b"\r\x01")
+        vb._release_after_interrupt(False)
+        vb._write_child()
+        vb._to_child += vb._watch_input(b"print(6*7)\r")
+        vb._write_child()
+        assert os.read(read_end, 100) == b"\r\x03\r\x01print(6*7)\r"
+        vb._child.send_signal(signal.SIGINT)  # only now the Ctrl-C ends it
+        vb._child.wait()
+        vb._restart(power_cut=False)
+        assert spawned == ["repl"]
+        assert vb._to_child == b"\r\x01print(6*7)\r"
+    finally:
+        os.close(read_end)
+        vb.stop()
+
+
 @pytest.mark.parametrize("prefix", [b"x", b"#", b"status x"])
 def test_power_cut_marker_inside_a_line_is_data_wherever_the_writes_split(prefix):
     stream = b"\n" + prefix + b"#R\nstatus*00\n"
@@ -231,3 +292,40 @@ def test_ctrl_c_between_repl_lines_leaves_the_board_at_its_repl(board):
         data = read_until(ser, b"42")
         assert board.resets == resets + 1
         assert b"main ran" not in data and b"soft reboot" not in data
+
+
+def _slow_starting_micropython(tmp_path, seconds):
+    """The unix port behind a start-up delay: a board that boots slowly, as
+    on a loaded machine, so the host's bytes arrive before its interpreter runs."""
+    exe = tmp_path / "slow-micropython"
+    exe.write_text(f'#!/bin/sh\nsleep {seconds}\nexec "{micropython_executable()}" "$@"\n')
+    exe.chmod(0o755)
+    return str(exe)
+
+
+@pytest.mark.parametrize("main_py", [None, "import time\nwhile True:\n    time.sleep_ms(5)\n"])
+def test_ctrl_c_and_ctrl_a_sent_while_the_board_starts_reach_the_raw_repl(tmp_path, main_py):
+    # mpremote's handshake against a board that is still starting (the
+    # hand-over found nothing to answer it): its Ctrl-C lands once the board
+    # runs, in main.py if there is one, never in the start-up itself, and
+    # the Ctrl-A behind it, in a later write, reaches the REPL.
+    flash = tmp_path / "flash"
+    flash.mkdir()
+    if main_py:
+        (flash / "main.py").write_text(main_py)
+    slow = _slow_starting_micropython(tmp_path, 2)
+    with (
+        VirtualBoard(flash, micropython=slow) as vb,
+        serial.Serial(vb.port, 115200, timeout=0.2) as ser,
+    ):
+        ser.write(format_command("repl"))  # the hand-over line nothing answered
+        ser.write(b"\r\x03")
+        time.sleep(0.2)  # mpremote writes its Ctrl-A apart
+        ser.write(b"\r\x01")
+        data = read_until(ser, b"raw REPL; CTRL-B to exit\r\n>", timeout=20)
+        # the Ctrl-C stopped main.py, if there is one, and nothing else
+        stopped = [t for t in data.split(b"Traceback")[1:] if b"KeyboardInterrupt" in t]
+        assert len(stopped) == (1 if main_py else 0), data
+        assert all(b'"main.py"' in t for t in stopped), data
+        ser.write(b"print(6*7)\x04")
+        assert b"OK42" in read_until(ser, b"42", timeout=10)
