@@ -18,6 +18,7 @@ qemu-check:
 	  "install it with: sudo apt-get install qemu-system-arm (Debian/Ubuntu)"
 
 $(STAMP): pyproject.toml
+	@echo "setting up $(VENV): installing the tools from pyproject.toml (a minute or two, once)"
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
