@@ -40,13 +40,11 @@ from pathlib import Path
 from host_tools.paths import micropython_executable
 from host_tools.protocol.frames import RESET_FRAME
 
-# A Pico has ~190 KB of MicroPython heap on a 32-bit machine. The firmware at
-# boot takes ~119 KB of the emulated Cortex-M3's 192 KB (bench_m3:
-# heap_boot_bytes_m3), leaving ~70 KB for commands and the flight. The unix
-# port's objects are 64-bit, up to twice the size, so a Pico's proportions
-# take twice its heap here: with 256 KB a self-test followed by `sensors`
-# (capsule preflight) ran out of contiguous memory on the virtual board.
-DEFAULT_HEAP = "384K"
+# A Pico has ~190 KB of MicroPython heap on a 32-bit machine; the unix port's
+# objects are 64-bit, about twice the size, so the whole firmware at boot
+# takes ~140 KB here (~75 KB on a Pico). 192 KB left config changes on a
+# fragmented heap short of memory; 256 KB keeps a Pico's proportions.
+DEFAULT_HEAP = "256K"
 ROM = Path(__file__).with_name("vboard_rom.py")
 SOFT_REBOOT = b"MPY: soft reboot\r\n"
 RAW_BANNER = b"raw REPL; CTRL-B to exit"
