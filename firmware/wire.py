@@ -16,7 +16,6 @@ On boards in sim or bench mode the host also sends fixed-size frames that
 start with '#', see `simlink.py`.
 """
 
-_HEX = b"0123456789ABCDEF"
 _HEX_DIGITS = "0123456789ABCDEFabcdef"
 
 
@@ -51,8 +50,11 @@ def format_line(kind, t_ms, name, fields=None):
         for k, v in fields:
             parts.append(k + "=" + _quote(v))
     body = " ".join(parts)
-    c = checksum(body)
-    return body + "*" + chr(_HEX[c >> 4]) + chr(_HEX[c & 15]) + "\r\n"
+    # "%02X", not chr() or a str index: those intern a one-character qstr
+    # the first time a digit shows up, and once the qstr pool is full that
+    # asks for a new pool in one piece (1280 entries, ~9 KB) that a
+    # fragmented board heap may not have: a MemoryError in every reply
+    return "%s*%02X\r\n" % (body, checksum(body))
 
 
 def split_checked(line):
@@ -67,9 +69,10 @@ def split_checked(line):
     star = line.rfind("*")
     if star < 0:
         return line, False
-    if star != len(line) - 3 or _HEX_DIGITS.find(line[star + 1]) < 0:
+    # one-character slices, not line[i]: an index interns a qstr (format_line)
+    if star != len(line) - 3 or _HEX_DIGITS.find(line[star + 1 : star + 2]) < 0:
         return None, False
-    if _HEX_DIGITS.find(line[star + 2]) < 0:
+    if _HEX_DIGITS.find(line[star + 2 :]) < 0:
         return None, False
     if checksum(line, star) != int(line[star + 1 :], 16):
         return None, False

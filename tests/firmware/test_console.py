@@ -166,3 +166,85 @@ def test_reply_to_a_noisy_command_name_carries_a_valid_checksum():
     raw = out.encode().rstrip(b"\r\n")
     parsed = parse_line(raw)
     assert parsed is not None and parsed.kind == "ERR" and parsed.t_ms == 5
+
+
+QSTR_HARNESS = r"""
+import micropython, console, simlink, sample, wire
+
+def n_qstr():
+    # qstr_info() prints "qstr pool: n_pool=.., n_qstr=N, ..."
+    micropython.qstr_info()
+
+class Out:
+    def __init__(self):
+        self.lines = 0
+    def write(self, s):
+        self.lines += 1
+
+class Clock:
+    t = 0
+    def now_ms(self):
+        Clock.t += 1
+        return Clock.t
+
+s = sample.Sample()
+
+def frame_b(con):
+    at = con.take(1, 50)
+    n = con.rx[at] - 48
+    at = con.take(n * simlink.BATCH_RECORD_LEN + 3, 50)
+    if at < 0 or not simlink.decode_batch(con.rx, at, n):
+        con.bad_frames += 1
+        return
+    for k in range(n):
+        simlink.batch_sample(k, s)
+
+def cmd_set(con, args):
+    con.reply_ok("set", [("key", args[0])])
+
+out = Out()
+con = console.Console(open({path!r}, "rb"), out, {{"set": (cmd_set, False)}},
+                      {{ord("B"): frame_b, ord("Y"): simlink.frame_sync}}, False)
+con.wire = wire.Wire(out, Clock())
+con.poll(0, 64)  # a first reply of each kind: what a boot does once
+n_qstr()
+for _ in range(3000):
+    con.poll(0, 64)
+for c in range(256):
+    wire.format_line("OK", c, "sync", [("seq", c)])
+    for h in ("%02X" % c, "%02x" % c):
+        wire.split_checked("status*" + h)
+n_qstr()
+print("END", out.lines, con.bad_frames, con.bad_lines)
+"""
+
+
+def test_replies_and_checked_lines_intern_no_qstr_at_run_time(tmp_path):
+    """A reply's checksum digits once came from chr(), which interns a
+    one-character qstr the first time a digit shows up. On the emulated
+    Cortex-M3 (192 KB heap) the firmware's modules had filled the qstr pool,
+    so that asked for a new pool in one piece (1280 entries, ~9 KB) that the
+    fragmented heap did not have: `MemoryError ... allocating 1280 bytes` in
+    every reply with a new digit, a lost `OK sync` and a stalled drop test.
+    A flying board must not depend on the heap's shape to answer, so nothing
+    in the frame, reply or command path interns a qstr: here the console
+    reads byte by byte (a board's path) `#B` batches, `#Y` syncs whose
+    replies carry every checksum value, and checked command lines."""
+    import numpy as np
+
+    from host_tools.protocol import frames
+
+    parts = []
+    for i in range(256):
+        ticks = [1000 + 40 * (8 * i + k) for k in range(8)]
+        readings = np.array([[1013250 - i, 3, -4, 1000, 4000, 3]] * 8, dtype=np.int64).T
+        parts.append(frames.batch_frames(ticks, readings))
+        parts.append(frames.sync_frame(i))
+        if i % 8 == 0:
+            parts.append(format_command(f"set k{i}"))
+    path = tmp_path / "in.bin"
+    path.write_bytes(b"".join(parts))
+    out = run_mpy(QSTR_HARNESS.format(path=str(path))).splitlines()
+    counts = [line.split("n_qstr=")[1].split(",")[0] for line in out if "n_qstr=" in line]
+    assert out[-1] == f"END {256 + 32} 0 0", out[-1]
+    assert len(counts) == 2 and counts[0] == counts[1], counts
