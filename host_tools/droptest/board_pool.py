@@ -143,7 +143,7 @@ class KeptBoard:
         if ready.get("phase") != "SAFE":
             raise ResetError(f"ready in {ready.get('phase')}, not SAFE")
         status = board.command("status", RESET_TIMEOUT_S)
-        want = {"phase": "SAFE", "armed": "0", "config_ok": "1", "loop_faults": "0"}
+        want = {"phase": "SAFE", "armed": "0", "config": "ok", "loop_faults": "0"}
         off = {k: status.get(k) for k, v in want.items() if str(status.get(k)) != v}
         if status.kind != "OK" or off:
             raise ResetError(f"status after reset: {off or status.kind}")
