@@ -9,7 +9,7 @@ from host_tools.cli import UserError
 
 
 def run(args):
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)  # a message is one line, whatever the width
     if args.dry_run:
         try:
             image = build_image(args.board, args.config)
@@ -28,6 +28,7 @@ def run(args):
         DownloadColumn(),
         console=console,
         transient=True,
+        disable=not console.is_terminal,  # no bar (nor the blank line it leaves) in a log
     ) as progress:
         task = progress.add_task("connecting", total=None)
 

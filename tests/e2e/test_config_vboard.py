@@ -181,3 +181,15 @@ def test_preflight_no_go_lines_say_what_to_do(vboard):
 def test_preflight_without_a_board_exits_2(tmp_path):
     r = capsule("preflight", "--port", str(tmp_path / "nothing"))
     assert r.returncode == 2 and "no such port" in r.stderr
+
+
+def test_flash_says_what_it_did_in_whole_lines_without_a_bar_in_a_log(tmp_path):
+    """Output to a file or a pipe: no progress bar (nor the blank line it
+    leaves behind), and each message one line however narrow the console."""
+    with VirtualBoard(tmp_path / "flash") as vb:
+        r = capsule("flash", "--port", vb.port)
+    assert r.returncode == 0, r.stderr
+    lines = r.stderr.splitlines()
+    assert lines and lines[0].startswith("flashed sim firmware to "), r.stderr
+    assert "copied" in lines[0] and "removed" in lines[0]
+    assert lines[1] == "board ready: phase=SAFE"
