@@ -41,33 +41,17 @@ def build_parser():
     return parser
 
 
-def commands():
-    """The command table: one adapter module per subcommand, in help order.
-    Imported here, not at the top, because each adapter imports UserError from
-    this module."""
-    from host_tools.cli import (
-        cmd_config,
-        cmd_console,
-        cmd_droptest,
-        cmd_flash,
-        cmd_gnss,
-        cmd_log,
-        cmd_preflight,
-        cmd_track,
-        cmd_vboard,
-    )
+# The command table: one adapter module, host_tools/cli/cmd_<name>.py, per
+# subcommand, in help order.
+COMMANDS = ("config", "console", "droptest", "flash", "gnss", "log", "preflight", "track", "vboard")
 
-    return (
-        cmd_config,
-        cmd_console,
-        cmd_droptest,
-        cmd_flash,
-        cmd_gnss,
-        cmd_log,
-        cmd_preflight,
-        cmd_track,
-        cmd_vboard,
-    )
+
+def commands():
+    """The adapter modules of COMMANDS. Imported here, not at the top, because
+    each adapter imports UserError from this module."""
+    import importlib
+
+    return tuple(importlib.import_module(f"host_tools.cli.cmd_{name}") for name in COMMANDS)
 
 
 def main(argv=None):
