@@ -3,6 +3,7 @@ MicroPython board on USB to unmodified mpremote and pyserial, as the unix
 virtual board does (test_vboard.py), and keeps its LittleFS flash as a Pico
 does: across soft resets and power cuts."""
 
+import functools
 import os
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import board_io
 import pytest
 import serial
 
@@ -18,28 +20,12 @@ from host_tools.board.qemu_board import QemuBoard, qemu_missing
 pytestmark = pytest.mark.skipif(qemu_missing() is not None, reason=str(qemu_missing()))
 
 BIN = Path(sys.executable).parent
-MPREMOTE = [str(BIN / "mpremote")]
 LFS_KB = 256
 
 
-def mpremote(port, *args, timeout=60):
-    return subprocess.run(
-        MPREMOTE + ["connect", port, *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def read_until(ser, marker, timeout=20):
-    end = time.time() + timeout
-    data = b""
-    while time.time() < end:
-        data += ser.read(ser.in_waiting or 1)
-        if marker in data:
-            return data
-    raise AssertionError(f"did not see {marker!r} in {data[-500:]!r}")
+# the emulated board is slower to answer than the virtual board
+mpremote = functools.partial(board_io.mpremote, timeout=60)
+read_until = functools.partial(board_io.read_until, timeout=20)
 
 
 def put(port, tmp_path, name, text):

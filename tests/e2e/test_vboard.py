@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import serial
+from board_io import mpremote, read_until
 
 from host_tools.board import vboard
 from host_tools.board.vboard import VirtualBoard
@@ -18,27 +19,6 @@ from host_tools.paths import micropython_executable
 from host_tools.protocol.lines import format_command
 
 BIN = Path(sys.executable).parent
-MPREMOTE = [str(BIN / "mpremote")]
-
-
-def mpremote(port, *args, timeout=30):
-    return subprocess.run(
-        MPREMOTE + ["connect", port, *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def read_until(ser, marker, timeout=10):
-    end = time.time() + timeout
-    data = b""
-    while time.time() < end:
-        data += ser.read(ser.in_waiting or 1)
-        if marker in data:
-            return data
-    raise AssertionError(f"did not see {marker!r} in {data[-500:]!r} (open={ser.is_open})")
 
 
 @pytest.fixture
