@@ -307,7 +307,6 @@ class App:
         types them; everything that changes the board's state needs a valid
         `*HH`, so noise that spells `arm` arms nothing (console.py)."""
         return {
-            "help": (console_mod.cmd_help, True),
             "status": (self.cmd_status, True),
             "version": (self.cmd_version, True),
             "sensors": (self.cmd_sensors, True),

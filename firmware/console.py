@@ -80,12 +80,14 @@ class Console:
     def __init__(self, stream_in, out, commands, frames, bulk=False):
         """commands: name -> (fn(console, args), read_only) where read_only
         is as `command_is_read_only` takes it: a line without a checksum runs
-        only a read-only command. frames: frame-type byte -> fn(console).
+        only a read-only command; `help` (cmd_help) is added to it, every
+        role has it. frames: frame-type byte -> fn(console).
         bulk: stream_in.readinto(buf, n) returns what has arrived (up to n)
         without waiting for n bytes."""
         self.inp = stream_in
         self.out = out
         self.commands = commands
+        commands["help"] = (cmd_help, True)
         self.frames = frames
         self.bulk = bulk
         self.poller = select.poll()

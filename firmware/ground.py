@@ -247,7 +247,6 @@ class GroundStation:
     # -- commands ----------------------------------------------------------------
     def _commands(self):
         return {
-            "help": (console_mod.cmd_help, True),
             "status": (self.cmd_status, True),
             "version": (self.cmd_version, True),
             "gnss": (self.cmd_gnss, True),
