@@ -99,26 +99,19 @@ class ArmInput:
         return (v == 0) if self._low else (v != 0)
 
 
-class Inverted:
-    """An active-low output (LED to the supply) behind value(on)."""
+class OnOff:
+    """An output behind value(on) whose on and off are two values of one
+    setter: an active-low pin (LED to the supply) writes 0 for on, a passive
+    piezo on PWM a half duty cycle. Starts off."""
 
-    def __init__(self, pin):
-        self._pin = pin
-        pin.value(1)
-
-    def value(self, on):
-        self._pin.value(0 if on else 1)
-
-
-class PwmTone:
-    """A passive piezo on a PWM pin: value(1) sounds the tone, value(0) stops it."""
-
-    def __init__(self, pwm):
-        self._pwm = pwm
-        pwm.duty_u16(0)
+    def __init__(self, write, on_value, off_value):
+        self._write = write
+        self._on = on_value
+        self._off = off_value
+        write(off_value)
 
     def value(self, on):
-        self._pwm.duty_u16(32768 if on else 0)
+        self._write(self._on if on else self._off)
 
 
 class Hardware:
@@ -416,9 +409,9 @@ def _output(spec):
         return machine.Pin(spec, machine.Pin.OUT, value=0)
     pin = machine.Pin(spec["pin"], machine.Pin.OUT, value=1 if spec.get("active_low") else 0)
     if spec.get("pwm_hz"):
-        return PwmTone(machine.PWM(pin, freq=spec["pwm_hz"], duty_u16=0))
+        return OnOff(machine.PWM(pin, freq=spec["pwm_hz"], duty_u16=0).duty_u16, 32768, 0)
     if spec.get("active_low"):
-        return Inverted(pin)
+        return OnOff(pin.value, 0, 1)
     return pin
 
 

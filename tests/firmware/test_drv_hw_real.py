@@ -259,3 +259,25 @@ print("parts", hw.baro, hw.accel)
     assert built == "['SPI 0', 'UART 1']"  # pico.py's SPI0 and UART1; no I2C, no sensors
     assert radio == "radio True 1 1"  # pico.py's chip select and reset pins
     assert parts == "parts None None"
+
+
+def test_an_active_low_led_and_a_pwm_piezo_start_off_and_follow_value():
+    out = mpy(
+        """
+pwms = []
+class PWM(fm.PWM):
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        pwms.append(self)
+fm.PWM = PWM
+led = hw_real._output({"pin": 4, "active_low": True})
+tone = hw_real._output({"pin": 14, "pwm_hz": 2700})
+duty = [pwms[0].duty]
+for on in (1, 0, 1):
+    led.value(on)
+    tone.value(on)
+    duty.append(pwms[0].duty)
+print(fm.pins[4].history, duty, pwms[0].freq_hz)
+"""
+    )
+    assert out.strip() == "[1, 1, 0, 1, 0] [0, 32768, 0, 32768] 2700"
