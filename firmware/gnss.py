@@ -401,7 +401,7 @@ class GnssReader:
                 break
             p = c + 1
         fs[k] = star + 1
-        if parse(self, buf, k):
+        if parse(self, buf, fs, k):
             self.good += 1
             end = self._end_key
             if (

@@ -2,8 +2,8 @@
 working epoch, without allocating.
 
 Field parsers take a buffer and a field's [a, b) span and return an int value,
-EMPTY or BAD (both below any value). Sentence parsers `parse(reader, buf, nf)`
-find field k at buf[reader._fs[k] : reader._fs[k + 1] - 1], parse and
+EMPTY or BAD (both below any value). Sentence parsers `parse(reader, buf, fs, nf)`
+find field k at buf[fs[k] : fs[k + 1] - 1] (fs is the reader's `_fs`), parse and
 range-check every field they use into locals, and only then stamp the epoch
 and store: a sentence with one bad field changes nothing and returns False.
 They work on the reader's working record and epoch flags (`_cur`, `_pos_ok`,
@@ -194,20 +194,9 @@ def angle(r, buf, a, b, hemi, neg_char, pos_char, max_deg):
     return 1
 
 
-def date6(r, buf, a, b):
-    """'ddmmyy' -> r._dy, r._dm, r._dd; 1 ok, 0 empty, -1 bad."""
-    if a >= b:
-        return 0
-    if b - a != 6:
-        return -1
-    d = d2(buf, a)
-    m = d2(buf, a + 2)
-    y = d2(buf, a + 4)
-    if m < 1 or m > 12 or y < 0:
-        return -1
-    # Two-digit years: 80..99 are 1980..1999 (GPS epoch), the rest 20xx.
-    y = 1900 + y if y >= 80 else 2000 + y
-    if d < 1 or d > days_in_month(y, m):
+def _date(r, d, m, y):
+    """Day, month, year -> r._dy, r._dm, r._dd if they make a date: 1, else -1."""
+    if m < 1 or m > 12 or d < 1 or d > days_in_month(y, m):
         return -1
     r._dy = y
     r._dm = m
@@ -215,8 +204,21 @@ def date6(r, buf, a, b):
     return 1
 
 
+def date6(r, buf, a, b):
+    """'ddmmyy' -> r._dy, r._dm, r._dd; 1 ok, 0 empty, -1 bad."""
+    if a >= b:
+        return 0
+    if b - a != 6:
+        return -1
+    y = d2(buf, a + 4)
+    if y < 0:
+        return -1
+    # Two-digit years: 80..99 are 1980..1999 (GPS epoch), the rest 20xx.
+    return _date(r, d2(buf, a), d2(buf, a + 2), 1900 + y if y >= 80 else 2000 + y)
+
+
 # ---------------------------------------------------------------- sentence parsers
-# parse(reader, buf, nf) -> True if the sentence was well formed. Field k is
+# parse(reader, buf, fs, nf) -> True if the sentence was well formed. Field k is
 # buf[fs[k] : fs[k + 1] - 1] for k < nf. Nothing is stored before every field
 # of the sentence has been accepted.
 
@@ -232,22 +234,31 @@ def _char(buf, fs, k, nf):
 
 
 def _kn_to_cms(mkn):
-    """Speed in 0.001 knot -> cm/s (1 kn = 1852/3600 m/s), or BAD above 2000 kn."""
+    """Speed in 0.001 knot -> cm/s (1 kn = 1852/3600 m/s), or BAD above 2000 kn
+    (and for BAD); EMPTY stays EMPTY."""
+    if mkn == EMPTY:
+        return EMPTY
     if mkn < 0 or mkn > KNOTS_MAX_MKN:
         return BAD
     return (mkn * 463 + 4500) // 9000  # 1852*100/3600/1000 = 463/9000; < 2**30
 
 
 def _course(v):
-    """Course in 0.01 degree, normalised to [0, 36000), or BAD."""
+    """Course in 0.01 degree, normalised to [0, 36000), or BAD (also for BAD);
+    EMPTY stays EMPTY."""
+    if v == EMPTY:
+        return EMPTY
     if v < 0 or v > 36_000:
         return BAD
     return 0 if v == 36_000 else v
 
 
-def _latlon(r, buf, fs, nf, k):
-    """The position in fields k..k+3 (lat, N/S, lon, E/W): -1 malformed, 0
-    empty, 1 read (latitude in r._lat_d/_lat_r, longitude in r._ang_d/_ang_r)."""
+def _latlon(r, buf, fs, nf, k, fix):
+    """The position in fields k..k+3 (lat, N/S, lon, E/W), read when the
+    sentence says it is a `fix`: -1 malformed, 0 empty or no fix, 1 read
+    (latitude in r._lat_d/_lat_r, longitude in r._ang_d/_ang_r)."""
+    if not fix:
+        return 0
     ok = angle(r, buf, fs[k], fs[k + 1] - 1, _char(buf, fs, k + 1, nf), 83, 78, 90)
     if ok < 0:
         return -1
@@ -257,6 +268,17 @@ def _latlon(r, buf, fs, nf, k):
     if ok2 < 0:
         return -1
     return 1 if ok > 0 and ok2 > 0 else 0
+
+
+def _fixed_position(r, buf, fs, nf, k, ks, km):
+    """RMC's and GLL's position in fields k..k+3, read when the status field
+    ks says valid ('A', not 'V' void) and the NMEA 2.3 mode field km does not
+    say 'N' (not valid): -1 malformed (a status neither 'A' nor 'V' included),
+    0 empty or no fix, 1 read (as _latlon)."""
+    status = _char(buf, fs, ks, nf)
+    if status != 65:
+        return 0 if status == 86 else -1
+    return _latlon(r, buf, fs, nf, k, _char(buf, fs, km, nf) != 78)
 
 
 def _put_position(r, cur):
@@ -278,15 +300,18 @@ def _put_motion(cur, spd, cog):
         cur.course_ok = True
 
 
-def _fix_fields(r, buf, nf, pos, tod, block, alt, sats, hdop):
-    """What GGA and GNS share: the position in fields 1-4 (read only when the
-    sentence says it is a fix), then the cycle stamp and the fix values."""
-    fs = r._fs
-    if pos:
-        ok = _latlon(r, buf, fs, nf, 1)
-        if ok < 0:
-            return False
-        pos = ok > 0
+def _fix_fields(r, buf, fs, nf, fix, block):
+    """What GGA and GNS share once each has read from field 5 whether it is a
+    `fix`: the time in field 0, the position in fields 1-4, the satellite
+    count, HDOP and altitude in fields 6-8, then the cycle stamp and the fix
+    values."""
+    tod = hms(buf, fs[0], fs[1] - 1)
+    sats = num(buf, fs[6], fs[7] - 1, 0)
+    hdop = num(buf, fs[7], fs[8] - 1, 2)
+    alt = num(buf, fs[8], fs[9] - 1, 2)
+    pos = _latlon(r, buf, fs, nf, 1, fix)
+    if tod == BAD or sats == BAD or hdop == BAD or alt == BAD or pos < 0:
+        return False
     if not r._stamp(tod, block):
         return True
     cur = r._cur
@@ -304,51 +329,28 @@ def _fix_fields(r, buf, nf, pos, tod, block, alt, sats, hdop):
     return True
 
 
-def _gga(r, buf, nf):
+def _gga(r, buf, fs, nf):
     # time, lat, N/S, lon, E/W, quality, sats, hdop, alt, M, sep, M, age, station
     if nf < 9:
         return False
-    fs = r._fs
-    tod = hms(buf, fs[0], fs[1] - 1)
     q = num(buf, fs[5], fs[6] - 1, 0)
-    sats = num(buf, fs[6], fs[7] - 1, 0)
-    hdop = num(buf, fs[7], fs[8] - 1, 2)
-    alt = num(buf, fs[8], fs[9] - 1, 2)
-    if tod == BAD or q == BAD or sats == BAD or hdop == BAD or alt == BAD:
+    if q == BAD:
         return False
-    pos = 1 <= q <= 6  # 0 invalid, 7 manual input, 8 simulator: not a fix
-    return _fix_fields(r, buf, nf, pos, tod, B_GGA, alt, sats, hdop)
+    # quality 0 invalid, 7 manual input, 8 simulator: not a fix
+    return _fix_fields(r, buf, fs, nf, 1 <= q <= 6, B_GGA)
 
 
-def _rmc(r, buf, nf):
+def _rmc(r, buf, fs, nf):
     # time, status, lat, N/S, lon, E/W, speed kn, course, date, magvar, E/W, mode, navstatus
     if nf < 9:
         return False
-    fs = r._fs
     tod = hms(buf, fs[0], fs[1] - 1)
-    status = _char(buf, fs, 1, nf)
-    mkn = num(buf, fs[6], fs[7] - 1, 3)
-    cog = num(buf, fs[7], fs[8] - 1, 2)
+    pos = _fixed_position(r, buf, fs, nf, 2, 1, 11)
+    spd = _kn_to_cms(num(buf, fs[6], fs[7] - 1, 3))
+    cog = _course(num(buf, fs[7], fs[8] - 1, 2))
     dok = date6(r, buf, fs[8], fs[9] - 1)
-    if tod == BAD or mkn == BAD or cog == BAD or dok < 0:
+    if tod == BAD or pos < 0 or spd == BAD or cog == BAD or dok < 0:
         return False
-    if status != 65 and status != 86:  # 'A' valid, 'V' void
-        return False
-    mode = _char(buf, fs, 11, nf)
-    pos = status == 65 and mode != 78  # NMEA 2.3 mode 'N': not valid
-    if pos:
-        ok = _latlon(r, buf, fs, nf, 2)
-        if ok < 0:
-            return False
-        pos = ok > 0
-    if mkn != EMPTY:
-        mkn = _kn_to_cms(mkn)
-        if mkn == BAD:
-            return False
-    if cog != EMPTY:
-        cog = _course(cog)
-        if cog == BAD:
-            return False
     if not r._stamp(tod, B_RMC):
         return True
     cur = r._cur
@@ -356,20 +358,13 @@ def _rmc(r, buf, nf):
         r._set_date(r._dy, r._dm, r._dd, tod)
     if pos:
         _put_position(r, cur)
-        _put_motion(cur, mkn, cog)
+        _put_motion(cur, spd, cog)
     return True
 
 
-def _gns(r, buf, nf):
+def _gns(r, buf, fs, nf):
     # time, lat, N/S, lon, E/W, mode chars (one per system), sats, hdop, alt, sep, age, station, navstatus
     if nf < 9:
-        return False
-    fs = r._fs
-    tod = hms(buf, fs[0], fs[1] - 1)
-    sats = num(buf, fs[6], fs[7] - 1, 0)
-    hdop = num(buf, fs[7], fs[8] - 1, 2)
-    alt = num(buf, fs[8], fs[9] - 1, 2)
-    if tod == BAD or sats == BAD or hdop == BAD or alt == BAD:
         return False
     # Any system in mode A (autonomous), D (differential), P (precise), R (RTK),
     # F (float RTK) or E (estimated) makes a position; N, M (manual), S (simulator) do not.
@@ -380,14 +375,13 @@ def _gns(r, buf, nf):
         if c == 65 or c == 68 or c == 80 or c == 82 or c == 70 or c == 69:
             pos = True
         k += 1
-    return _fix_fields(r, buf, nf, pos, tod, B_GNS, alt, sats, hdop)
+    return _fix_fields(r, buf, fs, nf, pos, B_GNS)
 
 
-def _gsa(r, buf, nf):
+def _gsa(r, buf, fs, nf):
     # selection A/M, fix 1/2/3, 12 satellite ids, pdop, hdop, vdop [, system id]
     if nf < 17:
         return False
-    fs = r._fs
     mode = num(buf, fs[1], fs[2] - 1, 0)
     hdop = num(buf, fs[15], fs[16] - 1, 2)
     if mode == BAD or hdop == BAD or (mode != EMPTY and (mode < 1 or mode > 3)):
@@ -408,9 +402,8 @@ def _gsa(r, buf, nf):
     return True
 
 
-def _vtg(r, buf, nf):
+def _vtg(r, buf, fs, nf):
     # course T, 'T', course M, 'M', speed kn, 'N', speed km/h, 'K' [, mode]
-    fs = r._fs
     if nf >= 8 and _char(buf, fs, 1, nf) == 84:  # NMEA 2.x layout with unit letters
         ck = 0
         kk = 4
@@ -423,23 +416,15 @@ def _vtg(r, buf, nf):
         mode = 0
     else:
         return False
-    cog = num(buf, fs[ck], fs[ck + 1] - 1, 2)
-    mkn = num(buf, fs[kk], fs[kk + 1] - 1, 3)
+    cog = _course(num(buf, fs[ck], fs[ck + 1] - 1, 2))
+    spd = _kn_to_cms(num(buf, fs[kk], fs[kk + 1] - 1, 3))
     mkh = num(buf, fs[kh], fs[kh + 1] - 1, 3)
-    if cog == BAD or mkn == BAD or mkh == BAD:
+    if cog == BAD or spd == BAD or mkh == BAD:
         return False
-    if cog != EMPTY:
-        cog = _course(cog)
-        if cog == BAD:
+    if spd == EMPTY and mkh != EMPTY:  # 0.001 km/h -> cm/s
+        spd = BAD if mkh < 0 or mkh > KMH_MAX_MKMH else (mkh + 18) // 36
+        if spd == BAD:
             return False
-    if mkn != EMPTY:
-        spd = _kn_to_cms(mkn)
-    elif mkh != EMPTY:
-        spd = BAD if mkh < 0 or mkh > KMH_MAX_MKMH else (mkh + 18) // 36  # 0.001 km/h -> cm/s
-    else:
-        spd = EMPTY
-    if spd == BAD:
-        return False
     r._untimed()
     if mode == 78:  # 'N': data not valid
         return True
@@ -447,21 +432,14 @@ def _vtg(r, buf, nf):
     return True
 
 
-def _gll(r, buf, nf):
+def _gll(r, buf, fs, nf):
     # lat, N/S, lon, E/W, time, status [, mode]
     if nf < 6:
         return False
-    fs = r._fs
     tod = hms(buf, fs[4], fs[5] - 1)
-    status = _char(buf, fs, 5, nf)
-    if tod == BAD or (status != 65 and status != 86):
+    pos = _fixed_position(r, buf, fs, nf, 0, 5, 6)
+    if tod == BAD or pos < 0:
         return False
-    pos = status == 65 and _char(buf, fs, 6, nf) != 78
-    if pos:
-        ok = _latlon(r, buf, fs, nf, 0)
-        if ok < 0:
-            return False
-        pos = ok > 0
     if not r._stamp(tod, B_GLL):
         return True
     if pos:
@@ -469,25 +447,34 @@ def _gll(r, buf, nf):
     return True
 
 
-def _zda(r, buf, nf):
+def _zda(r, buf, fs, nf):
     # time, day, month, year, zone hours, zone minutes
     if nf < 4:
         return False
-    fs = r._fs
     tod = hms(buf, fs[0], fs[1] - 1)
-    d = num(buf, fs[1], fs[2] - 1, 0)
-    m = num(buf, fs[2], fs[3] - 1, 0)
-    y = num(buf, fs[3], fs[4] - 1, 0)
-    if tod == BAD or d == BAD or m == BAD or y == BAD:
-        return False
-    dated = d != EMPTY and m != EMPTY and y != EMPTY
-    if dated and (m < 1 or m > 12 or y < 1980 or y > 2200 or d < 1 or d > days_in_month(y, m)):
+    dok = _dmy(r, buf, fs)
+    if tod == BAD or dok < 0:
         return False
     if not r._stamp(tod, B_ZDA):
         return True
-    if dated and tod >= 0:
-        r._set_date(y, m, d, tod)
+    if dok > 0 and tod >= 0:
+        r._set_date(r._dy, r._dm, r._dd, tod)
     return True
+
+
+def _dmy(r, buf, fs):
+    """ZDA's day, month and four-digit year in fields 1-3 -> r._dy, r._dm,
+    r._dd as date6 reads RMC's 'ddmmyy'; 1 ok, 0 a field empty, -1 bad."""
+    d = num(buf, fs[1], fs[2] - 1, 0)
+    m = num(buf, fs[2], fs[3] - 1, 0)
+    y = num(buf, fs[3], fs[4] - 1, 0)
+    if d == BAD or m == BAD or y == BAD:
+        return -1
+    if d == EMPTY or m == EMPTY or y == EMPTY:
+        return 0
+    if y < 1980 or y > 2200:
+        return -1
+    return _date(r, d, m, y)
 
 
 PARSERS = {
