@@ -217,6 +217,21 @@ def date6(r, buf, a, b):
     return _date(r, d2(buf, a), d2(buf, a + 2), 1900 + y if y >= 80 else 2000 + y)
 
 
+def _dmy(r, buf, fs):
+    """ZDA's day, month and four-digit year in fields 1-3 -> r._dy, r._dm,
+    r._dd as date6 reads RMC's 'ddmmyy'; 1 ok, 0 a field empty, -1 bad."""
+    d = num(buf, fs[1], fs[2] - 1, 0)
+    m = num(buf, fs[2], fs[3] - 1, 0)
+    y = num(buf, fs[3], fs[4] - 1, 0)
+    if d == BAD or m == BAD or y == BAD:
+        return -1
+    if d == EMPTY or m == EMPTY or y == EMPTY:
+        return 0
+    if y < 1980 or y > 2200:
+        return -1
+    return _date(r, d, m, y)
+
+
 # ---------------------------------------------------------------- sentence parsers
 # parse(reader, buf, fs, nf) -> True if the sentence was well formed. Field k is
 # buf[fs[k] : fs[k + 1] - 1] for k < nf. Nothing is stored before every field
@@ -460,21 +475,6 @@ def _zda(r, buf, fs, nf):
     if dok > 0 and tod >= 0:
         r._set_date(r._dy, r._dm, r._dd, tod)
     return True
-
-
-def _dmy(r, buf, fs):
-    """ZDA's day, month and four-digit year in fields 1-3 -> r._dy, r._dm,
-    r._dd as date6 reads RMC's 'ddmmyy'; 1 ok, 0 a field empty, -1 bad."""
-    d = num(buf, fs[1], fs[2] - 1, 0)
-    m = num(buf, fs[2], fs[3] - 1, 0)
-    y = num(buf, fs[3], fs[4] - 1, 0)
-    if d == BAD or m == BAD or y == BAD:
-        return -1
-    if d == EMPTY or m == EMPTY or y == EMPTY:
-        return 0
-    if y < 1980 or y > 2200:
-        return -1
-    return _date(r, d, m, y)
 
 
 PARSERS = {
