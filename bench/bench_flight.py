@@ -165,8 +165,7 @@ class Profile:
         self.v_mms = 0
         self.t_ms = 0
         self.rng = 12345
-        self.press_dpa = 0
-        self.acc_mg = 1000
+        self.step(0)  # press_dpa and acc_mg at the start
     def noise(self, amp):
         self.rng = (self.rng * 1664525 + 1013904223) & 0x3FFFFFFF
         return ((self.rng >> 10) %% (2 * amp + 1)) - amp
