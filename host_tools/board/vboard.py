@@ -463,4 +463,3 @@ class VirtualBoard:
                 self._restart(power_cut=False)
             elif not client_present and not self._to_child:
                 time.sleep(0.005)  # POLLHUP returns at once: do not spin
-
