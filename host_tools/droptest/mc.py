@@ -12,8 +12,9 @@ reports the success rate, the main-deploy altitudes and the landing ellipse.
 
 By default a LocalCluster of worker processes (one per CPU, one thread each:
 every task also runs a MicroPython process) is started and stopped around the
-campaign; `scheduler=ADDRESS` uses an existing cluster (`dask scheduler` /
-`dask worker` on other machines), whose workers need this package installed.
+campaign; `Fleet(scheduler=ADDRESS)` (campaign.py) uses an existing cluster
+(`dask scheduler` / `dask worker` on other machines), whose workers need this
+package installed.
 """
 
 import json
@@ -83,40 +84,32 @@ def _client(scheduler, workers):
     return Client(cluster), cluster
 
 
-def run_campaign(
-    sc,
-    n,
-    seed=0,
-    scheduler=None,
-    workers=None,
-    out_dir=None,
-    board=None,
-    plots=True,
-    progress=False,
-):
-    """Fly n dispersed copies into out_dir's flights table (resuming: flights
-    already in it are not flown again); returns the summary dict (and writes
-    the Markdown and JSON summaries and the landing KML)."""
+def run_campaign(sc, n, seed=0, out_dir=None, fleet=None, plots=True, progress=False):
+    """Fly n dispersed copies on `fleet` (campaign.Fleet; default: a local
+    cluster) into out_dir's flights table (resuming: flights already in it
+    are not flown again); returns the summary dict (and writes the Markdown
+    and JSON summaries and the landing KML)."""
     from host_tools.droptest import campaign, campaign_table
+
+    fleet = fleet or campaign.Fleet()
 
     t0 = time.perf_counter()
     with campaign.table_dir(out_dir) as out:
         table = campaign_table.Table(out, campaign_table.identity("monte_carlo", sc.raw, seed))
         runs, flown_now = campaign.fly_into_table(
             run_dispersed,
-            lambda i: (sc.raw, sc.name, sc.path, seed, i, board),
+            lambda i: (sc.raw, sc.name, sc.path, seed, i, fleet.board),
             n,
             lambda i: f"mc-{sc.name}-{seed}-{i}",
             table,
-            scheduler,
-            workers,
+            fleet,
             progress,
             sc.name,
         )
         summary = summarise(sc, runs, seed)
         summary["wall_s"] = round(time.perf_counter() - t0, 2)
         summary["flown_now"] = flown_now
-        summary["scheduler"] = scheduler or f"local ({workers or os.cpu_count() or 1} workers)"
+        summary["scheduler"] = fleet.describe()
         if out_dir is not None:
             write_campaign(summary, runs, sc, out, plots)
     return summary
