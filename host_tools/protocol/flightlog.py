@@ -16,9 +16,10 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import itertools
+import operator
 import struct
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from host_tools.paths import firmware_module
@@ -252,40 +253,55 @@ def _utc_datetime(date: int, time_ms: int) -> _dt.datetime:
 
 
 # ---------------------------------------------------------------- layouts
-@dataclass(frozen=True)
+@dataclass
 class RecordLayout:
-    """Where each field of one record kind sits in its unpacked struct.
+    """Where each field of one record kind sits in its struct.
 
-    `fields` names every unpacked value in order, as the format describes
-    the record ("-": a value the decoder does not keep); `flags` names the
-    bits of the value called "flags", low bit first; `scale` turns a logged
-    unit into the one the record class holds."""
+    `names` names every value `packed` unpacks to, in order, as the format
+    describes the record ("-": a value the decoder does not keep); `flags`
+    names the bits of the value called "flags", low bit first; `scale` turns
+    a logged unit into the one the record class holds."""
 
     cls: type
-    fields: str
+    packed: struct.Struct
+    names: str
     flags: tuple = ()
     scale: dict = field(default_factory=dict)
     kept_in: str = ""  # the DecodedLog list that collects this kind
 
+    def __post_init__(self):
+        names = self.names.split()
+        values = len(self.packed.unpack(bytes(self.packed.size)))
+        if len(names) != values:
+            raise ValueError(f"{self.cls.__name__}: {len(names)} names for {values} values")
+        kept = [(i, name) for i, name in enumerate(names) if name not in ("-", "flags")]
+        self._kept_names = [name for _, name in kept]
+        self._pick = operator.itemgetter(*(i for i, _ in kept))
+        self._flags_at = names.index("flags") if "flags" in names else None
+        self._order = [f.name for f in fields(self.cls)]  # cls's arguments, in order
+
     def decode(self, values, **known):
         """An instance of `cls` from one unpacked record, plus the fields the
         decoder knows from elsewhere (session, seq, flight time, names)."""
-        named = zip(self.fields.split(), values, strict=True)
-        kept = {name: v for name, v in named if name != "-"}
-        bits = kept.pop("flags", 0)
-        kept.update({name: bool(bits >> i & 1) for i, name in enumerate(self.flags)})
+        kept = dict(zip(self._kept_names, self._pick(values)), **known)
+        if self._flags_at is not None:
+            bits = values[self._flags_at]
+            for i, name in enumerate(self.flags):
+                kept[name] = bool(bits >> i & 1)
         for name, factor in self.scale.items():
             kept[name] *= factor
-        return self.cls(**kept, **known)
+        return self.cls(*map(kept.__getitem__, self._order))  # faster than **kept
 
 
 HEADER_LAYOUT = RecordLayout(
     Header,
+    HEADER,
     "- - session start_ms config_hash utc_date utc_time utc_tick_ms segment reset_cause up_s",
 )
 RECORD_LAYOUTS = {
     "S": RecordLayout(
         Sample,
+        SAMPLE,
         "- phase pyro_bits flags t_ms press_dpa alt_cm speed_cms accel_cms2 ax_mg ay_mg az_mg"
         " vbatt_mv",
         flags=("axis_clipped",),
@@ -294,12 +310,13 @@ RECORD_LAYOUTS = {
     ),
     "G": RecordLayout(
         FixRecord,
+        FIX,
         "- mode sats flags t_ms lat_deg lon_deg lat_e7r lon_e7r alt_cm speed_cms course_cdeg"
         " hdop_c -",
         flags=("alt_ok", "speed_ok", "course_ok", "time_ok"),
         kept_in="fixes",
     ),
-    "E": RecordLayout(Event, "- code phase - t_ms a b", kept_in="events"),
+    "E": RecordLayout(Event, EVENT, "- code phase - t_ms a b", kept_in="events"),
 }
 
 
