@@ -229,7 +229,7 @@ def test_wrong_port_is_a_clear_error():
 
 
 @pytest.mark.parametrize("reply", [b"", b"\xff\xfe garbage 123*ZZ\r\n"])
-def test_port_that_is_not_micropython_is_a_clear_error(tmp_path, reply):
+def test_port_that_is_not_micropython_is_a_clear_error(reply):
     with answering_port(lambda _data: reply) as path:
         r = capsule("flash", "--port", path, timeout=60)
         assert r.returncode == 2
