@@ -514,6 +514,7 @@ def _list(args):
 # -- Monte Carlo -----------------------------------------------------------------------
 def _monte_carlo(args):
     from host_tools.droptest import mc as droptest_mc
+    from host_tools.droptest.campaign import Fleet
     from host_tools.droptest.campaign_table import TableMismatch
 
     sc = _scenario(args)
@@ -523,9 +524,8 @@ def _monte_carlo(args):
             sc,
             args.monte_carlo,
             seed=_seed(args),
-            scheduler=args.scheduler,
-            workers=args.workers,
             out_dir=out,
+            fleet=Fleet(args.scheduler, args.workers),
             plots=not args.no_plots,
             progress=True,
         )
@@ -536,6 +536,7 @@ def _monte_carlo(args):
 # -- envelope --------------------------------------------------------------------------
 def _envelope(args):
     from host_tools.droptest import envelope
+    from host_tools.droptest.campaign import Fleet
     from host_tools.droptest.campaign_table import TableMismatch
     from host_tools.droptest.mc import CampaignError
 
@@ -546,9 +547,8 @@ def _envelope(args):
         summary = envelope.run_envelope(
             args.envelope,
             seed=_seed(args),
-            scheduler=args.scheduler,
-            workers=args.workers,
             out_dir=out,
+            fleet=Fleet(args.scheduler, args.workers),
             envelope_path=args.envelope_file or envelope.ENVELOPE_PATH,
             progress=True,
         )
