@@ -25,14 +25,8 @@ BOARD = {
         "uart1": {"kind": "uart", "id": 1, "tx": 8, "rx": 9, "baudrate": 9600, "rxbuf": 1024},
     },
     "baro": {"driver": "ms5611", "bus": "i2c0", "addr": 0x77, "osr": 4096, "temp_every": 4},
-    "accel": {
-        "driver": "adxl375",
-        "bus": "i2c0",
-        "addr": 0x53,
-        "axes": "+x+y+z",
-        "range_g": 200,
-        "rate_hz": 200,
-    },
+    # ADXL375: +-200 g is its only range; 200 Hz output rate (the driver's default)
+    "accel": {"driver": "adxl375", "bus": "i2c0", "addr": 0x53, "axes": "+x+y+z"},
     "gnss": {"driver": "ublox", "uart": "uart1"},
     "radio": {"driver": "sx127x", "bus": "spi0", "cs": 17, "reset": 20, "dio0": 21},
     "pyro": {

@@ -34,14 +34,8 @@ BOARD = {
         "uart1": {"kind": "uart", "id": 1, "tx": 12, "rx": 34, "baudrate": 9600, "rxbuf": 1024},
     },
     "baro": {"driver": "ms5611", "bus": "i2c0", "addr": 0x77, "osr": 4096, "temp_every": 4},
-    "accel": {
-        "driver": "adxl375",
-        "bus": "i2c0",
-        "addr": 0x53,
-        "axes": "+x+y+z",
-        "range_g": 200,
-        "rate_hz": 200,
-    },
+    # ADXL375: +-200 g is its only range; 200 Hz output rate (the driver's default)
+    "accel": {"driver": "adxl375", "bus": "i2c0", "addr": 0x53, "axes": "+x+y+z"},
     "accel2": {
         "driver": "lis3dh",
         "bus": "i2c0",
