@@ -101,7 +101,11 @@ class App:
         self.errors.extend(getattr(self.hw, "errors", ()))
         self.cfg, cfg_errors = config.load(CONFIG_FILE)
         self.config_errors = cfg_errors
-        self.sample = sample_mod.Sample()
+        if self.sim:
+            # frames decode straight into the loop's sample: no copy a sample
+            self.sample = self.hw.latest
+        else:
+            self.sample = sample_mod.Sample()
         self.log = self._optional_log()
         self.events = EventSink(self.wire, self.log)
         self.fc = flight.build(
