@@ -101,7 +101,11 @@ class App:
         self.errors.extend(getattr(self.hw, "errors", ()))
         self.cfg, cfg_errors = config.load(CONFIG_FILE)
         self.config_errors = cfg_errors
-        self.sample = sample_mod.Sample()
+        if self.sim:
+            # frames decode straight into the loop's sample: no copy a sample
+            self.sample = self.hw.latest
+        else:
+            self.sample = sample_mod.Sample()
         self.log = self._optional_log()
         self.events = EventSink(self.wire, self.log)
         self.fc = flight.build(
@@ -221,23 +225,26 @@ class App:
         s = self.sample
         self.hw.read(s)
         s.t_ms = self.clock.now_ms()
-        self.fc.step(s)
-        if self.log is not None:
-            self.log.record(
-                self.fc.phase,
+        fc = self.fc
+        fc.step(s)
+        log = self.log
+        if log is not None:
+            log.record(
+                fc.phase,
                 s.press_dpa,
-                self.fc.alt_cm,
-                self.fc.speed_cms,
-                self.fc.accel_cms2,
+                fc.alt_cm,
+                fc.speed_cms,
+                fc.accel_cms2,
                 s.ax_mg,
                 s.ay_mg,
                 s.az_mg,
                 s.vbatt_mv,
-                self.fc.pyro_bits,
+                fc.pyro_bits,
                 self.gnss.fix,
             )
-        if self.beacon is not None:
-            self.beacon.poll(self.fc.phase, s.vbatt_mv)
+        beacon = self.beacon
+        if beacon is not None:
+            beacon.poll(fc.phase, s.vbatt_mv)
         self.iterations += 1
 
     def safe_step(self):
@@ -291,10 +298,12 @@ class App:
             con.bad_frames += 1
             return
         latest = self.hw.latest
+        batch_sample = simlink.batch_sample
+        clock = self.clock if self.sim else None
         for k in range(n):
-            t = simlink.batch_sample(k, latest)
-            if self.sim:
-                self.clock.set_ms(t)
+            t = batch_sample(k, latest)
+            if clock is not None:
+                clock.set_ms(t)
             self.safe_step()
 
     def _frame_gnss(self, con):

@@ -175,8 +175,77 @@ class Beacon:
     # -- public ------------------------------------------------------------
 
     def poll(self, phase, vbatt_mv):
+        """The loop step: called every sample, it usually finds nothing to do,
+        so the checks are written out here rather than called (one call per
+        sample, not three) and it returns as soon as nothing is due."""
         try:
-            self._poll(phase, vbatt_mv)
+            c = self.clock
+            now = c.now_ms()
+            d = c.diff_ms(now, self._last_tick)
+            self._last_tick = now
+            if d > 0:
+                ms = self._up_ms + d
+                if ms >= 1000:
+                    self.up_s += ms // 1000
+                    ms %= 1000
+                self._up_ms = ms
+            # _track_fix's own conditions: a new epoch, or a new last good
+            # position (before the first fix every sample would call it)
+            lg = self.last_good
+            if self.fix.rx_ms != self._fix_rx_seen or (
+                lg is not None and lg.rx_ms != self._lg_rx_seen and lg.mode >= MODE_2D
+            ):
+                self._track_fix(now)
+            rc = RATE_BY_PHASE[phase] if 0 <= phase < _N_PHASES else RATE_OFF
+            if rc != self._rate_class:
+                self._rate_class = rc
+                self._sent_in_class = False
+                if rc == RATE_LANDED and not self._landed:
+                    self._landed = True
+                    self._landed_at_s = self.up_s
+            if rc != RATE_LANDED:
+                self._landed = False
+
+            st = self._state
+            if st == _ST_TX:
+                r = self.radio
+                r.poll()
+                if not r.busy():
+                    self._state = _ST_IDLE
+                return
+            if st == _ST_BUILT:
+                self._transmit()
+                return
+            if rc == RATE_OFF:
+                return
+            if self._sent_in_class:
+                up_s = self.up_s
+                if phase != self._iv_phase or up_s != self._iv_up_s:
+                    self._iv_ms = self.interval_s(phase, vbatt_mv) * 1000
+                    self._iv_phase = phase
+                    self._iv_up_s = up_s
+                # _since_ms(slot), written out: the common case stops here
+                ds = up_s - self._slot_s
+                if ds > 500000:
+                    since = _LONG_AGO_MS
+                elif ds < -500000:
+                    since = -_LONG_AGO_MS
+                else:
+                    since = ds * 1000 + self._up_ms - self._slot_ms
+                if since < self._iv_ms:
+                    return
+                if self._since_ms(self._tx_s, self._tx_ms) < self._gap_ms:
+                    if not self._duty_waiting:
+                        self._duty_waiting = True
+                        self.duty_deferred += 1
+                    return
+                if self._since_ms(self._wait_s, self._wait_ms) < 0:
+                    return
+            r = self.radio
+            if r.busy():
+                r.poll()
+                return
+            self._build(phase, vbatt_mv)
         except Exception:  # a beacon fault must never stop the flight loop
             self.faults += 1
             self._state = _ST_IDLE
@@ -203,65 +272,7 @@ class Beacon:
             s *= BATT_LOW_RATE_FACTOR
         return s
 
-    # -- the loop step -------------------------------------------------------
-
-    def _poll(self, phase, vbatt_mv):
-        # runs every sample and usually finds nothing to do: the checks are
-        # written out rather than called
-        c = self.clock
-        now = c.now_ms()
-        d = c.diff_ms(now, self._last_tick)
-        self._last_tick = now
-        if d > 0:
-            ms = self._up_ms + d
-            if ms >= 1000:
-                self.up_s += ms // 1000
-                ms %= 1000
-            self._up_ms = ms
-        lg = self.last_good
-        if self.fix.rx_ms != self._fix_rx_seen or (lg is not None and lg.rx_ms != self._lg_rx_seen):
-            self._track_fix(now)
-        rc = RATE_BY_PHASE[phase] if 0 <= phase < _N_PHASES else RATE_OFF
-        if rc != self._rate_class:
-            self._rate_class = rc
-            self._sent_in_class = False
-            if rc == RATE_LANDED and not self._landed:
-                self._landed = True
-                self._landed_at_s = self.up_s
-        if rc != RATE_LANDED:
-            self._landed = False
-
-        st = self._state
-        if st == _ST_TX:
-            r = self.radio
-            r.poll()
-            if not r.busy():
-                self._state = _ST_IDLE
-            return
-        if st == _ST_BUILT:
-            self._transmit()
-            return
-        if rc == RATE_OFF:
-            return
-        if self._sent_in_class:
-            if phase != self._iv_phase or self.up_s != self._iv_up_s:
-                self._iv_ms = self.interval_s(phase, vbatt_mv) * 1000
-                self._iv_phase = phase
-                self._iv_up_s = self.up_s
-            if self._since_ms(self._slot_s, self._slot_ms) < self._iv_ms:
-                return
-            if self._since_ms(self._tx_s, self._tx_ms) < self._gap_ms:
-                if not self._duty_waiting:
-                    self._duty_waiting = True
-                    self.duty_deferred += 1
-                return
-            if self._since_ms(self._wait_s, self._wait_ms) < 0:
-                return
-        r = self.radio
-        if r.busy():
-            r.poll()
-            return
-        self._build(phase, vbatt_mv)
+    # -- sending -------------------------------------------------------------
 
     def _build(self, phase, vbatt_mv):
         self._choose_position()

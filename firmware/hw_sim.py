@@ -73,7 +73,10 @@ class SimHardware:
         self.watchdog = None
 
     def read(self, sample):
-        sample.copy_from(self.latest)
+        """The last frame's values into `sample`; nothing to copy when it is
+        `latest` itself (the app's loop sample: frames decode into it)."""
+        if sample is not self.latest:
+            sample.copy_from(self.latest)
 
     def console_bulk_reads(self):
         """Put the console terminal (stdin) in the mode where a read returns

@@ -169,9 +169,9 @@ def batch_sample(k, sample):
     sample.ay_mg = f[i + 3]
     sample.az_mg = f[i + 4]
     sample.vbatt_mv = f[i + 5]
-    sample.baro_ok = bool(flags & FLAG_BARO_OK)
-    sample.accel_ok = bool(flags & FLAG_ACCEL_OK)
-    sample.arm_input = bool(flags & FLAG_ARM_INPUT)
+    sample.baro_ok = (flags & FLAG_BARO_OK) != 0
+    sample.accel_ok = (flags & FLAG_ACCEL_OK) != 0
+    sample.arm_input = (flags & FLAG_ARM_INPUT) != 0
     return f[i]
 
 
@@ -195,9 +195,9 @@ def decode_sample(buf, sample, at=0):
     sample.ay_mg = _signed24(fields[3])
     sample.az_mg = _signed24(fields[4])
     sample.vbatt_mv = fields[5]
-    sample.baro_ok = bool(flags & FLAG_BARO_OK)
-    sample.accel_ok = bool(flags & FLAG_ACCEL_OK)
-    sample.arm_input = bool(flags & FLAG_ARM_INPUT)
+    sample.baro_ok = (flags & FLAG_BARO_OK) != 0
+    sample.accel_ok = (flags & FLAG_ACCEL_OK) != 0
+    sample.arm_input = (flags & FLAG_ARM_INPUT) != 0
     return fields[0]
 
 

@@ -529,9 +529,10 @@ class DropTest:
             batch = MAX_BATCH_SAMPLES
         elif self._chutes_all_fired():
             batch = self.free_batch
-        while len(times) < batch:
-            t = self.t_first_s + (i0 + len(times)) * self.dt_s
-            if t >= t_end - 1e-9:
+        t_first, dt, last = self.t_first_s, self.dt_s, t_end - 1e-9
+        for i in range(i0, i0 + batch):
+            t = t_first + i * dt
+            if t >= last:
                 break
             times.append(t)
         n = len(times)
