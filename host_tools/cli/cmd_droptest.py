@@ -528,6 +528,7 @@ def _monte_carlo(args):
             out_dir=out,
             plots=not args.no_plots,
             progress=True,
+            target=args.target,
         )
     droptest_mc.print_summary(summary, out)
     return 0 if summary["failed"] == 0 and summary["errors"] == 0 else 1
@@ -551,6 +552,7 @@ def _envelope(args):
             out_dir=out,
             envelope_path=args.envelope_file or envelope.ENVELOPE_PATH,
             progress=True,
+            target=args.target,
         )
     envelope.print_summary(summary, out)
     return 0 if summary["violating_flights"] == 0 and summary["errors"] == 0 else 1

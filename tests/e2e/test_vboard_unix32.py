@@ -38,3 +38,20 @@ def test_drone_drop_on_the_32_bit_board():
     result = droptest.run_scenario(drone(), plots=False, target="unix32")
     assert result.passed, [e for e in result.expectations if not e["passed"]]
     assert [e.extra["channel"] for e in result.fires()] == ["drogue", "main"]
+
+
+def test_a_campaign_flies_every_flight_on_its_target(tmp_path):
+    from host_tools.droptest import campaign_table
+    from host_tools.droptest import mc as droptest_mc
+    from host_tools.paths import micropython_unix32
+
+    sc = drone(run={"sample_hz": 25.0})
+    summary = droptest_mc.run_campaign(
+        sc, 2, seed=3, workers=1, out_dir=tmp_path, plots=False, target="unix32"
+    )
+    assert summary["errors"] == 0 and summary["passed"] == 2, summary
+    rows = campaign_table.read(tmp_path / campaign_table.TABLE_NAME)
+    assert [r["index"] for r in rows] == [0, 1]
+    for r in rows:
+        assert r["target"] == "unix32"
+        assert r["interpreter"] == str(micropython_unix32())
