@@ -49,7 +49,8 @@ def register(subparsers):
         "--target",
         default=DEFAULT_TARGET,
         choices=TARGETS,
-        help="what the virtual board runs on without --port: unix64 (default), unix32"
+        help="what the virtual boards (every flight of a campaign too) run on without"
+        " --port: unix64 (default), unix32"
         " (32-bit unix port) or qemu-m3 (emulated Cortex-M3, qemu-system-arm; checks"
         " behaviour, memory and integers, not speed)",
     )
