@@ -82,3 +82,23 @@ def test_power_cut_under_the_drogue_resumes_from_the_flash_on_the_cortex_m3(
     assert result.passed, failed(result)
     assert result.violations == []
     assert [e.extra["channel"] for e in result.fires()] == ["drogue", "main"]
+
+
+def test_a_campaign_flies_on_the_emulated_board(tmp_path):
+    """`--monte-carlo N --target qemu-m3`: the worker flashes the emulated
+    board once and boots each flight on a fresh copy of that flash."""
+    from scenario_variants import drone
+
+    from host_tools.board.qemu_board import MACHINE
+    from host_tools.droptest import campaign_table
+    from host_tools.droptest import mc as droptest_mc
+    from host_tools.paths import QEMU_M3_FIRMWARE
+
+    sc = drone(run={"sample_hz": float(SAMPLE_HZ)})
+    summary = droptest_mc.run_campaign(
+        sc, 1, seed=3, workers=1, out_dir=tmp_path, plots=False, target="qemu-m3"
+    )
+    assert summary["errors"] == 0 and summary["passed"] == 1, summary
+    (row,) = campaign_table.read(tmp_path / campaign_table.TABLE_NAME)
+    assert row["target"] == "qemu-m3"
+    assert MACHINE in row["interpreter"] and str(QEMU_M3_FIRMWARE) in row["interpreter"]
