@@ -65,6 +65,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
@@ -97,6 +98,23 @@ SEQUENCER_MODULES = (
     "sample",
     "selftest",
 )
+
+# One 10 ms sample from the synthetic descent into Sample `s`, with the next
+# four readings of the noise table `noise` from index `z` (advanced): the
+# script's fill() and, inlined with its names local, its timed loop.
+FILL = """\
+prof.step(10)
+clk.advance_ms(10)
+s.t_ms = clk.now_ms()
+z = (z + 4) & 1023
+s.press_dpa = prof.press_dpa + noise[z] * 3 // 4
+s.baro_ok = True
+s.ax_mg = noise[z + 1]
+s.ay_mg = noise[z + 2]
+s.az_mg = prof.acc_mg + noise[z + 3]
+s.accel_ok = True
+s.vbatt_mv = 3900
+s.arm_input = True"""
 
 SCRIPT = r"""
 import gc, sys, array, time
@@ -147,8 +165,7 @@ class Profile:
         self.v_mms = 0
         self.t_ms = 0
         self.rng = 12345
-        self.press_dpa = 0
-        self.acc_mg = 1000
+        self.step(0)  # press_dpa and acc_mg at the start
     def noise(self, amp):
         self.rng = (self.rng * 1664525 + 1013904223) & 0x3FFFFFFF
         return ((self.rng >> 10) %% (2 * amp + 1)) - amp
@@ -194,20 +211,11 @@ for i in range(NOISE_N + 4):
     NOISE[i] = prof.noise(20)
 nz = array.array("i", [0])
 
-def fill(dt_ms):
-    prof.step(dt_ms)
-    clk.advance_ms(dt_ms)
-    s.t_ms = clk.now_ms()
-    j = (nz[0] + 4) & (NOISE_N - 1)
-    nz[0] = j
-    s.press_dpa = prof.press_dpa + NOISE[j] * 3 // 4
-    s.baro_ok = True
-    s.ax_mg = NOISE[j + 1]
-    s.ay_mg = NOISE[j + 2]
-    s.az_mg = prof.acc_mg + NOISE[j + 3]
-    s.accel_ok = True
-    s.vbatt_mv = 3900
-    s.arm_input = True
+def fill():
+    noise = NOISE
+    z = nz[0]
+%(fill_in_function)s
+    nz[0] = z
 
 # every global the loop assigns exists before it runs (a new one can grow the
 # globals dictionary inside a measured iteration), and before the baseline
@@ -237,7 +245,7 @@ gc.collect()
 AFTER_BUILD = gc.mem_alloc()
 
 for _ in range(300):          # on the stand for 3 s, then arm
-    fill(10)
+    fill()
     fc.step(s)
 assert fc.arm() is None, fc.arm()
 
@@ -247,7 +255,7 @@ gc.collect()
 if not TRACK_HEAP:
     gc.disable()
 def timed_loop(n_iter, fc, s, clk, prof, noise, batch_us, batch_phase, ticks_us, ticks_diff):
-    # the speed runs: fill() and the step with the loop's names local (a
+    # the speed runs: fill()'s lines and the step with the loop's names local (a
     # global is a dictionary look-up per use: overhead of the measurement)
     t_batch = ticks_us()
     k = 0
@@ -255,18 +263,7 @@ def timed_loop(n_iter, fc, s, clk, prof, noise, batch_us, batch_phase, ticks_us,
     z = nz[0]
     for _ in range(n_iter):
         ph = fc.phase
-        prof.step(10)
-        clk.advance_ms(10)
-        s.t_ms = clk.now_ms()
-        z = (z + 4) & 1023
-        s.press_dpa = prof.press_dpa + noise[z] * 3 // 4
-        s.baro_ok = True
-        s.ax_mg = noise[z + 1]
-        s.ay_mg = noise[z + 2]
-        s.az_mg = prof.acc_mg + noise[z + 3]
-        s.accel_ok = True
-        s.vbatt_mv = 3900
-        s.arm_input = True
+%(fill_in_loop)s
         %(step_call)s
         j += 1
         if j == BATCH:
@@ -284,7 +281,7 @@ for n in range(0 if FAST_LOOP else N):
         n_ev = ev.n
         n_wr = store.writes
         a = gc.mem_alloc()
-        fill(10)
+        fill()
         fc.step(s)
         d = gc.mem_alloc() - a
         if ev.n == n_ev and store.writes == n_wr:
@@ -294,7 +291,7 @@ for n in range(0 if FAST_LOOP else N):
             busy_iters[ph] += 1
             busy_bytes[ph] += d
     else:
-        fill(10)
+        fill()
         fc.step(s)
     if n %% BATCH == BATCH - 1:
         t = time.ticks_us()
@@ -326,6 +323,8 @@ def _code(
     fast_loop=False,
 ):  # fmt: skip
     return SCRIPT % {
+        "fill_in_function": textwrap.indent(FILL, " " * 4),
+        "fill_in_loop": textwrap.indent(FILL, " " * 8),
         "step_call": "fc.step(s)" if step else "pass  # the harness alone",
         "fast_loop": 1 if fast_loop else 0,
         "mode": mode,

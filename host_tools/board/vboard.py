@@ -29,7 +29,6 @@ import os
 import select
 import signal
 import subprocess
-import sys
 import tempfile
 import termios
 import threading
@@ -469,22 +468,3 @@ class VirtualBoard:
                 self._restart(power_cut=False)
             elif not client_present and not self._to_child:
                 time.sleep(0.005)  # POLLHUP returns at once: do not spin
-
-
-def serve(flash_dir, heap, out=sys.stdout, lfs_kb=0):
-    """`capsule vboard`: print the port, run until SIGINT/SIGTERM."""
-    board = VirtualBoard(flash_dir, heap=heap, lfs_kb=lfs_kb).start()
-    stop = threading.Event()
-
-    def on_signal(signum, frame):
-        stop.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    print(board.port, file=out, flush=True)
-    try:
-        while not stop.is_set() and board.running:
-            stop.wait(0.2)
-    finally:
-        board.stop()
-    return 0

@@ -515,6 +515,7 @@ def _list(args):
 # -- Monte Carlo -----------------------------------------------------------------------
 def _monte_carlo(args):
     from host_tools.droptest import mc as droptest_mc
+    from host_tools.droptest.campaign import Fleet
     from host_tools.droptest.campaign_table import TableMismatch
 
     sc = _scenario(args)
@@ -524,12 +525,10 @@ def _monte_carlo(args):
             sc,
             args.monte_carlo,
             seed=_seed(args),
-            scheduler=args.scheduler,
-            workers=args.workers,
             out_dir=out,
+            fleet=Fleet(args.scheduler, args.workers, target=args.target),
             plots=not args.no_plots,
             progress=True,
-            target=args.target,
         )
     droptest_mc.print_summary(summary, out)
     return 0 if summary["failed"] == 0 and summary["errors"] == 0 else 1
@@ -538,6 +537,7 @@ def _monte_carlo(args):
 # -- envelope --------------------------------------------------------------------------
 def _envelope(args):
     from host_tools.droptest import envelope
+    from host_tools.droptest.campaign import Fleet
     from host_tools.droptest.campaign_table import TableMismatch
     from host_tools.droptest.mc import CampaignError
 
@@ -548,12 +548,10 @@ def _envelope(args):
         summary = envelope.run_envelope(
             args.envelope,
             seed=_seed(args),
-            scheduler=args.scheduler,
-            workers=args.workers,
             out_dir=out,
+            fleet=Fleet(args.scheduler, args.workers, target=args.target),
             envelope_path=args.envelope_file or envelope.ENVELOPE_PATH,
             progress=True,
-            target=args.target,
         )
     envelope.print_summary(summary, out)
     return 0 if summary["violating_flights"] == 0 and summary["errors"] == 0 else 1

@@ -75,7 +75,6 @@ def register(sub):
     d.add_argument(
         "--epoch-end",
         metavar="TYPE",
-        default=None,
         help="sentence type that closes a cycle (e.g. GLL); default: a new UTC time does",
     )
     d.set_defaults(func=run_decode)

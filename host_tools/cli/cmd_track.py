@@ -160,7 +160,6 @@ def register(sub):
     p.add_argument(
         "--duration",
         type=float,
-        default=None,
         metavar="S",
         help="with --port: stop after S seconds (default: until Ctrl-C)",
     )

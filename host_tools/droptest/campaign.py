@@ -8,14 +8,34 @@ flight i. Stopping a campaign (Ctrl-C, a lost machine) keeps every row
 written; running the same command again flies only what is missing.
 """
 
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
+from host_tools.board.targets import DEFAULT_TARGET
 from host_tools.droptest import flight_row
 
 
-def fly_into_table(fn, args_of, n, keys_of, table, scheduler, workers, progress, label):
+@dataclass(frozen=True)
+class Fleet:
+    """What a campaign's flights fly on: a dask cluster (the one whose
+    scheduler is at `scheduler`, else a local one of `workers` processes, by
+    default one per CPU) and, on its workers, `board` (runner.run_scenario's
+    board factory; None: a virtual board of `target`, board/targets.py, kept
+    per worker where the target allows it, board_pool.py)."""
+
+    scheduler: str | None = None
+    workers: int | None = None
+    board: object = None
+    target: str = DEFAULT_TARGET
+
+    def describe(self) -> str:
+        return self.scheduler or f"local ({self.workers or os.cpu_count() or 1} workers)"
+
+
+def fly_into_table(fn, args_of, n, keys_of, table, fleet, progress, label):
     """Rows of flights 0..n-1 (sorted by index): those already in `table`
-    (campaign_table.Table) and the ones flown now."""
+    (campaign_table.Table) and the ones flown now, on `fleet`'s cluster."""
     from host_tools.droptest.mc import fly_on_cluster
 
     done = table.open()
@@ -42,8 +62,8 @@ def fly_into_table(fn, args_of, n, keys_of, table, scheduler, workers, progress,
                     fn,
                     [args_of(i) for i in todo],
                     [keys_of(i) for i in todo],
-                    scheduler,
-                    workers,
+                    fleet.scheduler,
+                    fleet.workers,
                     lambda exc, i: flight_row.error_row(i, None, None, label, exc, None),
                     on_result=on_row,
                     indices=todo,

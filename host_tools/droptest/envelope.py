@@ -534,36 +534,29 @@ def fly(env, seed, index, board=None, target=DEFAULT_TARGET):
     return row(index, seed, run_seed, sc, result, meter, doc)
 
 
-def run_envelope(
-    n,
-    seed=0,
-    scheduler=None,
-    workers=None,
-    out_dir=None,
-    envelope_path=ENVELOPE_PATH,
-    board=None,
-    progress=False,
-    target=DEFAULT_TARGET,
-):
-    """Fly n envelope flights on a dask cluster into out_dir's flights table
-    (resuming: flights already in it are not flown again), on virtual boards
-    of `target` unless `board` says otherwise; returns the
+def run_envelope(n, seed=0, out_dir=None, fleet=None, envelope_path=ENVELOPE_PATH, progress=False):
+    """Fly n envelope flights on `fleet` (campaign.Fleet; default: a local
+    cluster, virtual boards of the default target) into out_dir's flights
+    table (resuming: flights already in it are not flown again); returns the
     summary (and writes envelope.md, envelope.json, landing.kml and one
     scenario file per violating flight to out_dir)."""
     from host_tools.droptest import campaign, campaign_table
 
+    fleet = fleet or campaign.Fleet()
+
     env = load_envelope(envelope_path)
     t0 = time.perf_counter()
     with campaign.table_dir(out_dir) as out:
-        table = campaign_table.Table(out, campaign_table.identity("envelope", env, seed, target))
+        table = campaign_table.Table(
+            out, campaign_table.identity("envelope", env, seed, fleet.target)
+        )
         runs, flown_now = campaign.fly_into_table(
             fly,
-            lambda i: (env, seed, i, board, target),
+            lambda i: (env, seed, i, fleet.board, fleet.target),
             n,
             lambda i: f"envelope-{seed}-{i}",
             table,
-            scheduler,
-            workers,
+            fleet,
             progress,
             "envelope",
         )

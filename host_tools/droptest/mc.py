@@ -12,8 +12,9 @@ reports the success rate, the main-deploy altitudes and the landing ellipse.
 
 By default a LocalCluster of worker processes (one per CPU, one thread each:
 every task also runs a MicroPython process) is started and stopped around the
-campaign; `scheduler=ADDRESS` uses an existing cluster (`dask scheduler` /
-`dask worker` on other machines), whose workers need this package installed.
+campaign; `Fleet(scheduler=ADDRESS)` (campaign.py) uses an existing cluster
+(`dask scheduler` / `dask worker` on other machines), whose workers need this
+package installed.
 """
 
 import functools
@@ -92,43 +93,34 @@ def _client(scheduler, workers):
     return Client(cluster), cluster
 
 
-def run_campaign(
-    sc,
-    n,
-    seed=0,
-    scheduler=None,
-    workers=None,
-    out_dir=None,
-    board=None,
-    plots=True,
-    progress=False,
-    target=DEFAULT_TARGET,
-):
-    """Fly n dispersed copies into out_dir's flights table (resuming: flights
-    already in it are not flown again), each on a virtual board of `target`
-    (board/targets.py) unless `board` says otherwise; returns the summary
-    dict (and writes the Markdown and JSON summaries and the landing KML)."""
+def run_campaign(sc, n, seed=0, out_dir=None, fleet=None, plots=True, progress=False):
+    """Fly n dispersed copies on `fleet` (campaign.Fleet; default: a local
+    cluster, virtual boards of the default target) into out_dir's flights
+    table (resuming: flights already in it are not flown again); returns the
+    summary dict (and writes the Markdown and JSON summaries and the landing
+    KML)."""
     from host_tools.droptest import campaign, campaign_table
+
+    fleet = fleet or campaign.Fleet()
 
     t0 = time.perf_counter()
     with campaign.table_dir(out_dir) as out:
-        ident = campaign_table.identity("monte_carlo", sc.raw, seed, target)
+        ident = campaign_table.identity("monte_carlo", sc.raw, seed, fleet.target)
         table = campaign_table.Table(out, ident)
         runs, flown_now = campaign.fly_into_table(
             run_dispersed,
-            lambda i: (sc.raw, sc.name, sc.path, seed, i, board, target),
+            lambda i: (sc.raw, sc.name, sc.path, seed, i, fleet.board, fleet.target),
             n,
             lambda i: f"mc-{sc.name}-{seed}-{i}",
             table,
-            scheduler,
-            workers,
+            fleet,
             progress,
             sc.name,
         )
         summary = summarise(sc, runs, seed)
         summary["wall_s"] = round(time.perf_counter() - t0, 2)
         summary["flown_now"] = flown_now
-        summary["scheduler"] = scheduler or f"local ({workers or os.cpu_count() or 1} workers)"
+        summary["scheduler"] = fleet.describe()
         if out_dir is not None:
             write_campaign(summary, runs, sc, out, plots)
     return summary
@@ -287,46 +279,8 @@ def write_campaign(summary, runs, sc, out_dir, plots=True):
     doc = dict(summary)
     doc["run_results"] = [{k: v for k, v in r.items() if k != "inputs"} for r in runs]
     (out / "monte_carlo.json").write_text(json.dumps(doc, indent=2) + "\n")
-    lines = [
-        f"# Monte Carlo: {sc.name}",
-        "",
-        (
-            f"- {summary['runs']} runs, {summary['passed']} passed "
-            f"({100 * summary['success_rate']:.1f} %), seed {summary['seed']}, "
-            f"{summary.get('scheduler', '')}, {summary.get('wall_s', 0.0):.1f} s wall"
-        ),
-    ]
-    m = summary.get("main_fire_altitude_m")
-    if m:
-        lines.append(
-            "- main deploy altitude: mean {:.0f} m, sd {:.0f} m, range {:.0f}..{:.0f} m".format(
-                m["mean"], m["std"], m["min"], m["max"]
-            )
-        )
-    e = summary.get("landing_ellipse_2sigma")
-    if e:
-        lines.append(
-            "- landing ellipse (2 sigma): {:.0f} x {:.0f} m semi-axes, major axis at {:.0f} deg".format(
-                e["semi_major_m"], e["semi_minor_m"], e["angle_deg"]
-            )
-        )
-    if summary.get("errors"):
-        lines.append(f"- {summary['errors']} runs could not set up their board (not counted)")
-    if summary["failed_checks"]:
-        lines.append(
-            "- failed checks: "
-            + ", ".join(f"{k} ({n})" for k, n in sorted(summary["failed_checks"].items()))
-        )
-    if summary.get("invariant_violations"):
-        lines.append(
-            "- violated invariants: "
-            + ", ".join(f"{k} ({n})" for k, n in sorted(summary["invariant_violations"].items()))
-        )
-    for r in summary.get("receivers", ()):
-        lines.append(
-            "- receiver {name}: hears the landing in {hears_landing} of {flights} flights "
-            "({pct:.0f} %)".format(pct=100 * r["fraction_hears_landing"], **r)
-        )
+    lines = [f"# Monte Carlo: {sc.name}", ""]
+    lines += [f"- {line}" for line in summary_lines(summary)]
     lines += [
         (
             "- one row per flight: flights.csv (re-fly flight I: "
@@ -342,39 +296,56 @@ def write_campaign(summary, runs, sc, out_dir, plots=True):
     (out / "monte_carlo.md").write_text("\n".join(lines) + "\n")
 
 
-def print_summary(summary, out):
-    from rich.console import Console
-
-    console = Console()
-    console.print(
-        f"[bold]{summary['scenario']}[/]: {summary['passed']}/{summary['runs']} passed "
-        f"({100 * summary['success_rate']:.1f} %) in {summary.get('wall_s', 0.0):.1f} s"
-    )
+def summary_lines(summary):
+    """What a campaign came to, a line per fact: the Markdown report lists
+    them and print_summary shows them on the terminal."""
+    lines = [
+        (
+            f"{summary['runs']} runs, {summary['passed']} passed "
+            f"({100 * summary['success_rate']:.1f} %), seed {summary['seed']}, "
+            f"{summary.get('scheduler', '')}, {summary.get('wall_s', 0.0):.1f} s wall"
+        )
+    ]
     m = summary.get("main_fire_altitude_m")
     if m:
-        console.print(
-            "main deploy: {:.0f} +- {:.0f} m ({:.0f}..{:.0f})".format(
+        lines.append(
+            "main deploy altitude: mean {:.0f} m, sd {:.0f} m, range {:.0f}..{:.0f} m".format(
                 m["mean"], m["std"], m["min"], m["max"]
             )
         )
     e = summary.get("landing_ellipse_2sigma")
     if e:
-        console.print(
-            "landing ellipse 2-sigma: {:.0f} x {:.0f} m".format(
-                e["semi_major_m"], e["semi_minor_m"]
+        lines.append(
+            "landing ellipse (2 sigma): {:.0f} x {:.0f} m semi-axes, major axis at {:.0f} deg".format(
+                e["semi_major_m"], e["semi_minor_m"], e["angle_deg"]
             )
         )
     if summary.get("errors"):
-        console.print(
-            f"[red]{summary['errors']} runs could not set up their board[/] (not counted)"
-        )
-    if summary["failed_checks"]:
-        console.print("failed checks: {}".format(summary["failed_checks"]))
-    if summary.get("invariant_violations"):
-        console.print("[red]violated invariants[/]: {}".format(summary["invariant_violations"]))
+        lines.append(f"{summary['errors']} runs could not set up their board (not counted)")
+    for what, key in (
+        ("failed checks", "failed_checks"),
+        ("violated invariants", "invariant_violations"),
+    ):
+        if summary.get(key):
+            lines.append(
+                f"{what}: " + ", ".join(f"{k} ({n})" for k, n in sorted(summary[key].items()))
+            )
     for r in summary.get("receivers", ()):
-        console.print(
-            "receiver {name}: hears the landing in {hears_landing}/{flights} flights".format(**r)
+        lines.append(
+            "receiver {name}: hears the landing in {hears_landing} of {flights} flights "
+            "({pct:.0f} %)".format(pct=100 * r["fraction_hears_landing"], **r)
         )
+    return lines
+
+
+def print_summary(summary, out):
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console()
+    headline, *details = summary_lines(summary)
+    console.print(f"[bold]{escape(summary['scenario'])}[/]: {escape(headline)}")
+    for line in details:
+        console.print(line, markup=False)
     if out is not None:
         console.print("report: %s" % (Path(out) / "monte_carlo.md"))

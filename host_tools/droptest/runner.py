@@ -256,27 +256,25 @@ def _haversine_m(lat1, lon1, lat2, lon2):
 
 
 # -- the run -----------------------------------------------------------------------
+@dataclass(eq=False)
 class DropTest:
-    def __init__(
-        self,
-        scenario,
-        link,
-        seed=0,
-        realtime=False,
-        progress=None,
-        reply_timeout_s=REPLY_TIMEOUT_S,
-        boot_timeout_s=BOOT_TIMEOUT_S,
-        flight=None,
-    ):
-        self.scenario = scenario
-        self.link = link
-        self.seed = seed
-        self.realtime = realtime
-        self.progress = progress  # callable(sim_t_s, agl_m, phase) or None
-        self.reply_timeout_s = reply_timeout_s
-        self.boot_timeout_s = boot_timeout_s
-        self.flight = flight if flight is not None else scenario.make_flight()
-        self.sensors = scenario.make_sensors(seed)
+    """One scenario flown against one board link; its run state is set up in
+    __post_init__."""
+
+    scenario: object
+    link: object
+    seed: int = 0
+    realtime: bool = False
+    progress: object = None  # callable(sim_t_s, agl_m, phase) or None
+    reply_timeout_s: float = REPLY_TIMEOUT_S
+    boot_timeout_s: float = BOOT_TIMEOUT_S
+    flight: object = None  # default: the scenario's own flight model
+
+    def __post_init__(self):
+        scenario = self.scenario
+        if self.flight is None:
+            self.flight = scenario.make_flight()
+        self.sensors = scenario.make_sensors(self.seed)
         self.rate_hz = scenario.sample_hz
         self.dt_s = 1.0 / self.rate_hz
         run = scenario.run

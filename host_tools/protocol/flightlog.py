@@ -16,9 +16,10 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import itertools
+import operator
 import struct
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from host_tools.paths import firmware_module
@@ -156,19 +157,18 @@ class Event:
         return EVENT_NAMES.get(self.code, f"code{self.code}")
 
     def describe(self) -> str:
-        if self.code == 1:
-            return f"phase {phase_name(self.b)} -> {phase_name(self.a)}"
-        if self.code == 2:
-            return f"fire {FIRE_CHANNELS.get(self.a, f'channel {self.a}')} ({self.b})"
-        if self.code == 3:
-            return f"fault {self.a} ({self.b})"
-        if self.code == 4:
-            return f"boot: session {self.a}, reset cause {self.b}"
-        if self.code == 5:
-            return f"UTC {utc_text(self.a, self.b)}"
-        if self.code == 6:
-            return f"log: {LOG_EVENT_NAMES.get(self.a, str(self.a))} {self.b}"
-        return f"{self.name} a={self.a} b={self.b}"
+        text = EVENT_TEXT.get(self.code)
+        return text(self.a, self.b) if text else f"{self.name} a={self.a} b={self.b}"
+
+
+EVENT_TEXT = {  # event code -> its a and b in words
+    1: lambda a, b: f"phase {phase_name(b)} -> {phase_name(a)}",
+    2: lambda a, b: f"fire {FIRE_CHANNELS.get(a, f'channel {a}')} ({b})",
+    3: lambda a, b: f"fault {a} ({b})",
+    4: lambda a, b: f"boot: session {a}, reset cause {b}",
+    5: lambda a, b: f"UTC {utc_text(a, b)}",
+    6: lambda a, b: f"log: {LOG_EVENT_NAMES.get(a, str(a))} {b}",
+}
 
 
 @dataclass
@@ -250,6 +250,74 @@ def _utc_datetime(date: int, time_ms: int) -> _dt.datetime:
     y, md = divmod(date, 10000)
     mo, d = divmod(md, 100)
     return _dt.datetime(y, mo, d, hh, mm, ss, ms * 1000)
+
+
+# ---------------------------------------------------------------- layouts
+@dataclass
+class RecordLayout:
+    """Where each field of one record kind sits in its struct.
+
+    `names` names every value `packed` unpacks to, in order, as the format
+    describes the record ("-": a value the decoder does not keep); `flags`
+    names the bits of the value called "flags", low bit first; `scale` turns
+    a logged unit into the one the record class holds."""
+
+    cls: type
+    packed: struct.Struct
+    names: str
+    flags: tuple = ()
+    scale: dict = field(default_factory=dict)
+    kept_in: str = ""  # the DecodedLog list that collects this kind
+
+    def __post_init__(self):
+        names = self.names.split()
+        values = len(self.packed.unpack(bytes(self.packed.size)))
+        if len(names) != values:
+            raise ValueError(f"{self.cls.__name__}: {len(names)} names for {values} values")
+        kept = [(i, name) for i, name in enumerate(names) if name not in ("-", "flags")]
+        self._kept_names = [name for _, name in kept]
+        self._pick = operator.itemgetter(*(i for i, _ in kept))
+        self._flags_at = names.index("flags") if "flags" in names else None
+        self._order = [f.name for f in fields(self.cls)]  # cls's arguments, in order
+
+    def decode(self, values, **known):
+        """An instance of `cls` from one unpacked record, plus the fields the
+        decoder knows from elsewhere (session, seq, flight time, names)."""
+        kept = dict(zip(self._kept_names, self._pick(values)), **known)
+        if self._flags_at is not None:
+            bits = values[self._flags_at]
+            for i, name in enumerate(self.flags):
+                kept[name] = bool(bits >> i & 1)
+        for name, factor in self.scale.items():
+            kept[name] *= factor
+        return self.cls(*map(kept.__getitem__, self._order))  # faster than **kept
+
+
+HEADER_LAYOUT = RecordLayout(
+    Header,
+    HEADER,
+    "- - session start_ms config_hash utc_date utc_time utc_tick_ms segment reset_cause up_s",
+)
+RECORD_LAYOUTS = {
+    "S": RecordLayout(
+        Sample,
+        SAMPLE,
+        "- phase pyro_bits flags t_ms press_dpa alt_cm speed_cms accel_cms2 ax_mg ay_mg az_mg"
+        " vbatt_mv",
+        flags=("axis_clipped",),
+        scale={"ax_mg": 10, "ay_mg": 10, "az_mg": 10},  # logged in 10 mg units
+        kept_in="records",
+    ),
+    "G": RecordLayout(
+        FixRecord,
+        FIX,
+        "- mode sats flags t_ms lat_deg lon_deg lat_e7r lon_e7r alt_cm speed_cms course_cdeg"
+        " hdop_c -",
+        flags=("alt_ok", "speed_ok", "course_ok", "time_ok"),
+        kept_in="fixes",
+    ),
+    "E": RecordLayout(Event, EVENT, "- code phase - t_ms a b", kept_in="events"),
+}
 
 
 # ------------------------------------------------------------------ blocks
@@ -353,19 +421,9 @@ def decode_blocks(blocks: list, damage: list) -> DecodedLog:
     for b in ordered:
         for rec in _records(b, damage):
             if rec[0] == "H":
-                h, nm = rec[1], rec[2]
-                hdr = Header(
-                    session=h[2],
-                    start_ms=h[3],
-                    config_hash=h[4],
-                    utc_date=h[5],
-                    utc_time=h[6],
-                    utc_tick_ms=h[7],
-                    segment=h[8],
-                    reset_cause=h[9],
-                    up_s=h[10],
-                    board_name=_text(nm[1]),
-                    fw_version=_text(nm[2]),
+                names = rec[2]
+                hdr = HEADER_LAYOUT.decode(
+                    rec[1], board_name=_text(names[1]), fw_version=_text(names[2])
                 )
                 log.headers.setdefault(hdr.session, hdr)
                 raw.append((b.session, b.seq, "H", hdr))
@@ -449,54 +507,9 @@ def _place_in_time(log: DecodedLog, raw: list):
     log.session_offset_s = offset
 
     for (s, seq, kind, f), ms in items:
-        t_s = offset[s] + ms / 1000.0
-        if kind == "S":
-            log.records.append(
-                Sample(
-                    session=s,
-                    seq=seq,
-                    t_ms=f[4],
-                    t_s=t_s,
-                    phase=f[1],
-                    pyro_bits=f[2],
-                    axis_clipped=bool(f[3] & 1),
-                    press_dpa=f[5],
-                    alt_cm=f[6],
-                    speed_cms=f[7],
-                    accel_cms2=f[8],
-                    ax_mg=f[9] * 10,
-                    ay_mg=f[10] * 10,
-                    az_mg=f[11] * 10,
-                    vbatt_mv=f[12],
-                )
-            )
-        elif kind == "G":
-            log.fixes.append(
-                FixRecord(
-                    session=s,
-                    seq=seq,
-                    t_ms=f[4],
-                    t_s=t_s,
-                    mode=f[1],
-                    sats=f[2],
-                    alt_ok=bool(f[3] & 1),
-                    speed_ok=bool(f[3] & 2),
-                    course_ok=bool(f[3] & 4),
-                    time_ok=bool(f[3] & 8),
-                    lat_deg=f[5],
-                    lon_deg=f[6],
-                    lat_e7r=f[7],
-                    lon_e7r=f[8],
-                    alt_cm=f[9],
-                    speed_cms=f[10],
-                    course_cdeg=f[11],
-                    hdop_c=f[12],
-                )
-            )
-        else:
-            log.events.append(
-                Event(session=s, seq=seq, t_ms=f[4], t_s=t_s, code=f[1], phase=f[2], a=f[5], b=f[6])
-            )
+        layout = RECORD_LAYOUTS[kind]
+        record = layout.decode(f, session=s, seq=seq, t_s=offset[s] + ms / 1000.0)
+        getattr(log, layout.kept_in).append(record)
 
 
 # ------------------------------------------------------------------ entry

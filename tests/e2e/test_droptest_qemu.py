@@ -17,6 +17,7 @@ from scenario_variants import shipped
 
 from host_tools.board.qemu_board import QemuBoard, qemu_missing
 from host_tools.droptest import runner as droptest
+from host_tools.droptest.campaign import Fleet
 
 pytestmark = [
     pytest.mark.skipif(qemu_missing() is not None, reason=str(qemu_missing())),
@@ -96,7 +97,7 @@ def test_a_campaign_flies_on_the_emulated_board(tmp_path):
 
     sc = drone(run={"sample_hz": float(SAMPLE_HZ)})
     summary = droptest_mc.run_campaign(
-        sc, 1, seed=3, workers=1, out_dir=tmp_path, plots=False, target="qemu-m3"
+        sc, 1, seed=3, out_dir=tmp_path, fleet=Fleet(workers=1, target="qemu-m3"), plots=False
     )
     assert summary["errors"] == 0 and summary["passed"] == 1, summary
     (row,) = campaign_table.read(tmp_path / campaign_table.TABLE_NAME)

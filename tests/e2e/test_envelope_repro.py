@@ -16,6 +16,7 @@ from scenario_variants import shipped
 from host_tools.droptest import envelope as droptest_envelope
 from host_tools.droptest import invariants as inv
 from host_tools.droptest import runner as droptest
+from host_tools.droptest.campaign import Fleet
 from host_tools.sim import scenario
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -168,7 +169,7 @@ ENVELOPE_SAMPLE_SEED = 2026
 
 def test_an_envelope_sample_of_24_flights_violates_no_invariant(tmp_path):
     summary = droptest_envelope.run_envelope(
-        ENVELOPE_SAMPLE_FLIGHTS, seed=ENVELOPE_SAMPLE_SEED, workers=2, out_dir=tmp_path
+        ENVELOPE_SAMPLE_FLIGHTS, seed=ENVELOPE_SAMPLE_SEED, out_dir=tmp_path, fleet=Fleet(workers=2)
     )
     assert summary["errors"] == 0
     assert summary["violating_flights"] == 0, (tmp_path / "envelope.md").read_text()

@@ -5,12 +5,12 @@ Runs against the virtual board; with `--port PORT` the board-facing tests run
 against that board instead (a real Pico on the bench).
 """
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from pty_peer import answering_port
 
 from host_tools.board.board import Board
 from host_tools.board.flash import build_image, flash
@@ -228,44 +228,15 @@ def test_wrong_port_is_a_clear_error():
     assert r.returncode == 2 and "Traceback" not in r.stderr
 
 
-def _silent_or_garbage_port(tmp_path, reply):
-    """A pseudo-terminal whose other end answers every write with `reply` (or nothing)."""
-    master, slave = os.openpty()
-    path = os.ttyname(slave)
-    import threading
-
-    stop = threading.Event()
-
-    def answer():
-        import select
-
-        while not stop.is_set():
-            r, _, _ = select.select([master], [], [], 0.05)
-            if r:
-                try:
-                    os.read(master, 4096)
-                except OSError:
-                    continue
-                if reply:
-                    os.write(master, reply)
-
-    t = threading.Thread(target=answer, daemon=True)
-    t.start()
-    return path, lambda: (stop.set(), t.join(), os.close(master), os.close(slave))
-
-
 @pytest.mark.parametrize("reply", [b"", b"\xff\xfe garbage 123*ZZ\r\n"])
-def test_port_that_is_not_micropython_is_a_clear_error(tmp_path, reply):
-    path, close = _silent_or_garbage_port(tmp_path, reply)
-    try:
+def test_port_that_is_not_micropython_is_a_clear_error(reply):
+    with answering_port(lambda _data: reply) as path:
         r = capsule("flash", "--port", path, timeout=60)
         assert r.returncode == 2
         assert "MicroPython" in r.stderr and "Traceback" not in r.stderr
         r = capsule("console", "--port", path, "--cmd", "status", "--timeout", "1")
         assert r.returncode == 2
         assert "no reply" in r.stderr or "no valid reply" in r.stderr
-    finally:
-        close()
 
 
 def test_garbled_reply_is_not_taken_as_an_answer():

@@ -11,6 +11,7 @@ from scenario_variants import drone
 
 from host_tools.board.targets import make_board
 from host_tools.droptest import runner as droptest
+from host_tools.droptest.campaign import Fleet
 
 pytestmark = [
     pytest.mark.skipif(port_missing("unix32") is not None, reason=str(port_missing("unix32"))),
@@ -47,7 +48,7 @@ def test_a_campaign_flies_every_flight_on_its_target(tmp_path):
 
     sc = drone(run={"sample_hz": 25.0})
     summary = droptest_mc.run_campaign(
-        sc, 2, seed=3, workers=1, out_dir=tmp_path, plots=False, target="unix32"
+        sc, 2, seed=3, out_dir=tmp_path, fleet=Fleet(workers=1, target="unix32"), plots=False
     )
     assert summary["errors"] == 0 and summary["passed"] == 2, summary
     rows = campaign_table.read(tmp_path / campaign_table.TABLE_NAME)

@@ -5,7 +5,7 @@ the frame path allocates nothing."""
 
 import random
 
-from mpy import run_mpy
+from mpy import SUPPORT, run_mpy
 
 from host_tools.protocol.frames import gnss_frame, sample_frame, sync_frame
 from host_tools.protocol.lines import format_command
@@ -170,6 +170,7 @@ def test_reply_to_a_noisy_command_name_carries_a_valid_checksum():
 
 QSTR_HARNESS = r"""
 import micropython, console, simlink, sample, wire
+from batch_handler import batch_handler
 
 def n_qstr():
     # qstr_info() prints "qstr pool: n_pool=.., n_qstr=N, ..."
@@ -187,17 +188,10 @@ class Clock:
         Clock.t += 1
         return Clock.t
 
-s = sample.Sample()
+def took(t_ms):
+    pass
 
-def frame_b(con):
-    at = con.take(1, 50)
-    n = con.rx[at] - 48
-    at = con.take(n * simlink.BATCH_RECORD_LEN + 3, 50)
-    if at < 0 or not simlink.decode_batch(con.rx, at, n):
-        con.bad_frames += 1
-        return
-    for k in range(n):
-        simlink.batch_sample(k, s)
+frame_b = batch_handler(sample.Sample(), took)
 
 def cmd_set(con, args):
     con.reply_ok("set", [("key", args[0])])
@@ -244,7 +238,7 @@ def test_replies_and_checked_lines_intern_no_qstr_at_run_time(tmp_path):
             parts.append(format_command(f"set k{i}"))
     path = tmp_path / "in.bin"
     path.write_bytes(b"".join(parts))
-    out = run_mpy(QSTR_HARNESS.format(path=str(path))).splitlines()
+    out = run_mpy(QSTR_HARNESS.format(path=str(path)), extra_path=[SUPPORT]).splitlines()
     counts = [line.split("n_qstr=")[1].split(",")[0] for line in out if "n_qstr=" in line]
     assert out[-1] == f"END {256 + 32} 0 0", out[-1]
     assert len(counts) == 2 and counts[0] == counts[1], counts

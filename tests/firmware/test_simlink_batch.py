@@ -5,7 +5,7 @@ decoding allocates nothing."""
 
 import numpy as np
 import pytest
-from mpy import run_mpy
+from mpy import SUPPORT, run_mpy
 
 from host_tools.protocol import frames
 
@@ -99,6 +99,7 @@ def test_a_frame_holds_one_to_eight_samples():
 
 CONSOLE = r"""
 import console, simlink, sample
+from batch_handler import batch_handler
 
 class Out:
     def write(self, b):
@@ -106,15 +107,10 @@ class Out:
 
 s = sample.Sample()
 
-def frame_b(con):
-    at = con.take(1, 50)
-    n = con.rx[at] - 48
-    at = con.take(n * simlink.BATCH_RECORD_LEN + 3, 50)
-    if at < 0 or not simlink.decode_batch(con.rx, at, n):
-        print("bad")
-        return
-    for k in range(n):
-        print(simlink.batch_sample(k, s), s.az_mg)
+def took(t_ms):
+    print(t_ms, s.az_mg)
+
+frame_b = batch_handler(s, took)
 
 def frame_y(con):
     at = con.take(9, 50)
@@ -135,6 +131,6 @@ def test_the_console_takes_whole_batches_read_byte_by_byte_or_in_bulk(tmp_path, 
     )
     path = tmp_path / "stream.bin"
     path.write_bytes(stream)
-    lines = run_mpy(CONSOLE.format(path=str(path), bulk=bulk)).splitlines()
+    lines = run_mpy(CONSOLE.format(path=str(path), bulk=bulk), extra_path=[SUPPORT]).splitlines()
     want = [f"{s[0]} {s[4]}" for s in SAMPLES[:8]] + ["Y 1"] + [f"{SAMPLES[8][0]} {SAMPLES[8][4]}"]
     assert lines == want * 3

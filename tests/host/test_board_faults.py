@@ -6,16 +6,14 @@ says what it waits for on any wait over 2 s, and never shows a traceback of
 ours."""
 
 import os
-import select
 import subprocess
 import sys
-import threading
 import time
-import tty
 from pathlib import Path
 
 import pytest
 import serial
+from pty_peer import answering_port, echo
 
 from host_tools.board.vboard import VirtualBoard
 
@@ -36,35 +34,10 @@ def capsule(*args, timeout=60):
     return r, time.monotonic() - start
 
 
-def _serve(echo):
-    master, slave = os.openpty()
-    tty.setraw(slave)
-    stop = threading.Event()
-
-    def run():
-        while not stop.is_set():
-            r, _, _ = select.select([master], [], [], 0.1)
-            if r:
-                try:
-                    data = os.read(master, 4096)
-                except OSError:
-                    return
-                if echo:
-                    os.write(master, data)
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    return master, slave, stop, t
-
-
 @pytest.fixture(params=["silent", "echo"])
 def dumb_port(request):
-    master, slave, stop, t = _serve(echo=request.param == "echo")
-    yield request.param, os.ttyname(slave)
-    stop.set()
-    t.join(2)
-    os.close(slave)
-    os.close(master)
+    with answering_port(echo if request.param == "echo" else None) as port:
+        yield request.param, port
 
 
 WHAT = {"silent": "silent", "echo": "echoes back what it is sent"}
@@ -127,20 +100,11 @@ def test_a_firmware_that_fails_to_start_shows_the_boards_traceback(tmp_path):
 
 
 def test_a_busy_port_is_named_busy_with_who_holds_it(tmp_path):
-    master, slave, stop, t = _serve(echo=False)
-    port = os.ttyname(slave)
-    holder = serial.Serial(port, exclusive=True)
-    try:
+    with answering_port() as port, serial.Serial(port, exclusive=True):
         for cmd in (["console", "--cmd", "status"], ["log", "pull", "--out", str(tmp_path)]):
             r, _ = capsule(*cmd, "--port", port)
             assert r.returncode == 2
             assert "is busy" in r.stderr and f"PID {os.getpid()}" in r.stderr, r.stderr
-    finally:
-        holder.close()
-        stop.set()
-        t.join(2)
-        os.close(slave)
-        os.close(master)
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from fake_board import FakeBoard, fly_cli_on_fake_boards
 from host_tools.cli import main as cli_main
 from host_tools.droptest import campaign_kml, campaign_stats, campaign_table
 from host_tools.droptest import mc as droptest_mc
+from host_tools.droptest.campaign import Fleet
 from host_tools.droptest.flight_row import ROW_EVENT_KINDS
 from host_tools.sim import scenario
 
@@ -26,7 +27,12 @@ def drone():
 
 def campaign(out, n, workers=2):
     return droptest_mc.run_campaign(
-        drone(), n, seed=SEED, workers=workers, out_dir=out, board=FakeBoard, plots=False
+        drone(),
+        n,
+        seed=SEED,
+        out_dir=out,
+        fleet=Fleet(workers=workers, board=FakeBoard),
+        plots=False,
     )
 
 

@@ -12,6 +12,7 @@ from fake_board import FakeBoard
 from host_tools.cli import main as cli_main
 from host_tools.droptest import envelope
 from host_tools.droptest import invariants as inv
+from host_tools.droptest.campaign import Fleet
 from host_tools.sim import scenario
 
 
@@ -104,7 +105,9 @@ def test_the_written_scenario_is_the_drawn_flight(env, tmp_path):
 
 
 def test_a_campaign_counts_violations_per_invariant_and_writes_each_violating_flight(tmp_path):
-    summary = envelope.run_envelope(6, seed=4, workers=2, out_dir=tmp_path, board=FakeBoard)
+    summary = envelope.run_envelope(
+        6, seed=4, out_dir=tmp_path, fleet=Fleet(workers=2, board=FakeBoard)
+    )
     assert summary["flights"] == 6 and summary["errors"] == 0
     assert set(summary["per_invariant"]) == set(inv.NAMES)
     written = sorted(p.name for p in tmp_path.glob("envelope_4_*.toml"))
@@ -173,7 +176,7 @@ def test_a_campaign_of_balloon_flights_flies_them_and_counts_quiet_until_release
     path = tmp_path / "balloons.toml"
     path.write_text(envelope.to_toml(data))
     summary = envelope.run_envelope(
-        2, seed=3, workers=1, out_dir=tmp_path, board=FakeBoard, envelope_path=path
+        2, seed=3, out_dir=tmp_path, fleet=Fleet(workers=1, board=FakeBoard), envelope_path=path
     )
     assert summary["errors"] == 0 and summary["outcomes"] == {"landed": 2}
     runs = json.loads((tmp_path / "envelope.json").read_text())["runs"]

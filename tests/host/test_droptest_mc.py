@@ -19,6 +19,7 @@ from host_tools.cli import main as cli_main
 from host_tools.droptest import campaign_table
 from host_tools.droptest import mc as droptest_mc
 from host_tools.droptest import replay as droptest_replay
+from host_tools.droptest.campaign import Fleet
 from host_tools.droptest.plots import ellipse_axes
 from host_tools.sim import atmosphere1976 as atm
 from host_tools.sim import scenario
@@ -54,7 +55,9 @@ def test_ellipse_of_points_on_a_known_distribution():
 
 def test_campaign_on_a_local_cluster_writes_its_summary(tmp_path):
     sc = quick_drone()
-    summary = droptest_mc.run_campaign(sc, 4, seed=2, workers=2, out_dir=tmp_path, board=FakeBoard)
+    summary = droptest_mc.run_campaign(
+        sc, 4, seed=2, out_dir=tmp_path, fleet=Fleet(workers=2, board=FakeBoard)
+    )
     assert summary["runs"] == 4
     assert 0.0 <= summary["success_rate"] <= 1.0
     assert summary["passed"] + summary["failed"] + summary["errors"] == 4
@@ -101,7 +104,7 @@ def test_campaign_on_a_separate_dask_scheduler_and_worker(tmp_path, capsys):
         )  # fmt: skip
         out = tmp_path / "mc"
         summary = droptest_mc.run_campaign(
-            scenario.load("drone_drop"), 3, scheduler=address, out_dir=out, board=FakeBoard,
+            scenario.load("drone_drop"), 3, out_dir=out, fleet=Fleet(address, board=FakeBoard),
             plots=False,
         )  # fmt: skip
         droptest_mc.print_summary(summary, out)

@@ -54,21 +54,14 @@ def test_a_steady_log_has_no_gaps():
 
 def _log(t_end, descent=(10.0, 60.0)):
     """A stand-in for a decoded log: 1 Hz records, DESCENT..MAIN inside `descent`."""
+    steady = {"speed_cms": -2_000, "accel_cms2": 981, "vbatt_mv": 4000}  # all along
+    upright = {"ax_mg": 0, "ay_mg": 0, "az_mg": 1000}  # 1 g along z
     records = []
     for i in range(int(t_end) + 1):
         phase = 2 if descent[0] <= i < descent[1] else (6 if i >= descent[1] else 0)
+        alt_cm = max(0, 100_000 - 2_000 * i)
         records.append(
-            SimpleNamespace(
-                t_s=float(i),
-                alt_cm=max(0, 100_000 - 2_000 * i),
-                speed_cms=-2_000,
-                accel_cms2=981,
-                ax_mg=0,
-                ay_mg=0,
-                az_mg=1000,
-                vbatt_mv=4000,
-                phase=phase,
-            )
+            SimpleNamespace(t_s=float(i), alt_cm=alt_cm, phase=phase, **steady, **upright)
         )
     fix = SimpleNamespace(has_position=True, lat=-30.0, lon=136.0, alt_cm=12_000)
     return SimpleNamespace(

@@ -3,7 +3,7 @@ and its campaigns without MicroPython: it speaks the same link as a Board
 (frames in, protocol lines out) and decides with a handful of plain rules.
 Tests hand it to the runner as the link (`DropTest(sc, FakeBoard())`,
 `run_scenario(..., link=FakeBoard())`) or as the board factory of a campaign
-(`run_campaign(..., board=FakeBoard)`).
+(`run_campaign(..., fleet=Fleet(board=FakeBoard))`).
 
 It is deliberately simple and is not the flight software: it arms when the
 accelerometer reads +1 g on the capsule's z axis, treats a deceleration above
