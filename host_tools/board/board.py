@@ -149,6 +149,10 @@ class Board:
         self.events = []
         self.noise = []  # lines that are not protocol lines (REPL text, garbage)
         self._buf = bytearray()
+        # a virtual board behind the port: which target and interpreter
+        # (board/targets.describe); None for a board on a real port
+        self.target = None
+        self.interpreter = None
         try:
             self.transport = SerialTransport(port, baudrate=baudrate, timeout=RAW_READ_TIMEOUT_S)
         except (TransportError, OSError) as exc:

@@ -23,7 +23,14 @@ def flash_arch(target):
 
 def make_board(target=DEFAULT_TARGET, flash_dir=None, heap=None, lfs_kb=0, log=None):
     """An unstarted virtual board of `target` (call `.start()`, then `.port`).
-    lfs_kb: the flash's size; for the unix ports 0 means the directory itself."""
+    lfs_kb: the flash's size; for the unix ports 0 means the directory itself.
+    The board's `.target` is `target`, its `.interpreter` what it runs."""
+    board = _board_of(target, flash_dir, heap, lfs_kb, log)
+    board.target = target
+    return board
+
+
+def _board_of(target, flash_dir, heap, lfs_kb, log):
     if target == "qemu-m3":
         from host_tools.board.qemu_board import DEFAULT_LFS_KB, QemuBoard
 
@@ -38,3 +45,11 @@ def make_board(target=DEFAULT_TARGET, flash_dir=None, heap=None, lfs_kb=0, log=N
     if target != "unix64":
         raise ValueError(f"unknown target {target!r} (known: {', '.join(TARGETS)})")
     return VirtualBoard(flash_dir, heap=heap or DEFAULT_HEAP, log=log, lfs_kb=lfs_kb)
+
+
+def describe(link, board):
+    """Mark `link` (the Board talking to virtual board `board`) with what the
+    board is: `.target` and `.interpreter`, which a flight's result keeps."""
+    link.target = getattr(board, "target", "")
+    link.interpreter = board.interpreter
+    return link

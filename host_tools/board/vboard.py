@@ -165,6 +165,11 @@ class VirtualBoard:
             self._cut_requested = True
 
     @property
+    def interpreter(self):
+        """What this board runs: the MicroPython executable."""
+        return str(self.micropython)
+
+    @property
     def running(self):
         return self._thread is not None and self._thread.is_alive()
 

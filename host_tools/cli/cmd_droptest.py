@@ -49,7 +49,8 @@ def register(subparsers):
         "--target",
         default=DEFAULT_TARGET,
         choices=TARGETS,
-        help="what the virtual board runs on without --port: unix64 (default), unix32"
+        help="what the virtual boards (every flight of a campaign too) run on without"
+        " --port: unix64 (default), unix32"
         " (32-bit unix port) or qemu-m3 (emulated Cortex-M3, qemu-system-arm; checks"
         " behaviour, memory and integers, not speed)",
     )
@@ -525,7 +526,7 @@ def _monte_carlo(args):
             args.monte_carlo,
             seed=_seed(args),
             out_dir=out,
-            fleet=Fleet(args.scheduler, args.workers),
+            fleet=Fleet(args.scheduler, args.workers, target=args.target),
             plots=not args.no_plots,
             progress=True,
         )
@@ -548,7 +549,7 @@ def _envelope(args):
             args.envelope,
             seed=_seed(args),
             out_dir=out,
-            fleet=Fleet(args.scheduler, args.workers),
+            fleet=Fleet(args.scheduler, args.workers, target=args.target),
             envelope_path=args.envelope_file or envelope.ENVELOPE_PATH,
             progress=True,
         )

@@ -23,7 +23,10 @@ scenario):
    fresh board's first lines.
 
 A board failing any of these is stopped and dropped; the next flight gets a
-new one. The restart happens when a flight hands its board back, so the
+new one. The emulated Cortex-M3 (`qemu-m3`) is not kept: its flash is the
+board's RAM, saved over the host's image at every power cut, so step 1
+cannot put it back; each of its flights boots a fresh copy of the flashed
+image instead (a few seconds next to a flight of minutes there). The restart happens when a flight hands its board back, so the
 interpreter that flew is reaped (and its CPU counted, flight_row.Meter)
 within that flight.
 """
@@ -37,11 +40,13 @@ import time
 from pathlib import Path
 
 from host_tools.board.flash import MANIFEST
+from host_tools.board.targets import DEFAULT_TARGET
 
 RESET_TIMEOUT_S = 30.0
 DRAIN_S = 0.01  # a flight that ended drained its board: nothing more is coming
 
-_KEPT = {}  # firmware digest -> KeptBoard, per process
+_KEPT = {}  # (firmware digest, target) -> KeptBoard, per process
+NOT_KEPT = ("qemu-m3",)  # targets whose flash a reset cannot put back (see above)
 _STOP_AT_EXIT = []  # atexit registered once
 
 
@@ -96,19 +101,19 @@ def manifest_mismatches(flash_dir):
 class KeptBoard:
     """One virtual board on a copy of a flashed image, kept for many flights."""
 
-    def __init__(self, template):
+    def __init__(self, template, target=DEFAULT_TARGET):
         from host_tools.board.board import Board
-        from host_tools.board.vboard import VirtualBoard
+        from host_tools.board.targets import describe, make_board
         from host_tools.droptest.runner import REPLY_TIMEOUT_S
 
         self.template = Path(template)
         self.tmp = Path(tempfile.mkdtemp(prefix="droptest-kept-"))
         self.flash_dir = self.tmp / "flash"
         shutil.copytree(self.template, self.flash_dir)
-        self.vboard = VirtualBoard(flash_dir=self.flash_dir).start()
+        self.vboard = make_board(target, flash_dir=self.flash_dir).start()
         self.flights = 0
         try:
-            self.board = Board(self.vboard.port, timeout=REPLY_TIMEOUT_S)
+            self.board = describe(Board(self.vboard.port, timeout=REPLY_TIMEOUT_S), self.vboard)
         except BaseException:
             self.stop()
             raise
@@ -208,19 +213,17 @@ def _stop_all():
         _drop(kept)
 
 
-def reused_board(log=None):
+def reused_board(log=None, target=DEFAULT_TARGET):
     """A board factory for runner.run_scenario: this process's kept virtual
-    board with the current firmware (flashed once per process and firmware
-    version), started on first use."""
-    from host_tools.droptest.runner import _firmware_digest, _flashed_template
+    board of `target` (board/targets.py) with the current firmware (flashed
+    once per process, firmware version and target), started on first use."""
+    from host_tools.droptest.runner import _firmware_digest, _flashed_template, open_board
 
-    key = _firmware_digest()
+    key = (_firmware_digest(), target)
     kept = _KEPT.get(key)
-    if kept is not None and kept.in_use:
-        # a second flight at once in this process (threads): a board of its own
-        from host_tools.droptest.runner import open_board
-
-        return open_board(log=log, reuse_flash=True)
+    if target in NOT_KEPT or (kept is not None and kept.in_use):
+        # not kept, or a second flight at once in this process (threads): a board of its own
+        return open_board(log=log, reuse_flash=True, target=target)
     if kept is not None and not kept.vboard.running:
         _drop(kept)
         kept = None
@@ -228,5 +231,5 @@ def reused_board(log=None):
         if not _STOP_AT_EXIT:
             atexit.register(_stop_all)
             _STOP_AT_EXIT.append(True)
-        kept = _KEPT[key] = KeptBoard(_flashed_template(log or (lambda *a: None)))
+        kept = _KEPT[key] = KeptBoard(_flashed_template(log or (lambda *a: None), target), target)
     return kept.lease()

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from host_tools.board.targets import DEFAULT_TARGET
 from host_tools.droptest import flight_row
 
 
@@ -20,11 +21,13 @@ class Fleet:
     """What a campaign's flights fly on: a dask cluster (the one whose
     scheduler is at `scheduler`, else a local one of `workers` processes, by
     default one per CPU) and, on its workers, `board` (runner.run_scenario's
-    board factory; None: each worker's kept virtual board, board_pool.py)."""
+    board factory; None: a virtual board of `target`, board/targets.py, kept
+    per worker where the target allows it, board_pool.py)."""
 
     scheduler: str | None = None
     workers: int | None = None
     board: object = None
+    target: str = DEFAULT_TARGET
 
     def describe(self) -> str:
         return self.scheduler or f"local ({self.workers or os.cpu_count() or 1} workers)"

@@ -15,6 +15,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from host_tools.board.targets import DEFAULT_TARGET
 from host_tools.droptest.flight_row import compact_json
 
 TABLE_NAME = "flights.csv"
@@ -89,6 +90,8 @@ COLUMNS = (
     ("receivers", "json"),
     ("sim_s", "float"),
     ("samples", "int"),
+    ("target", "str"),
+    ("interpreter", "str"),
     ("wall_s", "float"),
     ("host_cpu_s", "float"),
     ("board_cpu_s", "float"),
@@ -104,10 +107,11 @@ class TableMismatch(Exception):
     """The output directory holds another campaign's table."""
 
 
-def identity(kind, scenario_raw, seed):
-    """What makes two runs the same campaign (the flight count may grow)."""
+def identity(kind, scenario_raw, seed, target=DEFAULT_TARGET):
+    """What makes two runs the same campaign (the flight count may grow):
+    flights on another target are another campaign."""
     digest = hashlib.sha256(compact_json(scenario_raw).encode()).hexdigest()[:16]
-    return {"kind": kind, "scenario_sha256": digest, "seed": seed}
+    return {"kind": kind, "scenario_sha256": digest, "seed": seed, "target": target}
 
 
 def encode(row):

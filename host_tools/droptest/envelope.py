@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import tomllib
 
+from host_tools.board.targets import DEFAULT_TARGET
 from host_tools.droptest.invariants import NAMES as INVARIANT_NAMES
 from host_tools.droptest.invariants import firmware, firmware_defaults
 from host_tools.sim import atmosphere1976 as atm
@@ -509,14 +510,14 @@ def to_toml(doc, header=""):
 
 
 # -- one flight (on a worker) and the campaign ------------------------------------------
-def fly(env, seed, index, board=None):
+def fly(env, seed, index, board=None, target=DEFAULT_TARGET):
     """Draw and fly one envelope flight: its table row (flight_row.py), the
     drawn scenario document in its `inputs`. board: what to fly on
     (runner.run_scenario's factory; default this worker's kept virtual
-    board, board_pool.py)."""
-    from host_tools.droptest import board_pool
+    board of `target`, board_pool.py)."""
     from host_tools.droptest import runner as droptest
     from host_tools.droptest.flight_row import Meter, error_row, row
+    from host_tools.droptest.mc import worker_board
 
     doc = draw(env, seed, index)
     meter = Meter()
@@ -524,7 +525,7 @@ def fly(env, seed, index, board=None):
     try:
         sc = scenario_of(doc)
         result = droptest.run_scenario(
-            sc, seed=run_seed, board=board or board_pool.reused_board, plots=False
+            sc, seed=run_seed, board=board or worker_board(target), plots=False
         )
     except Exception as exc:  # noqa: BLE001 - a broken run is counted, not fatal
         out = error_row(index, seed, run_seed, doc["name"], exc, meter, doc)
@@ -535,10 +536,10 @@ def fly(env, seed, index, board=None):
 
 def run_envelope(n, seed=0, out_dir=None, fleet=None, envelope_path=ENVELOPE_PATH, progress=False):
     """Fly n envelope flights on `fleet` (campaign.Fleet; default: a local
-    cluster) into out_dir's flights table (resuming: flights already in it
-    are not flown again); returns the summary (and writes envelope.md,
-    envelope.json, landing.kml and one scenario file per violating flight to
-    out_dir)."""
+    cluster, virtual boards of the default target) into out_dir's flights
+    table (resuming: flights already in it are not flown again); returns the
+    summary (and writes envelope.md, envelope.json, landing.kml and one
+    scenario file per violating flight to out_dir)."""
     from host_tools.droptest import campaign, campaign_table
 
     fleet = fleet or campaign.Fleet()
@@ -546,10 +547,12 @@ def run_envelope(n, seed=0, out_dir=None, fleet=None, envelope_path=ENVELOPE_PAT
     env = load_envelope(envelope_path)
     t0 = time.perf_counter()
     with campaign.table_dir(out_dir) as out:
-        table = campaign_table.Table(out, campaign_table.identity("envelope", env, seed))
+        table = campaign_table.Table(
+            out, campaign_table.identity("envelope", env, seed, fleet.target)
+        )
         runs, flown_now = campaign.fly_into_table(
             fly,
-            lambda i: (env, seed, i, fleet.board),
+            lambda i: (env, seed, i, fleet.board, fleet.target),
             n,
             lambda i: f"envelope-{seed}-{i}",
             table,

@@ -109,6 +109,8 @@ def row(index, seed, run_seed, scenario, result, meter, inputs):
         "sim_s": round(result.sim_s, 1),
         "samples": result.samples,
         "receivers": _receivers(scenario, result),
+        "target": result.target,
+        "interpreter": result.interpreter,
     }
     out.update(meter.figures())
     return out

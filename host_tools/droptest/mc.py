@@ -17,6 +17,7 @@ campaign; `Fleet(scheduler=ADDRESS)` (campaign.py) uses an existing cluster
 package installed.
 """
 
+import functools
 import json
 import math
 import os
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from host_tools.board.targets import DEFAULT_TARGET
 from host_tools.sim.scenario import Scenario
 
 
@@ -41,11 +43,10 @@ def dispersed_flight(sc, seed, index):
     return flown, int(rng.integers(0, 2**31 - 1))
 
 
-def run_dispersed(raw, name, path, seed, index, board=None):
+def run_dispersed(raw, name, path, seed, index, board=None, target=DEFAULT_TARGET):
     """One Monte Carlo flight (executes on a worker): its table row (flight_row.py).
     board: what to fly on (runner.run_scenario's factory; default this
-    worker's kept virtual board, flashed once: board_pool.py)."""
-    from host_tools.droptest import board_pool
+    worker's kept virtual board of `target`, flashed once: board_pool.py)."""
     from host_tools.droptest import runner as droptest
     from host_tools.droptest.flight_row import Meter, error_row, row
 
@@ -53,11 +54,19 @@ def run_dispersed(raw, name, path, seed, index, board=None):
     meter = Meter()
     try:
         result = droptest.run_scenario(
-            sc, seed=run_seed, board=board or board_pool.reused_board, plots=False
+            sc, seed=run_seed, board=board or worker_board(target), plots=False
         )
     except Exception as exc:  # noqa: BLE001 - a broken run is a failed run, not a broken campaign
         return error_row(index, seed, run_seed, name, exc, meter, sc.raw)
     return row(index, seed, run_seed, sc, result, meter, sc.raw)
+
+
+def worker_board(target):
+    """The board factory of a campaign's flight on a worker: the worker's
+    kept virtual board of `target` (board_pool.py)."""
+    from host_tools.droptest import board_pool
+
+    return functools.partial(board_pool.reused_board, target=target)
 
 
 def _client(scheduler, workers):
@@ -86,19 +95,21 @@ def _client(scheduler, workers):
 
 def run_campaign(sc, n, seed=0, out_dir=None, fleet=None, plots=True, progress=False):
     """Fly n dispersed copies on `fleet` (campaign.Fleet; default: a local
-    cluster) into out_dir's flights table (resuming: flights already in it
-    are not flown again); returns the summary dict (and writes the Markdown
-    and JSON summaries and the landing KML)."""
+    cluster, virtual boards of the default target) into out_dir's flights
+    table (resuming: flights already in it are not flown again); returns the
+    summary dict (and writes the Markdown and JSON summaries and the landing
+    KML)."""
     from host_tools.droptest import campaign, campaign_table
 
     fleet = fleet or campaign.Fleet()
 
     t0 = time.perf_counter()
     with campaign.table_dir(out_dir) as out:
-        table = campaign_table.Table(out, campaign_table.identity("monte_carlo", sc.raw, seed))
+        ident = campaign_table.identity("monte_carlo", sc.raw, seed, fleet.target)
+        table = campaign_table.Table(out, ident)
         runs, flown_now = campaign.fly_into_table(
             run_dispersed,
-            lambda i: (sc.raw, sc.name, sc.path, seed, i, fleet.board),
+            lambda i: (sc.raw, sc.name, sc.path, seed, i, fleet.board, fleet.target),
             n,
             lambda i: f"mc-{sc.name}-{seed}-{i}",
             table,

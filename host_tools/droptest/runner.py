@@ -120,6 +120,8 @@ class Result:
     aborted: str = ""
     invariants: list = field(default_factory=list)  # invariants.check()
     board_config: str = ""  # `--port`: how the board's own config was put back
+    target: str = ""  # the virtual board's target (board/targets.py), "" for a real port
+    interpreter: str = ""  # what that virtual board ran
 
     @property
     def passed(self):
@@ -1049,7 +1051,7 @@ def open_board(port=None, log=None, reuse_flash=False, target="unix64"):
 
     from host_tools.board.board import Board
     from host_tools.board.flash import flash
-    from host_tools.board.targets import flash_arch, make_board
+    from host_tools.board.targets import describe, flash_arch, make_board
 
     if port:
         return Board(port, timeout=REPLY_TIMEOUT_S)
@@ -1068,7 +1070,7 @@ def open_board(port=None, log=None, reuse_flash=False, target="unix64"):
     try:
         if template is None:
             flash(board.port, board="sim", log=log, arch=flash_arch(target))
-        return Board(board.port, timeout=REPLY_TIMEOUT_S, on_close=stop)
+        return describe(Board(board.port, timeout=REPLY_TIMEOUT_S, on_close=stop), board)
     except BaseException:
         stop()
         raise
@@ -1104,6 +1106,8 @@ def run_scenario(
         with kept_for_test(opened if port and not board else None, out_dir) as kept:
             result = DropTest(scenario, link, seed=seed, realtime=realtime, progress=progress).run()
         result.board_config = kept.note
+        result.target = getattr(link, "target", None) or ""
+        result.interpreter = getattr(link, "interpreter", None) or ""
     finally:
         if opened is not None:
             opened.close()

@@ -17,6 +17,7 @@ from scenario_variants import shipped
 
 from host_tools.board.qemu_board import QemuBoard, qemu_missing
 from host_tools.droptest import runner as droptest
+from host_tools.droptest.campaign import Fleet
 
 pytestmark = [
     pytest.mark.skipif(qemu_missing() is not None, reason=str(qemu_missing())),
@@ -82,3 +83,23 @@ def test_power_cut_under_the_drogue_resumes_from_the_flash_on_the_cortex_m3(
     assert result.passed, failed(result)
     assert result.violations == []
     assert [e.extra["channel"] for e in result.fires()] == ["drogue", "main"]
+
+
+def test_a_campaign_flies_on_the_emulated_board(tmp_path):
+    """`--monte-carlo N --target qemu-m3`: the worker flashes the emulated
+    board once and boots each flight on a fresh copy of that flash."""
+    from scenario_variants import drone
+
+    from host_tools.board.qemu_board import MACHINE
+    from host_tools.droptest import campaign_table
+    from host_tools.droptest import mc as droptest_mc
+    from host_tools.paths import QEMU_M3_FIRMWARE
+
+    sc = drone(run={"sample_hz": float(SAMPLE_HZ)})
+    summary = droptest_mc.run_campaign(
+        sc, 1, seed=3, out_dir=tmp_path, fleet=Fleet(workers=1, target="qemu-m3"), plots=False
+    )
+    assert summary["errors"] == 0 and summary["passed"] == 1, summary
+    (row,) = campaign_table.read(tmp_path / campaign_table.TABLE_NAME)
+    assert row["target"] == "qemu-m3"
+    assert MACHINE in row["interpreter"] and str(QEMU_M3_FIRMWARE) in row["interpreter"]

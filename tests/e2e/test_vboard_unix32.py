@@ -11,6 +11,7 @@ from scenario_variants import drone
 
 from host_tools.board.targets import make_board
 from host_tools.droptest import runner as droptest
+from host_tools.droptest.campaign import Fleet
 
 pytestmark = [
     pytest.mark.skipif(port_missing("unix32") is not None, reason=str(port_missing("unix32"))),
@@ -38,3 +39,20 @@ def test_drone_drop_on_the_32_bit_board():
     result = droptest.run_scenario(drone(), plots=False, target="unix32")
     assert result.passed, [e for e in result.expectations if not e["passed"]]
     assert [e.extra["channel"] for e in result.fires()] == ["drogue", "main"]
+
+
+def test_a_campaign_flies_every_flight_on_its_target(tmp_path):
+    from host_tools.droptest import campaign_table
+    from host_tools.droptest import mc as droptest_mc
+    from host_tools.paths import micropython_unix32
+
+    sc = drone(run={"sample_hz": 25.0})
+    summary = droptest_mc.run_campaign(
+        sc, 2, seed=3, out_dir=tmp_path, fleet=Fleet(workers=1, target="unix32"), plots=False
+    )
+    assert summary["errors"] == 0 and summary["passed"] == 2, summary
+    rows = campaign_table.read(tmp_path / campaign_table.TABLE_NAME)
+    assert [r["index"] for r in rows] == [0, 1]
+    for r in rows:
+        assert r["target"] == "unix32"
+        assert r["interpreter"] == str(micropython_unix32())

@@ -115,10 +115,10 @@ def test_a_stopped_campaign_resumes_without_flying_a_flight_twice(tmp_path, monk
     log.write_text("")
     real_run = droptest_mc.run_dispersed
 
-    def counting(raw, name, path_, seed, index, board):
+    def counting(raw, name, path_, seed, index, *board_and_target):
         with open(log, "a") as f:
             f.write(f"{index}\n")
-        return real_run(raw, name, path_, seed, index, board)
+        return real_run(raw, name, path_, seed, index, *board_and_target)
 
     def flown():
         return sorted(int(x) for x in log.read_text().split())
