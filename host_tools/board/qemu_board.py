@@ -55,8 +55,6 @@ FRIENDLY_BANNER = b'Type "help()" for more information.'
 PROMPT = b">>> "
 BOOT_TIMEOUT_S = 30.0
 CONNECT_TIMEOUT_S = 10.0
-VCPU_THREAD_WAIT_S = 2.0  # qemu starts its CPU thread once the UART socket is connected
-VCPU_NICE = 19  # below qemu's I/O thread, which hands the UART its bytes one by one
 INSTALL_HINT = (
     "qemu-system-arm not found: install it (Debian/Ubuntu: apt-get install qemu-system-arm)"
 )
@@ -70,39 +68,6 @@ def _die_with_parent():
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass  # not Linux: stop() still ends qemu
-
-
-def _yield_to_io_thread(pid, wait_s=VCPU_THREAD_WAIT_S):
-    """Lower the emulated CPU's thread below qemu's own I/O thread (Linux).
-
-    The CMSDK UART holds one received byte: qemu's I/O thread hands it the
-    next byte only after the guest has read the last one, a wakeup per byte,
-    while the guest spins on the UART's status register (MicroPython's qemu
-    port has no receive interrupt). When the spinning CPU thread and the I/O
-    thread share a core, every byte waits for the scheduler to switch; at the
-    lowest priority the CPU thread gives way at once, and the link moves about
-    twice the bytes per second on a busy machine. qemu runs in a session of
-    its own (its own scheduling group), so this weighs the CPU thread against
-    qemu's other threads only, not against the rest of the machine. The guest
-    runs the same instructions either way."""
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            tasks = os.listdir(f"/proc/{pid}/task")
-        except OSError:
-            return False  # not Linux, or qemu has ended
-        for tid in tasks:
-            try:
-                with open(f"/proc/{pid}/task/{tid}/comm") as f:
-                    name = f.read()
-                if name.startswith("CPU "):
-                    os.setpriority(os.PRIO_PROCESS, int(tid), VCPU_NICE)
-                    return True
-            except OSError:
-                continue
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
 
 
 def _marker_start(buf, markers):
@@ -243,7 +208,6 @@ class QemuBoard:
                 os.unlink(p)
         cmd = [
             QEMU, "-machine", MACHINE, "-display", "none", "-semihosting",
-            "-name", "capsule-m3,debug-threads=on",  # threads named: _yield_to_io_thread
             "-chardev", f"socket,id=uart,path={uart_path},server=on,wait=on",
             "-serial", "chardev:uart",
             "-monitor", f"unix:{self._monitor_path},server=on,wait=off",
@@ -273,7 +237,6 @@ class QemuBoard:
                 time.sleep(0.02)
         s.setblocking(False)
         self._uart = s
-        _yield_to_io_thread(self._proc.pid)
         self._state = "boot"
         self._boot_buf = b""
         self._rom_sent = False
