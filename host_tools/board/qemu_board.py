@@ -49,11 +49,17 @@ FLASH_ADDR = 0x21000000  # 16 MB of board RAM the port leaves alone (its ROMFS p
 DEFAULT_LFS_KB = 1408  # a Pico's MicroPython file system
 ROM = Path(__file__).with_name("qemu_rom.py")
 ROM_END = b"\x00rom:end\x00"
+SCRIPT_START = b"\x00rom:script\x00"  # the ROM runs boot.py or main.py: input goes in
+SCRIPT_END = b"\x00rom:idle\x00"  # and no more: input waits for the REPL
+RAW_END = b"\x04>"  # the raw REPL is done with the ROM's run, prompt ready
 SOFT_REBOOT = b"MPY: soft reboot\r\n"
+ROM_MARKERS = (ROM_END, SOFT_REBOOT, SCRIPT_START, SCRIPT_END)
 RAW_PROMPT = b"raw REPL; CTRL-B to exit\r\n>"
 FRIENDLY_BANNER = b'Type "help()" for more information.'
 PROMPT = b">>> "
 BOOT_TIMEOUT_S = 30.0
+BOOT_POKE_S = 5.0  # no REPL prompt that long after a reset: ask for it again
+REPL_POKE = b"\r\x03\x01"  # end a line, drop it, (re)enter the raw REPL
 CONNECT_TIMEOUT_S = 10.0
 INSTALL_HINT = (
     "qemu-system-arm not found: install it (Debian/Ubuntu: apt-get install qemu-system-arm)"
@@ -142,6 +148,8 @@ class QemuBoard:
         self._boot_buf = b""
         self._return_raw = False
         self._rom_sent = False
+        self._script_running = False
+        self._boot_poke_at = 0.0
 
     # -- lifecycle -----------------------------------------------------------
     def start(self):
@@ -237,9 +245,7 @@ class QemuBoard:
                 time.sleep(0.02)
         s.setblocking(False)
         self._uart = s
-        self._state = "boot"
-        self._boot_buf = b""
-        self._rom_sent = False
+        self._enter_boot()
         self._raw = False
         self._to_board.clear()
 
@@ -286,8 +292,19 @@ class QemuBoard:
         if data:
             self._to_client += data
 
+    def _enter_boot(self):
+        self._state = "boot"
+        self._boot_buf = b""
+        self._rom_sent = False
+        self._script_running = False
+        self._boot_poke_at = time.monotonic() + BOOT_POKE_S
+
     def _boot_output(self, data):
-        """The ROM is being typed: wait for a REPL, enter the raw one, send the ROM."""
+        """The ROM is being typed: wait for a REPL, enter the raw one, send the ROM.
+
+        The ROM goes in only at a raw prompt that is the last thing printed;
+        a prompt with more behind it (the board answering bytes that reached
+        it before the reset) asks for a fresh raw prompt (Ctrl-A)."""
         self._boot_buf += data
         buf = self._boot_buf
         if not self._rom_sent:
@@ -295,9 +312,10 @@ class QemuBoard:
                 self._to_board += rom_source(self.blocks, not self._return_raw).encode() + b"\x04"
                 self._rom_sent = True
                 self._boot_buf = b""
-            elif buf.endswith(PROMPT):
+            elif PROMPT in buf or RAW_PROMPT in buf:
                 self._to_board += b"\x01"
                 self._boot_buf = b""
+                self._boot_poke_at = time.monotonic() + BOOT_POKE_S
             return
         at = buf.find(b"OK")
         if at >= 0:
@@ -308,19 +326,29 @@ class QemuBoard:
     def _rom_output(self, data):
         """boot.py and main.py run: the client sees their output, up to the ROM's end."""
         buf = self._boot_buf + data
-        at = buf.find(ROM_END)
-        if at >= 0:
+        while True:
+            found = [(buf.find(m), m) for m in ROM_MARKERS]
+            found = [(at, m) for at, m in found if at >= 0]
+            if not found:
+                break
+            at, marker = min(found)
+            rest = buf[at + len(marker) :]
+            if marker == SOFT_REBOOT:  # machine.soft_reset() in main.py
+                self._send_client(buf[: at + len(marker)])
+                self._soft_reset(raw=False, rest=rest)
+                return
             self._send_client(buf[:at])
-            self._state = "tail"
-            self._boot_buf = b""
-            self._tail_output(buf[at + len(ROM_END) :])
-            return
-        cut = buf.find(SOFT_REBOOT)
-        if cut >= 0:  # machine.soft_reset() in main.py
-            self._send_client(buf[: cut + len(SOFT_REBOOT)])
-            self._soft_reset(raw=False, rest=buf[cut + len(SOFT_REBOOT) :])
-            return
-        keep = _marker_start(buf, (ROM_END, SOFT_REBOOT))  # a marker split over reads
+            if marker == ROM_END:
+                self._state = "tail"
+                self._boot_buf = b""
+                self._tail_output(rest)
+                return
+            self._script_running = marker == SCRIPT_START
+            if self._script_running:  # what waited during boot is the script's to read
+                self._to_board += self._held
+                self._held.clear()
+            buf = rest
+        keep = _marker_start(buf, ROM_MARKERS)  # a marker split over reads
         self._send_client(buf[: len(buf) - keep])
         self._boot_buf = buf[len(buf) - keep :]
 
@@ -329,7 +357,7 @@ class QemuBoard:
         the client gets. After a soft reset from the raw REPL it is the raw
         prompt mpremote waits for; otherwise the friendly REPL (Ctrl-B)."""
         self._boot_buf += data
-        if not self._boot_buf.endswith(b"\x04>"):
+        if RAW_END not in self._boot_buf:
             return
         self._boot_buf = b""
         if self._return_raw:
@@ -358,12 +386,14 @@ class QemuBoard:
         self._send_client(data)
 
     def _soft_reset(self, raw, rest):
+        """The board reboots: bytes not yet sent to it wait for its REPL, as
+        a board's USB keeps what it has not read across a soft reset."""
         self.resets += 1
-        self._state = "boot"
+        self._enter_boot()
         self._return_raw = raw
-        self._boot_buf = b""
-        self._rom_sent = False
         self._tail = b""
+        self._held[:0] = self._to_board
+        self._to_board.clear()
         if self.log:
             self.log(f"soft reset #{self.resets}")
         if rest:
@@ -382,8 +412,9 @@ class QemuBoard:
     # -- what the client sends -----------------------------------------------------
     def _client_input(self, data):
         """Bytes from the client: a `#R` line (outside the raw REPL) cuts the
-        power; while the ROM is typed or ends, input waits, as a board's USB
-        buffers what arrives during its boot."""
+        power; while the ROM is typed, runs no script (boot.py, main.py) or
+        ends, input waits, as a board's USB buffers what arrives during its
+        boot: the raw REPL the ROM runs in must not read it."""
         if not self._raw:
             window = self._input_tail + data
             at = window.find(RESET_FRAME, 1)
@@ -398,7 +429,7 @@ class QemuBoard:
                 self._input_tail = window[-3:]
         else:
             self._input_tail = b"\n"
-        if self._state in ("boot", "tail"):
+        if self._state in ("boot", "tail") or (self._state == "rom" and not self._script_running):
             self._held += data
             return
         self._to_board += data
@@ -414,6 +445,17 @@ class QemuBoard:
         if self.log:
             self.log(f"power cut #{self.resets}")
         self._power_on()
+
+    def _poke_stalled_boot(self):
+        """Before the ROM goes in, a reset whose prompt was missed would wait
+        forever: after BOOT_POKE_S without one, ask the REPL again (nothing
+        typed yet can be harmed)."""
+        if self._state == "boot" and not self._rom_sent and time.monotonic() >= self._boot_poke_at:
+            if self.log:
+                self.log(f"no REPL prompt after a reset: {self._boot_buf[-80:]!r}")
+            self._to_board += REPL_POKE
+            self._boot_buf = b""
+            self._boot_poke_at = time.monotonic() + BOOT_POKE_S
 
     # -- the relay -----------------------------------------------------------------
     def _relay(self, powered, failure):
@@ -436,6 +478,7 @@ class QemuBoard:
                 cut, self._cut_requested = self._cut_requested, False
             if cut:
                 self._power_cut()
+            self._poke_stalled_boot()
             uart = self._uart
             poller = select.poll()
             poller.register(client_fd, select.POLLIN | (select.POLLOUT if self._to_client else 0))

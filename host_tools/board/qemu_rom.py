@@ -61,6 +61,10 @@ def _rom_run(name):
         os.stat(name)
     except OSError:
         return
+    # the host passes the client's input on only while a script runs (it may
+    # read it); otherwise it waits for the REPL the client gets, not the raw
+    # REPL the ROM runs in
+    sys.stdout.write("\x00rom:script\x00")
     try:
         with open(name) as f:
             source = f.read()
@@ -69,6 +73,7 @@ def _rom_run(name):
         raise  # machine.soft_reset(): the board reboots
     except BaseException as exc:  # a board prints what stopped main.py, then the REPL
         sys.print_exception(exc)
+    sys.stdout.write("\x00rom:idle\x00")
 
 
 def _rom_boot(addr, blocks, run_main):

@@ -28,6 +28,14 @@ mpremote = functools.partial(board_io.mpremote, timeout=60)
 read_until = functools.partial(board_io.read_until, timeout=20)
 
 
+def read_then(ser, first, then):
+    """Read up to `first`, then up to `then` after it (which may have come in the same read)."""
+    data = read_until(ser, first)
+    if then not in data.split(first, 1)[1]:
+        data += read_until(ser, then)
+    return data
+
+
 def put(port, tmp_path, name, text):
     src = tmp_path / name
     src.write_text(text)
@@ -112,9 +120,7 @@ def test_port_path_survives_soft_reset_and_boot_and_main_py_run(board, tmp_path)
         ser.write(b"\r\x03")
         read_until(ser, b">>> ")
         ser.write(b"\x04")  # friendly REPL Ctrl-D: soft reset, boot.py then main.py
-        data = read_until(ser, b"main says hello")
-        if b">>> " not in data.split(b"main says hello")[1]:
-            data += read_until(ser, b">>> ")
+        data = read_then(ser, b"main says hello", b">>> ")
         assert b"soft reboot" in data
         assert data.index(b"boot says hi") < data.index(b"main says hello")
         ser.write(b"1+2\r")
@@ -128,8 +134,7 @@ def test_an_exception_in_main_py_is_printed_then_the_repl(board, tmp_path):
         ser.write(b"\r\x03")
         read_until(ser, b">>> ")
         ser.write(b"\x04")
-        data = read_until(ser, b"broken main")
-        data += read_until(ser, b">>> ")
+        data = read_then(ser, b"broken main", b">>> ")
         assert b"up\r\n" in data and b"ValueError: broken main" in data
 
 
