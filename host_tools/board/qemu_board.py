@@ -11,7 +11,9 @@ it mounts LittleFS on the board's flash (RAM at FLASH_ADDR, outside the
 heap; a soft reset keeps it) and runs boot.py and main.py as a Pico does,
 boot.py alone after a soft reset from the raw REPL, as mpremote expects. When
 the ROM is done, the client gets the REPL a board shows then (the friendly
-banner, or the raw REPL prompt).
+banner, or the raw REPL prompt). What the client sends meanwhile goes to
+the board only while boot.py or main.py runs (the ROM marks them); otherwise
+it waits for that REPL, so the ROM's raw REPL never reads it.
 
 A power cut (`#R` line from the client while not in the raw REPL, or
 `power_cycle()`) stops the CPU wherever it is, saves the flash through qemu's
