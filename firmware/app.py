@@ -97,6 +97,7 @@ class App:
         self.sim = self.board.get("mode") == "sim"
         self.clock = clock_mod.VirtualClock() if self.sim else clock_mod.TicksClock()
         self.wire = wire_mod.Wire(self.out, self.clock)
+        self._intern_names()  # first, before the heap fragments
         self.hw = self._build_hw()
         self.errors.extend(getattr(self.hw, "errors", ()))
         self.cfg, cfg_errors = config.load(CONFIG_FILE)
@@ -135,14 +136,15 @@ class App:
         # only when the answer changes
         self.interrupts_on = None
         self.guard_console()  # a flight resumed after a reset: off at once
-        self._intern_names()
 
     def _intern_names(self):
         """Load once, and drop, the modules that commands load per call
         (arm, disarm, selftest, version): their names go into MicroPython's
         string pool now, while the heap is fresh. Later, a new name can need
         a larger block of the pool than a fragmented heap still has (seen on
-        the virtual board as a MemoryError on the first `selftest` or `arm`)."""
+        the virtual board as a MemoryError on the first `selftest` or `arm`,
+        and on the emulated Cortex-M3's 192 KB heap at boot when this ran
+        after the hardware, log and beacon were built)."""
         for name in ("app_cmds", "selftest", "flight_arm"):
             if name not in sys.modules:
                 __import__(name)

@@ -125,7 +125,7 @@ def test_campaign_on_a_separate_dask_scheduler_and_worker(tmp_path, capsys):
                 os.killpg(p.pid, signal.SIGKILL)
 
 
-def test_unreachable_scheduler_is_a_user_error(capsys):
+def test_unreachable_scheduler_is_a_user_error(capsys, tmp_path):
     status = cli_main(
         [
             "droptest",
@@ -134,6 +134,8 @@ def test_unreachable_scheduler_is_a_user_error(capsys):
             "2",
             "--scheduler",
             "tcp://127.0.0.1:9",
+            "--out",
+            str(tmp_path / "mc"),
         ]
     )
     assert status == 2
