@@ -39,9 +39,9 @@ import subprocess
 import tempfile
 import threading
 import time
-import tty
 from pathlib import Path
 
+from host_tools.board.relayed_board import RelayedBoard
 from host_tools.paths import QEMU_M3_FIRMWARE
 from host_tools.protocol.frames import RESET_FRAME
 
@@ -110,34 +110,21 @@ def rom_source(blocks, run_main):
     return ROM.read_text() + call
 
 
-class QemuBoard:
-    """A Cortex-M board on a pseudo-terminal. `start()` returns self; `.port` is the path."""
+class QemuBoard(RelayedBoard):
+    """MicroPython's bare-metal qemu port as a Cortex-M board on a pseudo-terminal."""
 
     def __init__(self, flash_dir=None, lfs_kb=DEFAULT_LFS_KB, log=None, firmware=None):
         missing = qemu_missing() if firmware is None else None
         if missing:
             raise QemuBoardError(missing)
         self.firmware = Path(firmware or QEMU_M3_FIRMWARE)
-        self._tmp = None
-        if flash_dir is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="qemu-board-")
-            flash_dir = self._tmp.name
-        self.flash_dir = Path(flash_dir).resolve()
-        self.flash_dir.mkdir(parents=True, exist_ok=True)
+        self._init_relayed(flash_dir, "qemu-board-", log)
         self.image = self.flash_dir / "flash.img"
         self.blocks = (int(lfs_kb) + 3) // 4
-        self.log = log
-        self.port = None
-        self.resets = 0  # soft resets and power cuts
         self.power_cuts = 0
         self._sockdir = tempfile.mkdtemp(prefix="qemu-m3-")  # short paths for unix sockets
-        self._client_fd = None
         self._proc = None
         self._uart = None
-        self._stop = threading.Event()
-        self._thread = None
-        self._lock = threading.Lock()
-        self._cut_requested = False
         self._raw = False
         self._tail = b""
         self._input_tail = b"\n"
@@ -155,12 +142,7 @@ class QemuBoard:
 
     # -- lifecycle -----------------------------------------------------------
     def start(self):
-        master, slave = os.openpty()
-        self.port = os.ttyname(slave)
-        tty.setraw(slave)
-        os.close(slave)  # the client opens it by path; no client = POLLHUP on master
-        os.set_blocking(master, False)
-        self._client_fd = master
+        self._open_port()
         # qemu is started (and restarted) by the relay thread alone: it dies
         # with that thread (_die_with_parent), so it is saved and stopped there
         powered = threading.Event()
@@ -181,33 +163,13 @@ class QemuBoard:
         if self._thread:
             self._thread.join(timeout=30)
         self._power_off(save=True)  # when the relay could not
-        if self._client_fd is not None:
-            os.close(self._client_fd)
-            self._client_fd = None
         shutil.rmtree(self._sockdir, ignore_errors=True)
-        if self._tmp:
-            self._tmp.cleanup()
-            self._tmp = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    def power_cycle(self):
-        """Cut power now: the CPU stops wherever it is, the flash is kept, then power-on."""
-        with self._lock:
-            self._cut_requested = True
+        self._close_port()
 
     @property
     def interpreter(self):
         """What this board runs: qemu's machine and the MicroPython firmware."""
         return f"{QEMU} -machine {MACHINE} -kernel {self.firmware}"
-
-    @property
-    def running(self):
-        return self._thread is not None and self._thread.is_alive()
 
     # -- qemu ------------------------------------------------------------------
     def _power_on(self):

@@ -29,13 +29,13 @@ import os
 import select
 import signal
 import subprocess
-import tempfile
 import termios
 import threading
 import time
 import tty
 from pathlib import Path
 
+from host_tools.board.relayed_board import RelayedBoard
 from host_tools.paths import micropython_executable
 from host_tools.protocol.frames import RESET_FRAME
 
@@ -86,26 +86,17 @@ def _nonblocking(fd):
     fcntl.fcntl(fd, fcntl.F_SETFL, flags | os.O_NONBLOCK)
 
 
-class VirtualBoard:
-    """A board on a pseudo-terminal. `start()` returns self; `.port` is the path."""
+class VirtualBoard(RelayedBoard):
+    """The MicroPython unix port as a board on a pseudo-terminal."""
 
     def __init__(self, flash_dir=None, heap=DEFAULT_HEAP, micropython=None, log=None, lfs_kb=0):
         """lfs_kb: 0 = the flash is the directory itself (files visible on the
         host); N = a LittleFS file system on an N KB flash image in the
         directory (`flash.img`), as on a board."""
-        self._tmp = None
-        if flash_dir is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="vboard-flash-")
-            flash_dir = self._tmp.name
-        self.flash_dir = Path(flash_dir).resolve()
-        self.flash_dir.mkdir(parents=True, exist_ok=True)
+        self._init_relayed(flash_dir, "vboard-flash-", log)
         self.heap = heap
         self.lfs_blocks = (int(lfs_kb) + 3) // 4
         self.micropython = micropython or micropython_executable()
-        self.log = log  # optional callable(str) for diagnostics
-        self.port = None
-        self.resets = 0
-        self._client_fd = None
         self._child = None
         self._child_fd = None
         self._raw = False
@@ -122,20 +113,11 @@ class VirtualBoard:
         self._sent_after_interrupt = None
         self._starting = b""  # output before the ROM's ready marker; input is held
         self._input_held = False
-        self._stop = threading.Event()
-        self._thread = None
-        self._lock = threading.Lock()
-        self._cut_requested = False
         self._last_spawn = 0.0
 
     # -- lifecycle -----------------------------------------------------------
     def start(self):
-        master, slave = os.openpty()
-        self.port = os.ttyname(slave)
-        tty.setraw(slave)
-        os.close(slave)  # the client opens it by path; no client = POLLHUP on master
-        _nonblocking(master)
-        self._client_fd = master
+        self._open_port()
         self._spawn(raw=False)
         self._thread = threading.Thread(target=self._relay, name="vboard-relay", daemon=True)
         self._thread.start()
@@ -146,32 +128,12 @@ class VirtualBoard:
         if self._thread:
             self._thread.join(timeout=5)
         self._kill_child()
-        if self._client_fd is not None:
-            os.close(self._client_fd)
-            self._client_fd = None
-        if self._tmp:
-            self._tmp.cleanup()
-            self._tmp = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    def power_cycle(self):
-        """Cut power now: the interpreter dies wherever it is, then boots as at power-on."""
-        with self._lock:
-            self._cut_requested = True
+        self._close_port()
 
     @property
     def interpreter(self):
         """What this board runs: the MicroPython executable."""
         return str(self.micropython)
-
-    @property
-    def running(self):
-        return self._thread is not None and self._thread.is_alive()
 
     # -- the interpreter -----------------------------------------------------
     def _spawn(self, raw, crashed=False, mode=None):

@@ -1,0 +1,66 @@
+"""What both virtual boards are to a client: a pseudo-terminal opened by path,
+as a board's USB serial port, with a flash directory behind it and a relay
+thread between the two that also works the power switch.
+
+`VirtualBoard` (the MicroPython unix port) and `QemuBoard` (the emulated
+Cortex-M3) differ only in what the relay talks to; the port, the flash
+directory, the power switch and the lifecycle are this one class.
+"""
+
+import os
+import tempfile
+import threading
+import tty
+from pathlib import Path
+
+
+class RelayedBoard:
+    """A board on a pseudo-terminal. `start()` returns self; `.port` is the path."""
+
+    def _init_relayed(self, flash_dir, tmp_prefix, log):
+        self._tmp = None
+        if flash_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix=tmp_prefix)
+            flash_dir = self._tmp.name
+        self.flash_dir = Path(flash_dir).resolve()
+        self.flash_dir.mkdir(parents=True, exist_ok=True)
+        self.log = log  # optional callable(str) for diagnostics
+        self.port = None
+        self.resets = 0  # soft resets and power cuts
+        self._client_fd = None
+        self._stop = threading.Event()
+        self._thread = None
+        self._lock = threading.Lock()
+        self._cut_requested = False  # read and cleared by the relay thread
+
+    def _open_port(self):
+        master, slave = os.openpty()
+        self.port = os.ttyname(slave)
+        tty.setraw(slave)
+        os.close(slave)  # the client opens it by path; no client = POLLHUP on master
+        os.set_blocking(master, False)
+        self._client_fd = master
+
+    def _close_port(self):
+        if self._client_fd is not None:
+            os.close(self._client_fd)
+            self._client_fd = None
+        if self._tmp:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def power_cycle(self):
+        """Cut power now: what runs stops wherever it is, the flash is kept,
+        then the board powers on again (done by the relay thread)."""
+        with self._lock:
+            self._cut_requested = True
+
+    @property
+    def running(self):
+        return self._thread is not None and self._thread.is_alive()
