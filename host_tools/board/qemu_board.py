@@ -454,12 +454,7 @@ class QemuBoard(RelayedBoard):
             if not client_present:
                 self._to_client.clear()  # nobody has the port open: output is lost, as on USB
             if cev & select.POLLIN:
-                try:
-                    data = os.read(client_fd, 65536)
-                except OSError as exc:
-                    if exc.errno not in (errno.EIO, errno.EAGAIN):
-                        raise
-                    data = b""
+                data = self._read_client()
                 if data:
                     self._client_input(data)
             if bev & select.POLLIN:

@@ -7,6 +7,7 @@ Cortex-M3) differ only in what the relay talks to; the port, the flash
 directory, the power switch and the lifecycle are this one class.
 """
 
+import errno
 import os
 import tempfile
 import threading
@@ -40,6 +41,16 @@ class RelayedBoard:
         os.close(slave)  # the client opens it by path; no client = POLLHUP on master
         os.set_blocking(master, False)
         self._client_fd = master
+
+    def _read_client(self):
+        """What the client wrote: b"" when nothing is there or nobody has the
+        port open (EIO on a pty's master when its other side is closed)."""
+        try:
+            return os.read(self._client_fd, 65536)
+        except OSError as exc:
+            if exc.errno not in (errno.EIO, errno.EAGAIN):
+                raise
+            return b""
 
     def _close_port(self):
         if self._client_fd is not None:

@@ -392,12 +392,7 @@ class VirtualBoard(RelayedBoard):
             else:
                 client_present = True
             if cev & select.POLLIN:
-                try:
-                    data = os.read(client_fd, 65536)
-                except OSError as exc:
-                    if exc.errno not in (errno.EIO, errno.EAGAIN):
-                        raise
-                    data = b""
+                data = self._read_client()
                 if data:
                     self._to_child += self._watch_input(data)
                     if self._to_child and not self._input_held and not self._cut_requested:
