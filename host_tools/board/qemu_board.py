@@ -43,7 +43,6 @@ from pathlib import Path
 
 from host_tools.board.relayed_board import RelayedBoard
 from host_tools.paths import QEMU_M3_FIRMWARE
-from host_tools.protocol.frames import RESET_FRAME
 
 QEMU = "qemu-system-arm"
 MACHINE = "mps2-an385"
@@ -125,9 +124,7 @@ class QemuBoard(RelayedBoard):
         self._sockdir = tempfile.mkdtemp(prefix="qemu-m3-")  # short paths for unix sockets
         self._proc = None
         self._uart = None
-        self._raw = False
         self._tail = b""
-        self._input_tail = b"\n"
         self._to_client = bytearray()
         self._to_board = bytearray()
         self._held = bytearray()  # client bytes that wait while the ROM boots
@@ -379,20 +376,7 @@ class QemuBoard(RelayedBoard):
         power; while the ROM is typed, runs no script (boot.py, main.py) or
         ends, input waits, as a board's USB buffers what arrives during its
         boot: the raw REPL the ROM runs in must not read it."""
-        if not self._raw:
-            window = self._input_tail + data
-            at = window.find(RESET_FRAME, 1)
-            while at >= 0 and window[at - 1 : at] != b"\n":
-                at = window.find(RESET_FRAME, at + 1)
-            if at >= 0:
-                with self._lock:
-                    self._cut_requested = True
-                data = data[: max(0, len(data) - (len(window) - at))]
-                self._input_tail = b"\n"
-            else:
-                self._input_tail = window[-3:]
-        else:
-            self._input_tail = b"\n"
+        data = self._cut_at_power_line(data)
         if self._state in ("boot", "tail") or (self._state == "rom" and not self._script_running):
             self._held += data
             return

@@ -14,6 +14,8 @@ import threading
 import tty
 from pathlib import Path
 
+from host_tools.protocol.frames import RESET_FRAME
+
 
 class RelayedBoard:
     """A board on a pseudo-terminal. `start()` returns self; `.port` is the path."""
@@ -33,6 +35,8 @@ class RelayedBoard:
         self._thread = None
         self._lock = threading.Lock()
         self._cut_requested = False  # read and cleared by the relay thread
+        self._raw = False  # the board is in its raw REPL (no power-cut lines there)
+        self._input_tail = b"\n"  # the stream starts at a line start
 
     def _open_port(self):
         master, slave = os.openpty()
@@ -41,6 +45,29 @@ class RelayedBoard:
         os.close(slave)  # the client opens it by path; no client = POLLHUP on master
         os.set_blocking(master, False)
         self._client_fd = master
+
+    def _cut_at_power_line(self, data):
+        """Find a power-cut line (`#R`) in what the client sends, outside the
+        raw REPL: ask the relay for the cut and return what came before it.
+
+        `#R` counts only at the start of a line: the byte before it is a
+        newline, or the stream's start. `_input_tail` holds the last three
+        bytes sent (b"\n" at the start), so a marker split over writes is
+        found, and one whose line started in an earlier write is not."""
+        if self._raw:
+            self._input_tail = b"\n"
+            return data
+        window = self._input_tail + data
+        at = window.find(RESET_FRAME, 1)
+        while at >= 0 and window[at - 1 : at] != b"\n":
+            at = window.find(RESET_FRAME, at + 1)
+        if at >= 0:
+            with self._lock:
+                self._cut_requested = True
+            self._input_tail = b"\n"
+            return data[: max(0, len(data) - (len(window) - at))]
+        self._input_tail = window[-3:]
+        return data
 
     def _read_client(self):
         """What the client wrote: b"" when nothing is there or nobody has the

@@ -37,7 +37,6 @@ from pathlib import Path
 
 from host_tools.board.relayed_board import RelayedBoard
 from host_tools.paths import micropython_executable
-from host_tools.protocol.frames import RESET_FRAME
 
 # A Pico has ~190 KB of MicroPython heap on a 32-bit machine; the unix port's
 # objects are 64-bit, about twice the size, so the whole firmware at boot
@@ -49,7 +48,6 @@ SOFT_REBOOT = b"MPY: soft reboot\r\n"
 RAW_BANNER = b"raw REPL; CTRL-B to exit"
 FRIENDLY_BANNER = b'Type "help()" for more information.'
 PROMPT = b">>> "
-POWER_CUT = RESET_FRAME
 ISIG_READY = b"\x00vboard:isig\x00"  # printed by vboard_rom.py once Ctrl-C interrupts
 CLIENT_BUFFER_MAX = 1 << 20  # bytes held for a slow client before the board blocks
 RESPAWN_BACKOFF_S = 1.0  # a board that crashes at once is restarted at most this often
@@ -99,12 +97,10 @@ class VirtualBoard(RelayedBoard):
         self.micropython = micropython or micropython_executable()
         self._child = None
         self._child_fd = None
-        self._raw = False
         self._enter_raw_on_prompt = False
         self._tail = b""
         self._to_child = bytearray()
         self._to_client = bytearray()
-        self._input_tail = b"\n"  # the stream starts at a line start
         self._after_interrupt = bytearray()  # bytes held back behind a Ctrl-C
         self._holding = False  # a Ctrl-C went in: what follows waits for the prompt
         self._interrupt_deadline = 0.0
@@ -292,28 +288,8 @@ class VirtualBoard(RelayedBoard):
             self._holding = False
 
     def _watch_input(self, data):
-        """Find a power-cut line in what the client sends (not inside the raw REPL).
-
-        `#R` counts only at the start of a line: the byte before it is a
-        newline, or the stream's start. `_input_tail` holds the last three
-        bytes sent (b"\n" at the start), so a marker split over writes is
-        found, and one whose line started in an earlier write is not."""
-        data = self._hold_after_interrupt(data)
-        if self._raw:
-            self._input_tail = b"\n"
-            return data
-        window = self._input_tail + data
-        at = window.find(POWER_CUT, 1)
-        while at >= 0 and window[at - 1 : at] != b"\n":
-            at = window.find(POWER_CUT, at + 1)
-        if at >= 0:
-            with self._lock:
-                self._cut_requested = True
-            keep = len(data) - (len(window) - at)
-            self._input_tail = b"\n"
-            return data[: max(0, keep)]
-        self._input_tail = window[-3:]
-        return data
+        """What the client sends, held behind a Ctrl-C, up to a power-cut line."""
+        return self._cut_at_power_line(self._hold_after_interrupt(data))
 
     def _write_child(self):
         """Write what the interpreter's terminal takes; keep what went in
