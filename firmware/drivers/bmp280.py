@@ -25,9 +25,8 @@ What it promises:
 Cost: about 30 Acc operations per reading (see bench/bench_drivers.py); at
 the default 4x pressure oversampling the chip delivers a reading every 14 ms.
 
-Why `read`/`_step`/`_error` repeat bmp3xx.py's: a module both import would
-cost a board with one of them about 190 B more RAM (measured on the 32-bit
-unix port), so each driver keeps its own copy of the polling machine.
+`read` is drv_wide.bosch_read, the polling machine this driver shares with
+bmp3xx.py; this module supplies its chip's part (`_init_chip`, `_convert`).
 """
 
 from micropython import const
@@ -50,9 +49,6 @@ REG_DATA = const(0xF7)  # press msb, lsb, xlsb, temp msb, lsb, xlsb
 MODE_NORMAL = const(3)
 ADC_SKIPPED = const(0x80000)  # value of a data register whose measurement is off
 
-RESET_AFTER_ERRORS = const(5)
-RETRY_BACKOFF_MS = const(100)
-STALE_MS = const(200)
 TEMP_MIN_C100 = const(-6000)
 TEMP_MAX_C100 = const(10500)
 PRESS_MIN_Q8 = const(256)  # 1 Pa
@@ -62,10 +58,6 @@ CHIP_IDS = (0x56, 0x57, 0x58, 0x60)
 _OVERSAMPLING = {0: 0, 1: 1, 2: 2, 4: 3, 8: 4, 16: 5}  # x -> osrs code
 # t_sb code -> standby time in microseconds (datasheet table 11)
 _STANDBY_US = (500, 62500, 125000, 250000, 500000, 1000000, 2000000, 4000000)
-
-_S_INIT = const(0)
-_S_RUN = const(1)
-_S_BACKOFF = const(2)
 
 
 def measurement_us(osrs_t, osrs_p):
@@ -100,18 +92,15 @@ class BMP280:
         self._b = drv_wide.Acc()
         self._c = drv_wide.Acc()
         self._n = drv_wide.Acc()
-        self._state = _S_INIT
-        self._t0 = 0
-        self._last_ok_ms = 0
-        self._ok = False
-        self._consecutive = 0
         self.chip_id = 0
         self.t_fine = 0
         self.temp_c100 = 0
         self.press_q8 = 0  # Pa * 256 (Q24.8, the datasheet's 64-bit result)
         self.readings = 0
         self.bus_errors = 0
+        self.press_dpa = 0
         self.data_errors = 0
+        drv_wide.bosch_poll_init(self)
 
     def present(self):
         """Self-test: the chip answers with a BMP280/BME280 id. Never raises."""
@@ -145,64 +134,14 @@ class BMP280:
         self._t0 = now
         return True
 
-    def read(self, sample):
-        """Fill sample.press_dpa / baro_ok; True when a new pressure was read."""
-        clk = self._clock
-        now = clk.now_ms()
-        fresh = False
-        try:
-            fresh = self._step(now)
-        except OSError:
-            self.bus_errors += 1
-            self._ok = False
-            self._error(now)
-        if fresh:
-            # Pa*256 -> dPa, rounded: press_q8 < 2**25, so *10 stays small.
-            sample.press_dpa = (self.press_q8 * 10 + 128) >> 8
-        if self._ok and clk.diff_ms(now, self._last_ok_ms) > STALE_MS:
-            self._ok = False
-        sample.baro_ok = self._ok
-        return fresh
+    read = drv_wide.bosch_read  # the polling machine both Bosch drivers run
 
-    def _error(self, now):
-        self._consecutive += 1
-        if self._consecutive >= RESET_AFTER_ERRORS:
-            self._consecutive = 0
-            self._state = _S_BACKOFF
-            self._t0 = now
-
-    def _step(self, now):
-        st = self._state
-        clk = self._clock
-        if st == _S_RUN:
-            if clk.diff_ms(now, self._t0) < self.period_ms:
-                return False
-            self._t0 = now
-            b = self._data
-            self._i2c.readfrom_mem_into(self._addr, REG_DATA, b)
-            adc_p = (b[0] << 12) | (b[1] << 4) | (b[2] >> 4)
-            adc_t = (b[3] << 12) | (b[4] << 4) | (b[5] >> 4)
-            if adc_p == ADC_SKIPPED or adc_t == ADC_SKIPPED or not self.compensate(adc_t, adc_p):
-                self.data_errors += 1
-                self._ok = False
-                self._error(now)
-                return False
-            self._consecutive = 0
-            self._ok = True
-            self._last_ok_ms = now
-            self.readings += 1
-            return True
-        if st == _S_INIT:
-            if self._init_chip(now):
-                self._state = _S_RUN
-            else:
-                self.data_errors += 1
-                self._state = _S_BACKOFF
-                self._t0 = now
-            return False
-        if clk.diff_ms(now, self._t0) >= RETRY_BACKOFF_MS:
-            self._state = _S_INIT
-        return False
+    def _convert(self):
+        b = self._data
+        self._i2c.readfrom_mem_into(self._addr, REG_DATA, b)
+        adc_p = (b[0] << 12) | (b[1] << 4) | (b[2] >> 4)
+        adc_t = (b[3] << 12) | (b[4] << 4) | (b[5] >> 4)
+        return adc_p != ADC_SKIPPED and adc_t != ADC_SKIPPED and self.compensate(adc_t, adc_p)
 
     def compensate(self, adc_t, adc_p):
         """Datasheet 8.2 integer compensation; sets temp_c100, t_fine and
@@ -251,4 +190,6 @@ class BMP280:
         self.t_fine = t_fine
         self.temp_c100 = temp
         self.press_q8 = p
+        # Pa*256 -> dPa, rounded: p < 2**25, so *10 stays small.
+        self.press_dpa = (p * 10 + 128) >> 8
         return True

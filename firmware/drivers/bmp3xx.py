@@ -25,8 +25,8 @@ What it promises:
   measurement time) in `data_errors`/`config_error`.
 - `present()` checks the chip id (0x50 BMP388, 0x60 BMP390).
 
-The polling machine (`read`, `_step`, `_error`) is bmp280.py's, kept as a
-copy: that docstring says why.
+`read` is drv_wide.bosch_read, the polling machine this driver shares with
+bmp280.py; this module supplies its chip's part (`_init_chip`, `_convert`).
 """
 
 from micropython import const
@@ -50,9 +50,6 @@ REG_CALIB = const(0x31)  # NVM_PAR_T1 .. NVM_PAR_P11, 21 bytes
 REG_CMD = const(0x7E)
 PWR_NORMAL_PT = const(0x33)
 
-RESET_AFTER_ERRORS = const(5)
-RETRY_BACKOFF_MS = const(100)
-STALE_MS = const(200)
 TLIN_LIMIT_Q20 = const(128 << 20)  # |t_lin| < 128 degC
 PRESS_MIN_DPA = const(10)
 PRESS_MAX_DPA = const(1300000)
@@ -76,10 +73,6 @@ _LAYOUT = (
     (1, True),  # P10
     (1, True),  # P11
 )
-
-_S_INIT = const(0)
-_S_RUN = const(1)
-_S_BACKOFF = const(2)
 
 
 def measurement_us(osr_p, osr_t):
@@ -112,11 +105,6 @@ class BMP3xx:
         self._a = drv_wide.Acc()
         self._b = drv_wide.Acc()
         self._p = drv_wide.Acc()
-        self._state = _S_INIT
-        self._t0 = 0
-        self._last_ok_ms = 0
-        self._ok = False
-        self._consecutive = 0
         self.chip_id = 0
         self.config_error = False
         self.tlin_q20 = 0  # t_lin * 2**20
@@ -125,6 +113,7 @@ class BMP3xx:
         self.readings = 0
         self.bus_errors = 0
         self.data_errors = 0
+        drv_wide.bosch_poll_init(self)
 
     def present(self):
         """Self-test: the chip answers with a BMP388/BMP390 id. Never raises."""
@@ -166,63 +155,14 @@ class BMP3xx:
         self._t0 = now
         return not self.config_error
 
-    def read(self, sample):
-        """Fill sample.press_dpa / baro_ok; True when a new pressure was read."""
-        clk = self._clock
-        now = clk.now_ms()
-        fresh = False
-        try:
-            fresh = self._step(now)
-        except OSError:
-            self.bus_errors += 1
-            self._ok = False
-            self._error(now)
-        if fresh:
-            sample.press_dpa = self.press_dpa
-        if self._ok and clk.diff_ms(now, self._last_ok_ms) > STALE_MS:
-            self._ok = False
-        sample.baro_ok = self._ok
-        return fresh
+    read = drv_wide.bosch_read  # the polling machine both Bosch drivers run
 
-    def _error(self, now):
-        self._consecutive += 1
-        if self._consecutive >= RESET_AFTER_ERRORS:
-            self._consecutive = 0
-            self._state = _S_BACKOFF
-            self._t0 = now
-
-    def _step(self, now):
-        st = self._state
-        clk = self._clock
-        if st == _S_RUN:
-            if clk.diff_ms(now, self._t0) < self.period_ms:
-                return False
-            self._t0 = now
-            b = self._data
-            self._i2c.readfrom_mem_into(self._addr, REG_DATA, b)
-            up = b[0] | (b[1] << 8) | (b[2] << 16)
-            ut = b[3] | (b[4] << 8) | (b[5] << 16)
-            if up == 0 or ut == 0 or not self.compensate(ut, up):
-                self.data_errors += 1
-                self._ok = False
-                self._error(now)
-                return False
-            self._consecutive = 0
-            self._ok = True
-            self._last_ok_ms = now
-            self.readings += 1
-            return True
-        if st == _S_INIT:
-            if self._init_chip(now):
-                self._state = _S_RUN
-            else:
-                self.data_errors += 1
-                self._state = _S_BACKOFF
-                self._t0 = now
-            return False
-        if clk.diff_ms(now, self._t0) >= RETRY_BACKOFF_MS:
-            self._state = _S_INIT
-        return False
+    def _convert(self):
+        b = self._data
+        self._i2c.readfrom_mem_into(self._addr, REG_DATA, b)
+        up = b[0] | (b[1] << 8) | (b[2] << 16)
+        ut = b[3] | (b[4] << 8) | (b[5] << 16)
+        return up != 0 and ut != 0 and self.compensate(ut, up)
 
     def compensate(self, ut, up):
         """Datasheet section 9 polynomial in fixed point; sets tlin_q20,

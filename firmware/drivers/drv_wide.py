@@ -22,6 +22,12 @@ Promises:
 
 Representation: value = sum(d[i] * 2**(14*i)); d[0..4] in [0, 2**14), d[5]
 signed (two's complement across limbs, so floor shifts are limb moves).
+
+This module also holds the polling machine the two Bosch barometers (BMP280,
+BMP3xx) share (`bosch_read`): they are this module's only importers, and a
+module of its own would cost a board that flies one of them about 340 B more
+RAM (a module object, its globals and names), measured on the 32-bit unix
+port. Here the shared machine costs a board less than a copy in its driver.
 """
 
 from micropython import const
@@ -267,3 +273,81 @@ class Acc:
             if d[i]:
                 return 1
         return 0
+
+
+# ---- the Bosch barometers' polling machine ----
+
+_S_INIT = const(0)  # read the chip id and trim, configure normal mode
+_S_RUN = const(1)  # burst-read the data registers once per period_ms
+_S_BACKOFF = const(2)  # wait _RETRY_BACKOFF_MS, then initialise again
+_RESET_AFTER_ERRORS = const(5)
+_RETRY_BACKOFF_MS = const(100)
+_STALE_MS = const(200)
+
+
+def bosch_poll_init(drv):
+    """The polling machine's own state, set in the driver's __init__ (the
+    driver declares its counters itself)."""
+    drv._state = _S_INIT
+    drv._t0 = 0
+    drv._last_ok_ms = 0
+    drv._ok = False
+    drv._consecutive = 0
+
+
+def bosch_read(drv, sample):
+    """`read(sample)` of a BMP280/BMP3xx (the class takes it as its method):
+    fill sample.press_dpa / baro_ok; True when a new pressure was read.
+
+    Never blocks, never raises. The chip converts on its own (normal mode);
+    the driver reads at most once per `period_ms`. The chip's part is two
+    methods: `_init_chip(now)` (id, trim, configuration; False if the chip is
+    not the expected one) and `_convert()` (read the data registers and
+    compensate into `press_dpa`; False for a skipped or implausible
+    measurement). A bus error counts in `bus_errors`, a bad measurement or a
+    wrong chip in `data_errors`; _RESET_AFTER_ERRORS in a row re-initialise
+    the chip after _RETRY_BACKOFF_MS. `baro_ok` drops when no good reading
+    has come for _STALE_MS."""
+    clk = drv._clock
+    now = clk.now_ms()
+    fresh = False
+    failed = False
+    st = drv._state
+    try:
+        if st == _S_RUN:
+            if clk.diff_ms(now, drv._t0) >= drv.period_ms:
+                drv._t0 = now
+                if drv._convert():
+                    fresh = True
+                else:
+                    drv.data_errors += 1
+                    failed = True
+        elif st == _S_INIT:
+            if drv._init_chip(now):
+                drv._state = _S_RUN
+            else:
+                drv.data_errors += 1
+                drv._state = _S_BACKOFF
+                drv._t0 = now
+        elif clk.diff_ms(now, drv._t0) >= _RETRY_BACKOFF_MS:
+            drv._state = _S_INIT
+    except OSError:
+        drv.bus_errors += 1
+        failed = True
+    if fresh:
+        drv._consecutive = 0
+        drv._ok = True
+        drv._last_ok_ms = now
+        drv.readings += 1
+        sample.press_dpa = drv.press_dpa
+    elif failed:
+        drv._ok = False
+        drv._consecutive += 1
+        if drv._consecutive >= _RESET_AFTER_ERRORS:
+            drv._consecutive = 0
+            drv._state = _S_BACKOFF
+            drv._t0 = now
+    if drv._ok and clk.diff_ms(now, drv._last_ok_ms) > _STALE_MS:
+        drv._ok = False
+    sample.baro_ok = drv._ok
+    return fresh
