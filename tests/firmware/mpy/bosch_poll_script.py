@@ -24,14 +24,10 @@ class ScriptedPart:
     def __init__(self, clk, period_ms):
         self._clock = clk
         self.period_ms = period_ms
-        self.press_dpa = 0
-        self.readings = 0
-        self.bus_errors = 0
-        self.data_errors = 0
+        self.press_dpa = self.readings = self.bus_errors = self.data_errors = 0
         drv_wide.bosch_poll_init(self)
         self.answer = "ok"
-        self.inits = 0
-        self.converts = 0
+        self.inits = self.converts = 0  # calls of the part
 
     def _answer(self):
         if self.answer == "bus":
