@@ -74,38 +74,69 @@ os.chdir("/")
 sys.path[:] = ["", ".frozen", "/lib"]
 
 
-def _vboard_run(name):
+_ISIG_READY = 'sys.stdout.write("\\x00vboard:isig\\x00")'
+
+
+def _vboard_program(name):
+    """[what it prints first, what runs it, its arguments] for boot.py or
+    main.py, read and compiled now, before Ctrl-C can interrupt: a file that
+    does not compile prints its error at its turn, as a board prints it."""
     try:
         os.stat(name)
     except OSError:
-        return
+        return None
     try:
         with open(name) as f:
             source = f.read()
-        exec(compile(source, name, "exec"), globals())
-    except KeyboardInterrupt as exc:
-        sys.print_exception(exc)
+        return [None, exec, (compile(source, name, "exec"), globals())]
     except Exception as exc:
-        sys.print_exception(exc)
+        return [None, sys.print_exception, (exc,)]
 
+
+def _vboard_run(programs):
+    for announce, run, args in programs:
+        try:
+            if announce is not None:
+                exec(announce, globals())
+            run(*args)
+        except KeyboardInterrupt as exc:
+            sys.print_exception(exc)
+        except Exception as exc:
+            sys.print_exception(exc)
+
+
+# boot.py, then main.py unless this is a soft reset from the raw REPL; none
+# after a Ctrl-C at the REPL ("repl"). The first prints the ready marker as
+# its own line 1 (below).
+_programs = []
+for _name, _wanted in (("boot.py", _mode != "repl"), ("main.py", _mode == "run")):
+    _program = _vboard_program(_name) if _wanted else None
+    if _program:
+        if not _programs:
+            _program[0] = compile(_ISIG_READY, _name, "exec")
+        _programs.append(_program)
 
 # The relay starts us with Ctrl-C as a plain byte and holds the host's bytes,
 # so nothing interrupts the start-up above, which on a board is over before
 # its USB port answers. From here on Ctrl-C raises KeyboardInterrupt, as on a
-# board (ISIG is 1 in Linux's c_lflag); the marker tells the relay, which
-# then lets the host's bytes in and removes it from what the host sees.
+# board (ISIG is 1 in Linux's c_lflag); the ready marker tells the relay,
+# which then lets the host's bytes in and removes the marker from what the
+# host sees. The first program prints the marker, as its own line 1, and
+# from there to its code nothing branches: MicroPython raises a pending
+# KeyboardInterrupt at a branch or in a write the signal cut short, so a
+# Ctrl-C that comes once the host's bytes go in lands in the program (its
+# traceback names it), as on a board, never in this script.
 _tty = termios.tcgetattr(0)
 _tty[3] |= 1
-termios.tcsetattr(0, termios.TCSANOW, _tty)
 try:
-    sys.stdout.write("\x00vboard:isig\x00")
-    if _mode != "repl":
-        _vboard_run("boot.py")
-    if _mode == "run":
-        _vboard_run("main.py")
+    termios.tcsetattr(0, termios.TCSANOW, _tty)
+    if not _programs:
+        exec(_ISIG_READY)
+    _vboard_run(_programs)
     # main.py may change the terminal (the sim board reads its console in
     # bulk); the REPL that follows needs it as it was
     termios.tcsetattr(0, termios.TCSANOW, _tty)
 except KeyboardInterrupt:  # a Ctrl-C between the programs: the REPL takes it, as on a board
     termios.tcsetattr(0, termios.TCSANOW, _tty)
-del _vboard_run, _flash, _mode, _image_blocks, _tty
+del _ISIG_READY, _vboard_program, _vboard_run, _programs, _name, _wanted, _program
+del _flash, _mode, _image_blocks, _tty

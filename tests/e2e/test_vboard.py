@@ -309,3 +309,26 @@ def test_ctrl_c_and_ctrl_a_sent_while_the_board_starts_reach_the_raw_repl(tmp_pa
         assert all(b'"main.py"' in t for t in stopped), data
         ser.write(b"print(6*7)\x04")
         assert b"OK42" in read_until(ser, b"42", timeout=10)
+
+
+def test_boot_py_runs_before_main_py_and_a_main_py_that_does_not_compile_says_so_at_its_turn(
+    tmp_path,
+):
+    # The ROM reads and compiles both files before Ctrl-C can interrupt it,
+    # but runs and reports them in a board's order: boot.py's output, then
+    # main.py's syntax error naming main.py, then the REPL.
+    flash = tmp_path / "flash"
+    flash.mkdir()
+    (flash / "boot.py").write_text("print('boot ran')\n")
+    (flash / "main.py").write_text("print('main line 1')\ndef (:\n")
+    with (
+        VirtualBoard(flash) as vb,
+        serial.Serial(vb.port, 115200, timeout=0.2) as ser,
+    ):
+        ser.write(b"\r")
+        data = read_until(ser, b">>> ", timeout=20)
+    assert b"boot ran" in data, data
+    assert data.index(b"boot ran") < data.index(b"SyntaxError"), data
+    assert b'File "main.py", line 2' in data, data
+    assert b"main line 1" not in data, data  # a file that does not compile runs no line
+    assert b"vboard:isig" not in data, data
