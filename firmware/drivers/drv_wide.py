@@ -27,7 +27,8 @@ This module also holds the polling machine the two Bosch barometers (BMP280,
 BMP3xx) share (`bosch_read`): they are this module's only importers, and a
 module of its own would cost a board that flies one of them about 340 B more
 RAM (a module object, its globals and names), measured on the 32-bit unix
-port. Here the shared machine costs a board less than a copy in its driver.
+port. Here it costs a board no more than a copy in each driver did
+(`driver_ram_bytes_*` in bench/bench_driver_ram.py).
 """
 
 from micropython import const
