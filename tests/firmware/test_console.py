@@ -5,75 +5,19 @@ the frame path allocates nothing."""
 
 import random
 
-from mpy import SUPPORT, run_mpy
+from mpy import SCRIPTS, SUPPORT, run_mpy
 
 from host_tools.protocol.frames import gnss_frame, sample_frame, sync_frame
 from host_tools.protocol.lines import format_command
-
-HARNESS = r"""
-import gc, console, simlink, sample
-
-class Out:
-    def write(self, b):
-        pass
-
-class Wire:
-    def ok(self, name, fields=None):
-        print("OK", name)
-    def error(self, name, message, fields=None):
-        print("ERR", name, message)
-
-class Rec:
-    def __init__(self):
-        self.s = sample.Sample()
-        self.samples = 0
-        self.gnss = bytearray()
-        self.quiet = False
-        self.piece = self.gnss_piece  # bound once: a bound method is an allocation
-    def frame_s(self, con):
-        at = con.take(simlink.SAMPLE_BODY_LEN, 50)
-        t = -2 if at < 0 else simlink.decode_sample(con.rx, self.s, at)
-        self.samples += 1
-        if not self.quiet:
-            print("S", t, self.s.press_dpa, self.s.az_mg)
-    def frame_y(self, con):
-        at = con.take(9, 50)
-        print("Y", -2 if at < 0 else simlink.hex_field(con.rx, at, 8))
-    def gnss_piece(self, buf, end, start):
-        if not self.quiet:
-            self.gnss.extend(bytes(buf[start:end]))
-    def frame_g(self, con):
-        ok = con.take_line(self.piece, 200, 50)
-        if not self.quiet:
-            print("G", ok, bytes(self.gnss))
-            self.gnss = bytearray()
-
-def status(con, args):
-    print("CMD", "status", len(args))
-
-def make(path, bulk):
-    rec = Rec()
-    f = open(path, "rb")
-    con = console.Console(f, Out(), {"status": (status, True)},
-                          {ord("S"): rec.frame_s, ord("Y"): rec.frame_y, ord("G"): rec.frame_g}, bulk)
-    con.wire = Wire()
-    return con, rec
-"""
 
 
 def _run(stream: bytes, tmp_path, bulk: bool, budget=512):
     path = tmp_path / "in.bin"
     path.write_bytes(stream)
-    code = (
-        HARNESS
-        + f"""
-con, rec = make({str(path)!r}, {bulk})
-for _ in range(1000):
-    con.poll(0, {budget})
-print("END", con.bad_frames, con.bad_lines)
-"""
+    out = run_mpy(
+        file=SCRIPTS / "console_poll.py", args=[path, int(bulk), budget], extra_path=[SUPPORT]
     )
-    return run_mpy(code).splitlines()
+    return out.splitlines()
 
 
 def _mixed_stream(seed):
@@ -132,23 +76,10 @@ def test_frame_path_allocates_nothing(tmp_path):
     path = tmp_path / "in.bin"
     path.write_bytes(stream)
     for bulk in (True, False):
-        code = (
-            HARNESS
-            + f"""
-con, rec = make({str(path)!r}, {bulk})
-rec.quiet = True
-con.poll(0, 200)       # first reads: the stream's buffers are set up
-n = 0
-a = 0
-gc.collect()
-a = gc.mem_alloc()
-while n < 2000:
-    con.poll(0, 64)
-    n += 1
-print(gc.mem_alloc() - a, rec.samples)
-"""
+        out = run_mpy(
+            file=SCRIPTS / "console_frame_alloc.py", args=[path, int(bulk)], extra_path=[SUPPORT]
         )
-        alloc, samples = map(int, run_mpy(code).split())
+        alloc, samples = map(int, out.split())
         assert samples == 3000
         assert alloc == 0, (bulk, alloc)
 
@@ -166,51 +97,6 @@ def test_reply_to_a_noisy_command_name_carries_a_valid_checksum():
     raw = out.encode().rstrip(b"\r\n")
     parsed = parse_line(raw)
     assert parsed is not None and parsed.kind == "ERR" and parsed.t_ms == 5
-
-
-QSTR_HARNESS = r"""
-import micropython, console, simlink, sample, wire
-from batch_handler import batch_handler
-
-def n_qstr():
-    # qstr_info() prints "qstr pool: n_pool=.., n_qstr=N, ..."
-    micropython.qstr_info()
-
-class Out:
-    def __init__(self):
-        self.lines = 0
-    def write(self, s):
-        self.lines += 1
-
-class Clock:
-    t = 0
-    def now_ms(self):
-        Clock.t += 1
-        return Clock.t
-
-def took(t_ms):
-    pass
-
-frame_b = batch_handler(sample.Sample(), took)
-
-def cmd_set(con, args):
-    con.reply_ok("set", [("key", args[0])])
-
-out = Out()
-con = console.Console(open({path!r}, "rb"), out, {{"set": (cmd_set, False)}},
-                      {{ord("B"): frame_b, ord("Y"): simlink.frame_sync}}, False)
-con.wire = wire.Wire(out, Clock())
-con.poll(0, 64)  # a first reply of each kind: what a boot does once
-n_qstr()
-for _ in range(3000):
-    con.poll(0, 64)
-for c in range(256):
-    wire.format_line("OK", c, "sync", [("seq", c)])
-    for h in ("%02X" % c, "%02x" % c):
-        wire.split_checked("status*" + h)
-n_qstr()
-print("END", out.lines, con.bad_frames, con.bad_lines)
-"""
 
 
 def test_replies_and_checked_lines_intern_no_qstr_at_run_time(tmp_path):
@@ -238,7 +124,7 @@ def test_replies_and_checked_lines_intern_no_qstr_at_run_time(tmp_path):
             parts.append(format_command(f"set k{i}"))
     path = tmp_path / "in.bin"
     path.write_bytes(b"".join(parts))
-    out = run_mpy(QSTR_HARNESS.format(path=str(path)), extra_path=[SUPPORT]).splitlines()
+    out = run_mpy(file=SCRIPTS / "console_qstr.py", args=[path], extra_path=[SUPPORT]).splitlines()
     counts = [line.split("n_qstr=")[1].split(",")[0] for line in out if "n_qstr=" in line]
     assert out[-1] == f"END {256 + 32} 0 0", out[-1]
     assert len(counts) == 2 and counts[0] == counts[1], counts
