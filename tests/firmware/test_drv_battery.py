@@ -3,7 +3,7 @@ mV), AXP192 / AXP2101 identification, battery ADC enable, radio/GNSS rails,
 read rate limited by the clock, errors -> 0 mV without exceptions."""
 
 import pytest
-from mpy import SUPPORT, run_mpy
+from mpy import SCRIPTS, SUPPORT, run_mpy
 
 PRELUDE = """
 import gc, clock, sample, fake_bus, battery
@@ -31,18 +31,7 @@ print(b.read_mv())
 
 
 def test_adc_reads_once_per_period_and_an_adc_error_reads_zero():
-    out = mpy(
-        """
-adc = fake_bus.FakeADC(value_u16=50000)
-b = battery.AdcBattery(adc, clk, 3000, 3300, period_ms=1000)
-b.read(s); first = s.vbatt_mv
-adc.value_u16 = 40000
-clk.advance_ms(999); b.read(s); print(s.vbatt_mv == first)
-clk.advance_ms(1); b.read(s); print(s.vbatt_mv < first)
-adc.fail = True
-clk.advance_ms(1000); b.read(s); print(s.vbatt_mv, b.errors)
-"""
-    )
+    out = run_mpy(file=SCRIPTS / "battery_adc_period.py", extra_path=[SUPPORT])
     assert out.split() == ["True", "True", "0", "1"]
 
 
@@ -106,41 +95,10 @@ print(b.enable_rails(True, True), c.regs[0x90], c.regs[0x93], c.regs[0x94])
 
 
 def test_no_battery_or_no_chip_reads_zero_and_never_raises():
-    out = mpy(
-        """
-bus = fake_bus.FakeI2C()
-b = battery.AxpBattery(bus, clk)
-print(b.present(), b.start(), b.enable_rails(), b.read_mv())
-c = bus.attach(0x34, fake_bus.FakeAXP192(4000))
-b.start()
-c.regs[0x01] = 0  # no battery connected
-print(b.read_mv())
-bus.fail_always = True
-c.regs[0x01] = 0x20
-print(b.read_mv(), b.errors > 0)
-"""
-    )
+    out = run_mpy(file=SCRIPTS / "battery_missing_chip.py", extra_path=[SUPPORT])
     assert out.split() == ["False", "False", "False", "0", "0", "0", "True"]
 
 
 def test_reads_allocate_nothing():
-    out = mpy(
-        """
-bus = fake_bus.FakeI2C()
-bus.attach(0x34, fake_bus.FakeAXP2101(3700))
-a = battery.AxpBattery(bus, clk, period_ms=1)
-a.start()
-d = battery.AdcBattery(fake_bus.FakeADC(value_u16=40000), clk, 3000, 3300, period_ms=1)
-def measure():
-    gc.collect()
-    m = gc.mem_alloc()
-    for _ in range(1000):
-        clk.advance_ms(1)
-        a.read(s)
-        d.read(s)
-    return gc.mem_alloc() - m
-measure()
-print(measure(), s.vbatt_mv > 0)
-"""
-    )
+    out = run_mpy(file=SCRIPTS / "battery_read_alloc.py", extra_path=[SUPPORT])
     assert out.split() == ["0", "True"]
