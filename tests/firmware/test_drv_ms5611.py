@@ -30,6 +30,11 @@ def mpy(body, prom=MS5611_EXAMPLE_PROM):
     return run_on_rig("ms5611", body, prom, MS5611_EXAMPLE_D1, MS5611_EXAMPLE_D2)
 
 
+def checked(call, prom=MS5611_EXAMPLE_PROM):
+    """What `call`, a function of tests/support/ms5611_checks.py, prints on the rig."""
+    return mpy("import ms5611_checks\nms5611_checks." + call, prom)
+
+
 def compensate(cases):
     return compensate_on_mpy("ms5611", ["temp_c100", "press_pa"], cases)
 
@@ -111,17 +116,8 @@ def test_prom_crc4_matches_polynomial_division_and_present_rejects_a_flipped_bit
     assert good[7] & 0xF == ms5611_crc4(good)
     flipped = list(good)
     flipped[3] ^= 0x0100
-    out = mpy(
-        f"""
-drv = ms5611.MS5611(bus, clk)
-print(drv.present())
-chip.prom = {flipped!r}
-print(drv.present(), drv.data_errors)
-chip.prom = [0] * 8
-print(drv.present())
-empty = fake_bus.FakeI2C()
-print(ms5611.MS5611(empty, clk).present())
-""",
+    out = checked(
+        f"prom_crc(bus, clk, chip, {flipped!r})",
         prom=good,
     )
     assert out.split() == ["True", "False", "1", "False", "False"]
@@ -130,22 +126,7 @@ print(ms5611.MS5611(empty, clk).present())
 def test_read_never_reads_the_adc_before_the_datasheet_conversion_time():
     # The fake starts each conversion at the worst point of the ms tick and
     # answers 0 (and spoils the conversion) when read early.
-    out = mpy(
-        """
-import random
-random.seed(7)
-for osr in (256, 512, 1024, 2048, 4096):
-    clk.advance_ms(20)  # let the previous driver's last conversion end
-    drv = ms5611.MS5611(bus, clk, osr=osr, temp_every=3)
-    chip.early_reads = chip.disturbed = 0
-    fresh = 0
-    for _ in range(3000):
-        clk.advance_ms(random.randint(0, 4))
-        if drv.read(s):
-            fresh += 1
-    print(osr, chip.early_reads, chip.disturbed, drv.data_errors, fresh > 50, s.press_dpa)
-"""
-    )
+    out = checked("conversion_timing(bus, clk, chip, s)")
     for line in out.strip().split("\n"):
         _osr, early, disturbed, errors, many, press = line.split()
         assert (early, disturbed, errors, many, press) == ("0", "0", "0", "True", "1000090"), line
@@ -174,34 +155,12 @@ print(s.press_dpa)
 
 
 def test_a_dead_bus_resets_the_chip_and_recovers_when_it_returns():
-    out = mpy(
-        """
-drv = ms5611.MS5611(bus, clk)
-run(drv, 100)
-bus.fail_always = True
-run(drv, 500)
-print(s.baro_ok, drv.bus_errors > 5)
-bus.fail_always = False
-run(drv, 500)
-print(s.baro_ok, chip.resets >= 1, s.press_dpa)
-"""
-    )
+    out = checked("dead_bus(run, bus, clk, chip, s)")
     assert out.split() == ["False", "True", "True", "True", "1000090"]
 
 
 def test_a_zero_adc_result_is_a_counted_data_error_not_a_pressure():
-    out = mpy(
-        f"""
-drv = ms5611.MS5611(bus, clk)
-run(drv, 100)
-chip.d1 = 0
-run(drv, 100)
-print(s.baro_ok, drv.data_errors > 0, s.press_dpa)
-chip.d1 = {MS5611_EXAMPLE_D1}
-run(drv, 200)
-print(s.baro_ok)
-"""
-    )
+    out = checked(f"zero_adc(run, bus, clk, chip, s, {MS5611_EXAMPLE_D1})")
     assert out.split() == ["False", "True", "1000090", "True"]
 
 
@@ -237,17 +196,5 @@ print(chip.conversions, drv.readings)
 
 
 def test_a_self_test_during_a_conversion_never_publishes_a_spoiled_reading():
-    out = mpy(
-        """
-drv = ms5611.MS5611(bus, clk)
-bad = 0
-for i in range(1000):
-    clk.advance_ms(1)
-    if i % 50 == 7:
-        drv.present()   # PROM reads while a conversion may be running
-    if drv.read(s) and s.press_dpa != 1000090:
-        bad += 1
-print(bad, chip.disturbed > 0, drv.readings > 5)
-"""
-    )
+    out = checked("self_test_during_conversion(bus, clk, chip, s)")
     assert out.split() == ["0", "True", "True"]
