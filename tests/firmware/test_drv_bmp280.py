@@ -134,16 +134,8 @@ print(chip.regs[0xF4], chip.regs[0xF5], drv.period_ms, n)
 
 def test_bus_errors_and_skipped_measurements_clear_baro_ok_without_raising():
     out = mpy(
-        """
-drv = bmp280.BMP280(bus, clk)
-print(*baro_loop.through_bus_errors(run, bus, clk, drv, s, fails=2, reads=30))
-chip.set_adc(0x80000, 0x80000)
-run(drv, 100)
-print(s.baro_ok, drv.data_errors > 0)
-bus.fail_always = True
-run(drv, 300)
-print(s.baro_ok)
-"""
+        "import bmp280_checks\n"
+        "bmp280_checks.bus_errors_and_skipped_measurements(run, bus, clk, chip, s)"
     )
     assert out.split() == ["True", "True", "2", "True", "False", "True", "False"]
 
