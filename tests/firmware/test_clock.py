@@ -1,6 +1,6 @@
 """The clock contract, run on MicroPython: differences survive the 2**30 wrap."""
 
-from mpy import run_mpy
+from mpy import SCRIPTS, run_mpy
 
 
 def test_virtual_clock_diff_is_correct_across_the_wrap():
@@ -33,23 +33,6 @@ print(20 <= d < 1000)
 def test_tick_arithmetic_across_the_wrap_allocates_nothing():
     # on a 32-bit port an intermediate of 2**30 or more is a big integer
     # (heap); ticks near the wrap must never make one
-    out = run_mpy(
-        """
-import gc, clock
-def run():
-    c = clock.VirtualClock(clock.TICKS_MAX - 25)
-    t0 = c.now_ms()
-    n = 0
-    gc.collect()
-    a = gc.mem_alloc()
-    for _ in range(50):
-        c.advance_ms(1)
-        t = c.now_ms()
-        n += c.diff_ms(t, t0) + clock.diff_ms(t0, t)
-        n += clock.diff_ms(clock.add_ms(t, 7), clock.add_ms(t, -7))
-    return gc.mem_alloc() - a, n, c.now_ms()
-print(*run())
-"""
-    )
+    out = run_mpy(file=SCRIPTS / "clock_wrap_alloc.py")
     alloc, n, now = (int(x) for x in out.split())
     assert (alloc, n, now) == (0, 50 * 14, 24)

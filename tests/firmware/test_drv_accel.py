@@ -4,7 +4,7 @@ datasheets' registers: identity, configuration written, scale (49 mg/LSB;
 counted without exceptions, no allocation per read."""
 
 import pytest
-from mpy import SUPPORT, run_mpy
+from mpy import SCRIPTS, SUPPORT, run_mpy
 
 PRELUDE = """
 import gc, sample, fake_bus, adxl375, lis3dh
@@ -127,24 +127,7 @@ print(a.present(), a.read(s), b.present(), b.read(s), len(c.writes), len(d.write
 
 
 def test_reads_allocate_nothing():
-    out = mpy(
-        """
-bus.attach(0x53, fake_bus.FakeADXL375((100, 200, -300)))
-bus.attach(0x18, fake_bus.FakeLIS3DH((100, 200, -300)))
-a = adxl375.ADXL375(bus)
-b = lis3dh.LIS3DH(bus)
-def measure():
-    a.read(s)
-    b.read(s)
-    gc.collect()
-    m = gc.mem_alloc()
-    for _ in range(2000):
-        a.read(s)
-        b.read(s)
-    return gc.mem_alloc() - m
-print(measure())
-"""
-    )
+    out = run_mpy(file=SCRIPTS / "accel_read_alloc.py", extra_path=[SUPPORT])
     assert out.strip() == "0"
 
 

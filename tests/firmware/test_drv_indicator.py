@@ -3,7 +3,7 @@ transitions the way a person hears and sees them (beeps per channel, long
 tone for an open channel, steady LED when armed), driven only by poll() and
 the clock, no allocation."""
 
-from mpy import SUPPORT, run_mpy
+from mpy import SCRIPTS, SUPPORT, run_mpy
 
 PRELUDE = """
 import gc, clock, indicator
@@ -124,29 +124,7 @@ print(len(pulses(buz, t0, clk.now_ms())) > 0, buz.level in (0, 1))
 
 
 def test_poll_and_mode_changes_allocate_nothing():
-    out = mpy(
-        """
-ind.set_continuity(0, True)
-ind.set_continuity(1, False)
-MODES = (indicator.MODE_ARMED, indicator.MODE_FAULT, indicator.MODE_BEACON)
-def many():
-    for m in MODES:
-        for _ in range(3000):
-            ind.poll(m)
-            clk.advance_ms(1)
-led.edges = None
-buz.edges = None
-class Quiet:
-    def value(self, v):
-        pass
-ind2 = indicator.Indicator(clk, Quiet(), Quiet())
-ind = ind2
-ind.set_continuity(0, True)
-import heap_probe
-many()
-print(heap_probe.alloc_of(many))
-"""
-    )
+    out = run_mpy(file=SCRIPTS / "indicator_alloc.py", extra_path=[SUPPORT])
     assert out.strip() == "0"
 
 
