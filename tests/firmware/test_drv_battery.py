@@ -6,7 +6,7 @@ import pytest
 from mpy import SCRIPTS, SUPPORT, run_mpy
 
 PRELUDE = """
-import gc, clock, sample, fake_bus, battery
+import clock, sample, fake_bus, battery
 clk = clock.VirtualClock(0)
 s = sample.Sample()
 """

@@ -6,17 +6,9 @@ the clock, no allocation."""
 from mpy import SCRIPTS, SUPPORT, run_mpy
 
 PRELUDE = """
-import gc, clock, indicator
-from timed_pin import TimedPin, pulses
-clk = clock.VirtualClock(0)
-led = TimedPin(clk)
-buz = TimedPin(clk)
-ind = indicator.Indicator(clk, led, buz)
-
-def run(mode, ms):
-    for _ in range(ms):
-        ind.poll(mode)
-        clk.advance_ms(1)
+import indicator
+from indicator_rig import buz, clk, ind, led, run
+from timed_pin import pulses
 """
 
 
