@@ -29,7 +29,14 @@ def pytest_addoption(parser):
 
 
 # a module that names one of these runs firmware code on MicroPython
-_MPY_CALLS = ("run_mpy", "build_on_mpy", "micropython_path")
+_MPY_CALLS = (
+    "run_mpy",
+    "build_on_mpy",
+    "micropython_path",
+    "run_on_rig",  # tests/support/baro_rig.py: the barometer drivers on a fake chip
+    "compensate_on_mpy",
+    "refusal_on_mpy",
+)
 
 
 def pytest_generate_tests(metafunc):
