@@ -3,33 +3,19 @@ alternating slots, CRC, torn writes."""
 
 import json
 
-from mpy import run_mpy
+from mpy import SUPPORT, run_mpy
 
 PRELUDE = """
 import json, persist
-def rec(phase, flight_ms, fired=0):
-    r = persist.FlightRecord()
-    r.phase = phase
-    r.armed = 1
-    r.flight_ms = flight_ms
-    r.fired_bits = fired
-    r.drogue_ms = 1234 if fired else -1
-    r.speed_cms = -7100
-    r.alt_cm = 987654
-    r.flags = 3
-    r.boots = 2
-    return r
-def fields(r):
-    if r is None:
-        return None
-    return [r.phase, r.armed, r.flight_ms, r.fired_bits, r.drogue_ms, r.main_ms,
-            r.speed_cms, r.alt_cm, r.flags, r.boots, r.seq]
+from flight_records import rec, fields
 """
 
 
 def _run(code, path):
     return json.loads(
-        run_mpy(PRELUDE + code.replace("$PATH", repr(str(path)))).strip().splitlines()[-1]
+        run_mpy(PRELUDE + code.replace("$PATH", repr(str(path))), extra_path=[SUPPORT])
+        .strip()
+        .splitlines()[-1]
     )
 
 
@@ -133,7 +119,8 @@ def test_sequence_numbers_compare_across_their_wrap():
         run_mpy(
             PRELUDE + "print(json.dumps([persist.seq_newer(0, persist.SEQ_MASK),"
             " persist.seq_newer(persist.SEQ_MASK, 0), persist.seq_newer(5, 4),"
-            " persist.seq_newer(4, 5), persist.seq_newer(7, 7)]))"
+            " persist.seq_newer(4, 5), persist.seq_newer(7, 7)]))",
+            extra_path=[SUPPORT],
         )
     )
     assert got == [True, False, True, False, False]
