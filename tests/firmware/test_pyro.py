@@ -2,7 +2,7 @@
 
 import json
 
-from mpy import run_mpy
+from mpy import SCRIPTS, SUPPORT, run_mpy
 
 # The interlock table restated from the specification: the drogue may fire
 # only in DESCENT, the main only in DROGUE, nothing else ever.
@@ -11,27 +11,12 @@ ALLOWED = {("drogue", "DESCENT"), ("main", "DROGUE")}
 
 PRELUDE = """
 import json, clock, pyro
-class Out:
-    def __init__(self, cont=True):
-        self.on = False
-        self.cont = cont
-        self.edges = []
-    def set(self, on):
-        if on != self.on:
-            self.edges.append(1 if on else 0)
-        self.on = on
-    def continuity(self):
-        return self.cont
-def bank(start=0, pulse=500, cont=None):
-    cont = cont or {}
-    outs = {n: Out(cont.get(n, True)) for n in ("main", "drogue", "cutter")}
-    c = clock.VirtualClock(start)
-    return pyro.PyroBank(outs, c, pulse), outs, c
+from pyro_bank import bank
 """
 
 
 def _run(code):
-    return json.loads(run_mpy(PRELUDE + code).strip().splitlines()[-1])
+    return json.loads(run_mpy(PRELUDE + code, extra_path=[SUPPORT]).strip().splitlines()[-1])
 
 
 def test_channels_are_numbered_drogue_main_then_extras():
@@ -121,21 +106,5 @@ print(json.dumps([b.continuity_failures(), b.status_fields()]))
 
 
 def test_poll_allocates_nothing():
-    out = run_mpy(
-        PRELUDE
-        + """
-import gc
-def measure():
-    b, o, c = bank(pulse=50)
-    b.arm()
-    b.fire(0, 2)
-    gc.collect()
-    a = gc.mem_alloc()
-    for i in range(20000):
-        c.advance_ms(1)
-        b.poll()
-    return gc.mem_alloc() - a
-print(measure())
-"""
-    )
+    out = run_mpy(file=SCRIPTS / "pyro_poll_alloc.py", extra_path=[SUPPORT])
     assert int(out) == 0
