@@ -11,17 +11,12 @@ import packet_format
 
 fmt = packet_format.build(sys.argv[1])
 f = fix.Fix()
-f.mode = 3
-f.lat_deg = -33
-f.lat_e7r = -8123456
-f.lon_deg = 151
-f.lon_e7r = 2093456
-f.alt_cm = 123456
-f.alt_ok = True
-f.sats = 11
-f.hour = 23
-f.minute = 59
-f.second = 58
+FIELDS = {
+    "mode": 3, "lat_deg": -33, "lat_e7r": -8123456, "lon_deg": 151, "lon_e7r": 2093456,
+    "alt_cm": 123456, "alt_ok": True, "sats": 11, "hour": 23, "minute": 59, "second": 58,
+}  # fmt: skip
+for name, value in FIELDS.items():
+    setattr(f, name, value)
 
 
 def burst():

@@ -14,16 +14,8 @@ import fix
 import flightlog
 
 c = clock.VirtualClock(1000)
-log = flightlog.FlightLog(
-    sys.argv[1],
-    c,
-    board_name="sim",
-    fw_version="0.1.0",
-    config_hash=0xBEEF,
-    block_bytes=1024,
-    segment_blocks=8,
-    segments=24,
-)
+log = flightlog.FlightLog(sys.argv[1], c, board_name="sim", fw_version="0.1.0", config_hash=0xBEEF,
+                          block_bytes=1024, segment_blocks=8, segments=24)  # fmt: skip
 log.open()
 fx = fix.Fix()
 alt = 900000
