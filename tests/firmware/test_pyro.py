@@ -19,6 +19,11 @@ def _run(code):
     return json.loads(run_mpy(PRELUDE + code, extra_path=[SUPPORT]).strip().splitlines()[-1])
 
 
+def _script(name):
+    """A scenario of tests/firmware/mpy on tests/support/pyro_bank.py: its JSON line."""
+    return json.loads(run_mpy(file=SCRIPTS / name, extra_path=[SUPPORT]).strip().splitlines()[-1])
+
+
 def test_channels_are_numbered_drogue_main_then_extras():
     names, idx = _run("b, o, c = bank()\nprint(json.dumps([b.names, b.index('main')]))")
     assert names == ["drogue", "main", "cutter"] and idx == 1
@@ -55,20 +60,7 @@ print(json.dumps(res))
 
 
 def test_a_channel_fires_once_per_flight_for_exactly_the_pulse():
-    got = _run(
-        """
-b, o, c = bank(start=clock.TICKS_PERIOD - 120, pulse=300)   # the pulse spans the wrap
-b.arm()
-first = b.fire(0, 2)
-on = []
-for i in range(40):
-    c.advance_ms(10)
-    b.poll()
-    on.append(o['drogue'].on)
-second = b.fire(0, 2)
-print(json.dumps([first, second, on, o['drogue'].edges, b.fired_bits]))
-"""
-    )
+    got = _script("pyro_pulse_once.py")
     first, second, on, edges, bits = got
     assert first is None and second == "already fired"
     assert on.index(False) == 29  # high through 290 ms, low at 300 ms
@@ -76,20 +68,7 @@ print(json.dumps([first, second, on, o['drogue'].edges, b.fired_bits]))
 
 
 def test_disarm_cuts_a_pulse_and_restored_channels_never_fire_again():
-    got = _run(
-        """
-b, o, c = bank()
-b.arm()
-b.fire(0, 2)
-b.disarm()
-cut = o['drogue'].on
-b2, o2, c2 = bank()
-b2.restore_fired(0b10)   # the main fired before a reset
-b2.arm()
-why = b2.fire(1, 3)
-print(json.dumps([cut, why, o2['main'].edges, b2.fired_bits]))
-"""
-    )
+    got = _script("pyro_disarm_restore.py")
     assert got == [False, "already fired", [], 2]
 
 

@@ -131,22 +131,8 @@ def test_modem_config_bits_follow_the_datasheet_tables(sf, bw, cr):
 
 def test_transmit_puts_the_packet_in_the_fifo_and_completes_on_dio0():
     packet = b"<\xff\x01N0CALL-11>APZCAP,WIDE1-1:!4903.50N/07201.75WO/A=001234"
-    out = mpy(
-        """
-buf = bytearray(200)
-pkt = PACKET
-buf[0:len(pkt)] = pkt
-for i in range(len(pkt), 200):
-    buf[i] = 0xEE  # beyond n: must not be sent
-started = radio.send(buf, len(pkt))
-busy_after_send = radio.busy()
-r1 = radio.poll()
-clk.advance_ms(100)
-r2 = radio.poll()
-print(json.dumps([started, busy_after_send, r1, r2, radio.busy(), chip.tx_len,
-    list(chip.tx_packet[:chip.tx_len]), chip.tx_regs[0x40] >> 6, chip.mode(), chip.violations,
-    chip.last_violation, radio.sent]))
-""".replace("PACKET", repr(packet))
+    out = run_mpy(
+        file=SCRIPTS / "sx127x_transmit.py", stdin=packet.hex(), extra_path=[FAKES, SUPPORT]
     )
     started, busy, r1, r2, busy_end, n, data, dio0map, mode, violations, what, sent = last_json(out)
     assert started and busy
