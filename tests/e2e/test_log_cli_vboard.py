@@ -6,8 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from log_flights import FLIGHT
-from mpy import run_mpy
+from log_flights import write_flight
 
 from host_tools.board.vboard import VirtualBoard
 from host_tools.protocol.flightlog import decode_path
@@ -24,7 +23,7 @@ def capsule(*args, timeout=120):
 @pytest.fixture(scope="module")
 def flight_segments(tmp_path_factory, mpy_port):
     where = tmp_path_factory.mktemp("made") / "log"
-    run_mpy(f"DIR = {str(where)!r}\n" + FLIGHT)
+    write_flight(where)
     return {p.name: p.read_bytes() for p in sorted(where.glob("*.fl"))}
 
 

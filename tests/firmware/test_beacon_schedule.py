@@ -10,24 +10,18 @@ from pathlib import Path
 
 import aprslib
 import pytest
-from mpy import FIRMWARE, SUPPORT, run_mpy
+from mpy import FIRMWARE, SCRIPTS, SUPPORT, run_mpy
 
 FAKES = Path(__file__).resolve().parents[1] / "support" / "beacon_fakes"
 
+# the scheduler of tests/support/beacon_rig.py, its names as the test bodies use them
 SETUP = """
-import gc, clock, fix, beacon, ukhas, aprs, sbd, heap_probe
-import beacon_params as P
+import clock, fix, beacon, ukhas, aprs, sbd, beacon_params as P
 from fake_radio import FakeRadio, FakeRadioNoAirtime
-from beacon_rig import Cfg, Rig
-cfg = Cfg()
-clk = clock.VirtualClock(T0)
-fx = fix.Fix()
-lg = fix.Fix()
-radio = RADIO
-bcn = beacon.Beacon(cfg, clk, fx, lg, radio, FORMATS)
-rig = Rig(clk, fx, radio, bcn)
-run = rig.run
-report = rig.report
+from beacon_rig import start
+rig = start(T0, lambda clk: RADIO, lambda cfg: FORMATS)
+cfg, clk, fx, lg, radio, bcn = rig.cfg, rig.clk, rig.fx, rig.lg, rig.radio, rig.bcn
+run, report = rig.run, rig.report
 """
 
 
@@ -306,22 +300,8 @@ report()
 
 
 def test_polling_costs_no_allocation_in_any_phase():
-    r = mpy(
-        """
-def flight():
-    run(20000, P.DROGUE)
-    run(60000, P.MAIN)
-    run(60000, P.LANDED)
-    fx.clear()
-    run(120000, P.LANDED, gnss=False)
-    run(60000, P.BEACON, vbatt=3000)
-flight()
-report(alloc=heap_probe.alloc_of(flight), count=radio.count)
-""",
-        radio="FakeRadio(clk, tx_ms=200, record=False)",
-        formats="[aprs.AprsFormat(cfg), aprs.AprsFormat(cfg, compressed=True), "
-        "ukhas.UkhasFormat(cfg), sbd.SbdFormat(cfg)]",
-    )
+    out = run_mpy(file=SCRIPTS / "beacon_poll_alloc.py", extra_path=[FAKES, SUPPORT])
+    r = json.loads(out.strip().splitlines()[-1])
     assert r["alloc"] == 0
     assert r["count"] > 20 and r["faults"] == 0
 
@@ -398,23 +378,7 @@ print(json.dumps([[getattr(P, n) for n in @PHASES@], [x.decode() for x in P.PHAS
 
 
 def test_the_default_format_follows_the_radio_kind():
-    out = run_mpy(
-        """
-import beacon, clock, fix, sx127x, iridium
-class Cfg:
-    callsign = "N0CALL"
-    ssid = 7
-    batt_low_mv = 3400
-class Lora:
-    def send(self, b, n): return True
-    def busy(self): return False
-    def poll(self): pass
-c = clock.VirtualClock()
-b1 = beacon.Beacon(Cfg(), c, fix.Fix(), fix.Fix(), Lora())
-b2 = beacon.Beacon(Cfg(), c, fix.Fix(), None, iridium.Iridium(None, c))
-print(type(b1.formats[0]).__name__, type(b2.formats[0]).__name__, len(b1.formats))
-"""
-    )
+    out = run_mpy(file=SCRIPTS / "beacon_default_format.py")
     assert out.split() == ["AprsFormat", "SbdFormat", "1"]
 
 

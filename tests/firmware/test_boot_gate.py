@@ -4,7 +4,7 @@ back to the REPL that a board whose firmware cannot answer still has (the
 safe-mode pin held at reset, the boot window) and the one case where the
 window is skipped (a flight under way must resume at once)."""
 
-from mpy import SUPPORT, run_mpy
+from mpy import SCRIPTS, SUPPORT, run_mpy
 
 BOARD_FILE = """BOARD = {
     "name": "bench",
@@ -13,42 +13,13 @@ BOARD_FILE = """BOARD = {
 }
 """
 
-SCRIPT = """
-import sys, fake_bus, micropython
-fm = fake_bus.FakeMachine()
-sys.modules["machine"] = fm
-HELD = %(held)r
-class Pin(fm.Pin):
-    def value(self, v=None):
-        if v is None and self.id == 22:
-            return 0 if HELD else 1
-        return fm.Pin.value(self, v)
-Pin.IN = fm.Pin.IN
-Pin.PULL_UP = fm.Pin.PULL_UP
-Pin.PULL_DOWN = fm.Pin.PULL_DOWN
-fm.Pin = Pin
-calls = []
-class Micro:
-    const = staticmethod(micropython.const)
-    def kbd_intr(self, c):
-        calls.append(c)
-sys.modules["micropython"] = Micro()
-if %(flying)r:
-    import persist
-    r = persist.FlightRecord()
-    r.phase = 2
-    r.armed = 1
-    persist.Store(persist.STATE_FILE).save(r)
-import boot_gate
-print("START", boot_gate.firmware_may_start(), calls)
-"""
-
 
 def gate(tmp_path, held=False, flying=False):
     (tmp_path / "board.json").write_text('{"board": "bench"}')
     (tmp_path / "board_bench.py").write_text(BOARD_FILE)
     out = run_mpy(
-        SCRIPT % {"held": held, "flying": flying},
+        file=SCRIPTS / "boot_gate_start.py",
+        args=[int(held), int(flying)],
         extra_path=[SUPPORT, tmp_path],
         cwd=tmp_path,
     )

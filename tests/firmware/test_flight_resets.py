@@ -10,7 +10,7 @@ before the ground.
 import json
 
 import pytest
-from mpy import SUPPORT, run_mpy
+from mpy import SCRIPTS, SUPPORT, run_mpy
 
 SAFE_IMPACT_M_S = 10.0
 
@@ -100,29 +100,8 @@ print(json.dumps([a['phase'], a['rises'], b['phase'], b['rises'],
 def test_a_record_that_says_fired_is_never_fired_again_even_if_the_phase_allows_it():
     # a record written by the fire itself: DESCENT, drogue bit set (the phase
     # change was not recorded yet); the latch alone must hold the channel
-    code = """
-import json, persist
-from flight_helpers import *
-cfg = make_config(**FAST)
-cap = Capsule(h=5000.0, speed=60.0, gamma_deg=-90.0, main_cda=6.0)
-rig = Rig(cfg, cap, None)
-rec = persist.FlightRecord()
-rec.phase = 2
-rec.armed = 1
-rec.fired_bits = 1
-rec.flags = persist.FLAG_SETTLED | persist.FLAG_SPEED_TRUSTED | persist.FLAG_ORBIT_SEEN
-rec.flight_ms = 280000
-rec.alt_cm = 500000
-rec.speed_cms = -6000
-rig.ram.save(rec)
-rig.reset(down_ms=100)
-s = rig.run()
-print(json.dumps([s['rises'], s['phase'], s['fires'], s['impact_speed'],
-                  [d.get('refused') for n, d in s['events'] if n == 'fire']]))
-"""
-    rises, phase, fires, impact, refused = json.loads(
-        run_mpy(code, extra_path=[SUPPORT], timeout=120).strip().splitlines()[-1]
-    )
+    out = run_mpy(file=SCRIPTS / "flight_fired_latch.py", extra_path=[SUPPORT], timeout=120)
+    rises, phase, fires, impact, refused = json.loads(out.strip().splitlines()[-1])
     assert rises == {"drogue": 0, "main": 1} and phase == 6
     assert refused[0] == "already fired" and refused[1] is None
     assert fires["main"][0][1] > 0.0 and impact < SAFE_IMPACT_M_S

@@ -216,55 +216,13 @@ def test_silence_after_a_burst_closes_the_cycle_when_polled():
     burst = nmea("GPRMC,000001.00,A,4807.038,N,01131.000,E,0.0,0.0,010120,,,A") + nmea(
         "GPGGA,000001.00,4807.038,N,01131.000,E,1,05,1.0,10.0,M,0.0,M,,"
     )
-    out = run_mpy(
-        f"""
-import gnss, clock
-class Uart:
-    def __init__(self):
-        self.data = bytearray({burst!r})
-    def readinto(self, buf, n=None):
-        if not self.data:
-            return None
-        n = min(len(buf) if n is None else n, len(self.data))
-        for i in range(n):
-            buf[i] = self.data[i]
-        self.data = self.data[n:]
-        return n
-clk = clock.VirtualClock()
-r = gnss.GnssReader(Uart(), clk)
-r.epoch_gap_ms = 200
-r.poll()
-r.poll()
-print(r.epochs, r.fix.mode)
-clk.advance_ms(150)
-r.poll()
-print(r.epochs)
-clk.advance_ms(60)
-r.poll()
-print(r.epochs, r.fix.mode, r.fix.second)
-"""
-    )
+    out = run_mpy(file=SCRIPTS / "gnss_silence_uart.py", stdin=burst.hex())
     assert out.split() == ["0", "0", "0", "1", "3", "1"]
 
 
 def test_silence_also_closes_a_cycle_fed_from_the_sim_link_without_a_uart():
     burst = nmea("GPRMC,000001.00,A,4807.038,N,01131.000,E,0.0,0.0,010120,,,A")
-    out = run_mpy(
-        f"""
-import gnss, clock
-clk = clock.VirtualClock()
-r = gnss.GnssReader(None, clk)
-r.epoch_gap_ms = 200
-data = {burst!r}
-r.feed(data, len(data))
-clk.advance_ms(199)
-r.poll()
-print(r.epochs)
-clk.advance_ms(1)
-r.poll()
-print(r.epochs, r.fix.mode)
-"""
-    )
+    out = run_mpy(file=SCRIPTS / "gnss_silence_fed.py", stdin=burst.hex())
     assert out.split() == ["0", "1", "2"]
 
 
@@ -278,17 +236,8 @@ def test_last_good_fix_is_kept_with_its_age_when_the_fix_is_lost():
         for s in (1, 2, 3)
     ]
     out = run_mpy(
-        READER
-        + f"""
-clk.set_ms(5000)
-for chunk in [{good!r}] + {lost!r}:
-    r.feed(chunk, len(chunk))
-    clk.advance_ms(1000)
-r.flush()
-lg = r.last_good
-print('X', r.fix.mode, r.fix.has_position, lg.mode, lg.lat_deg, lg.lat_e7r, lg.alt_cm,
-      lg.rx_ms, r.last_good_age_ms())
-""",
+        file=SCRIPTS / "gnss_last_good.py",
+        stdin="\n".join(chunk.hex() for chunk in [good, *lost]),
         extra_path=[SUPPORT],
     )
     x = next(line for line in out.splitlines() if line.startswith("X")).split()[1:]
@@ -481,62 +430,14 @@ def test_values_stay_below_2_30_for_extreme_inputs(tmp_path):
 
 
 def test_worst_case_intermediates_stay_below_2_30():
-    out = run_mpy(
-        """
-import gnss_nmea as n, gnss_nav as v
-print(n.DIGITS_MAX * 10 + 9,                   # num(): one more digit
-      n.KNOTS_MAX_MKN * 463 + 4500,            # knots -> cm/s
-      n.KMH_MAX_MKMH + 18,                     # km/h -> cm/s
-      59 * 10_000_000 + 9_999_999 + 30,        # angle(): minutes in 1e-7 + rounding
-      32767 * 512, 78124 * 128 + 65535 + 10_000_000,   # e7_i32()
-      v.PVT_ALT_MAX_MM + 5, v.PVT_SPEED_MAX_MM_S + 5, v.HEAD_MAX + 500,
-      v.PVT_NANO_MAX + 500_000, ((23 * 60 + 59) * 60 + 60) * 1000 + 1000,
-      n.EMPTY, n.BAD)
-"""
-    )
+    out = run_mpy(file=SCRIPTS / "gnss_intermediates.py")
     for value in map(int, out.split()):
         assert abs(value) < 2**30
 
 
 def test_poll_reads_a_uart_in_bounded_steps_with_or_without_any_and_nbytes():
     sentence = nmea("GPGGA,000001.00,4807.038,N,01131.000,E,1,05,1.0,10.0,M,0.0,M,,")
-    out = run_mpy(
-        f"""
-import gnss, clock
-data = {sentence!r} * 40
-class Plain:
-    # readinto(buf) only, returns None when empty (machine.UART with timeout=0)
-    def __init__(self):
-        self.p = 0
-    def readinto(self, buf):
-        if self.p >= len(data):
-            return None
-        n = min(len(buf), len(data) - self.p)
-        for i in range(n):
-            buf[i] = data[self.p + i]
-        self.p += n
-        return n
-class WithAny(Plain):
-    def any(self):
-        return len(data) - self.p
-    def readinto(self, buf, n):
-        assert n <= self.any() and n <= len(buf)
-        for i in range(n):
-            buf[i] = data[self.p + i]
-        self.p += n
-        return n
-for cls in (Plain, WithAny):
-    r = gnss.GnssReader(cls(), clock.VirtualClock())
-    r.max_bytes_per_poll = 200
-    reads = []
-    while True:
-        n = r.poll()
-        if not n:
-            break
-        reads.append(n)
-    print(cls.__name__, max(reads), sum(reads) == len(data), r.good, r.bad_checksum)
-"""
-    )
+    out = run_mpy(file=SCRIPTS / "gnss_poll_budget.py", stdin=(sentence * 40).hex())
     # readinto(buf) cannot be limited: whole RX buffers (128 B) while they fit the budget
     assert out.split() == ["Plain", "128", "True", "40", "0", "WithAny", "200", "True", "40", "0"]
 
@@ -546,41 +447,7 @@ def test_no_allocation_per_sentence_after_warm_up_over_the_whole_corpus(tmp_path
     path = tmp_path / "corpus.bin"
     path.write_bytes(gpsd_corpus(GPSD))
     out = run_mpy(
-        f"""
-import gc, gnss, ubx, clock, mem_uart
-with open({str(path)!r}, 'rb') as fh:
-    data = fh.read()
-uart = mem_uart.CopyUart(data)
-clk = clock.VirtualClock()
-r = gnss.GnssReader(uart, clk)
-cfg = ubx.UbxConfigurator(uart, clk, r)   # listens to every UBX frame
-seen = [0]
-def on_epoch(rd):
-    seen[0] += 1
-r.on_epoch = on_epoch
-r.epoch_gap_ms = 50
-def run():
-    uart.p = 0
-    while r.poll():
-        clk.advance_ms(1)
-    clk.advance_ms(100)
-    r.poll()                                 # the silence path
-    for i in range(200):
-        r.feed_byte(data[i])                 # the byte path
-def measure():
-    # Locals only: a new global name would grow the globals dict inside the window.
-    run()                                    # warm-up
-    good0 = r.good + r.ubx_frames
-    gc.collect()
-    a = gc.mem_alloc()
-    run()
-    run()
-    used = gc.mem_alloc() - a
-    print(used, r.good + r.ubx_frames - good0, seen[0])
-measure()
-""",
-        heap="2M",
-        extra_path=[SUPPORT],
+        file=SCRIPTS / "gnss_corpus_alloc.py", args=[path], heap="2M", extra_path=[SUPPORT]
     )
     used, sentences, cycles = map(int, out.split())
     assert sentences > 6000 and cycles > 1000

@@ -5,46 +5,26 @@ Reference describes, including its error codes, no signal and silence."""
 import json
 from pathlib import Path
 
-from mpy import SUPPORT, run_mpy
+from mpy import SCRIPTS, SUPPORT, run_mpy
 
 FAKES = Path(__file__).resolve().parents[1] / "support" / "beacon_fakes"
 
+# the rig's names as the test bodies use them
 SETUP = """
-import json, gc, clock, iridium, heap_probe
-from fake_iridium import FakeModem
-clk = clock.VirtualClock(5000)
-log = []
-modem = FakeModem(clk, log=log, echo={echo})
-ird = iridium.Iridium(modem.uart, clk)
-MSG = bytes(range(100, 131))  # 31 bytes, the SBD beacon's size
-
-def run(max_ms, step=100):
-    # the flight loop: one poll per iteration, time moves between iterations
-    t = 0
-    polls = 0
-    while ird.busy() and t < max_ms:
-        ird.poll()
-        polls += 1
-        clk.advance_ms(step)
-        t += step
-    return polls
-
-def commands():
-    return [c for _, c in log]
-
-def report(**extra):
-    d = dict(sent=ird.sent, failed=ird.failed, timeouts=ird.timeouts, errors=ird.errors,
-             no_signal=ird.no_signal, bad_checksum=ird.bad_checksum, result=ird.result,
-             busy=ird.busy(), delivered=modem.delivered,
-             last=list(modem.last_delivered[:modem.last_delivered_len]),
-             sbdix=list(ird.sbdix), commands=commands(), times=[t for t, _ in log])
-    d.update(extra)
-    print(json.dumps(d))
+from iridium_rig import MSG, Rig
+rig = Rig(echo={echo})
+clk, log, modem, ird, run, report = rig.clk, rig.log, rig.modem, rig.ird, rig.run, rig.report
 """
 
 
 def mpy(body, echo=True):
     out = run_mpy(SETUP.format(echo=echo) + body, extra_path=[FAKES, SUPPORT])
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def script(name):
+    """A scenario of tests/firmware/mpy on the rig: its report."""
+    out = run_mpy(file=SCRIPTS / name, extra_path=[FAKES, SUPPORT])
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -152,18 +132,7 @@ def test_error_reply_relinks_and_retries():
 
 
 def test_a_silent_modem_times_out_gives_up_and_later_recovers():
-    r = mpy(
-        """
-modem.silent = True
-ird.send(MSG, len(MSG))
-polls = run(3600000)
-gave_up = (ird.failed, ird.timeouts, ird.busy(), ird.result)
-modem.silent = False
-ird.send(MSG, len(MSG))
-run(600000)
-report(gave_up=gave_up, polls=polls)
-"""
-    )
+    r = script("iridium_silent_recovery.py")
     failed, timeouts, busy, result = r["gave_up"]
     assert failed == 1 and timeouts == 6 and not busy and result == 2
     # 6 tries with waits of 10, 20, 40, 80, 160 s: over 5 minutes, polled all along
@@ -193,23 +162,6 @@ report()
 
 
 def test_a_message_costs_no_allocation_after_warm_up():
-    r = mpy(
-        """
-modem.log = None
-def session():
-    ird.send(MSG, len(MSG))
-    run(600000)
-def five():
-    for k in range(5):
-        session()
-def measure():
-    session()
-    return heap_probe.alloc_of(five)
-measure()
-modem.csq = [0, 2] * 10   # every measured session backs off once
-modem._csq_i = 0
-report(alloc=measure())
-"""
-    )
+    r = script("iridium_alloc.py")
     assert r["alloc"] == 0
     assert r["sent"] == 12 and r["no_signal"] == 6

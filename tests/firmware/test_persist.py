@@ -3,34 +3,26 @@ alternating slots, CRC, torn writes."""
 
 import json
 
-from mpy import run_mpy
+from mpy import SCRIPTS, SUPPORT, run_mpy
 
 PRELUDE = """
 import json, persist
-def rec(phase, flight_ms, fired=0):
-    r = persist.FlightRecord()
-    r.phase = phase
-    r.armed = 1
-    r.flight_ms = flight_ms
-    r.fired_bits = fired
-    r.drogue_ms = 1234 if fired else -1
-    r.speed_cms = -7100
-    r.alt_cm = 987654
-    r.flags = 3
-    r.boots = 2
-    return r
-def fields(r):
-    if r is None:
-        return None
-    return [r.phase, r.armed, r.flight_ms, r.fired_bits, r.drogue_ms, r.main_ms,
-            r.speed_cms, r.alt_cm, r.flags, r.boots, r.seq]
+from flight_records import rec, fields
 """
 
 
 def _run(code, path):
     return json.loads(
-        run_mpy(PRELUDE + code.replace("$PATH", repr(str(path)))).strip().splitlines()[-1]
+        run_mpy(PRELUDE + code.replace("$PATH", repr(str(path))), extra_path=[SUPPORT])
+        .strip()
+        .splitlines()[-1]
     )
+
+
+def _script(name, path):
+    """A scenario of tests/firmware/mpy on the store at `path`: its JSON line."""
+    out = run_mpy(file=SCRIPTS / name, args=[path], extra_path=[SUPPORT])
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def test_a_record_round_trips_through_the_store(tmp_path):
@@ -63,29 +55,7 @@ print(json.dumps([fields(persist.Store($PATH).load()), sorted(os.listdir(%r))]))
 
 def test_a_torn_or_corrupted_newest_slot_leaves_the_previous_record(tmp_path):
     # every truncation length and a flipped byte anywhere in the newest slot
-    got = _run(
-        """
-s = persist.Store($PATH)
-s.save(rec(3, 100000, 1))      # seq 1 -> slot 1
-s.save(rec(4, 200000, 3))      # seq 2 -> slot 0 (newest)
-newest = s.slot_path(0)
-with open(newest, 'rb') as f:
-    good = f.read()
-res = []
-for n in range(len(good)):
-    with open(newest, 'wb') as f:
-        f.write(good[:n])
-    res.append(fields(persist.Store($PATH).load()))
-for i in range(len(good)):
-    bad = bytearray(good)
-    bad[i] ^= 0x40
-    with open(newest, 'wb') as f:
-        f.write(bad)
-    res.append(fields(persist.Store($PATH).load()))
-print(json.dumps(res))
-""",
-        tmp_path / "f.rec",
-    )
+    got = _script("persist_torn_slot.py", tmp_path / "f.rec")
     assert len(got) == 2 * 48
     for r in got:
         assert r is not None and r[0] == 3 and r[2] == 100000 and r[3] == 1  # the old record
@@ -94,23 +64,7 @@ print(json.dumps(res))
 def test_a_slot_left_short_or_long_by_a_cut_is_rewritten_whole(tmp_path):
     # slots are overwritten in place when they hold exactly one record; a slot
     # a power cut left short (or a stray longer file) must be written afresh
-    got = _run(
-        """
-s = persist.Store($PATH)
-s.save(rec(3, 100000, 1))      # seq 1 -> slot 1
-s.save(rec(4, 200000, 3))      # seq 2 -> slot 0
-res = []
-for junk in (b'', b'x' * 10, b'y' * 200):
-    with open(s.slot_path(1), 'wb') as f:
-        f.write(junk)
-    s.save(rec(5, 300000 + len(junk), 3))   # odd seq -> slot 1 again
-    s.save(rec(5, 310000 + len(junk), 3))   # even seq -> slot 0
-    s.save(rec(5, 320000 + len(junk), 3))   # slot 1, now in place
-    res.append(fields(persist.Store($PATH).load()))
-print(json.dumps(res))
-""",
-        tmp_path / "f.rec",
-    )
+    got = _script("persist_short_slot.py", tmp_path / "f.rec")
     assert [r[2] for r in got] == [320000, 320010, 320200]
 
 
@@ -133,7 +87,8 @@ def test_sequence_numbers_compare_across_their_wrap():
         run_mpy(
             PRELUDE + "print(json.dumps([persist.seq_newer(0, persist.SEQ_MASK),"
             " persist.seq_newer(persist.SEQ_MASK, 0), persist.seq_newer(5, 4),"
-            " persist.seq_newer(4, 5), persist.seq_newer(7, 7)]))"
+            " persist.seq_newer(4, 5), persist.seq_newer(7, 7)]))",
+            extra_path=[SUPPORT],
         )
     )
     assert got == [True, False, True, False, False]

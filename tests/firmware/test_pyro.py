@@ -2,7 +2,7 @@
 
 import json
 
-from mpy import run_mpy
+from mpy import SCRIPTS, SUPPORT, run_mpy
 
 # The interlock table restated from the specification: the drogue may fire
 # only in DESCENT, the main only in DROGUE, nothing else ever.
@@ -11,27 +11,17 @@ ALLOWED = {("drogue", "DESCENT"), ("main", "DROGUE")}
 
 PRELUDE = """
 import json, clock, pyro
-class Out:
-    def __init__(self, cont=True):
-        self.on = False
-        self.cont = cont
-        self.edges = []
-    def set(self, on):
-        if on != self.on:
-            self.edges.append(1 if on else 0)
-        self.on = on
-    def continuity(self):
-        return self.cont
-def bank(start=0, pulse=500, cont=None):
-    cont = cont or {}
-    outs = {n: Out(cont.get(n, True)) for n in ("main", "drogue", "cutter")}
-    c = clock.VirtualClock(start)
-    return pyro.PyroBank(outs, c, pulse), outs, c
+from pyro_bank import bank
 """
 
 
 def _run(code):
-    return json.loads(run_mpy(PRELUDE + code).strip().splitlines()[-1])
+    return json.loads(run_mpy(PRELUDE + code, extra_path=[SUPPORT]).strip().splitlines()[-1])
+
+
+def _script(name):
+    """A scenario of tests/firmware/mpy on tests/support/pyro_bank.py: its JSON line."""
+    return json.loads(run_mpy(file=SCRIPTS / name, extra_path=[SUPPORT]).strip().splitlines()[-1])
 
 
 def test_channels_are_numbered_drogue_main_then_extras():
@@ -70,20 +60,7 @@ print(json.dumps(res))
 
 
 def test_a_channel_fires_once_per_flight_for_exactly_the_pulse():
-    got = _run(
-        """
-b, o, c = bank(start=clock.TICKS_PERIOD - 120, pulse=300)   # the pulse spans the wrap
-b.arm()
-first = b.fire(0, 2)
-on = []
-for i in range(40):
-    c.advance_ms(10)
-    b.poll()
-    on.append(o['drogue'].on)
-second = b.fire(0, 2)
-print(json.dumps([first, second, on, o['drogue'].edges, b.fired_bits]))
-"""
-    )
+    got = _script("pyro_pulse_once.py")
     first, second, on, edges, bits = got
     assert first is None and second == "already fired"
     assert on.index(False) == 29  # high through 290 ms, low at 300 ms
@@ -91,20 +68,7 @@ print(json.dumps([first, second, on, o['drogue'].edges, b.fired_bits]))
 
 
 def test_disarm_cuts_a_pulse_and_restored_channels_never_fire_again():
-    got = _run(
-        """
-b, o, c = bank()
-b.arm()
-b.fire(0, 2)
-b.disarm()
-cut = o['drogue'].on
-b2, o2, c2 = bank()
-b2.restore_fired(0b10)   # the main fired before a reset
-b2.arm()
-why = b2.fire(1, 3)
-print(json.dumps([cut, why, o2['main'].edges, b2.fired_bits]))
-"""
-    )
+    got = _script("pyro_disarm_restore.py")
     assert got == [False, "already fired", [], 2]
 
 
@@ -121,21 +85,5 @@ print(json.dumps([b.continuity_failures(), b.status_fields()]))
 
 
 def test_poll_allocates_nothing():
-    out = run_mpy(
-        PRELUDE
-        + """
-import gc
-def measure():
-    b, o, c = bank(pulse=50)
-    b.arm()
-    b.fire(0, 2)
-    gc.collect()
-    a = gc.mem_alloc()
-    for i in range(20000):
-        c.advance_ms(1)
-        b.poll()
-    return gc.mem_alloc() - a
-print(measure())
-"""
-    )
+    out = run_mpy(file=SCRIPTS / "pyro_poll_alloc.py", extra_path=[SUPPORT])
     assert int(out) == 0

@@ -3,9 +3,11 @@ decodes to the same samples as their `#S` frames, on MicroPython, through
 the console whether it reads byte by byte or in bulk; damage is rejected and
 decoding allocates nothing."""
 
+import json
+
 import numpy as np
 import pytest
-from mpy import SUPPORT, run_mpy
+from mpy import SCRIPTS, SUPPORT, run_mpy
 
 from host_tools.protocol import frames
 
@@ -30,34 +32,10 @@ def batch(samples):
     return frames.batch_records(ticks, readings)
 
 
-DECODE = r"""
-import simlink, sample, gc
-s = sample.Sample()
-for raw in {frames!r}:
-    buf = bytearray(raw)
-    n = buf[2] - 48
-    if not simlink.decode_batch(buf, 3, n):
-        print("bad")
-        continue
-    for k in range(n):
-        t = simlink.batch_sample(k, s)
-        print(t, s.press_dpa, s.ax_mg, s.ay_mg, s.az_mg, s.vbatt_mv,
-              int(s.baro_ok) | 2 * int(s.accel_ok) | 4 * int(s.arm_input))
-buf = bytearray({first!r})
-n = buf[2] - 48
-i = 0
-a = 0  # every global exists before measuring
-gc.collect(); a = gc.mem_alloc()
-while i < 300:
-    simlink.decode_batch(buf, 3, n)
-    simlink.batch_sample(0, s)
-    i += 1
-print("alloc", gc.mem_alloc() - a)
-"""
-
-
 def decode(frame_list):
-    out = run_mpy(DECODE.format(frames=frame_list, first=frame_list[0])).splitlines()
+    out = run_mpy(
+        file=SCRIPTS / "simlink_batch_decode.py", stdin=json.dumps([f.hex() for f in frame_list])
+    ).splitlines()
     return out[:-1], int(out[-1].split()[1])
 
 
@@ -97,32 +75,6 @@ def test_a_frame_holds_one_to_eight_samples():
         frames.batch_frame(batch(SAMPLES))  # 9
 
 
-CONSOLE = r"""
-import console, simlink, sample
-from batch_handler import batch_handler
-
-class Out:
-    def write(self, b):
-        pass
-
-s = sample.Sample()
-
-def took(t_ms):
-    print(t_ms, s.az_mg)
-
-frame_b = batch_handler(s, took)
-
-def frame_y(con):
-    at = con.take(9, 50)
-    print("Y", simlink.hex_field(con.rx, at, 8))
-
-con = console.Console(open({path!r}, "rb"), Out(), {{}},
-                      {{ord("B"): frame_b, ord("Y"): frame_y}}, {bulk})
-for _ in range(200):
-    con.poll(0)
-"""
-
-
 @pytest.mark.parametrize("bulk", [False, True])
 def test_the_console_takes_whole_batches_read_byte_by_byte_or_in_bulk(tmp_path, bulk):
     records = batch(SAMPLES)
@@ -131,6 +83,8 @@ def test_the_console_takes_whole_batches_read_byte_by_byte_or_in_bulk(tmp_path, 
     )
     path = tmp_path / "stream.bin"
     path.write_bytes(stream)
-    lines = run_mpy(CONSOLE.format(path=str(path), bulk=bulk), extra_path=[SUPPORT]).splitlines()
+    lines = run_mpy(
+        file=SCRIPTS / "simlink_batch_console.py", args=[path, int(bulk)], extra_path=[SUPPORT]
+    ).splitlines()
     want = [f"{s[0]} {s[4]}" for s in SAMPLES[:8]] + ["Y 1"] + [f"{SAMPLES[8][0]} {SAMPLES[8][4]}"]
     assert lines == want * 3

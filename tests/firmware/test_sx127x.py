@@ -6,23 +6,26 @@ import json
 from pathlib import Path
 
 import pytest
-from mpy import run_mpy
+from mpy import SCRIPTS, SUPPORT, run_mpy
 
 FAKES = Path(__file__).resolve().parents[1] / "support" / "beacon_fakes"
 
 SETUP = """
 import json, gc, clock, sx127x
-from fake_sx127x import FakeSX127x
-clk = clock.VirtualClock(1000)
-chip = FakeSX127x(clk, tx_ms={tx_ms})
-radio = sx127x.SX127x(chip.spi, chip.cs, chip.reset, {dio0}, clock=clk, {kwargs})
+from sx127x_rig import start
+clk, chip, radio = start({t0}, {tx_ms}, {version}, {dio0}, {kwargs})
 ok = radio.init()
 """
 
 
-def mpy(body, tx_ms=100, dio0="chip.dio0", kwargs=""):
-    code = SETUP.format(tx_ms=tx_ms, dio0=dio0, kwargs=kwargs) + body
-    return run_mpy(code, extra_path=[FAKES])
+def mpy(body, t0=1000, tx_ms=100, version=0x12, dio0=True, kwargs=""):
+    code = SETUP.format(t0=t0, tx_ms=tx_ms, version=version, dio0=dio0, kwargs=kwargs) + body
+    return run_mpy(code, extra_path=[FAKES, SUPPORT])
+
+
+def script(name):
+    """A scenario of tests/firmware/mpy on the chip model."""
+    return run_mpy(file=SCRIPTS / name, extra_path=[FAKES, SUPPORT])
 
 
 def last_json(out):
@@ -70,18 +73,10 @@ print(json.dumps([chip.frf(), b.cfg_fault, type(b.formats[0]).__name__]))
 
 
 def test_a_missing_chip_is_reported_and_never_transmits():
-    out = run_mpy(
-        """
-import json, clock, sx127x
-from fake_sx127x import FakeSX127x
-clk = clock.VirtualClock(0)
-chip = FakeSX127x(clk, version=0x00)
-radio = sx127x.SX127x(chip.spi, chip.cs, chip.reset, chip.dio0, clock=clk)
-ok = radio.init()
-sent = radio.send(b"hello", 5)
-print(json.dumps([ok, sent, radio.refused, chip.mode()]))
-""",
-        extra_path=[FAKES],
+    out = mpy(
+        'sent = radio.send(b"hello", 5)\nprint(json.dumps([ok, sent, radio.refused, chip.mode()]))',
+        t0=0,
+        version=0x00,
     )
     ok, sent, refused, mode = last_json(out)
     assert ok is False and sent is False and refused == 1
@@ -136,22 +131,8 @@ def test_modem_config_bits_follow_the_datasheet_tables(sf, bw, cr):
 
 def test_transmit_puts_the_packet_in_the_fifo_and_completes_on_dio0():
     packet = b"<\xff\x01N0CALL-11>APZCAP,WIDE1-1:!4903.50N/07201.75WO/A=001234"
-    out = mpy(
-        """
-buf = bytearray(200)
-pkt = PACKET
-buf[0:len(pkt)] = pkt
-for i in range(len(pkt), 200):
-    buf[i] = 0xEE  # beyond n: must not be sent
-started = radio.send(buf, len(pkt))
-busy_after_send = radio.busy()
-r1 = radio.poll()
-clk.advance_ms(100)
-r2 = radio.poll()
-print(json.dumps([started, busy_after_send, r1, r2, radio.busy(), chip.tx_len,
-    list(chip.tx_packet[:chip.tx_len]), chip.tx_regs[0x40] >> 6, chip.mode(), chip.violations,
-    chip.last_violation, radio.sent]))
-""".replace("PACKET", repr(packet))
+    out = run_mpy(
+        file=SCRIPTS / "sx127x_transmit.py", stdin=packet.hex(), extra_path=[FAKES, SUPPORT]
     )
     started, busy, r1, r2, busy_end, n, data, dio0map, mode, violations, what, sent = last_json(out)
     assert started and busy
@@ -171,27 +152,14 @@ n = radio.send(b"abc", 3)
 clk.advance_ms(150)
 print(json.dumps([radio.poll(), chip.mode(), chip.regs[0x12], list(chip.tx_packet[:3])]))
 """,
-        dio0="None",
+        dio0=False,
     )
     r, mode, irq, data = last_json(out)
     assert r == 2 and mode == 0 and irq == 0 and bytes(data) == b"abc"
 
 
 def test_a_chip_that_never_finishes_times_out_after_the_air_time_and_sleeps():
-    out = mpy(
-        """
-radio.send(b"x" * 40, 40)
-air = radio.last_airtime_ms
-res = []
-clk.advance_ms(air)
-res.append(radio.poll())
-clk.advance_ms(sx127x.TX_TIMEOUT_MARGIN_MS + 1)
-res.append(radio.poll())
-res.append(radio.poll())
-print(json.dumps([air, res, radio.busy(), radio.tx_timeouts, chip.mode()]))
-""",
-        tx_ms="None",
-    )
+    out = script("sx127x_tx_timeout.py")
     air, res, busy, timeouts, mode = last_json(out)
     assert air > 1000  # SF12 / 125 kHz: 40 bytes take about 2 s
     assert res == [1, 3, 0]  # busy, timeout, then idle
@@ -235,27 +203,7 @@ def test_tx_power_selects_pa_boost_and_output_power(dbm, boost, pa_config, pa_da
 
 
 def test_a_packet_costs_no_allocation_after_warm_up():
-    out = mpy(
-        """
-buf = bytearray(120)
-for i in range(120):
-    buf[i] = 65 + i % 26
-def cycle(k):
-    radio.send(buf, 60 + k % 40)
-    radio.poll()
-    clk.advance_ms(100)
-    radio.poll()
-def measure():
-    cycle(0)
-    gc.collect()
-    a = gc.mem_alloc()
-    for k in range(50):
-        cycle(k)
-    return gc.mem_alloc() - a
-measure()
-print(json.dumps([measure(), radio.sent, chip.tx_count, chip.violations]))
-"""
-    )
+    out = script("sx127x_alloc.py")
     alloc, sent, tx_count, violations = last_json(out)
     assert alloc == 0
     assert sent == 102 and tx_count == 102 and violations == 0

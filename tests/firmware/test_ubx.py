@@ -2,8 +2,10 @@
 u-blox that ACKs, NAKs or stays silent, and every frame the firmware builds
 decoded by pyubx2 (an independent UBX implementation)."""
 
+import json
+
 import pytest
-from mpy import SUPPORT, run_mpy
+from mpy import SCRIPTS, SUPPORT, run_mpy
 from pyubx2 import SET, UBXReader
 from pyubx2.exceptions import UBXParseError
 
@@ -12,25 +14,22 @@ CFG_NAV5 = (0x06, 0x24)
 CFG_RXM = (0x06, 0x11)
 
 
-def configure(policy="{}", default="ack", interface="auto", profile="descent", lose=0):
-    """Run a profile against the simulated receiver; return its summary line and TX bytes."""
-    out = run_mpy(
-        f"""
-import ubx, gnss, clock
-from ubx_receiver_sim import SimReceiver, run
-clk = clock.VirtualClock()
-rx = SimReceiver({policy}, {default!r}, {lose})
-reader = gnss.GnssReader(rx, clk)
-cfg = ubx.UbxConfigurator(rx, clk, reader, {interface!r})
-cfg.start({profile!r})
-t = run(rx, cfg, reader, clk)
-print(cfg.state, cfg.used, cfg.sent, cfg.acks, cfg.naks, cfg.timeouts, cfg.skipped, t)
-print(repr(cfg.error))
-print(rx.tx.hex())
-print(rx.frames)
-""",
-        extra_path=[SUPPORT],
-    )
+def configure(
+    policy=None, default="ack", interface="auto", profile="descent", lose=0, tx_bytes_max=None
+):
+    """Run a profile against the simulated receiver; return its summary line and TX bytes.
+
+    `policy` maps (class, id) to "ack", "nak" or "silent"; tx_bytes_max=N makes the
+    receiver's UART take at most N bytes a write."""
+    case = {
+        "policy": [[*key, what] for key, what in (policy or {}).items()],
+        "default": default,
+        "lose": lose,
+        "interface": interface,
+        "profile": profile,
+        "tx_bytes_max": tx_bytes_max,
+    }
+    out = run_mpy(file=SCRIPTS / "ubx_configure.py", stdin=json.dumps(case), extra_path=[SUPPORT])
     lines = out.strip().splitlines()
     state, used, sent, acks, naks, timeouts, skipped, t_ms = lines[0].split()
     return {
@@ -44,6 +43,7 @@ print(rx.frames)
         "t_ms": int(t_ms),
         "error": eval(lines[1]),  # repr of a str or None from MicroPython
         "tx": bytes.fromhex(lines[2]),
+        "frames": [tuple(f) for f in json.loads(lines[3])],
     }
 
 
@@ -124,7 +124,7 @@ def test_legacy_receiver_gets_nav5_rate_msg_and_rxm_frames(profile, model, lp_mo
 
 
 def test_u_blox_8_naks_valset_so_auto_falls_back_to_legacy_messages():
-    r = configure(policy="{(0x06, 0x8A): 'nak'}")
+    r = configure(policy={CFG_VALSET: "nak"})
     assert r["state"] == "done" and r["used"] == "legacy"
     ids = [m.identity for m in decode_all(r["tx"])]
     assert ids[0] == "CFG-VALSET" and ids[1:3] == ["CFG-NAV5", "CFG-RATE"]
@@ -132,7 +132,7 @@ def test_u_blox_8_naks_valset_so_auto_falls_back_to_legacy_messages():
 
 
 def test_receiver_ignoring_valset_falls_back_after_the_retries():
-    r = configure(policy="{(0x06, 0x8A): 'silent'}")
+    r = configure(policy={CFG_VALSET: "silent"})
     assert r["state"] == "done" and r["used"] == "legacy"
     ids = [m.identity for m in decode_all(r["tx"])]
     assert ids[:4] == ["CFG-VALSET"] * 4  # first try + 3 retries
@@ -150,16 +150,16 @@ def test_silent_receiver_is_retried_then_the_profile_fails_naming_the_message():
 
 
 def test_nak_of_a_required_step_is_retried_once_then_fails():
-    r = configure(policy="{(0x06, 0x24): 'nak'}", interface="legacy")
+    r = configure(policy={CFG_NAV5: "nak"}, interface="legacy")
     assert r["state"] == "failed" and r["error"] == "NAK for CFG-NAV5"
     assert [m.identity for m in decode_all(r["tx"])] == ["CFG-NAV5", "CFG-NAV5"]
     assert r["naks"] == 2
 
 
 def test_power_save_refused_by_the_receiver_is_skipped_not_fatal():
-    r = configure(policy="{(0x06, 0x11): 'nak'}", interface="legacy", profile="float")
+    r = configure(policy={CFG_RXM: "nak"}, interface="legacy", profile="float")
     assert r["state"] == "done" and r["skipped"] == 1
-    r = configure(policy="{(0x06, 0x8A): 'ack'}", profile="float")
+    r = configure(policy={CFG_VALSET: "ack"}, profile="float")
     assert r["skipped"] == 0
 
 
@@ -174,32 +174,7 @@ def test_lost_frames_are_resent_after_the_ack_timeout():
 
 
 def test_poll_never_waits_and_an_ack_for_another_message_is_not_taken():
-    out = run_mpy(
-        """
-import ubx, gnss, clock
-from ubx_receiver_sim import SimReceiver, run
-import time
-class NoSleepClock(clock.VirtualClock):
-    def sleep_ms(self, ms):
-        raise AssertionError('configurator slept')
-clk = NoSleepClock()
-rx = SimReceiver(default='silent')
-reader = gnss.GnssReader(rx, clk)
-cfg = ubx.UbxConfigurator(rx, clk, reader, 'legacy')
-cfg.start('descent')
-rx._answer(1, (0x06, 0x08))   # ACK for CFG-RATE while CFG-NAV5 is pending
-rx._answer(0, (0x06, 0x01))   # NAK for CFG-MSG
-worst = 0
-for i in range(50):
-    clk.advance_ms(10)
-    t0 = time.ticks_us()
-    reader.poll()
-    cfg.poll()
-    worst = max(worst, time.ticks_diff(time.ticks_us(), t0))
-print(cfg.state, cfg._step, cfg.acks, cfg.naks, worst < 20000)
-""",
-        extra_path=[SUPPORT],
-    )
+    out = run_mpy(file=SCRIPTS / "ubx_poll_no_wait.py", extra_path=[SUPPORT])
     assert out.split() == ["busy", "0", "0", "0", "True"]
 
 
@@ -217,21 +192,7 @@ print(cfg.start('orbit'), cfg.state, cfg.error)
 
 
 def test_every_built_frame_has_a_valid_fletcher_checksum_per_pyubx2():
-    out = run_mpy(
-        """
-import ubx, clock
-c = ubx.UbxConfigurator(None, clock.VirtualClock(), None)
-for prof in ('descent', 'float'):
-    for iface in ('legacy', 'valset'):
-        i = 0
-        while True:
-            n = c.step_frame(prof, iface, i)
-            if not n:
-                break
-            print(bytes(c.frame()[:n]).hex())
-            i += 1
-"""
-    )
+    out = run_mpy(file=SCRIPTS / "ubx_frames.py")
     frames = [bytes.fromhex(h) for h in out.split()]
     assert len(frames) == 2 * (14 + 2)
     for f in frames:
@@ -259,22 +220,6 @@ print(n, bytes(b).hex())
 
 
 def test_a_uart_that_takes_a_few_bytes_per_write_still_gets_whole_frames():
-    out = run_mpy(
-        """
-import ubx, gnss, clock
-from ubx_receiver_sim import SimReceiver, run
-class SlowTx(SimReceiver):
-    # a full TX buffer: write() takes at most 16 bytes and says how many
-    def write(self, data):
-        return SimReceiver.write(self, bytes(data)[:16])
-clk = clock.VirtualClock()
-rx = SlowTx()
-reader = gnss.GnssReader(rx, clk)
-cfg = ubx.UbxConfigurator(rx, clk, reader, 'valset')
-cfg.start('descent')
-run(rx, cfg, reader, clk)
-print(cfg.state, cfg.sent, cfg.timeouts, rx.frames)
-""",
-        extra_path=[SUPPORT],
-    )
-    assert out.split() == ["done", "2", "0", "[(6,", "138),", "(6,", "138)]"]
+    r = configure(interface="valset", tx_bytes_max=16)
+    assert (r["state"], r["sent"], r["timeouts"]) == ("done", 2, 0)
+    assert r["frames"] == [(6, 138), (6, 138)]

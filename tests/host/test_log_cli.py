@@ -9,7 +9,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from log_flights import FLIGHT
+from log_flights import write_flight
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from mpy import BOARDS, FIRMWARE, micropython_path, run_mpy
@@ -27,7 +27,7 @@ BIN = Path(sys.executable).parent
 @pytest.fixture(scope="module")
 def flight_dir(tmp_path_factory, mpy_port):
     flash = tmp_path_factory.mktemp("flash")
-    run_mpy(f"DIR = {str(flash / 'log')!r}\n" + FLIGHT)
+    write_flight(flash / "log")
     return flash
 
 
@@ -257,7 +257,7 @@ def test_no_status_reply_blocks_clear():
 
 def test_clear_removes_the_segments_on_the_board(tmp_path):
     flash = tmp_path / "flash"
-    run_mpy(f"DIR = {str(flash / 'log')!r}\n" + FLIGHT)
+    write_flight(flash / "log")
     (flash / "log" / "notes.txt").write_text("keep me")
     assert logfiles.clear_log(UnixPortBoard(flash)) >= 3
     assert sorted(p.name for p in (flash / "log").iterdir()) == ["notes.txt"]

@@ -3,14 +3,14 @@
 `fix_cases()` returns dicts of Fix fields (degrees split into deg + 1e-7
 remainder with a common sign, as fix.py stores them): hand-picked edges plus a
 seeded random batch. `build_on_mpy()` formats them all in one MicroPython run
-and returns the packets as bytes.
+(tests/firmware/mpy/beacon_format_build.py) and returns the packets as bytes.
 """
 
 import binascii
 import json
 import random
 
-from mpy import SUPPORT, run_mpy
+from mpy import SCRIPTS, SUPPORT, run_mpy
 
 E7 = 10_000_000
 
@@ -63,35 +63,16 @@ def fix_cases(n_random=300, seed=7):
     return cases
 
 
-BUILD = """
-import json, binascii, fix, aprs, ukhas, sbd
-class Cfg:
-    callsign = %(callsign)r
-    ssid = %(ssid)r
-    batt_low_mv = 3400
-cfg = Cfg()
-fmt = %(ctor)s
-cases = json.loads(%(cases)r)
-f = fix.Fix()
-for c in cases:
-    pos = None
-    if c is not None:
-        for k in c:
-            setattr(f, k, c[k])
-        pos = f
-    n = fmt.build(pos, %(age)s, %(phase)d, %(vbatt)d, %(seq)d)
-    print(binascii.hexlify(fmt.buf[:n]).decode())
-print("FAULT", fmt.cfg_fault if hasattr(fmt, "cfg_fault") else False)
-"""
-
-
 def build_on_mpy(ctor, cases, age=3, phase=4, vbatt=3712, seq=42, callsign="N0CALL", ssid=11):
     """Format every case (None = no position) with `ctor`; returns (packets, cfg_fault)."""
-    code = BUILD % {
-        "callsign": callsign, "ssid": ssid, "ctor": ctor, "cases": json.dumps(cases),
+    job = {
+        "ctor": ctor, "callsign": callsign, "ssid": ssid, "cases": cases,
         "age": age, "phase": phase, "vbatt": vbatt, "seq": seq,
     }  # fmt: skip
-    lines = run_mpy(code).strip().splitlines()
+    out = run_mpy(
+        file=SCRIPTS / "beacon_format_build.py", stdin=json.dumps(job), extra_path=[SUPPORT]
+    )
+    lines = out.strip().splitlines()
     fault = lines[-1].split()[1] == "True"
     return [binascii.unhexlify(x) for x in lines[:-1]], fault
 
@@ -104,26 +85,6 @@ def lon_of(c):
     return c["lon_deg"] + c["lon_e7r"] / E7
 
 
-ALLOC = """
-import fix, aprs, ukhas, sbd, heap_probe
-class Cfg:
-    callsign = "N0CALL"
-    ssid = 11
-    batt_low_mv = 3400
-fmt = %s
-f = fix.Fix()
-f.mode = 3; f.lat_deg = -33; f.lat_e7r = -8123456; f.lon_deg = 151; f.lon_e7r = 2093456
-f.alt_cm = 123456; f.alt_ok = True; f.sats = 11; f.hour = 23; f.minute = 59; f.second = 58
-def burst():
-    for i in range(200):
-        f.lon_e7r = 2093456 + i * 997
-        f.alt_cm = 123456 - i * 50
-        fmt.build(f, i, 4 + i %% 3, 3300 + i, 1000 + i)
-    fmt.build(None, -1, 6, 3300, 5)
-burst()
-print(heap_probe.alloc_of(burst))
-"""
-
-
 def alloc_per_201_packets(ctor):
-    return int(run_mpy(ALLOC % ctor, extra_path=[SUPPORT]).strip().splitlines()[-1])
+    out = run_mpy(file=SCRIPTS / "beacon_format_alloc.py", args=[ctor], extra_path=[SUPPORT])
+    return int(out.strip().splitlines()[-1])

@@ -3,11 +3,16 @@
 Runs inside the MicroPython unix port beside beacon_fakes/fake_radio.py: a
 1 Hz GNSS receiver on a capsule drifting east off Sydney, `run` (the flight
 loop polling the scheduler in one phase) and `report` (one JSON line: the
-packets sent, with their times, and the scheduler's counters).
+packets sent, with their times, and the scheduler's counters). `start` builds
+the scheduler and its rig.
 """
 
 import binascii
 import json
+
+import beacon
+import clock
+import fix
 
 
 class Cfg:
@@ -72,3 +77,18 @@ class Rig:
         }
         d.update(kw)
         print(json.dumps(d))
+
+
+def start(t0, make_radio, make_formats):
+    """The scheduler with its radio make_radio(clk) and packet formats
+    make_formats(cfg), on a virtual clock at t0 ms; returns its Rig, which also
+    holds cfg and lg (the last fix, as kept across a reboot)."""
+    cfg = Cfg()
+    clk = clock.VirtualClock(t0)
+    fx = fix.Fix()
+    lg = fix.Fix()
+    radio = make_radio(clk)
+    rig = Rig(clk, fx, radio, beacon.Beacon(cfg, clk, fx, lg, radio, make_formats(cfg)))
+    rig.cfg = cfg
+    rig.lg = lg
+    return rig
