@@ -76,12 +76,7 @@ def test_nominal_reentry_fires_drogue_and_main_by_altitude_and_ends_beaconing():
 
 
 def test_a_soft_splashdown_without_an_impact_is_found_by_the_steady_rule():
-    soft = """
-import random
-def faults(c, s):
-    if c.landed_t is not None:
-        s.az_mg = 1000 + random.randint(-60, 60)   # no spike: waves only
-"""
+    soft = "from flight_faults import waves_without_impact as faults"
     s = fly("None, None, faults", soft)
     assert_recovered(s)
     landed = next(e for e in events(s, "phase") if e["to"] == "LANDED")
@@ -125,13 +120,7 @@ def test_dead_accelerometer_in_reentry_mode_falls_back_to_the_baro_descent_rate(
 def test_a_coarse_noiseless_accelerometer_still_closes_the_g_switch():
     # an ADXL375-like part (49 mg per bit) without noise reads exact zeros in
     # orbit and repeats itself under the chutes
-    coarse = """
-def faults(c, s):
-    if not c.stand:
-        s.ax_mg = 0
-        s.ay_mg = 0
-        s.az_mg = int(c.force_g * 1000.0 / 49.0) * 49
-"""
+    coarse = "from flight_faults import coarse_quiet_accelerometer as faults"
     s = fly("None, None, faults", coarse)
     assert_recovered(s)
     (pulse,) = events(s, "entry_pulse")
@@ -139,13 +128,7 @@ def faults(c, s):
 
 
 def test_a_dead_accelerometer_reading_zeros_under_a_drone_is_not_free_fall():
-    zeros = """
-def faults(c, s):
-    if c.t > 0.0:
-        s.ax_mg = 0
-        s.ay_mg = 0
-        s.az_mg = 0
-"""
+    zeros = "from flight_faults import accelerometer_reads_zeros as faults"
     s = drop_from_3000_m(30.0, zeros)
     assert_recovered(s)
     descent = events(s, "phase")[0]
@@ -158,13 +141,7 @@ def test_stagnation_pressure_during_the_entry_pulse_opens_nothing():
     # a steep, heavy entry whose baro reads static plus half the dynamic
     # pressure: near peak deceleration it "reads" 3-4 km and, as the dynamic
     # pressure turns, a vertical speed near zero -- at Mach 13
-    stagnation = """
-def faults(c, s):
-    if not c.stand and c.landed_t is None:
-        _, rho = standard_atmosphere(c.h)
-        q = 0.5 * rho * (c.vx * c.vx + c.vz * c.vz)
-        s.press_dpa += int(5.0 * q)
-"""
+    stagnation = "from flight_faults import stagnation_pressure as faults"
     s = fly("None, {'mass': 60.0, 'gamma_deg': -20.0, 'main_cda': 16.0}, faults", stagnation)
     assert_recovered(s)
     why, h, v = fire(s, "drogue")
@@ -248,14 +225,7 @@ def test_failed_drogue_with_a_too_fast_capsule_waits_for_the_main_altitude():
 
 
 def test_stuck_baro_is_rejected_and_the_timers_take_over():
-    stuck = """
-frozen = [None]
-def faults(c, s):
-    if c.h < 20000.0 and not c.stand:
-        if frozen[0] is None:
-            frozen[0] = s.press_dpa
-        s.press_dpa = frozen[0]
-"""
+    stuck = "from flight_faults import baro_stuck_below_20_km as faults"
     s = fly(DEAD_BARO_TIMERS + ", None, faults", stuck)
     assert_recovered(s)
     assert fire(s, "drogue")[0] == "backup_timer"  # never fooled by the frozen 20 km
@@ -264,14 +234,7 @@ def faults(c, s):
 
 
 def test_noisy_baro_spikes_are_rejected_and_fire_nothing_early():
-    noisy = """
-import random
-def faults(c, s):
-    if not c.stand and random.random() < 0.1:
-        s.press_dpa += random.randint(-300000, 300000)   # km-sized spikes
-    elif not c.stand:
-        s.press_dpa += random.randint(-300, 300)       # +-30 Pa of noise
-"""
+    noisy = "from flight_faults import baro_spikes as faults"
     s = fly("None, None, faults", noisy)
     assert_recovered(s)
     why, h, _ = fire(s, "drogue")
@@ -282,19 +245,7 @@ def faults(c, s):
 
 
 def test_out_of_range_and_bus_error_baro_readings_are_counted_not_believed():
-    bad = """
-import random
-def faults(c, s):
-    if c.stand:
-        return
-    r = random.random()
-    if r < 0.1:
-        s.press_dpa = 0
-    elif r < 0.2:
-        s.press_dpa = 5000000
-    elif r < 0.3:
-        s.baro_ok = False
-"""
+    bad = "from flight_faults import baro_out_of_range_and_bus_errors as faults"
     s = fly("None, None, faults", bad)
     assert_recovered(s)
     assert fire(s, "drogue")[0] == "altitude" and fire(s, "main")[0] == "altitude"

@@ -1,0 +1,74 @@
+"""Sensor faults for the closed-loop flights of tests/firmware/test_flight.py.
+
+Each is a `faults(capsule, sample)` hook that `flight_helpers.fly()` calls
+after the capsule model has written a sample and before the flight computer
+reads it. Runs on MicroPython (the tests put tests/support on its path).
+"""
+
+import random
+
+from flight_helpers import standard_atmosphere
+
+
+def waves_without_impact(c, s):
+    """A soft splashdown: on the water, 1 g and the swell, no impact spike."""
+    if c.landed_t is not None:
+        s.az_mg = 1000 + random.randint(-60, 60)
+
+
+def coarse_quiet_accelerometer(c, s):
+    """An ADXL375-like part (49 mg a bit) without noise: exact zeros in orbit,
+    the same reading again and again under the chutes."""
+    if not c.stand:
+        s.ax_mg = 0
+        s.ay_mg = 0
+        s.az_mg = int(c.force_g * 1000.0 / 49.0) * 49
+
+
+def accelerometer_reads_zeros(c, s):
+    """A dead accelerometer that reads zeros once the drop test starts."""
+    if c.t > 0.0:
+        s.ax_mg = 0
+        s.ay_mg = 0
+        s.az_mg = 0
+
+
+def stagnation_pressure(c, s):
+    """A static port that reads half the dynamic pressure on top of the static
+    one (0.5 q Pa is 5 q dPa)."""
+    if not c.stand and c.landed_t is None:
+        _, rho = standard_atmosphere(c.h)
+        q = 0.5 * rho * (c.vx * c.vx + c.vz * c.vz)
+        s.press_dpa += int(5.0 * q)
+
+
+_frozen_dpa = [None]
+
+
+def baro_stuck_below_20_km(c, s):
+    """The barometer repeats its first reading below 20 km for the rest of the flight."""
+    if c.h < 20000.0 and not c.stand:
+        if _frozen_dpa[0] is None:
+            _frozen_dpa[0] = s.press_dpa
+        s.press_dpa = _frozen_dpa[0]
+
+
+def baro_spikes(c, s):
+    """Km-sized spikes in one sample of ten, +-30 Pa of noise in the others."""
+    if not c.stand and random.random() < 0.1:
+        s.press_dpa += random.randint(-300000, 300000)
+    elif not c.stand:
+        s.press_dpa += random.randint(-300, 300)
+
+
+def baro_out_of_range_and_bus_errors(c, s):
+    """In flight, one sample in ten reads 0, one 500 kPa, one a bus error."""
+    if c.stand:
+        return
+    r = random.random()
+    if r < 0.1:
+        s.press_dpa = 0
+    elif r < 0.2:
+        s.press_dpa = 5000000
+    elif r < 0.3:
+        s.baro_ok = False
