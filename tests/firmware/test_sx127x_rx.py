@@ -16,18 +16,13 @@ from host_tools.protocol.lines import parse_line
 FAKES = Path(__file__).resolve().parents[1] / "support" / "beacon_fakes"
 
 SETUP = """
-import json, gc, sys, clock, sx127x, sx127x_rx, rx_line, heap_probe
-from fake_sx127x_rx import FakeSX127xRx
-clk = clock.VirtualClock(5000)
-chip = FakeSX127xRx(clk)
-radio = sx127x.SX127x(chip.spi, chip.cs, chip.reset, {dio0}, clock=clk, {kwargs})
-radio.init()
-rx = sx127x_rx.Receiver(radio)
-buf = bytearray(256)
+import json, gc, sys, rx_line, heap_probe
+from sx127x_rx_rig import start
+clk, chip, radio, rx, buf = start({dio0}, {kwargs})
 """
 
 
-def mpy(body, dio0="chip.dio0", kwargs=""):
+def mpy(body, dio0=True, kwargs=""):
     return run_mpy(SETUP.format(dio0=dio0, kwargs=kwargs) + body, extra_path=[FAKES, SUPPORT])
 
 
@@ -102,7 +97,7 @@ chip.air(b'second', 81, 24)
 b = rx.receive(buf); second = bytes(buf[:b])
 print(json.dumps([first.decode(), second.decode(), rx.received]))
 """,
-        dio0="None",
+        dio0=False,
     )
     assert last_json(out) == ["first packet", "second", 2]
 
