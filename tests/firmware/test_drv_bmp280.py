@@ -135,9 +135,10 @@ print(chip.regs[0xF4], chip.regs[0xF5], drv.period_ms, n)
 def test_bus_errors_and_skipped_measurements_clear_baro_ok_without_raising():
     out = mpy(
         "import bmp280_checks\n"
-        "bmp280_checks.bus_errors_and_skipped_measurements(run, bus, clk, chip, s)"
+        "bmp280_checks.bus_errors_and_skipped_measurements(run, bus, clk, chip, s,"
+        f" {BMP280_EXAMPLE_ADC_T}, {BMP280_EXAMPLE_ADC_P})"
     )
-    assert out.split() == ["True", "True", "2", "True", "False", "True", "False"]
+    assert out.split() == ["True", "True", "2", "True", "False", "True", "True", "False", "True"]
 
 
 def test_wrong_chip_id_is_not_present_and_never_reads():
