@@ -20,10 +20,12 @@ accelerometer alone and each family's two together (bmp280 and bmp3xx share
 drv_wide and its polling machine).
 """
 
+import json
 import subprocess
 import tempfile
 from pathlib import Path
 
+from bench.bench_drivers import chip_values
 from host_tools.board.flash import compile_file
 from host_tools.paths import micropython_executable, micropython_unix32
 
@@ -40,12 +42,13 @@ SETS = ("bmp280", "bmp3xx", "bosch_both", "ms5611", "adxl375", "lis3dh", "accel_
 SHIFTS = range(0, 61, 3)
 
 
-def _measure(micropython, lib, name):
+def _measure(micropython, lib, name, chips):
     values = []
     for k in SHIFTS:
         r = subprocess.run(
             [micropython, "-X", "heapsize=1M", str(SCRIPT), name, str(k)],
             env={"MICROPYPATH": str(lib)},
+            input=chips,
             capture_output=True,
             text=True,
             timeout=120,
@@ -65,13 +68,14 @@ def run():
     except FileNotFoundError as exc:
         print(f"  (32-bit figures left out: {exc})")
     out = {}
+    chips = json.dumps(chip_values())
     with tempfile.TemporaryDirectory(prefix="bench-driver-ram-") as tmp:
         lib = Path(tmp)
         for src in MODULES:
             compile_file(src, lib, src.stem + ".mpy")
         for suffix, exe in ports:
             for name in SETS:
-                least, most = _measure(exe, lib, name)
+                least, most = _measure(exe, lib, name, chips)
                 out[f"driver_ram_bytes_{name}{suffix}"] = least
                 print(
                     f"  {name}{suffix}: {least} B ({most} B when its names need a new pool chunk)"

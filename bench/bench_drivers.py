@@ -23,6 +23,9 @@ import json
 from pathlib import Path
 
 from tests.support.drv_oracles import (
+    BMP3_BENCH_TRIM,
+    BMP3_BENCH_UP,
+    BMP3_BENCH_UT,
     BMP280_EXAMPLE_ADC_P,
     BMP280_EXAMPLE_ADC_T,
     BMP280_EXAMPLE_TRIM,
@@ -36,18 +39,27 @@ HERE = Path(__file__).resolve().parent
 TESTS = HERE.parent / "tests" / "support"
 
 
-def run():
-    examples = {
+def chip_values():
+    """What the fake chips of bench/mpy/ hold, on the scripts' stdin as JSON:
+    the datasheets' worked examples (tests/support/drv_oracles.py) and the
+    bench's BMP388."""
+    return {
         "ms5611_prom": MS5611_EXAMPLE_PROM,
         "ms5611_d1": MS5611_EXAMPLE_D1,
         "ms5611_d2": MS5611_EXAMPLE_D2,
         "bmp280_trim": BMP280_EXAMPLE_TRIM,
         "bmp280_adc_t": BMP280_EXAMPLE_ADC_T,
         "bmp280_adc_p": BMP280_EXAMPLE_ADC_P,
+        "bmp3_trim": BMP3_BENCH_TRIM,
+        "bmp3_ut": BMP3_BENCH_UT,
+        "bmp3_up": BMP3_BENCH_UP,
     }
+
+
+def run():
     out = run_mpy(
         file=HERE / "mpy" / "driver_figures.py",
-        stdin=json.dumps(examples),
+        stdin=json.dumps(chip_values()),
         extra_path=[TESTS],
         heap="1M",
         timeout=600,

@@ -19,26 +19,11 @@ import sample
 
 clk = clock.VirtualClock(0)
 s = sample.Sample()
-# the datasheets' worked examples (tests/support/drv_oracles.py), on stdin as JSON
+# the chips' values (bench_drivers.chip_values()), on stdin as JSON
 EX = json.loads(sys.stdin.read())
 PROM, D1, D2 = EX["ms5611_prom"], EX["ms5611_d1"], EX["ms5611_d2"]
 TRIM280, ADC_T, ADC_P = EX["bmp280_trim"], EX["bmp280_adc_t"], EX["bmp280_adc_p"]
-TRIM3 = {
-    "T1": 27000,
-    "T2": 19000,
-    "T3": -7,
-    "P1": -1500,
-    "P2": -2000,
-    "P3": 30,
-    "P4": 0,
-    "P5": 25000,
-    "P6": 30000,
-    "P7": 3,
-    "P8": -6,
-    "P9": 16000,
-    "P10": 5,
-    "P11": -60,
-}
+TRIM3, UT3, UP3 = EX["bmp3_trim"], EX["bmp3_ut"], EX["bmp3_up"]
 out = {}
 
 
@@ -128,7 +113,7 @@ out["ms5611_compensate_loop_iters"] = round(c_us / loop_us)
 # BMP280 and BMP388: address, fake chip, driver, the raw pair compensated
 for name, addr, chip, make, raw_t, raw_p in (
     ("bmp280", 0x76, fake_bus.FakeBMP280(TRIM280, ADC_T, ADC_P), bmp280.BMP280, ADC_T, ADC_P),
-    ("bmp3xx", 0x77, fake_bus.FakeBMP3xx(TRIM3, 8300000, 6400000), bmp3xx.BMP3xx, 8300000, 6400000),
+    ("bmp3xx", 0x77, fake_bus.FakeBMP3xx(TRIM3, UT3, UP3), bmp3xx.BMP3xx, UT3, UP3),
 ):
     bus = fake_bus.FakeI2C()
     bus.attach(addr, chip)

@@ -221,6 +221,15 @@ BMP3_TRIM_NAMES = (
     "P11",
 )
 
+# A plausible BMP388 part and raw pair (the datasheet gives no worked
+# example): what the bench drivers' figures and RAM runs read.
+BMP3_BENCH_TRIM = {
+    "T1": 27000, "T2": 19000, "T3": -7, "P1": -1500, "P2": -2000, "P3": 30, "P4": 0,
+    "P5": 25000, "P6": 30000, "P7": 3, "P8": -6, "P9": 16000, "P10": 5, "P11": -60,
+}  # fmt: skip
+BMP3_BENCH_UT = 8300000
+BMP3_BENCH_UP = 6400000
+
 
 def bmp3_compensate_float(trim, uncomp_t, uncomp_p):
     """BMP388 datasheet 9.2/9.3 (floating point) with the NVM_PAR scaling of
