@@ -6,7 +6,7 @@ instead of exceptions, and hw.read() fills a sample without allocating."""
 import json
 from pathlib import Path
 
-from drv_oracles import MS5611_EXAMPLE_PROM
+from drv_oracles import MS5611_EXAMPLE_D1, MS5611_EXAMPLE_D2, MS5611_EXAMPLE_PROM
 from mpy import BOARDS, SCRIPTS, SUPPORT, run_mpy
 
 from host_tools.firmware_files import board_dict
@@ -16,7 +16,7 @@ def mpy(script, stdin=None):
     """Output of `script` (tests/firmware/mpy/) on the fake machine's rig (hw_real_rig.py)."""
     return run_mpy(
         file=SCRIPTS / script,
-        args=MS5611_EXAMPLE_PROM,
+        args=[*MS5611_EXAMPLE_PROM, MS5611_EXAMPLE_D1, MS5611_EXAMPLE_D2],
         stdin=stdin,
         extra_path=[SUPPORT],
     )
