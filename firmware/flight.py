@@ -185,6 +185,7 @@ class FlightComputer:
         _cmd("new_estimator", self, module="flight_arm")
         _cmd("new_flight", self, module="flight_arm")
         self._g_sum_q4 = _ONE_G_MG << 4
+        self._z_sum_q4 = _ONE_G_MG << 4  # the same window's capsule z (the upright check)
         self.stand_ms = -1  # clean stand this long (-1: the last sample was not)
         self.stand_bad_mg = 0  # the last unclean sample: |a|, capsule z
         self.stand_bad_z = 0
@@ -326,9 +327,10 @@ class FlightComputer:
             # self-test needs a clean stand window: every sample for
             # STAND_WINDOW_MS a ground pressure read (a noisy baro's spikes are
             # the screen's business in flight), |a| = 1 g +- STAND_TOL_MG and
-            # gravity along capsule +z (Genesis); the 1 g calibration averages
-            # that window only. A bad sample restarts it and is kept for the
-            # refusal message.
+            # gravity along capsule +z (Genesis); the 1 g calibration and the
+            # self-test's upright check average that window only (one noisy
+            # sample must not refuse a good stand). A bad sample restarts it
+            # and is kept for the refusal message.
             z = capsule_axis(cfg, s, 2)
             if (
                 s.baro_ok
@@ -340,8 +342,10 @@ class FlightComputer:
                 if self.stand_ms < 0:
                     self.stand_ms = 0
                     self._g_sum_q4 = sc.mag_mg << 4
+                    self._z_sum_q4 = z << 4
                 else:
                     self._g_sum_q4 += sc.mag_mg - (self._g_sum_q4 >> 4)
+                    self._z_sum_q4 += z - (self._z_sum_q4 >> 4)
                     if self.stand_ms < _RUN_MS_MAX:
                         self.stand_ms += dt
             else:

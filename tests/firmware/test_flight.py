@@ -9,6 +9,9 @@ every flight crosses it.
 """
 
 import json
+import re
+
+import pytest
 
 from mpy import SCRIPTS, SUPPORT, run_mpy
 
@@ -328,6 +331,7 @@ def test_arming_needs_a_full_clean_stand_window_after_garbage_frames():
     first, second, third, one_g = lines
     assert "not a steady stand" in first and "6180 mg" in first, first
     assert "steady for" in second and "only" in second, second
+    assert "last unsteady sample: |a| 6180 mg" in second, second  # what broke the window
     assert third == "None 1"
     assert abs(int(one_g) - 1000) < 40
 
@@ -344,3 +348,26 @@ def test_drogue_failure_speed_follows_the_air_density_within_8_percent():
     for h, cms in zip(heights_m, got):
         want = 3500 * (rho0 / atm.properties(float(h))[2]) ** 0.5
         assert abs(cms / want - 1.0) < 0.08, (h, cms, want)
+
+
+@pytest.mark.parametrize(
+    "stand, refused, z_range",
+    [
+        # a noisy upright part: one sample in seven at 760 mg must not refuse
+        ("noisy", 0, None),
+        # every sample passes the window's 700 mg, their average (853) is not upright
+        ("leaning", 21, (840, 865)),
+        ("tilted", 21, (819, 819)),
+    ],
+)
+def test_the_upright_check_judges_the_stand_windows_average_not_one_sample(
+    stand, refused, z_range
+):
+    out = run_mpy(file=SCRIPTS / "flight_stand_tilt.py", args=[stand], extra_path=[SUPPORT])
+    count, first = out.strip().splitlines()
+    assert int(count) == refused, out
+    if z_range is None:
+        assert first == "None"
+    else:
+        m = re.search(r"capsule z reads (-?\d+) mg \(expected >= 866 mg upright\)", first)
+        assert m and z_range[0] <= int(m.group(1)) <= z_range[1], first
