@@ -12,7 +12,6 @@ import json
 import re
 
 import pytest
-
 from mpy import SCRIPTS, SUPPORT, run_mpy
 
 SAFE_IMPACT_M_S = 10.0  # under the main (~7-9 m/s); a drogue alone lands at 18+
@@ -360,9 +359,7 @@ def test_drogue_failure_speed_follows_the_air_density_within_8_percent():
         ("tilted", 21, (819, 819)),
     ],
 )
-def test_the_upright_check_judges_the_stand_windows_average_not_one_sample(
-    stand, refused, z_range
-):
+def test_the_upright_check_judges_the_stand_windows_average_not_one_sample(stand, refused, z_range):
     out = run_mpy(file=SCRIPTS / "flight_stand_tilt.py", args=[stand], extra_path=[SUPPORT])
     count, first = out.strip().splitlines()
     assert int(count) == refused, out
