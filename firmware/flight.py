@@ -114,6 +114,7 @@ _STAND_MAX_DPA = const(1100000)
 _STAND_TOL_MG = const(300)  # per sample: 1 g +- this (noise and a coarse part's steps pass)
 _STAND_Z_MG = const(700)  # per sample: gravity this much along capsule +z (about 45 deg)
 _STAND_WINDOW_MS = const(2000)
+STAND_NONE = const(-2)  # stand_ms after a disarm or a config change: no window yet
 STAND_LIMITS = (_STAND_MIN_DPA, _STAND_MAX_DPA, _STAND_TOL_MG, _STAND_Z_MG, _STAND_WINDOW_MS)
 # flight_phase numbering, folded in at compile time (checked below)
 _SAFE = const(0)
@@ -186,7 +187,10 @@ class FlightComputer:
         _cmd("new_flight", self, module="flight_arm")
         self._g_sum_q4 = _ONE_G_MG << 4
         self._z_sum_q4 = _ONE_G_MG << 4  # the same window's capsule z (the upright check)
-        self.stand_ms = -1  # clean stand this long (-1: the last sample was not)
+        # clean stand this long (-1: the last sample was not; STAND_NONE: no
+        # sample since a disarm or a config change); a new window starts at
+        # the next clean sample
+        self.stand_ms = -1
         self.stand_bad_mg = 0  # the last unclean sample: |a|, capsule z
         self.stand_bad_z = 0
         self._restore()

@@ -8,6 +8,7 @@ it either). The functions take the FlightComputer as `self`. Everything here
 allocates; none of it runs per sample.
 """
 
+from flight import STAND_NONE
 from flight_phase import ARMED, DESCENT, MAIN, SAFE, phase_name
 
 # flight.py's constants of the same names (folded there at compile time)
@@ -72,7 +73,7 @@ def reconfigure(self, cfg):
     self.screen = SensorScreen(self.altimeter, cfg.baro_min_dpa)
     self.pyro.pulse_ms = cfg.fire_pulse_ms
     new_estimator(self)
-    self.stand_ms = -1  # the mounting may have changed: a new stand window
+    self.stand_ms = STAND_NONE  # the mounting may have changed: a new stand window
     return None
 
 
@@ -92,6 +93,9 @@ def disarm(self, force=False):
     self.armed = False
     self.phase = SAFE
     self.phase_ms = 0
+    # the stand window is kept in SAFE only: the capsule may have been moved,
+    # turned over or flown since arming, so the next arm needs a new one
+    self.stand_ms = STAND_NONE
     self._save()
     self._event("disarm", (("from", phase_name(old)), ("forced", 1 if force else 0)))
     self._publish()

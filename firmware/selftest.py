@@ -21,7 +21,7 @@ what is wrong and the expected value ([] = fit to arm):
 Allocates (strings), runs only on `arm`.
 """
 
-from flight import STAND_LIMITS
+from flight import STAND_LIMITS, STAND_NONE
 from flight_sense import capsule_axis, magnitude_mg
 
 # what every sample of the stand window must read (the sequencer keeps it)
@@ -39,7 +39,12 @@ def check(cfg, sample, bank, fc=None):
         # one good sample proves nothing: the window the sequencer kept in
         # SAFE must be clean for STAND_WINDOW_MS (garbage frames, a capsule
         # being handled, a part that reads 1 g only now and then)
-        if fc.stand_ms < 0:
+        if fc.stand_ms == STAND_NONE:
+            failures.append(
+                "sensors: no stand window since the last disarm or config change"
+                " (arming needs %d ms of clean readings)" % STAND_WINDOW_MS
+            )
+        elif fc.stand_ms < 0:
             failures.append(
                 "sensors: not a steady stand (last unsteady sample: |a| %d mg, capsule z %d mg;"
                 " expected 1000 +- %d mg, z >= %d mg, pressure %d..%d Pa, for %d s)"

@@ -9,7 +9,9 @@ cap.stand = True
 rig = Rig(cfg, cap, None)
 rig.settle_on_stand(2.5)
 fc = rig.fc
-print(fc.arm(), fc.disarm(), fc.phase, fc.arm(), fc.phase)
+armed, disarmed, phase = fc.arm(), fc.disarm(), fc.phase
+rig.settle_on_stand(2.5)  # a new stand window: disarm ends the one before
+print(armed, disarmed, phase, fc.arm(), fc.phase)
 cap.stand = False
 rig.run(until_phase=3)
 print(repr(fc.disarm()))

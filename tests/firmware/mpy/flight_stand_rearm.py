@@ -1,0 +1,28 @@
+"""Disarm, then arm again: the stand window the sequencer kept before arming
+says nothing about the capsule now. Armed upright after 3 s on the stand,
+then turned over to a 35 deg lean while armed (z 819 mg: every sample within
+the window's per-sample limits), disarmed and armed again at once, then 2.5 s
+later. Prints the repr of the three arm() results, one per line."""
+
+from flight_helpers import FAST, Capsule, Rig, make_config
+
+cfg = make_config(**FAST)
+cap = Capsule(h=90000.0, gamma_deg=-6.0, main_cda=6.0)
+cap.stand = True
+lean = [False]
+
+
+def shape(c, s):
+    if lean[0]:
+        s.ax_mg, s.ay_mg, s.az_mg = 574, 0, 819
+
+
+rig = Rig(cfg, cap, None, faults=shape)
+rig.settle_on_stand(3.0)
+print(repr(rig.fc.arm()))
+lean[0] = True
+rig.settle_on_stand(1.0)
+assert rig.fc.disarm() is None
+print(repr(rig.fc.arm()))
+rig.settle_on_stand(2.5)
+print(repr(rig.fc.arm()))
