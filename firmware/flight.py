@@ -191,7 +191,9 @@ class FlightComputer:
         # sample since a disarm or a config change); a new window starts at
         # the next clean sample
         self.stand_ms = -1
-        self.stand_bad_mg = 0  # the last unclean sample: |a|, capsule z
+        # the last unclean sample: |a| (-1: not read; STAND_NONE: none since
+        # boot, a disarm or a config change), capsule z
+        self.stand_bad_mg = STAND_NONE
         self.stand_bad_z = 0
         self._restore()
         self._publish()

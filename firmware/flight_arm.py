@@ -74,6 +74,7 @@ def reconfigure(self, cfg):
     self.pyro.pulse_ms = cfg.fire_pulse_ms
     new_estimator(self)
     self.stand_ms = STAND_NONE  # the mounting may have changed: a new stand window
+    self.stand_bad_mg = STAND_NONE
     return None
 
 
@@ -96,6 +97,7 @@ def disarm(self, force=False):
     # the stand window is kept in SAFE only: the capsule may have been moved,
     # turned over or flown since arming, so the next arm needs a new one
     self.stand_ms = STAND_NONE
+    self.stand_bad_mg = STAND_NONE
     self._save()
     self._event("disarm", (("from", phase_name(old)), ("forced", 1 if force else 0)))
     self._publish()

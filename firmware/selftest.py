@@ -31,6 +31,16 @@ ONE_G_TOL_MG = 150  # the window's average |a| (the 1 g calibration)
 UPRIGHT_MG = 866  # cos(30 deg): capsule standing roughly upright, +z up
 
 
+def _last_unsteady(fc):
+    """What broke the stand window before this one ("" if nothing did since
+    boot, a disarm or a config change)."""
+    if fc.stand_bad_mg == STAND_NONE:
+        return ""
+    if fc.stand_bad_mg < 0:
+        return "last unsteady sample: accelerometer not read"
+    return "last unsteady sample: |a| %d mg, capsule z %d mg" % (fc.stand_bad_mg, fc.stand_bad_z)
+
+
 def check(cfg, sample, bank, fc=None):
     failures = []
     if fc is not None and fc.last_sample is None:
@@ -46,11 +56,10 @@ def check(cfg, sample, bank, fc=None):
             )
         elif fc.stand_ms < 0:
             failures.append(
-                "sensors: not a steady stand (last unsteady sample: |a| %d mg, capsule z %d mg;"
+                "sensors: not a steady stand (%s;"
                 " expected 1000 +- %d mg, z >= %d mg, pressure %d..%d Pa, for %d s)"
                 % (
-                    fc.stand_bad_mg,
-                    fc.stand_bad_z,
+                    _last_unsteady(fc),
                     STAND_TOL_MG,
                     STAND_Z_MG,
                     STAND_MIN_DPA // 10,
@@ -59,10 +68,10 @@ def check(cfg, sample, bank, fc=None):
                 )
             )
         else:
+            last = _last_unsteady(fc)
             failures.append(
-                "sensors: steady for %d ms only, arming needs %d ms of clean readings"
-                " (last unsteady sample: |a| %d mg, capsule z %d mg)"
-                % (fc.stand_ms, STAND_WINDOW_MS, fc.stand_bad_mg, fc.stand_bad_z)
+                "sensors: steady for %d ms only, arming needs %d ms of clean readings%s"
+                % (fc.stand_ms, STAND_WINDOW_MS, " (%s)" % last if last else "")
             )
     if cfg.errors:
         failures.append("config invalid (%d): %s" % (len(cfg.errors), "; ".join(cfg.errors)))

@@ -384,7 +384,9 @@ def test_noisy_upright_accelerometers_arm():
 def test_arming_again_after_a_disarm_needs_a_new_stand_window():
     # turned over while armed: the window kept before arming must not pass it
     out = run_mpy(file=SCRIPTS / "flight_stand_rearm.py", extra_path=[SUPPORT])
-    first, at_once, later = out.strip().splitlines()
+    first, at_once, one_s, later = out.strip().splitlines()
     assert first == "None"
     assert "no stand window since the last disarm" in at_once, at_once
+    # nothing broke this window: no stale "last unsteady sample" from before
+    assert "steady for 900 ms only" in one_s and "unsteady" not in one_s, one_s
     assert "capsule z reads 819 mg" in later, later

@@ -1,8 +1,8 @@
 """Disarm, then arm again: the stand window the sequencer kept before arming
 says nothing about the capsule now. Armed upright after 3 s on the stand,
 then turned over to a 35 deg lean while armed (z 819 mg: every sample within
-the window's per-sample limits), disarmed and armed again at once, then 2.5 s
-later. Prints the repr of the three arm() results, one per line."""
+the window's per-sample limits), disarmed and armed again at once, 1 s later
+and 2.5 s later. Prints the repr of the four arm() results, one per line."""
 
 from flight_helpers import FAST, Capsule, Rig, make_config
 
@@ -24,5 +24,7 @@ lean[0] = True
 rig.settle_on_stand(1.0)
 assert rig.fc.disarm() is None
 print(repr(rig.fc.arm()))
-rig.settle_on_stand(2.5)
+rig.settle_on_stand(1.0)
+print(repr(rig.fc.arm()))
+rig.settle_on_stand(1.5)
 print(repr(rig.fc.arm()))
