@@ -114,6 +114,9 @@ _STAND_MAX_DPA = const(1100000)
 _STAND_TOL_MG = const(300)  # per sample: 1 g +- this (noise and a coarse part's steps pass)
 _STAND_Z_MG = const(700)  # per sample: gravity this much along capsule +z (about 45 deg)
 _STAND_WINDOW_MS = const(2000)
+# readings further apart than this: the stand was not watched in between (a
+# stalled loop, frames that stopped), so a new window starts
+_STAND_GAP_MS = const(500)
 STAND_NONE = const(-2)  # stand_ms after a disarm or a config change: no window yet
 STAND_LIMITS = (_STAND_MIN_DPA, _STAND_MAX_DPA, _STAND_TOL_MG, _STAND_Z_MG, _STAND_WINDOW_MS)
 # flight_phase numbering, folded in at compile time (checked below)
@@ -336,7 +339,9 @@ class FlightComputer:
             # gravity along capsule +z (Genesis); the 1 g calibration and the
             # self-test's upright check average that window only (one noisy
             # sample must not refuse a good stand). A bad sample restarts it
-            # and is kept for the refusal message.
+            # (and is kept for the refusal message), and so does a gap of
+            # more than STAND_GAP_MS since the last reading: time not watched
+            # is no clean stand, and two readings would make a whole window.
             z = capsule_axis(cfg, s, 2)
             if (
                 s.baro_ok
@@ -345,7 +350,7 @@ class FlightComputer:
                 and _abs(sc.mag_mg - _ONE_G_MG) <= _STAND_TOL_MG
                 and z >= _STAND_Z_MG
             ):
-                if self.stand_ms < 0:
+                if self.stand_ms < 0 or dt > _STAND_GAP_MS:
                     self.stand_ms = 0
                     self._g_sum_q4 = sc.mag_mg << 4
                     self._z_sum_q4 = z << 4

@@ -390,3 +390,12 @@ def test_arming_again_after_a_disarm_needs_a_new_stand_window():
     # nothing broke this window: no stale "last unsteady sample" from before
     assert "steady for 900 ms only" in one_s and "unsteady" not in one_s, one_s
     assert "capsule z reads 819 mg" in later, later
+
+
+def test_a_gap_in_the_readings_starts_a_new_stand_window():
+    # one upright sample, 2.5 s without a reading, then a 45 deg lean: the
+    # gap is no clean stand, and the lean is judged on its own window
+    out = run_mpy(file=SCRIPTS / "flight_stand_gap.py", extra_path=[SUPPORT])
+    after_gap, later = out.strip().splitlines()
+    assert "steady for 0 ms only" in after_gap, after_gap
+    assert "capsule z reads 707 mg" in later, later
