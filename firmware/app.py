@@ -373,6 +373,15 @@ class App:
             )
             return
         arm_input = self.hw.arm_input
+        if arm_input is None and self.board.get("arm_switch"):
+            # the board file names a switch that could not be set up: this is
+            # not a board without one, and `arm` alone must not arm it
+            con.reply_error(
+                "arm",
+                "arm switch not working (%s): fix the board file or the wiring"
+                % "; ".join(e for e in self.errors if e.startswith("arm_switch")),
+            )
+            return
         arm_ok = True if arm_input is None else bool(arm_input.value())
         if self.sim:
             self.hw.read(self.sample)

@@ -2,13 +2,14 @@
 (Pico, T-Beam), with a fake `machine` holding the datasheets' chips: the
 board file, hw_real, drivers, sequencer, GNSS, log and beacon fit together."""
 
+import re
 import shutil
 
 import pytest
 from drv_oracles import MS5611_EXAMPLE_PROM
 from mpy import BOARDS, SUPPORT, run_mpy
 
-BOOT = f"""
+SETUP = f"""
 import sys, os, fake_bus, clock
 fm = fake_bus.FakeMachine()
 
@@ -38,9 +39,15 @@ import app
 a = app.App(out=out, inp=open("/dev/null", "rb"))
 a.announce()
 a.next_ms = clk.now_ms()
-for _ in range(3000):
-    clk.advance_ms(1)
-    a.hw_pass()
+
+
+def run(ms):
+    for _ in range(ms):
+        clk.advance_ms(1)
+        a.hw_pass()
+"""
+BOOT = f"""{SETUP}
+run(3000)
 a.cmd_status(a.console, [])
 a.cmd_sensors(a.console, [])
 print("".join(out.lines))
@@ -64,3 +71,34 @@ def test_firmware_boots_and_samples_on_a_real_board_definition(board, tmp_path):
     sensors = next(line for line in out.splitlines() if " sensors " in line)
     assert "press_pa=100009" in sensors  # the MS5611 datasheet's worked example
     assert "baro_ok=1" in sensors and "accel_ok=1" in sensors
+
+
+ARM = f"""{SETUP}
+run(3000)  # 3 s upright and still on the stand
+if 13 in fm.pins:
+    fm.pins[13].level = 0  # the Pico's arm switch (active low) closed
+{{before_arm}}
+a.cmd_arm(a.console, [])
+print("".join(line for line in out.lines if " arm" in line))
+"""
+
+
+def arm_on_pico(tmp_path, board_extra="", before_arm=""):
+    """The `arm` reply of a Pico that stood 3 s on the stand, its arm switch
+    closed; `board_extra` is appended to its board file, `before_arm` runs
+    just before the command."""
+    (tmp_path / "board_pico.py").write_text((BOARDS / "pico.py").read_text() + board_extra)
+    (tmp_path / "board.json").write_text('{"board": "pico"}')
+    code = ARM.replace("{before_arm}", before_arm)
+    return run_mpy(code, extra_path=[SUPPORT, tmp_path], cwd=tmp_path, heap="512K")
+
+
+def test_a_pico_on_its_stand_with_the_arm_switch_closed_arms(tmp_path):
+    out = arm_on_pico(tmp_path)
+    assert re.search(r"^OK \d+ arm phase=ARMED", out, re.M), out
+
+
+def test_an_arm_switch_that_could_not_be_set_up_refuses_to_arm(tmp_path):
+    # the board file names a switch; a board without one is not what it built
+    out = arm_on_pico(tmp_path, '\nBOARD["arm_switch"] = {"active_low": True}\n')
+    assert re.search(r"^ERR \d+ arm .*arm switch.*arm_switch: ", out, re.M), out
