@@ -420,9 +420,24 @@ class App:
                 con.reply_error("config", error)
                 return
             # the file gets this key; entries still rejected stay rejected
-            error = config._call("store", self.cfg, args[1], CONFIG_FILE)
+            try:
+                error = config._call("store", self.cfg, args[1], CONFIG_FILE)
+            except OSError as exc:
+                # the value is live but the file does not hold it (a reset
+                # would lose it): not flown; the next `config set` that is
+                # written reloads the file, which clears this
+                error = "config: %s not written to %s (%s): arming refused until it is" % (
+                    args[1],
+                    CONFIG_FILE,
+                    exc,
+                )
+                self.cfg.errors.append(error)
             self.config_errors = self.cfg.errors
-            reason = error or self.fc.reconfigure(self.cfg)
+            # whether or not the file took it, the configuration in RAM may
+            # have changed (store reloads the file after an error): the
+            # sequencer takes it as it is, and starts a new stand window
+            reason = self.fc.reconfigure(self.cfg)
+            reason = error or reason
             if reason:
                 con.reply_error("config", reason)
                 return

@@ -79,7 +79,7 @@ if 13 in fm.pins:
     fm.pins[13].level = 0  # the Pico's arm switch (active low) closed
 {{before_arm}}
 a.cmd_arm(a.console, [])
-print("".join(line for line in out.lines if " arm" in line))
+print("".join(line for line in out.lines if line.split()[2:3] in (["arm"], ["config"])))
 """
 
 
@@ -102,3 +102,17 @@ def test_an_arm_switch_that_could_not_be_set_up_refuses_to_arm(tmp_path):
     # the board file names a switch; a board without one is not what it built
     out = arm_on_pico(tmp_path, '\nBOARD["arm_switch"] = {"active_low": True}\n')
     assert re.search(r"^ERR \d+ arm .*arm switch.*arm_switch: ", out, re.M), out
+
+
+def test_a_config_change_the_board_could_not_write_is_not_flown(tmp_path):
+    # the file cannot be written (here: a directory where its temporary copy
+    # goes); the value was live in RAM, the sequencer not told, and its stand
+    # window, judged on the old mounting, armed a capsule now configured
+    # upside down
+    out = arm_on_pico(
+        tmp_path,
+        before_arm='os.mkdir("config.json.tmp")\n'
+        'a.cmd_config(a.console, ["set", "accel_axes", "-x-y-z"])',
+    )
+    assert re.search(r"^ERR \d+ config .*accel_axes.*not written", out, re.M), out
+    assert re.search(r"^ERR \d+ arm .*config invalid", out, re.M), out
