@@ -118,7 +118,14 @@ _STAND_WINDOW_MS = const(2000)
 # stalled loop, frames that stopped), so a new window starts
 _STAND_GAP_MS = const(500)
 STAND_NONE = const(-2)  # stand_ms after a disarm or a config change: no window yet
-STAND_LIMITS = (_STAND_MIN_DPA, _STAND_MAX_DPA, _STAND_TOL_MG, _STAND_Z_MG, _STAND_WINDOW_MS)
+STAND_LIMITS = (
+    _STAND_MIN_DPA,
+    _STAND_MAX_DPA,
+    _STAND_TOL_MG,
+    _STAND_Z_MG,
+    _STAND_WINDOW_MS,
+    _STAND_GAP_MS,
+)
 # flight_phase numbering, folded in at compile time (checked below)
 _SAFE = const(0)
 _ARMED = const(1)

@@ -9,6 +9,8 @@ vector the accelerometer reads on the stand must point along the capsule's
 `check(cfg, sample, bank)` returns a list of failures, each a sentence naming
 what is wrong and the expected value ([] = fit to arm):
   * config: no load/validation errors left (cfg.errors);
+  * sensors: the stand window complete (see flight.py's SAFE branch) and
+    the last reading at most STAND_GAP_MS old;
   * baro: read without bus error, pressure plausible on the ground
     (STAND_MIN_DPA..STAND_MAX_DPA, 300..1100 mbar);
   * accelerometer: read without bus error, |a| within ONE_G_TOL_MG of 1 g, and
@@ -25,7 +27,7 @@ from flight import STAND_LIMITS, STAND_NONE
 from flight_sense import capsule_axis, magnitude_mg
 
 # what every sample of the stand window must read (the sequencer keeps it)
-STAND_MIN_DPA, STAND_MAX_DPA, STAND_TOL_MG, STAND_Z_MG, STAND_WINDOW_MS = STAND_LIMITS
+STAND_MIN_DPA, STAND_MAX_DPA, STAND_TOL_MG, STAND_Z_MG, STAND_WINDOW_MS, STAND_GAP_MS = STAND_LIMITS
 ONE_G_MG = 1000
 ONE_G_TOL_MG = 150  # the window's average |a| (the 1 g calibration)
 UPRIGHT_MG = 866  # cos(30 deg): capsule standing roughly upright, +z up
@@ -45,6 +47,16 @@ def check(cfg, sample, bank, fc=None):
     failures = []
     if fc is not None and fc.last_sample is None:
         sample = None  # nothing read yet: no reading to judge (status: baro=none)
+    if sample is not None and fc is not None:
+        # the window and the sample are the last the sequencer stepped: a
+        # loop that no longer reads its sensors (each iteration failing
+        # before the step) would otherwise arm on how the stand once was
+        age_ms = fc.clock.diff_ms(fc.clock.now_ms(), fc._last_t)
+        if age_ms > STAND_GAP_MS:
+            failures.append(
+                "sensors: no sensor reading for %d ms (the loop is not reading them:"
+                " see loop_faults in status)" % age_ms
+            )
     if sample is not None and fc is not None and fc.stand_ms < STAND_WINDOW_MS:
         # one good sample proves nothing: the window the sequencer kept in
         # SAFE must be clean for STAND_WINDOW_MS (garbage frames, a capsule

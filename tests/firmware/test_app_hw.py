@@ -116,3 +116,16 @@ def test_a_config_change_the_board_could_not_write_is_not_flown(tmp_path):
     )
     assert re.search(r"^ERR \d+ config .*accel_axes.*not written", out, re.M), out
     assert re.search(r"^ERR \d+ arm .*config invalid", out, re.M), out
+
+
+def test_a_loop_that_stopped_reading_its_sensors_does_not_arm_on_its_last_window(tmp_path):
+    # every iteration now fails before the sequencer's step (a driver that
+    # raises): the stand window and the sample are a second old, not the stand
+    out = arm_on_pico(
+        tmp_path,
+        before_arm="def broken(s):\n"
+        "    raise RuntimeError('driver')\n"
+        "a.hw.read = broken\n"
+        "run(1000)",
+    )
+    assert re.search(r"^ERR \d+ arm .*no sensor reading for 10\d\d ms", out, re.M), out
