@@ -201,10 +201,12 @@ class FlightComputer:
         # sample since a disarm or a config change); a new window starts at
         # the next clean sample
         self.stand_ms = -1
-        # the last unclean sample: |a| (-1: not read; STAND_NONE: none since
-        # boot, a disarm or a config change), capsule z
+        # the last unclean sample for the refusal message: |a| (-1: not read;
+        # STAND_NONE: none since boot, a disarm or a config change), capsule
+        # z, pressure (-1: not read)
         self.stand_bad_mg = STAND_NONE
         self.stand_bad_z = 0
+        self.stand_bad_dpa = 0
         self._restore()
         self._publish()
 
@@ -370,6 +372,7 @@ class FlightComputer:
                 self.stand_ms = -1
                 self.stand_bad_mg = sc.raw_mag_mg if sc.raw_ok else -1
                 self.stand_bad_z = z
+                self.stand_bad_dpa = s.press_dpa if s.baro_ok else -1
             return
 
         if phase == _ARMED:

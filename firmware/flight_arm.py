@@ -23,6 +23,8 @@ def arm(self, arm_input_ok=True, sample=None):
     reads `sample` if given, else the last sample stepped, and the stand
     window the sequencer kept in SAFE."""
     if self.phase != SAFE:
+        if not self.armed:  # landed (the pyro bank disarmed), beaconing
+            return "disarm first: phase %s, not on the stand" % phase_name(self.phase)
         return "already armed (phase %s)" % phase_name(self.phase)
     if not arm_input_ok:
         return "arm switch open"

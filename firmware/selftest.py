@@ -35,12 +35,17 @@ UPRIGHT_MG = 866  # cos(30 deg): capsule standing roughly upright, +z up
 
 def _last_unsteady(fc):
     """What broke the stand window before this one ("" if nothing did since
-    boot, a disarm or a config change)."""
+    boot, a disarm or a config change): what each sensor read, or that it
+    was not read."""
     if fc.stand_bad_mg == STAND_NONE:
         return ""
     if fc.stand_bad_mg < 0:
-        return "last unsteady sample: accelerometer not read"
-    return "last unsteady sample: |a| %d mg, capsule z %d mg" % (fc.stand_bad_mg, fc.stand_bad_z)
+        accel = "accelerometer not read"
+    else:
+        accel = "|a| %d mg, capsule z %d mg" % (fc.stand_bad_mg, fc.stand_bad_z)
+    if fc.stand_bad_dpa < 0:
+        return "last unsteady sample: %s, baro not read" % accel
+    return "last unsteady sample: %s, pressure %d Pa" % (accel, fc.stand_bad_dpa // 10)
 
 
 def check(cfg, sample, bank, fc=None):

@@ -399,3 +399,17 @@ def test_a_gap_in_the_readings_starts_a_new_stand_window():
     after_gap, later = out.strip().splitlines()
     assert "steady for 0 ms only" in after_gap, after_gap
     assert "capsule z reads 707 mg" in later, later
+
+
+def test_an_arming_refusal_names_what_was_unsteady_and_only_that():
+    out = run_mpy(file=SCRIPTS / "flight_arm_messages.py", extra_path=[SUPPORT])
+    from_boot, baro, accel, after_disarm, landed = out.strip().splitlines()
+    # nothing unsteady since boot (or since the disarm): nothing to name
+    for why in (from_boot, after_disarm):
+        assert "steady for 900 ms only" in why and "unsteady sample" not in why, why
+    # the pressure that broke the window, and an accelerometer that was not read
+    assert "last unsteady sample:" in baro and "pressure 115000 Pa" in baro, baro
+    assert "accelerometer not read" in accel and "-1 mg" not in accel, accel
+    # down and beaconing is not armed: the crew disarms first
+    assert "already armed" not in landed and "disarm first" in landed, landed
+    assert landed.endswith(" 6 False"), landed
