@@ -203,9 +203,11 @@ class FlightComputer:
         self.stand_ms = -1
         # the last unclean sample for the refusal message: |a| (-1: not read;
         # STAND_NONE: none since boot, a disarm or a config change), capsule
-        # z, pressure (-1: not read)
+        # z, the screen's verdict on the accelerometer (flight_sense reason),
+        # pressure (-1: not read)
         self.stand_bad_mg = STAND_NONE
         self.stand_bad_z = 0
+        self.stand_bad_why = 0
         self.stand_bad_dpa = 0
         self._restore()
         self._publish()
@@ -372,6 +374,7 @@ class FlightComputer:
                 self.stand_ms = -1
                 self.stand_bad_mg = sc.raw_mag_mg if sc.raw_ok else -1
                 self.stand_bad_z = z
+                self.stand_bad_why = sc.accel_reason
                 self.stand_bad_dpa = s.press_dpa if s.baro_ok else -1
             return
 

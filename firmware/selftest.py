@@ -33,16 +33,28 @@ ONE_G_TOL_MG = 150  # the window's average |a| (the 1 g calibration)
 UPRIGHT_MG = 866  # cos(30 deg): capsule standing roughly upright, +z up
 
 
+# why the sensor screen rejected an accelerometer reading, by flight_sense
+# reason code (ok, bus, range, stuck, jump, zero), for a crew on the stand
+ACCEL_REJECTED = (
+    "",
+    "bus error",
+    "an axis out of range",
+    "stuck: the same x, y, z for 5 s, a frozen part or a coarse one perfectly still",
+    "",
+    "zero on every axis, a part without power",
+)
+
+
 def _last_unsteady(fc):
     """What broke the stand window before this one ("" if nothing did since
-    boot, a disarm or a config change): what each sensor read, or that it
-    was not read."""
+    boot, a disarm or a config change): what each sensor read, or why its
+    reading was rejected."""
     if fc.stand_bad_mg == STAND_NONE:
         return ""
-    if fc.stand_bad_mg < 0:
-        accel = "accelerometer not read"
-    else:
-        accel = "|a| %d mg, capsule z %d mg" % (fc.stand_bad_mg, fc.stand_bad_z)
+    accel = "|a| %d mg, capsule z %d mg" % (fc.stand_bad_mg, fc.stand_bad_z)
+    if fc.stand_bad_why:
+        why = "accelerometer rejected (%s)" % ACCEL_REJECTED[fc.stand_bad_why]
+        accel = why + ", " + accel if fc.stand_bad_mg >= 0 else why
     if fc.stand_bad_dpa < 0:
         return "last unsteady sample: %s, baro not read" % accel
     return "last unsteady sample: %s, pressure %d Pa" % (accel, fc.stand_bad_dpa // 10)

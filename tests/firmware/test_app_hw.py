@@ -93,15 +93,21 @@ def arm_on_pico(tmp_path, board_extra="", before_arm=""):
     return run_mpy(code, extra_path=[SUPPORT, tmp_path], cwd=tmp_path, heap="512K")
 
 
+def replied(out, kind, name, pattern):
+    """Whether `out` has a reply line `kind` (OK, ERR) to command `name`
+    whose text matches `pattern`."""
+    return re.search(rf"^{kind} \d+ {name} .*{pattern}", out, re.MULTILINE) is not None
+
+
 def test_a_pico_on_its_stand_with_the_arm_switch_closed_arms(tmp_path):
     out = arm_on_pico(tmp_path)
-    assert re.search(r"^OK \d+ arm phase=ARMED", out, re.M), out
+    assert replied(out, "OK", "arm", r"phase=ARMED"), out
 
 
 def test_an_arm_switch_that_could_not_be_set_up_refuses_to_arm(tmp_path):
     # the board file names a switch; a board without one is not what it built
     out = arm_on_pico(tmp_path, '\nBOARD["arm_switch"] = {"active_low": True}\n')
-    assert re.search(r"^ERR \d+ arm .*arm switch.*arm_switch: ", out, re.M), out
+    assert replied(out, "ERR", "arm", r"arm switch.*arm_switch: "), out
 
 
 def test_a_config_change_the_board_could_not_write_is_not_flown(tmp_path):
@@ -114,8 +120,8 @@ def test_a_config_change_the_board_could_not_write_is_not_flown(tmp_path):
         before_arm='os.mkdir("config.json.tmp")\n'
         'a.cmd_config(a.console, ["set", "accel_axes", "-x-y-z"])',
     )
-    assert re.search(r"^ERR \d+ config .*accel_axes.*not written", out, re.M), out
-    assert re.search(r"^ERR \d+ arm .*config invalid", out, re.M), out
+    assert replied(out, "ERR", "config", r"accel_axes.*not written"), out
+    assert replied(out, "ERR", "arm", r"config invalid"), out
 
 
 def test_a_loop_that_stopped_reading_its_sensors_does_not_arm_on_its_last_window(tmp_path):
@@ -128,4 +134,11 @@ def test_a_loop_that_stopped_reading_its_sensors_does_not_arm_on_its_last_window
         "a.hw.read = broken\n"
         "run(1000)",
     )
-    assert re.search(r"^ERR \d+ arm .*no sensor reading for 10\d\d ms", out, re.M), out
+    assert replied(out, "ERR", "arm", r"no sensor reading for 10\d\d ms"), out
+
+
+def test_an_accelerometer_rejected_as_stuck_on_the_stand_is_named_in_the_refusal(tmp_path):
+    # the fake ADXL375 repeats one reading: after 5 s the screen rejects it
+    # as stuck, and the refusal must say so (its |a| and z look fine)
+    out = arm_on_pico(tmp_path, before_arm="run(5000)")
+    assert replied(out, "ERR", "arm", r"not a steady stand.*accelerometer .*stuck"), out
