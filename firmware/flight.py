@@ -104,8 +104,11 @@ _PERSIST_PERIOD_MS = const(1000)
 _BEACON_PERSIST_MS = const(60000)
 # BOOT_GAP_MS and RESUME_MARGIN_MS (resume after a reset): flight_cmds.py
 _MAX_DT_MS = const(60000)  # longest gap between steps counted by the timers
-_FLIGHT_MS_MAX = const(0x3FFFFFFF)  # 12.4 days, then the flight clock saturates
+_FLIGHT_MS_MAX = const(0x3FFFFFFF)  # the largest small int on a 32-bit board
 _RUN_MS_MAX = const(0x3FFFFFFF)
+# the flight clock and every ms counter stop at about 12.4 days: a counter
+# below this takes one more step (at most MAX_DT_MS) and stays below 2**30
+_RUN_CAP_MS = const(_RUN_MS_MAX - _MAX_DT_MS)
 _FAULT_EVENT_MS = const(5000)  # sensor fault reports at most this often
 _ONE_G_MG = const(1000)
 # a plausible stand, every sample of the window before arming (SAFE)
@@ -241,11 +244,11 @@ class FlightComputer:
         self._have_t = True
         self.last_sample = s
         phase = self.phase
-        if phase >= _DESCENT and self.pulse_seen and self.flight_ms < _FLIGHT_MS_MAX:
+        if phase >= _DESCENT and self.pulse_seen and self.flight_ms < _RUN_CAP_MS:
             # the flight clock (and the backup timers on it) start at the
             # entry pulse, or at the release in drop mode
             self.flight_ms += dt
-        if self.phase_ms < _RUN_MS_MAX:
+        if self.phase_ms < _RUN_CAP_MS:
             self.phase_ms += dt
         sc = self.screen
         # a frozen pressure is a fault only while the capsule must be falling
@@ -278,12 +281,12 @@ class FlightComputer:
             self.baro_age_ms = 0
             self.meas_age_ms = 0
             self.accel_only_ms = 0
-            if self.baro_run_ms < _RUN_MS_MAX:
+            if self.baro_run_ms < _RUN_CAP_MS:
                 self.baro_run_ms += dt
             if self.baro_run_ms >= _SPEED_TRUST_MS:
                 self.speed_trusted = True
         else:
-            if self.baro_age_ms < _RUN_MS_MAX:
+            if self.baro_age_ms < _RUN_CAP_MS:
                 self.baro_age_ms += dt
                 if self.baro_age_ms > _BARO_GAP_MS:
                     self.baro_run_ms = 0
@@ -368,7 +371,7 @@ class FlightComputer:
                 else:
                     self._g_sum_q4 += sc.mag_mg - (self._g_sum_q4 >> 4)
                     self._z_sum_q4 += z - (self._z_sum_q4 >> 4)
-                    if self.stand_ms < _RUN_MS_MAX:
+                    if self.stand_ms < _RUN_CAP_MS:
                         self.stand_ms += dt
             else:
                 self.stand_ms = -1
@@ -414,7 +417,7 @@ class FlightComputer:
             # reads 1 g while a coarse baro's steps look like a fall
             if sc.raw_ok and sc.raw_mag_mg < _UNLOADED_MG:
                 self.unloaded_ago_ms = 0  # raw: a coarse part reads zeros falling
-            elif self.unloaded_ago_ms < _RUN_MS_MAX:
+            elif self.unloaded_ago_ms < _RUN_CAP_MS:
                 self.unloaded_ago_ms += dt
             if sc.accel_valid:
                 self.accel_dead_ms = 0

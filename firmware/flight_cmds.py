@@ -16,6 +16,7 @@ from flight_sense import REASON_NAMES
 
 BOOT_GAP_MS = const(2000)  # a reset plus MicroPython boot, generously
 RESUME_MARGIN_MS = const(3000)  # PERSIST_PERIOD_MS (1 s) + BOOT_GAP_MS
+_FLIGHT_MS_MAX = const(0x3FFFFFFF)  # flight.py's: the flight clock stays a small int
 
 
 def restore(self):
@@ -40,7 +41,7 @@ def restore(self):
     if DESCENT <= phase <= MAIN:
         # the record may be a period old and the boot took time: assume
         # more time has passed, not less (timers fire early, not late)
-        self.flight_ms += RESUME_MARGIN_MS
+        self.flight_ms = min(self.flight_ms + RESUME_MARGIN_MS, _FLIGHT_MS_MAX)
     self.drogue_ms = r.drogue_ms
     self.main_ms = r.main_ms
     self.landed_ms = r.landed_ms

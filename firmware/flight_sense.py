@@ -164,7 +164,8 @@ class SensorScreen:
             self._last_press = -1
         else:
             if p == self._last_press:
-                self._press_same_ms += dt_ms
+                if self._press_same_ms < _BARO_STUCK_MS:  # up to the threshold: a small int
+                    self._press_same_ms += dt_ms
                 if moving and self._press_same_ms >= _BARO_STUCK_MS:
                     self.baro_stuck += 1
                     reason = _STUCK
@@ -227,7 +228,8 @@ class SensorScreen:
                     self.accel_zero += 1
                     reason = _ZERO
                 elif x == self._lx and y == self._ly and z == self._lz:
-                    self._accel_same_ms += dt_ms
+                    if self._accel_same_ms < _ACCEL_STUCK_MS:  # up to the threshold: a small int
+                        self._accel_same_ms += dt_ms
                     if self._accel_same_ms >= _ACCEL_STUCK_MS:
                         self.accel_stuck += 1
                         reason = _STUCK

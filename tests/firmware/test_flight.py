@@ -413,3 +413,9 @@ def test_an_arming_refusal_names_what_was_unsteady_and_only_that():
     # down and beaconing is not armed: the crew disarms first
     assert "already armed" not in landed and "disarm first" in landed, landed
     assert landed.endswith(" 6 False"), landed
+
+
+def test_every_sequencer_integer_stays_below_2_pow_30_over_days_on_the_stand_and_in_orbit():
+    out = run_mpy(file=SCRIPTS / "flight_int_days.py", extra_path=[SUPPORT], timeout=180)
+    worst, phase = (int(x) for x in out.split())
+    assert 0 < worst < 2**30 and phase == 1  # still ARMED: no entry yet
