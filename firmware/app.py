@@ -365,33 +365,7 @@ class App:
         con.reply_status(fields, self.errors)
 
     def cmd_arm(self, con, args):
-        if self.config_errors:
-            con.reply_error(
-                "arm",
-                "config invalid (%d): %s"
-                % (len(self.config_errors), "; ".join(self.config_errors)),
-            )
-            return
-        arm_input = self.hw.arm_input
-        if arm_input is None and self.board.get("arm_switch"):
-            # the board file names a switch that could not be set up: this is
-            # not a board without one, and `arm` alone must not arm it
-            con.reply_error(
-                "arm",
-                "arm switch not working (%s): fix the board file or the wiring"
-                % "; ".join(e for e in self.errors if e.startswith("arm_switch")),
-            )
-            return
-        arm_ok = True if arm_input is None else bool(arm_input.value())
-        if self.sim:
-            self.hw.read(self.sample)
-        reason = self.fc.arm(arm_ok, self.sample)
-        self.guard_console()  # before the reply: nothing after it may interrupt
-        if reason:
-            con.reply_error("arm", reason)
-        else:
-            self.hw.start_watchdog()  # from arming on, a stopped loop resets the board
-            con.reply_ok("arm", [("phase", flight.PHASE_NAMES[self.fc.phase])])
+        self._loaded_cmd("arm", con)
 
     def cmd_disarm(self, con, args):
         reason = self.fc.disarm(force=bool(args) and args[0] == "force")
@@ -412,52 +386,20 @@ class App:
             else:
                 con.reply_ok("config", [(args[1], items[args[1]])])
         elif sub == "set" and len(args) >= 3:
-            if not self.disarmed_in_safe():
-                con.reply_error("config", "disarm first: config changes only in SAFE, disarmed")
-                return
-            error = config.set_value(self.cfg, args[1], " ".join(args[2:]))
-            if error:
-                con.reply_error("config", error)
-                return
-            # the file gets this key; entries still rejected stay rejected
-            try:
-                error = config._call("store", self.cfg, args[1], CONFIG_FILE)
-            except OSError as exc:
-                # the value is live but the file does not hold it (a reset
-                # would lose it): not flown; the next `config set` that is
-                # written reloads the file, which clears this
-                error = "config: %s not written to %s (%s): arming refused until it is" % (
-                    args[1],
-                    CONFIG_FILE,
-                    exc,
-                )
-                self.cfg.errors.append(error)
-            self.config_errors = self.cfg.errors
-            # whether or not the file took it, the configuration in RAM may
-            # have changed (store reloads the file after an error): the
-            # sequencer takes it as it is, and starts a new stand window
-            reason = self.fc.reconfigure(self.cfg)
-            reason = error or reason
-            if reason:
-                con.reply_error("config", reason)
-                return
-            fields = [(args[1], dict(config.as_items(self.cfg))[args[1]])]
-            if self.config_errors:
-                fields.append(("config", "invalid(%d)" % len(self.config_errors)))
-            con.reply_ok("config", fields)
+            self._loaded_cmd("config_set", con, args[1], " ".join(args[2:]))
         else:
             con.reply_error("config", "usage: config list | config get KEY | config set KEY VALUE")
 
     def cmd_selftest(self, con, args):
         self._loaded_cmd("selftest", con)
 
-    def _loaded_cmd(self, name, con):
+    def _loaded_cmd(self, name, con, *args):
         """A command whose code lives in app_cmds, imported for the call and
         dropped after it (RAM is the board's scarcest resource)."""
         import app_cmds
 
         try:
-            getattr(app_cmds, name)(self, con)
+            getattr(app_cmds, name)(self, con, *args)
         finally:
             sys.modules.pop("app_cmds", None)
 
