@@ -399,6 +399,14 @@ FAST = {
 }
 
 
+def stand_rig(faults=None):
+    """The reference capsule (see `fly`) standing on the ground with a
+    FAST-configured board: a Rig for the arming tests (faults(c, s) as Rig's)."""
+    cap = Capsule(h=90000.0, gamma_deg=-6.0, main_cda=6.0)
+    cap.stand = True
+    return Rig(make_config(**FAST), cap, None, faults=faults)
+
+
 def fly(cfg_over=None, capsule_kw=None, faults=None, resets=(), store_path=None,
         stand_s=3.0, max_s=1500.0, arm=True, until_phase=None):  # fmt: skip
     """Stand, arm, fly, land; returns the summary dict (plus 'arm')."""

@@ -61,3 +61,21 @@ def feed(fc, clk, s, g, n, press, dpress, acc_mg, check=None):
         fc.step(s)
         if check is not None:
             check(fc)
+
+
+class RangeCheck:
+    """check(fc): every int attribute of the flight computer, its filter and
+    its sensor screen is inside (-2**30, 2**30), a small int on a 32-bit
+    board (asserted); `worst` is the largest magnitude seen."""
+
+    LIM = 1 << 30
+
+    def __init__(self):
+        self.worst = 0
+
+    def __call__(self, fc):
+        for obj in (fc, fc.kf, fc.screen):
+            for k, v in obj.__dict__.items():
+                if type(v) is int:
+                    assert -self.LIM < v < self.LIM, (k, v)
+                    self.worst = max(self.worst, abs(v))

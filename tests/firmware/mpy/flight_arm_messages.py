@@ -5,11 +5,8 @@ a disarm (an unsteady sample from before arming is history). Then once the
 capsule has landed and beacons (disarmed, not on the stand). Prints the
 repr of each answer, one per line."""
 
-from flight_helpers import FAST, Capsule, Rig, make_config
+from flight_helpers import stand_rig
 
-cfg = make_config(**FAST)
-cap = Capsule(h=90000.0, gamma_deg=-6.0, main_cda=6.0)
-cap.stand = True
 bad = [None]
 
 
@@ -21,7 +18,7 @@ def shape(c, s):
     bad[0] = None  # one sample only
 
 
-rig = Rig(cfg, cap, None, faults=shape)
+rig = stand_rig(shape)
 fc = rig.fc
 rig.settle_on_stand(1.0)
 print(repr(fc.arm()))

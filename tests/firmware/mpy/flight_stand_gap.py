@@ -6,11 +6,8 @@ within the window's per-sample 700 mg): arm() right after the first leaning
 sample, then after 2.5 s more of them at the sample rate. Prints the repr
 of both answers, one per line."""
 
-from flight_helpers import FAST, Capsule, Rig, make_config
+from flight_helpers import stand_rig
 
-cfg = make_config(**FAST)
-cap = Capsule(h=90000.0, gamma_deg=-6.0, main_cda=6.0)
-cap.stand = True
 lean = [False]
 
 
@@ -19,7 +16,7 @@ def shape(c, s):
         s.ax_mg, s.ay_mg, s.az_mg = 707, 0, 707
 
 
-rig = Rig(cfg, cap, None, faults=shape)
+rig = stand_rig(shape)
 rig.settle_on_stand(0.1)  # one clean upright sample: a window starts
 rig.clock.advance_ms(2500)  # the loop stalls; the capsule is tipped meanwhile
 lean[0] = True

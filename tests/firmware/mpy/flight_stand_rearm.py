@@ -4,11 +4,8 @@ then turned over to a 35 deg lean while armed (z 819 mg: every sample within
 the window's per-sample limits), disarmed and armed again at once, 1 s later
 and 2.5 s later. Prints the repr of the four arm() results, one per line."""
 
-from flight_helpers import FAST, Capsule, Rig, make_config
+from flight_helpers import stand_rig
 
-cfg = make_config(**FAST)
-cap = Capsule(h=90000.0, gamma_deg=-6.0, main_cda=6.0)
-cap.stand = True
 lean = [False]
 
 
@@ -17,7 +14,7 @@ def shape(c, s):
         s.ax_mg, s.ay_mg, s.az_mg = 574, 0, 819
 
 
-rig = Rig(cfg, cap, None, faults=shape)
+rig = stand_rig(shape)
 rig.settle_on_stand(3.0)
 print(repr(rig.fc.arm()))
 lean[0] = True
