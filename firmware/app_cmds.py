@@ -42,11 +42,25 @@ def selftest(app, con):
     finally:
         bank.fired_bits = fired
         sys.modules.pop("selftest", None)
+    broken = _arm_switch_broken(app)
+    if broken:
+        failures.append(broken)
     fields = [("go", 0 if failures else 1), ("failures", len(failures))]
     fields.extend(channels)
     for i in range(len(failures)):
         fields.append(("fail%d" % (i + 1), failures[i]))
     con.reply_ok("selftest", fields)
+
+
+def _arm_switch_broken(app):
+    """Why arming is refused when the board file names an arm switch that
+    could not be set up (None otherwise): that is not a board without a
+    switch, on which `arm` alone arms."""
+    if app.hw.arm_input is not None or not app.board.get("arm_switch"):
+        return None
+    return "arm switch not working (%s): fix the board file or the wiring" % "; ".join(
+        e for e in app.errors if e.startswith("arm_switch")
+    )
 
 
 def arm(app, con):
@@ -58,16 +72,11 @@ def arm(app, con):
             "config invalid (%d): %s" % (len(app.config_errors), "; ".join(app.config_errors)),
         )
         return
-    arm_input = app.hw.arm_input
-    if arm_input is None and app.board.get("arm_switch"):
-        # the board file names a switch that could not be set up: this is
-        # not a board without one, and `arm` alone must not arm it
-        con.reply_error(
-            "arm",
-            "arm switch not working (%s): fix the board file or the wiring"
-            % "; ".join(e for e in app.errors if e.startswith("arm_switch")),
-        )
+    broken = _arm_switch_broken(app)
+    if broken:
+        con.reply_error("arm", broken)
         return
+    arm_input = app.hw.arm_input
     arm_ok = True if arm_input is None else bool(arm_input.value())
     if app.sim:
         app.hw.read(app.sample)

@@ -71,7 +71,7 @@ def check(cfg, sample, bank, fc=None):
         age_ms = fc.clock.diff_ms(fc.clock.now_ms(), fc._last_t)
         if age_ms > STAND_GAP_MS:
             failures.append(
-                "sensors: no sensor reading for %d ms (the loop is not reading them:"
+                "no sensor sample for %d ms (the loop is not reading its sensors:"
                 " see loop_faults in status)" % age_ms
             )
     if sample is not None and fc is not None and fc.stand_ms < STAND_WINDOW_MS:

@@ -78,15 +78,16 @@ run(3000)  # 3 s upright and still on the stand
 if 13 in fm.pins:
     fm.pins[13].level = 0  # the Pico's arm switch (active low) closed
 {{before_arm}}
+a.cmd_selftest(a.console, [])
 a.cmd_arm(a.console, [])
-print("".join(line for line in out.lines if line.split()[2:3] in (["arm"], ["config"])))
+print("".join(line for line in out.lines if line.split()[2:3] in (["arm"], ["config"], ["selftest"])))
 """
 
 
 def arm_on_pico(tmp_path, board_extra="", before_arm=""):
-    """The `arm` reply of a Pico that stood 3 s on the stand, its arm switch
-    closed; `board_extra` is appended to its board file, `before_arm` runs
-    just before the command."""
+    """The `selftest` and `arm` replies of a Pico that stood 3 s on the
+    stand, its arm switch closed; `board_extra` is appended to its board
+    file, `before_arm` runs just before the commands."""
     (tmp_path / "board_pico.py").write_text((BOARDS / "pico.py").read_text() + board_extra)
     (tmp_path / "board.json").write_text('{"board": "pico"}')
     code = ARM.replace("{before_arm}", before_arm)
@@ -108,6 +109,8 @@ def test_an_arm_switch_that_could_not_be_set_up_refuses_to_arm(tmp_path):
     # the board file names a switch; a board without one is not what it built
     out = arm_on_pico(tmp_path, '\nBOARD["arm_switch"] = {"active_low": True}\n')
     assert replied(out, "ERR", "arm", r"arm switch.*arm_switch: "), out
+    # and `selftest` (the preflight's go/no-go) says so before anyone tries
+    assert replied(out, "OK", "selftest", r"go=0 .*arm switch not working"), out
 
 
 def test_a_config_change_the_board_could_not_write_is_not_flown(tmp_path):
@@ -134,7 +137,7 @@ def test_a_loop_that_stopped_reading_its_sensors_does_not_arm_on_its_last_window
         "a.hw.read = broken\n"
         "run(1000)",
     )
-    assert replied(out, "ERR", "arm", r"no sensor reading for 10\d\d ms"), out
+    assert replied(out, "ERR", "arm", r"no sensor sample for 10\d\d ms"), out
 
 
 def test_an_accelerometer_rejected_as_stuck_on_the_stand_is_named_in_the_refusal(tmp_path):
