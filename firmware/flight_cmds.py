@@ -41,7 +41,7 @@ def restore(self):
     if DESCENT <= phase <= MAIN:
         # the record may be a period old and the boot took time: assume
         # more time has passed, not less (timers fire early, not late)
-        self.flight_ms = min(self.flight_ms + RESUME_MARGIN_MS, _FLIGHT_MS_MAX)
+        self.flight_ms = min(self.flight_ms, _FLIGHT_MS_MAX - RESUME_MARGIN_MS) + RESUME_MARGIN_MS
     self.drogue_ms = r.drogue_ms
     self.main_ms = r.main_ms
     self.landed_ms = r.landed_ms
