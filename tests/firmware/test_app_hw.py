@@ -113,35 +113,35 @@ def test_an_arm_switch_that_could_not_be_set_up_refuses_to_arm(tmp_path):
     assert replied(out, "OK", "selftest", r"go=0 .*arm switch not working"), out
 
 
-def test_a_config_change_the_board_could_not_write_is_not_flown(tmp_path):
-    # the file cannot be written (here: a directory where its temporary copy
-    # goes); the value was live in RAM, the sequencer not told, and its stand
-    # window, judged on the old mounting, armed a capsule now configured
-    # upside down
-    out = arm_on_pico(
-        tmp_path,
-        before_arm='os.mkdir("config.json.tmp")\n'
-        'a.cmd_config(a.console, ["set", "accel_axes", "-x-y-z"])',
-    )
-    assert replied(out, "ERR", "config", r"accel_axes.*not written"), out
-    assert replied(out, "ERR", "arm", r"config invalid"), out
-
-
-def test_a_loop_that_stopped_reading_its_sensors_does_not_arm_on_its_last_window(tmp_path):
-    # every iteration now fails before the sequencer's step (a driver that
-    # raises): the stand window and the sample are a second old, not the stand
-    out = arm_on_pico(
-        tmp_path,
-        before_arm="def broken(s):\n"
-        "    raise RuntimeError('driver')\n"
-        "a.hw.read = broken\n"
-        "run(1000)",
-    )
-    assert replied(out, "ERR", "arm", r"no sensor sample for 10\d\d ms"), out
-
-
-def test_an_accelerometer_rejected_as_stuck_on_the_stand_is_named_in_the_refusal(tmp_path):
-    # the fake ADXL375 repeats one reading: after 5 s the screen rejects it
-    # as stuck, and the refusal must say so (its |a| and z look fine)
-    out = arm_on_pico(tmp_path, before_arm="run(5000)")
-    assert replied(out, "ERR", "arm", r"not a steady stand.*accelerometer .*stuck"), out
+@pytest.mark.parametrize(
+    "before_arm, replies",
+    [
+        pytest.param(
+            # the file cannot be written (here: a directory where its
+            # temporary copy goes); the value was live in RAM, the sequencer
+            # not told, and its stand window, judged on the old mounting,
+            # armed a capsule now configured upside down
+            'os.mkdir("config.json.tmp")\na.cmd_config(a.console, ["set", "accel_axes", "-x-y-z"])',
+            [("ERR", "config", r"accel_axes.*not written"), ("ERR", "arm", r"config invalid")],
+            id="config_change_not_written",
+        ),
+        pytest.param(
+            # every iteration now fails before the sequencer's step (a driver
+            # that raises): the stand window and the sample are a second old
+            "def broken(s):\n    raise RuntimeError('driver')\na.hw.read = broken\nrun(1000)",
+            [("ERR", "arm", r"no sensor sample for 10\d\d ms")],
+            id="loop_stopped_reading",
+        ),
+        pytest.param(
+            # the fake ADXL375 repeats one reading: after 5 s the screen
+            # rejects it as stuck, and the refusal says so (|a| and z look fine)
+            "run(5000)",
+            [("ERR", "arm", r"not a steady stand.*accelerometer .*stuck")],
+            id="accelerometer_stuck",
+        ),
+    ],
+)
+def test_a_pico_that_must_not_arm_refuses_and_says_why(tmp_path, before_arm, replies):
+    out = arm_on_pico(tmp_path, before_arm=before_arm)
+    for kind, name, pattern in replies:
+        assert replied(out, kind, name, pattern), out
