@@ -24,7 +24,7 @@ Allocates (strings), runs only on `arm`.
 """
 
 from flight import STAND_LIMITS, STAND_NONE
-from flight_sense import capsule_axis, magnitude_mg
+from flight_sense import REASON_NAMES, capsule_axis, magnitude_mg
 
 # what every sample of the stand window must read (the sequencer keeps it)
 STAND_MIN_DPA, STAND_MAX_DPA, STAND_TOL_MG, STAND_Z_MG, STAND_WINDOW_MS, STAND_GAP_MS = STAND_LIMITS
@@ -33,16 +33,14 @@ ONE_G_TOL_MG = 150  # the window's average |a| (the 1 g calibration)
 UPRIGHT_MG = 866  # cos(30 deg): capsule standing roughly upright, +z up
 
 
-# why the sensor screen rejected an accelerometer reading, by flight_sense
-# reason code (ok, bus, range, stuck, jump, zero), for a crew on the stand
-ACCEL_REJECTED = (
-    "",
-    "bus error",
-    "an axis out of range",
-    "stuck: the same x, y, z for 5 s, a frozen part or a coarse one perfectly still",
-    "",
-    "zero on every axis, a part without power",
-)
+# why the sensor screen rejected an accelerometer reading, by its reason
+# name (flight_sense.REASON_NAMES), for a crew on the stand
+ACCEL_REJECTED = {
+    "bus": "bus error",
+    "range": "an axis out of range",
+    "stuck": "stuck: the same x, y, z for seconds, a frozen part or a coarse one perfectly still",
+    "zero": "zero on every axis, a part without power",
+}
 
 
 def _last_unsteady(fc):
@@ -53,7 +51,8 @@ def _last_unsteady(fc):
         return ""
     accel = "|a| %d mg, capsule z %d mg" % (fc.stand_bad_mg, fc.stand_bad_z)
     if fc.stand_bad_why:
-        why = "accelerometer rejected (%s)" % ACCEL_REJECTED[fc.stand_bad_why]
+        name = REASON_NAMES[fc.stand_bad_why]
+        why = "accelerometer rejected (%s)" % ACCEL_REJECTED.get(name, name)
         accel = why + ", " + accel if fc.stand_bad_mg >= 0 else why
     if fc.stand_bad_dpa < 0:
         return "last unsteady sample: %s, baro not read" % accel
