@@ -33,9 +33,10 @@ and promises:
     leaves one packet's air time of it unused for that moment.
   A packet longer than a whole hour's budget (a config error, `cfg_fault`)
   is sent only when nothing else was sent in the last hour.
-- a fresh fix (GNSS position younger than FRESH_FIX_MS) is preferred; without
-  one the most recent known position (own copy of the last fresh fix, or the
-  `last_good` record, whichever is newer) is sent with its age; with none ever,
+- the most recent known position is sent with its age: the own copy of
+  the last fresh fix (a GNSS position younger than FRESH_FIX_MS when it
+  arrived) or the `last_good` record, whichever is newer, both aged by
+  uptime (a fix's tick is compared with the clock only when it arrives); with none ever,
   formats send a "no position" packet so the beacon stays audible for
   direction finding.
 - formats (default: see default_formats; aprs.AprsFormat, ukhas.UkhasFormat, sbd.SbdFormat, or anything with
@@ -404,13 +405,10 @@ class Beacon:
             self._lg_at_ms = self._mark_ms
 
     def _choose_position(self):
-        f = self.fix
-        if f.mode >= MODE_2D:
-            age = self.clock.diff_ms(self.clock.now_ms(), f.rx_ms)
-            if 0 <= age < FRESH_FIX_MS:
-                self._pos = f
-                self._age_s = age // 1000
-                return
+        """The newer of the held copy and last_good, aged by uptime. A fresh
+        fix is the held copy taken this very poll (_track_fix); its tick is
+        never compared again, since a receiver silent for 12.4 days leaves a
+        fix whose tick difference wraps back to "fresh"."""
         use_held = self._held_ok
         if use_held and self._lg_ok:  # both known: the newer one
             hs = self._held_at_s

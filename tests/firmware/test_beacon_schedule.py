@@ -328,6 +328,27 @@ report()
     assert x_last["age"] > 7 * 86400
 
 
+
+def test_a_receiver_silent_for_the_whole_tick_period_is_not_taken_for_a_fresh_fix():
+    """A receiver that goes silent keeps its last fix (mode and tick); 2**30 ms
+    (12.4 days) later that tick is again a few seconds behind the clock."""
+    r = mpy(
+        """
+cfg.beacon_landed_s = 1
+cfg.beacon_slow_s = 1
+run(20000, P.LANDED, step=1000)   # last fix at T = 19000 ms
+radio.record = False
+run((1 << 30) - 60000, P.BEACON, gnss=False, step=60000)
+radio.record = True
+run(120000, P.BEACON, gnss=False, step=1000)   # the tick wrap passes here
+report()
+"""
+    )
+    late = [(t, ukhas_fields(p)) for t, p in r["packets"] if t > 20000]
+    assert len(late) > 30
+    for t, x in late:
+        assert abs(x["age"] - (t - 19000) / 1000) <= 1, (t, x["age"])
+
 PHASES = ["SAFE", "ARMED", "DESCENT", "DROGUE", "MAIN", "LANDED", "BEACON"]
 
 
