@@ -328,7 +328,6 @@ report()
     assert x_last["age"] > 7 * 86400
 
 
-
 def test_a_receiver_silent_for_the_whole_tick_period_is_not_taken_for_a_fresh_fix():
     """A receiver that goes silent keeps its last fix (mode and tick); 2**30 ms
     (12.4 days) later that tick is again a few seconds behind the clock."""
@@ -348,6 +347,7 @@ report()
     assert len(late) > 30
     for t, x in late:
         assert abs(x["age"] - (t - 19000) / 1000) <= 1, (t, x["age"])
+
 
 PHASES = ["SAFE", "ARMED", "DESCENT", "DROGUE", "MAIN", "LANDED", "BEACON"]
 
