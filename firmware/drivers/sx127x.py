@@ -126,6 +126,7 @@ class SX127x:
         self.config_errors = 0  # set_* calls refused (value the chip does not have)
         self.sent = 0
         self.tx_timeouts = 0
+        self.chip_resets = 0  # chip found out of LoRa mode before a packet: init() again
         self.refused = 0  # send() calls refused (not ready, busy, bad length)
         self._state = IDLE
         self._tx_start_ms = 0
@@ -304,6 +305,15 @@ class SX127x:
         if not self.ok or self._state == TX_BUSY or n < 1 or n > 255 or n > len(buf):
             self.refused += 1
             return False
+        # Between packets the chip sleeps in LoRa mode; a reset of the chip
+        # alone (its rail sagging under the PA's current) leaves it in FSK at
+        # its power-on channel and SF7, heard by no LoRa receiver: configure
+        # it again first (one register read per packet).
+        if not self.read_reg(REG_OP_MODE) & LONG_RANGE_MODE:
+            self.chip_resets += 1
+            if not self.init():
+                self.refused += 1
+                return False
         self.standby()  # the FIFO is only accessible in standby (cleared in sleep)
         self.write_reg(REG_FIFO_TX_BASE_ADDR, 0)
         self.write_reg(REG_FIFO_ADDR_PTR, 0)

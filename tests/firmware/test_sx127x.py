@@ -166,6 +166,36 @@ def test_a_chip_that_never_finishes_times_out_after_the_air_time_and_sleeps():
     assert not busy and timeouts == 1 and mode == 0
 
 
+
+def test_a_chip_reset_on_its_own_is_configured_again_before_the_next_packet():
+    """A chip that loses power alone (its rail sagging under the PA's current)
+    wakes in FSK standby at its power-on frequency and spreading factor: the
+    next packet still goes out in LoRa mode on the configured channel."""
+    out = mpy(
+        """
+radio.send(b"abc", 3)
+clk.advance_ms(150)
+radio.poll()
+configured = bytes(chip.regs)
+chip.power_on_reset()
+res = []
+for k in range(2):
+    started = radio.send(b"abcd", 4)
+    lora = chip.lora()
+    clk.advance_ms(150)
+    done = radio.poll()
+    same = [a for a in (0x06, 0x07, 0x08, 0x09, 0x1D, 0x1E, 0x26, 0x39, 0x4D)
+            if chip.tx_regs[a] != configured[a]]
+    res.append([started, lora, done, same, bytes(chip.tx_packet[:4]) == b"abcd"])
+print(json.dumps([res, radio.chip_resets, chip.violations, chip.last_violation]))
+""",
+        kwargs="freq_khz=433775, sf=12",
+    )
+    res, resets, violations, what = last_json(out)
+    assert res == [[True, True, 2, [], True]] * 2  # TX_DONE, every register as configured
+    assert resets == 1
+    assert violations == 0, what
+
 def test_send_is_refused_while_busy_and_for_bad_lengths():
     out = mpy(
         """
