@@ -166,7 +166,6 @@ def test_a_chip_that_never_finishes_times_out_after_the_air_time_and_sleeps():
     assert not busy and timeouts == 1 and mode == 0
 
 
-
 def test_a_chip_reset_on_its_own_is_configured_again_before_the_next_packet():
     """A chip that loses power alone (its rail sagging under the PA's current)
     wakes in FSK standby at its power-on frequency and spreading factor: the
@@ -195,6 +194,7 @@ print(json.dumps([res, radio.chip_resets, chip.violations, chip.last_violation])
     assert res == [[True, True, 2, [], True]] * 2  # TX_DONE, every register as configured
     assert resets == 1
     assert violations == 0, what
+
 
 def test_send_is_refused_while_busy_and_for_bad_lengths():
     out = mpy(
