@@ -2,8 +2,8 @@
 
 Expects an SPI bus (mode 0, <= 10 MHz, machine.SPI-like: write, write_readinto)
 and three pin objects (machine.Pin-like: value()): chip select (output, idle
-high), NRESET (output) and DIO0 (input; may be None, then TX-done is read from
-RegIrqFlags). Register numbers and bit fields follow the Semtech SX1276/77/78/79
+high), NRESET (output) and DIO0 (input, may be None; used by the receiver,
+sx127x_rx.py: TX-done is always read from RegIrqFlags). Register numbers and bit fields follow the Semtech SX1276/77/78/79
 datasheet rev. 7 (section 6.4, "LoRa mode register map").
 
 Transmit only: the capsule beacons, it does not listen. Non-blocking:
@@ -332,9 +332,10 @@ class SX127x:
         """Finish a transmission: TX_DONE once, TX_TIMEOUT once, else TX_BUSY / IDLE."""
         if self._state != TX_BUSY:
             return IDLE
-        done = self._dio0 is not None and self._dio0.value()
-        if not done:
-            done = self.read_reg(REG_IRQ_FLAGS) & IRQ_TX_DONE
+        # the chip's TxDone flag decides, not DIO0 (mapped to it): a pin that
+        # reads high regardless (a floating or wrong pin in the board file, a
+        # short) would end every packet at its first poll
+        done = self.read_reg(REG_IRQ_FLAGS) & IRQ_TX_DONE
         if done:
             self.write_reg(REG_IRQ_FLAGS, 0xFF)
             self.sleep()

@@ -196,6 +196,34 @@ print(json.dumps([res, radio.chip_resets, chip.violations, chip.last_violation])
     assert violations == 0, what
 
 
+def test_a_dio0_line_stuck_high_does_not_cut_packets_short():
+    """A DIO0 pin that reads high whatever the chip does (a wrong pin in the
+    board file left floating, a short) must not end each transmission at its
+    first poll: TX-done is the chip's flag."""
+    out = mpy(
+        """
+class StuckHigh:
+    def value(self, v=None):
+        return 1
+radio = sx127x.SX127x(chip.spi, chip.cs, chip.reset, StuckHigh(), clock=clk)
+radio.init()
+chip.tx_ms = 1500
+radio.send(b"x" * 40, 40)
+res = []
+for i in range(30):
+    clk.advance_ms(100)
+    r = radio.poll()
+    res.append(r)
+    if r != 1:
+        break
+print(json.dumps([res, chip.tx_count, radio.sent]))
+"""
+    )
+    res, chip_sent, sent = last_json(out)
+    assert res == [1] * 14 + [2]  # busy until the chip says TxDone (1.5 s), then done
+    assert chip_sent == 1 and sent == 1
+
+
 def test_send_is_refused_while_busy_and_for_bad_lengths():
     out = mpy(
         """
