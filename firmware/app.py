@@ -173,9 +173,11 @@ class App:
         phase = self.fc.phase
         if self.ubx is None or phase == self.gnss_profile_phase:
             return
-        if phase == flight.PHASE_NAMES.index("ARMED") or self.gnss_profile_phase < 0:
-            self.ubx.start("descent")
-        elif phase == flight.PHASE_NAMES.index("LANDED"):
+        # descent at boot and on arming; float on landing and at a boot that
+        # resumed the board down (a reset while beaconing)
+        if phase == flight_phase.ARMED or self.gnss_profile_phase < 0:
+            self.ubx.start("float" if phase >= flight_phase.LANDED else "descent")
+        elif phase == flight_phase.LANDED:
             self.ubx.start("float")
         self.gnss_profile_phase = phase
 

@@ -2,6 +2,7 @@
 (Pico, T-Beam), with a fake `machine` holding the datasheets' chips: the
 board file, hw_real, drivers, sequencer, GNSS, log and beacon fit together."""
 
+import json
 import re
 import shutil
 
@@ -145,3 +146,39 @@ def test_a_pico_that_must_not_arm_refuses_and_says_why(tmp_path, before_arm, rep
     out = arm_on_pico(tmp_path, before_arm=before_arm)
     for kind, name, pattern in replies:
         assert replied(out, kind, name, pattern), out
+
+
+def test_the_gnss_profile_after_a_reset_past_landing_is_the_float_one():
+    """A board reset while beaconing resumes in LANDED or BEACON: its receiver
+    gets the sea model and power save (days on one battery), not the descent
+    profile; a flight from the stand still starts with the descent one."""
+    code = """
+import json, app, flight_phase as F
+class Ubx:
+    def start(self, profile):
+        self.log.append(profile)
+class Fc:
+    pass
+class Board:
+    pass
+out = []
+for resumed in (F.SAFE, F.MAIN, F.LANDED, F.BEACON):
+    b = Board()
+    b.ubx = Ubx()
+    b.ubx.log = []
+    b.fc = Fc()
+    b.gnss_profile_phase = -1
+    for ph in range(resumed, F.BEACON + 1):
+        b.fc.phase = ph
+        for _ in range(2):
+            app.App.gnss_profile(b)
+    out.append(b.ubx.log)
+print(json.dumps(out))
+"""
+    out = run_mpy(code, extra_path=[SUPPORT]).strip().splitlines()[-1]
+    assert json.loads(out) == [
+        ["descent", "descent", "float"],  # from the stand: boot, arming, landing
+        ["descent", "float"],
+        ["float"],
+        ["float"],
+    ]
