@@ -28,6 +28,10 @@ and promises:
     overrun the hour's budget is not sent; the slot is retried (with fresh
     data) when enough old transmissions have left the window. A full log
     still inside the hour also waits, so the check is never optimistic;
+  * count: at most _BURST_N packets in any _BURST_MS (3.75 min), so the
+    log never fills inside an hour (rates above ~112 per hour are spread,
+    not sent as one burst followed by silence; a radio without air time,
+    Iridium, meets this rule alone);
   * priority: the first packet of a beaconing phase (main open, landed) skips
     the spacing rule and may use the whole hour's budget; every other packet
     leaves one packet's air time of it unused for that moment.
@@ -86,8 +90,14 @@ DEFAULT_BATT_LOW_MV = const(3400)
 DEFAULT_DUTY_PERMILLE = const(10)
 
 DUTY_WINDOW_S = const(3600)  # ETSI EN 300 220: duty cycle over one hour
-DUTY_LOG = const(128)  # transmissions remembered (caps the rate at 128 per hour when limited)
+DUTY_LOG = const(128)  # transmissions remembered (see _BURST_N)
 _LONG_AGO_MS = const(1 << 29)
+# At most _BURST_N packets in any _BURST_MS (DUTY_WINDOW_S / 16) besides the
+# first of each phase: an hour then holds at most 16 * 7 + those < DUTY_LOG,
+# so the log is never full inside the hour (which waits for its oldest entry
+# to leave: a burst of DUTY_LOG packets, then silence for the rest of the hour).
+_BURST_N = const(7)
+_BURST_MS = const(225000)
 
 _N_PHASES = len(RATE_BY_PHASE)
 _ST_IDLE = const(0)
@@ -338,10 +348,15 @@ class Beacon:
         i = self._dc_head
         for _ in range(self._dc_count):  # newest first
             i = i - 1 if i > 0 else DUTY_LOG - 1
-            if self._since_ms(self._dc_s[i], self._dc_ms[i]) >= window_ms:
+            since = self._since_ms(self._dc_s[i], self._dc_ms[i])
+            if since >= window_ms:
                 break
             used += self._dc_air[i]
             inside += 1
+            if inside == _BURST_N and since < _BURST_MS and not self._priority:
+                self._wait_s = self._dc_s[i] + _BURST_MS // 1000
+                self._wait_ms = self._dc_ms[i]
+                return False
         if inside == 0:
             return True
         if inside < DUTY_LOG and used + air_ms <= budget:

@@ -176,6 +176,32 @@ report()
     assert landed[0] <= 1800000 + 500  # built in one loop step, sent in the next
 
 
+@pytest.mark.parametrize("air_ms,tx_ms", [(0, 15000), (50, 50)])  # Iridium; LoRa at SF7
+def test_a_fast_rate_under_a_duty_limit_is_spread_over_the_hour_not_burst_then_silent(
+    air_ms, tx_ms
+):
+    """Asked for more packets than the duty log holds per hour (128), the
+    beacon spreads them instead of sending 128 and falling silent until the
+    first of them is an hour old."""
+    r = mpy(
+        """
+cfg.duty_cycle_permille = 100
+cfg.beacon_landed_s = 5
+cfg.beacon_slow_after_s = 100000
+radio.record = False
+run(2 * 3600000, P.LANDED, step=1000)
+radio.record = True
+run(3600000, P.LANDED, step=1000)
+report()
+""",
+        radio=f"FakeRadio(clk, tx_ms={tx_ms}, airtime={air_ms})",
+        formats="[sbd.SbdFormat(cfg)]",
+    )
+    ts = [t - 2 * 3600000 for t in times(r) if t >= 2 * 3600000]
+    assert max(gaps([0, *ts, 3600000])) <= 225000
+    assert 100 <= len(ts) < 128
+
+
 def test_without_a_duty_limit_nothing_is_deferred():
     r = mpy("run(120000, P.MAIN)\nreport()", radio="FakeRadioNoAirtime(clk, tx_ms=3000)")
     assert r["duty_deferred"] == 0 and len(r["packets"]) == 12
