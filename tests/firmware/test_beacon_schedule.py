@@ -332,12 +332,12 @@ def test_polling_costs_no_allocation_in_any_phase():
     assert r["count"] > 20 and r["faults"] == 0
 
 
-
 def test_holding_packets_back_for_the_duty_cycle_costs_no_allocation():
     out = run_mpy(file=SCRIPTS / "beacon_duty_alloc.py", extra_path=[FAKES, SUPPORT])
     r = json.loads(out.strip().splitlines()[-1])
     assert r["alloc"] == 0
     assert r["duty_deferred"] > 0 and r["count"] > 20 and r["faults"] == 0
+
 
 def test_rates_and_ages_survive_the_tick_wrap_over_eight_days():
     r = mpy(
