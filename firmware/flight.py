@@ -119,16 +119,9 @@ _STAND_Z_MG = const(700)  # per sample: gravity this much along capsule +z (abou
 _STAND_WINDOW_MS = const(2000)
 # readings further apart than this: the stand was not watched in between (a
 # stalled loop, frames that stopped), so a new window starts
-_STAND_GAP_MS = const(500)
+STAND_GAP_MS = const(500)
 STAND_NONE = const(-2)  # stand_ms after a disarm or a config change: no window yet
-STAND_LIMITS = (
-    _STAND_MIN_DPA,
-    _STAND_MAX_DPA,
-    _STAND_TOL_MG,
-    _STAND_Z_MG,
-    _STAND_WINDOW_MS,
-    _STAND_GAP_MS,
-)
+STAND_LIMITS = (_STAND_MIN_DPA, _STAND_MAX_DPA, _STAND_TOL_MG, _STAND_Z_MG, _STAND_WINDOW_MS)
 # flight_phase numbering, folded in at compile time (checked below)
 _SAFE = const(0)
 _ARMED = const(1)
@@ -364,7 +357,7 @@ class FlightComputer:
                 and _abs(sc.mag_mg - _ONE_G_MG) <= _STAND_TOL_MG
                 and z >= _STAND_Z_MG
             ):
-                if self.stand_ms < 0 or dt > _STAND_GAP_MS:
+                if self.stand_ms < 0 or dt > STAND_GAP_MS:
                     self.stand_ms = 0
                     self._g_sum_q4 = sc.mag_mg << 4
                     self._z_sum_q4 = z << 4

@@ -23,11 +23,11 @@ what is wrong and the expected value ([] = fit to arm):
 Allocates (strings), runs only on `arm`.
 """
 
-from flight import STAND_LIMITS, STAND_NONE
+from flight import STAND_GAP_MS, STAND_LIMITS, STAND_NONE
 from flight_sense import REASON_NAMES, capsule_axis, magnitude_mg
 
 # what every sample of the stand window must read (the sequencer keeps it)
-STAND_MIN_DPA, STAND_MAX_DPA, STAND_TOL_MG, STAND_Z_MG, STAND_WINDOW_MS, STAND_GAP_MS = STAND_LIMITS
+STAND_MIN_DPA, STAND_MAX_DPA, STAND_TOL_MG, STAND_Z_MG, STAND_WINDOW_MS = STAND_LIMITS
 ONE_G_MG = 1000
 ONE_G_TOL_MG = 150  # the window's average |a| (the 1 g calibration)
 UPRIGHT_MG = 866  # cos(30 deg): capsule standing roughly upright, +z up
