@@ -407,10 +407,14 @@ class FlightComputer:
             # the descent rate needs the accelerometer to agree: unloaded
             # (free fall, a tumbling release) within UNLOADED_RECENT_MS, or
             # no valid reading at all -- a payload swinging under a balloon
-            # reads 1 g while a coarse baro's steps look like a fall
+            # reads 1 g while a coarse baro's steps look like a fall. That
+            # window runs on the baro's time only: a release above the baro's
+            # ceiling (a burst at 20 km, a BMP280 blind above 9 km) is the
+            # last the accelerometer can tell, and by the time the baro reads
+            # again the fall has long been at terminal speed, loaded at 1 g
             if sc.raw_ok and sc.raw_mag_mg < _UNLOADED_MG:
                 self.unloaded_ago_ms = 0  # raw: a coarse part reads zeros falling
-            elif self.unloaded_ago_ms < _RUN_CAP_MS:
+            elif baro_fresh and self.unloaded_ago_ms < _RUN_CAP_MS:
                 self.unloaded_ago_ms += dt
             if sc.accel_valid:
                 self.accel_dead_ms = 0
