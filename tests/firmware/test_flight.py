@@ -419,3 +419,25 @@ def test_every_sequencer_integer_stays_below_2_pow_30_over_days_on_the_stand_and
     out = run_mpy(file=SCRIPTS / "flight_int_days.py", extra_path=[SUPPORT], timeout=180)
     worst, phase = (int(x) for x in out.split())
     assert 0 < worst < 2**30 and phase == 1  # still ARMED: no entry yet
+
+
+def test_a_release_above_the_baros_ceiling_starts_the_descent_when_the_baro_reads_again():
+    # a burst's tumble reads ~0.5 g (unloaded, never free fall); the baro is
+    # blind above 4 km: it reads again ~80 s after the release, when the
+    # fall has long been at terminal speed (1 g) -- the tumble still counts
+    blind_high = (
+        "def faults(c, s):\n"
+        "    if c.t >= c.hold_s and c.h > 4000.0:\n"
+        "        s.press_dpa = 5000\n"
+        "    if c.t >= c.hold_s and c.force_g < 0.7:\n"
+        "        s.ax_mg, s.ay_mg, s.az_mg = 0, 0, 460\n"
+    )
+    s = fly(
+        "{'start_mode': 'drop', 'drogue_deploy_m': 2500, 'main_deploy_m': 800},"
+        " {'h': 8500.0, 'speed': 0.01, 'gamma_deg': -90.0, 'hold_s': 10.0}, faults",
+        blind_high,
+    )
+    assert_recovered(s)
+    descent = events(s, "phase")[0]
+    assert descent["why"] == "descent_rate" and descent["_h"] < 4000.0
+    assert descent["_t"] - 10.0 > 60.0  # later than UNLOADED_RECENT_MS after the release
