@@ -28,7 +28,10 @@ each rule is written once, as a comment next to its code in `_decide` and the
     the pulse is a skip back out and waits for the next one.
   DROGUE / MAIN: at their heights above the ground, descending, not too fast
     (`_chute_due`); the GNSS height when the baro does not read; backup
-    timers only when no working baro reads above the deploy height.
+    timers only when no working baro reads above the deploy height. Below
+    the main's height already (too fast for the drogue, or released there):
+    both at once, once descending (a trusted speed; a drop released climbing
+    waits for apogee).
   LANDED: steady readings, an impact, or a timeout, in every phase once the
     entry is over (`_watch_landing`); landing disarms the pyro bank.
   BEACON: right after LANDED is recorded; stays until disarmed.
@@ -453,9 +456,17 @@ class FlightComputer:
                 self._fire(
                     self.ch_drogue, _DROGUE, "gnss_altitude" if not baro_fresh else "altitude"
                 )
-            elif self.settled and self.main_alt_count >= cfg.main_debounce_n:
+            elif (
+                self.settled
+                and self.main_alt_count >= cfg.main_debounce_n
+                and not (self.speed_trusted and kf.speed_cms > -_DESCENDING_CMS)
+            ):
                 # already at the main's altitude without a drogue (never
-                # slow enough for it): the drogue now, the main right after
+                # slow enough for it, or released there): the drogue now, the
+                # main right after -- but not while a trusted speed says the
+                # capsule still climbs or hangs (a drop released climbing):
+                # a canopy opened upward fouls the capsule, so it waits for
+                # the fall after apogee
                 self._fire(self.ch_drogue, _DROGUE, "below_main_altitude")
             elif (
                 self.flight_ms >= cfg.drogue_backup_ms

@@ -103,6 +103,43 @@ def test_drop_mode_detects_a_sustained_descent_rate_when_the_accelerometer_is_de
     assert descent["why"] == "descent_rate" and descent["_t"] < 16.0
 
 
+def drop_below_the_main(speed, gamma_deg):
+    """A drop-mode flight of a heavy, slim capsule (90 kg, 0.06 m2, a 30 m2 main: it coasts
+    up like a free-fall body) released at 600 m, below the main's 800 m,
+    after 10 s under its carrier, at `speed` m/s along `gamma_deg`."""
+    return fly(
+        "{'start_mode': 'drop', 'drogue_deploy_m': 2500, 'main_deploy_m': 800},"
+        f" {{'h': 600.0, 'speed': {speed}, 'gamma_deg': {gamma_deg}, 'hold_s': 10.0,"
+        " 'mass': 90.0, 'cda': 0.06, 'main_cda': 30.0}"
+    )
+
+
+def fire_time(summary, channel):
+    (e,) = [d for d in events(summary, "fire") if d["channel"] == channel]
+    return e["_t"]
+
+
+def test_a_drop_from_rest_below_the_main_altitude_fires_both_chutes_at_once():
+    s = drop_below_the_main(0.01, -90.0)
+    assert_recovered(s)
+    for channel in ("drogue", "main"):
+        why, h, _ = fire(s, channel)
+        assert why in ("below_main_altitude", "altitude") and h > 550.0, (channel, why, h)
+        assert fire_time(s, channel) < 12.0  # within 2 s of the release
+
+
+def test_a_drop_released_climbing_below_the_main_altitude_waits_for_apogee():
+    # released at +40 m/s: free fall at once (drag under 0.1 g), apogee
+    # about 4 s and 80 m up; a canopy opened while climbing fouls the capsule
+    s = drop_below_the_main(40.0, 90.0)
+    assert_recovered(s)
+    for channel in ("drogue", "main"):
+        why, h, v = fire(s, channel)
+        assert why in ("below_main_altitude", "altitude"), (channel, why)
+        assert -10.0 < v < 0.0, (channel, v)  # falling, right after apogee
+        assert h > 600.0 and fire_time(s, channel) < 16.0, (channel, h)
+
+
 def test_dead_accelerometer_in_reentry_mode_falls_back_to_the_baro_descent_rate():
     dead_accel = "def faults(c, s):\n    if not c.stand:\n        s.accel_ok = False\n"
     s = fly("None, None, faults", dead_accel)
