@@ -2,11 +2,8 @@
 clean stand: at once, 1.7 s later and 0.5 s after that (repr of each, the last
 with the phase), then the 1 g the arm event took."""
 
-from flight_helpers import FAST, Capsule, Rig, make_config
+from flight_helpers import stand_rig
 
-cfg = make_config(**FAST)
-cap = Capsule(h=90000.0, gamma_deg=-6.0, main_cda=6.0)
-cap.stand = True
 bad = [0]
 
 
@@ -16,7 +13,7 @@ def garbage(c, s):
         s.az_mg = (6180, 2704, 733)[bad[0] % 3]
 
 
-rig = Rig(cfg, cap, None, faults=garbage)
+rig = stand_rig(garbage)
 rig.settle_on_stand(3.0)
 bad[0] = 5
 rig.settle_on_stand(0.5)

@@ -12,12 +12,9 @@ None)."""
 
 import sys
 
-from flight_helpers import FAST, Capsule, Rig, make_config
+from flight_helpers import stand_rig
 
 stand = sys.argv[1]
-cfg = make_config(**FAST)
-cap = Capsule(h=90000.0, gamma_deg=-6.0, main_cda=6.0)
-cap.stand = True
 n = [0]
 
 
@@ -35,7 +32,7 @@ def shape(c, s):
         raise ValueError(stand)
 
 
-rig = Rig(cfg, cap, None, faults=shape)
+rig = stand_rig(shape)
 refusals = []
 for _ in range(21):
     rig.settle_on_stand(2.5)  # a whole stand window (disarm starts a new one)
