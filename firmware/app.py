@@ -119,6 +119,8 @@ class App:
         self.ubx = self._optional_ubx()
         self.gnss_profile_phase = -1
         self.beacon = self._optional_beacon()
+        if self.beacon is not None:
+            self.fc.keep_position(self.beacon)
         self.loop_faults = 0
         self.iterations = 0
         self.sim_sample_ok = False

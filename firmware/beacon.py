@@ -42,7 +42,10 @@ and promises:
   arrived) or the `last_good` record, whichever is newer, both aged by
   uptime (a fix's tick is compared with the clock only when it arrives); with none ever,
   formats send a "no position" packet so the beacon stays audible for
-  direction finding.
+  direction finding. The position is kept in the flight record
+  (`record_position`), so after a reset in flight or down the beacon sends
+  it, with its age, until the receiver gives a newer one
+  (`restore_position`).
 - formats (default: see default_formats; aprs.AprsFormat, ukhas.UkhasFormat, sbd.SbdFormat, or anything with
   `build(pos, age_s, phase, vbatt_mv, seq) -> n` and `buf`) take turns, one
   packet per slot.
@@ -58,6 +61,7 @@ board ticks wrap every 12.4 days (diff_ms alone only reaches 6.2 days).
 Allocation: none per call or per packet after construction.
 """
 
+import struct
 from array import array
 from micropython import const
 
@@ -98,6 +102,12 @@ _LONG_AGO_MS = const(1 << 29)
 # to leave: a burst of DUTY_LOG packets, then silence for the rest of the hour).
 _BURST_N = const(7)
 _BURST_MS = const(225000)
+
+# The last known position in the flight record (persist.POS_SIZE bytes, all
+# zero = none): mode, flags (1 altitude, 2 time), sats, day, hour, minute,
+# second, hdop_c, lat_deg, lon_deg, lat_e7r, lon_e7r, alt_cm, age_s.
+_POS_FMT = "<BBBBBBBxHhhiiii"
+_POS_AGE_MAX_S = const(1 << 28)  # 8.5 years: uptime minus it stays a small int
 
 _N_PHASES = len(RATE_BY_PHASE)
 _ST_IDLE = const(0)
@@ -182,6 +192,9 @@ class Beacon:
         self.duty_deferred = 0  # packets held back by the duty cycle
         self.last_airtime_ms = 0
         self.last_age_s = -1
+        # a first position since boot that no flight record holds yet: the
+        # sequencer writes one at its next step (before the packet with it)
+        self.position_unsaved = False
 
     # -- public ------------------------------------------------------------
 
@@ -406,6 +419,8 @@ class Beacon:
             if age >= 0:
                 self._fix_rx_seen = f.rx_ms  # this epoch has been looked at
             if f.mode >= MODE_2D and 0 <= age < FRESH_FIX_MS:
+                if not (self._held_ok or self._lg_ok):
+                    self.position_unsaved = True
                 self._held.copy_from(f)
                 self._held_ok = True
                 self._mark(age)
@@ -413,6 +428,8 @@ class Beacon:
                 self._held_at_ms = self._mark_ms
         lg = self.last_good
         if lg is not None and lg.rx_ms != self._lg_rx_seen and lg.mode >= MODE_2D:
+            if not (self._held_ok or self._lg_ok):
+                self.position_unsaved = True
             self._lg_rx_seen = lg.rx_ms
             self._lg_ok = True
             self._mark(self.clock.diff_ms(now, lg.rx_ms))
@@ -438,6 +455,52 @@ class Beacon:
         else:
             self._pos = None
             self._age_s = -1
+
+    # -- the position across a reset (the flight record's `pos` bytes) -----
+
+    def record_position(self, rec, lag_s):
+        """Put the position the next packet would carry into the flight record,
+        aged lag_s more: the age it will have when the next record replaces
+        this one, so after a reset it is never younger than the truth while
+        the board had power (time unpowered is not counted; the fix's own UTC
+        time travels with it). Never raises: the record is written next,
+        before a fire too."""
+        self.position_unsaved = False  # first: a failure must not ask again each step
+        p = rec.pos
+        try:
+            self._choose_position()
+            f = self._pos
+            if f is not None:
+                age = self._age_s + lag_s
+                struct.pack_into(
+                    _POS_FMT, p, 0, f.mode, (1 if f.alt_ok else 0) | (2 if f.time_ok else 0),
+                    f.sats, f.day, f.hour, f.minute, f.second, f.hdop_c, f.lat_deg, f.lon_deg,
+                    f.lat_e7r, f.lon_e7r, f.alt_cm, age if age < _POS_AGE_MAX_S else _POS_AGE_MAX_S,
+                )  # fmt: skip
+                return
+        except Exception:
+            self.faults += 1
+        for i in range(len(p)):  # none (mode 0)
+            p[i] = 0
+
+    def restore_position(self, rec, lag_s):
+        """After a reset: hold the record's position as the last known one,
+        aged by its stored age plus lag_s (the boot). Its age in s, or -1
+        (none kept). A fix from the receiver replaces it as any newer one does."""
+        f = self._held
+        (f.mode, flags, f.sats, f.day, f.hour, f.minute, f.second, f.hdop_c, f.lat_deg,
+         f.lon_deg, f.lat_e7r, f.lon_e7r, f.alt_cm, age) = struct.unpack_from(_POS_FMT, rec.pos, 0)  # fmt: skip
+        if f.mode < MODE_2D or not (-90 <= f.lat_deg <= 90 and -180 <= f.lon_deg <= 180):
+            f.clear()
+            return -1
+        f.alt_ok = bool(flags & 1)
+        f.time_ok = bool(flags & 2)
+        f.has_position = True
+        age += lag_s
+        self._held_ok = True
+        self._held_at_s = self.up_s - age
+        self._held_at_ms = self._up_ms
+        return age
 
     def _cfg_int(self, name, default, lo, hi):
         v = getattr(self.cfg, name, None)

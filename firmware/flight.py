@@ -52,7 +52,8 @@ output goes high: the igniter current is the likeliest brown-out), and every
 PERSIST_PERIOD_MS during the descent. On boot the flight clock resumes from
 the record plus RESUME_MARGIN_MS (the record may be one period old, plus the
 boot itself): backup timers run a little early rather than late -- a main
-slightly high is recoverable, a main late is not.
+slightly high is recoverable, a main late is not. The record also keeps the
+beacon's last known position (keep_position), written with it.
 """
 
 from micropython import const
@@ -105,7 +106,7 @@ _IMPACT_MG = const(4000)
 _LANDED_TIMEOUT_MS = const(1800000)  # 30 min under the main: down, whatever the sensors say
 _PERSIST_PERIOD_MS = const(1000)
 _BEACON_PERSIST_MS = const(60000)
-# BOOT_GAP_MS and RESUME_MARGIN_MS (resume after a reset): flight_cmds.py
+# RESUME_MARGIN_MS (resume after a reset): flight_cmds.py; BOOT_GAP_MS: persist.py
 _MAX_DT_MS = const(60000)  # longest gap between steps counted by the timers
 _FLIGHT_MS_MAX = const(0x3FFFFFFF)  # the largest small int on a 32-bit board
 _RUN_MS_MAX = const(0x3FFFFFFF)
@@ -188,6 +189,7 @@ class FlightComputer:
         self.ch_main = pyro_bank.index("main")
         self.last_sample = None  # the sample object last stepped (for arm's self-test)
         self.gnss_fix = None  # the GNSS receiver's published fix (set by the app), or None
+        self.position_source = None  # see keep_position
         self._last_t = 0
         self._have_t = False
         self.samples = 0
@@ -308,8 +310,11 @@ class FlightComputer:
             # the flight clock is recorded about once a second while the
             # timers run, once a minute while beaconing; never per sample
             self.persist_ms += dt
+            ps = self.position_source
             if self.persist_ms >= (_PERSIST_PERIOD_MS if phase <= _MAIN else _BEACON_PERSIST_MS):
                 self._save()
+            elif ps is not None and ps.position_unsaved:
+                self._save()  # the first position: kept before it goes on air
         if self._fault_quiet_ms < _FAULT_EVENT_MS:
             self._fault_quiet_ms += dt
         elif sc.rejects != self._rep_rejects:
@@ -872,6 +877,12 @@ class FlightComputer:
         r.speed_cms = self.kf.speed_cms
         r.one_g_mg = self.one_g_mg
         self.persist_ms = 0
+        ps = self.position_source
+        if ps is not None:
+            # aged to the next record's write: after a reset, never younger
+            ps.record_position(
+                r, (_PERSIST_PERIOD_MS if self.phase <= _MAIN else _BEACON_PERSIST_MS) // 1000
+            )
         try:
             self.store.save(r)
         except Exception:  # a storage failure must not stop the descent
@@ -900,6 +911,11 @@ class FlightComputer:
     def status_fields(self):
         """[(key, value)] for the `status` command (allocates)."""
         return _cmd("status_fields", self)
+
+    def keep_position(self, source):
+        """Let the beacon keep its last known position in the record, and
+        hand it back after a reset (flight_cmds.keep_position)."""
+        _cmd("keep_position", self, source)
 
 
 def build(cfg, clock, outputs, events, store_path="flight.rec"):

@@ -14,8 +14,7 @@ import persist
 from flight_phase import ARMED, BEACON, DESCENT, DROGUE, MAIN, SAFE, phase_name
 from flight_sense import REASON_NAMES
 
-BOOT_GAP_MS = const(2000)  # a reset plus MicroPython boot, generously
-RESUME_MARGIN_MS = const(3000)  # PERSIST_PERIOD_MS (1 s) + BOOT_GAP_MS
+RESUME_MARGIN_MS = const(3000)  # PERSIST_PERIOD_MS (1 s) + persist.BOOT_GAP_MS
 _FLIGHT_MS_MAX = const(0x3FFFFFFF)  # flight.py's: the flight clock stays a small int
 
 
@@ -51,6 +50,11 @@ def restore(self):
     self.orbit_seen = bool(r.flags & persist.FLAG_ORBIT_SEEN)
     self.pulse_seen = bool(r.flags & persist.FLAG_PULSE_SEEN) or phase >= DROGUE
     if phase >= DESCENT:
+        # the beacon's last known position, kept by the next record too
+        # (the beacon takes it from there: keep_position)
+        p = self.rec.pos
+        for i in range(persist.POS_SIZE):
+            p[i] = r.pos[i]
         self._accel_vertical = phase >= DROGUE or self.settled
         # the recorded height is stale: the first baro sample re-seeds it
         self.kf.reset(r.alt_cm, r.speed_cms, 0)
@@ -59,6 +63,16 @@ def restore(self):
     f.append(("fired", ",".join(self.pyro.fired_names()) or "none"))
     f.append(("flight_ms", self.flight_ms))
     self._event("resume", f)
+
+
+def keep_position(self, source):
+    """Let `source` (the beacon) keep its last known position in the record
+    (record_position, at every write); a board resumed in flight or down
+    hands it back the one the record holds (restore_position), aged by the
+    boot too."""
+    self.position_source = source
+    if self.phase >= DESCENT:
+        source.restore_position(self.rec, persist.BOOT_GAP_MS // 1000)
 
 
 def status_fields(self):

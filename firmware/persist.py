@@ -16,6 +16,12 @@ newer sequence number: a power cut during a write leaves the old record or
 the new one, never garbage. Writes happen on transitions, fires and about
 once a second during the descent (the sequencer decides), never per sample.
 
+The record also carries POS_SIZE bytes for the beacon (`pos`): its last
+known position, in the beacon's own layout (beacon.record_position), so that
+after a reset with the receiver dead or its antenna awash the beacon still
+sends where the capsule was. All zero means none. A board without a beacon
+pays for the bytes only.
+
 Every `save` allocates (file object); `load` runs once at boot.
 """
 
@@ -31,13 +37,16 @@ except (ImportError, AttributeError):  # pragma: no cover
 from micropython import const
 
 MAGIC = const(0xCA75)
-VERSION = const(1)
+VERSION = const(2)  # 2: the position tail
 SEQ_MASK = const(0x3FFFFFFF)  # sequence numbers wrap in 30 bits (small ints)
 # magic, version, flags, phase, armed, fired_bits, boots, seq, flight_ms,
-# drogue_ms, main_ms, landed_ms, alt_cm, speed_cms, one_g_mg, then CRC-32.
+# drogue_ms, main_ms, landed_ms, alt_cm, speed_cms, one_g_mg, then the
+# position tail, then CRC-32.
 _FMT = "<HBBBBBxHxxiiiiiiii"
 _BODY = struct.calcsize(_FMT)
-RECORD_SIZE = _BODY + 4
+POS_SIZE = const(32)  # the beacon's last known position (beacon.py's _POS_FMT)
+RECORD_SIZE = _BODY + POS_SIZE + 4
+BOOT_GAP_MS = const(2000)  # a reset plus MicroPython boot, generously
 
 FLAG_SPEED_TRUSTED = const(1)
 FLAG_SETTLED = const(2)
@@ -78,6 +87,7 @@ class FlightRecord:
         self.alt_cm = 0
         self.speed_cms = 0
         self.one_g_mg = 1000
+        self.pos = bytearray(POS_SIZE)  # the beacon's (see the module docstring)
 
 
 def pack(rec, buf):
@@ -86,14 +96,17 @@ def pack(rec, buf):
         rec.fired_bits & 0xFF, rec.boots & 0xFFFF, rec.seq & SEQ_MASK, rec.flight_ms,
         rec.drogue_ms, rec.main_ms, rec.landed_ms, rec.alt_cm, rec.speed_cms, rec.one_g_mg,
     )  # fmt: skip
-    struct.pack_into("<I", buf, _BODY, _crc(buf, _BODY))
+    p = rec.pos
+    for i in range(POS_SIZE):
+        buf[_BODY + i] = p[i]
+    struct.pack_into("<I", buf, _BODY + POS_SIZE, _crc(buf, _BODY + POS_SIZE))
 
 
 def unpack(buf):
     """FlightRecord from bytes, or None when the bytes are not a valid record."""
     if buf is None or len(buf) != RECORD_SIZE:
         return None
-    if struct.unpack_from("<I", buf, _BODY)[0] != _crc(buf, _BODY):
+    if struct.unpack_from("<I", buf, _BODY + POS_SIZE)[0] != _crc(buf, _BODY + POS_SIZE):
         return None
     v = struct.unpack_from(_FMT, buf, 0)
     if v[0] != MAGIC or v[1] != VERSION:
@@ -102,6 +115,9 @@ def unpack(buf):
     r.flags, r.phase, r.armed, r.fired_bits, r.boots, r.seq = v[2], v[3], v[4], v[5], v[6], v[7]
     r.flight_ms, r.drogue_ms, r.main_ms, r.landed_ms = v[8], v[9], v[10], v[11]
     r.alt_cm, r.speed_cms, r.one_g_mg = v[12], v[13], v[14]
+    p = r.pos
+    for i in range(POS_SIZE):
+        p[i] = buf[_BODY + i]
     return r
 
 

@@ -323,6 +323,25 @@ def beacon_after_touchdown(run):
     return _after_touchdown(run, "first beacon", times, BEACON_WITHIN_S)
 
 
+def beacon_keeps_position(run):
+    """Once a beacon packet has carried a position, every later one does: a
+    reset (brown-out, watchdog) or a receiver gone quiet (antenna awash, dead)
+    must not take the last known position off the air; the packet's age says
+    how old it is. A packet the ground cannot decode counts as one without."""
+    beacons = [e for e in run.result.events if e.kind == "beacon"]
+    first = next((i for i, e in enumerate(beacons) if "lat" in e.extra), None)
+    if first is None:
+        return _na("no beacon with a position")
+    lost = [e for e in beacons[first:] if "lat" not in e.extra]
+    if lost:
+        return _ok(
+            False,
+            f"{len(lost)} of {len(beacons) - first} beacons after the first with a position "
+            f"carried none, the first at t={lost[0].t_s:.1f} s",
+        )
+    return _ok(True, f"{len(beacons) - first} beacons, each with a position")
+
+
 def _ground_misconfigured(run):
     """Why the board cannot know its height above the real ground (its
     configured ground elevation is off by more than the main's tolerance),
@@ -375,6 +394,7 @@ INVARIANTS = (
     ("main_at_deploy_height", main_at_deploy_height),
     ("landing_detected", landing_detected),
     ("beacon_after_touchdown", beacon_after_touchdown),
+    ("beacon_keeps_position", beacon_keeps_position),
     ("touchdown_speed", touchdown_speed),
     ("refused_arm_fires_nothing", refused_arm_fires_nothing),
 )

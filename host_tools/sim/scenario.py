@@ -30,7 +30,7 @@ The file format, table by table (units in the key names):
     [config]    firmware configuration, sent as `config set KEY VALUE`
     [faults]    drogue_fails, main_fails, baro_stuck_at_s, baro_dead_at_s,
                 baro_noise_pa, accel_dead_at_s, accel_mounting,
-                gnss_never_fix, power_loss_at_s (a time or a list),
+                gnss_never_fix, gnss_dead_at_s, power_loss_at_s (a time or a list),
                 power_off_s, serial_garbage_per_s, serial_corrupt_fraction
     [expect]    see EXPECT_KEYS
     [run]       sample_hz, after_landing_s, max_flight_s, board_start_ms, seed (of
@@ -293,6 +293,7 @@ FAULT_KEYS = {
     "accel_dead_at_s": _number(-3600, 1e6),
     "accel_mounting": _axes,
     "gnss_never_fix": _bool,
+    "gnss_dead_at_s": _number(-3600, 1e6),
     "power_loss_at_s": _times,
     "power_off_s": _number(0, 600),
     "serial_garbage_per_s": _number(0, 1000),
@@ -541,6 +542,7 @@ class Scenario:
         accel.dead_at_s = faults.get("accel_dead_at_s")
         gnss = sensors.Gnss(**sens.get("gnss", {}))
         gnss.never_fix = bool(faults.get("gnss_never_fix", False))
+        gnss.dead_at_s = faults.get("gnss_dead_at_s")
         battery = sensors.Battery(**sens.get("battery", {}))
         serial = sensors.SerialNoise(
             garbage_per_s=faults.get("serial_garbage_per_s", 0.0),

@@ -525,6 +525,7 @@ class Gnss:
     hdop: float = 0.9
     talker: str = "GN"
     never_fix: bool = False
+    dead_at_s: float = None  # silent from this flight time on (dead, or its supply cut)
 
     def __post_init__(self):
         self.powered_at_s = None
@@ -584,7 +585,9 @@ class Gnss:
 
     def sentences(self, truth, utc_s, lat, lon, noise):
         """The GGA and RMC of one epoch (bytes each), and the reported position
-        (lat, lon, alt) or None."""
+        (lat, lon, alt) or None; nothing at all once the receiver is dead."""
+        if self.dead_at_s is not None and truth.t_s >= self.dead_at_s:
+            return [], None
         if not self.update(truth):
             return [
                 gga_sentence(utc_s, talker=self.talker),

@@ -1,6 +1,7 @@
 """Two records saved in the store at argv[1], then its newest slot cut to every
-length and, whole, with each byte flipped in turn. Prints a JSON list of what
-a fresh store loads after each damage (tests/support/flight_records.fields).
+length and, whole, with each byte flipped in turn. Prints, a JSON line each,
+what a fresh store loads after each damage (tests/support/flight_records.fields):
+one line at a time, so the heap holds one result, not all.
 """
 
 import json
@@ -16,15 +17,14 @@ s.save(rec(4, 200000, 3))  # seq 2 -> slot 0 (newest)
 newest = s.slot_path(0)
 with open(newest, "rb") as f:
     good = f.read()
-res = []
+print(len(good))
 for n in range(len(good)):
     with open(newest, "wb") as f:
         f.write(good[:n])
-    res.append(fields(persist.Store(path).load()))
+    print(json.dumps(fields(persist.Store(path).load())))
 for i in range(len(good)):
     bad = bytearray(good)
     bad[i] ^= 0x40
     with open(newest, "wb") as f:
         f.write(bad)
-    res.append(fields(persist.Store(path).load()))
-print(json.dumps(res))
+    print(json.dumps(fields(persist.Store(path).load())))
