@@ -51,6 +51,7 @@ FAULT_KINDS = (
     "baro_dead",
     "accel_dead",
     "gnss_none",
+    "gnss_dead_reset",
     "serial_noise",
 )
 # the envelope file's tables and keys: "range" [min, max], "fraction" in
@@ -433,6 +434,13 @@ def _draw_faults(f, doc, rng, u):
         faults[kind + "_at_s"] = when()
     elif kind == "gnss_none":
         faults["gnss_never_fix"] = True
+    elif kind == "gnss_dead_reset":
+        # the receiver dies (antenna awash, cable torn), then a brown-out
+        # later in the descent or in the minute after touchdown: the beacon
+        # must keep the last known position on the air
+        dead = when()
+        reset = round(float(rng.uniform(dead, t_end + 60.0)), 1)
+        faults.update(gnss_dead_at_s=dead, power_loss_at_s=reset, power_off_s=u(f["power_off_s"]))
     elif kind == "serial_noise":
         faults.update(
             serial_garbage_per_s=u(f["serial_garbage_per_s"]),

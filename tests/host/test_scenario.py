@@ -25,6 +25,7 @@ REQUIRED_LIBRARY = {
     "accel_inverted",
     "gnss_none",
     "power_loss",
+    "reset_at_sea",
     "serial_noise",
 }
 
@@ -62,6 +63,7 @@ def test_fault_scenarios_inject_their_fault():
     assert faults["accel_inverted"]["accel_mounting"] != "+x+y+z"
     assert faults["gnss_none"]["gnss_never_fix"]
     assert faults["power_loss"]["power_loss_at_s"]
+    assert faults["reset_at_sea"]["gnss_dead_at_s"] < faults["reset_at_sea"]["power_loss_at_s"][0]
     assert faults["serial_noise"]["serial_garbage_per_s"] > 0
     inverted = scenario.load("accel_inverted").expect
     assert inverted["refuses_arm"] and inverted["no_fire"]
