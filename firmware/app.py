@@ -100,7 +100,7 @@ class App:
         self._intern_names()  # first, before the heap fragments
         self.hw = self._build_hw()
         self.errors.extend(getattr(self.hw, "errors", ()))
-        self.cfg, cfg_errors = config.load(CONFIG_FILE)
+        self.cfg, cfg_errors = config.load(CONFIG_FILE, self.hw.radio)
         self.config_errors = cfg_errors
         if self.sim:
             # frames decode straight into the loop's sample: no copy a sample
