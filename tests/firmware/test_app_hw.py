@@ -208,7 +208,8 @@ def test_config_set_refuses_a_duty_cycle_the_beacon_cannot_keep_and_takes_its_ne
         + set_duty.format(10)
         + "run(3000)",  # a config change starts a new stand window
     )
-    assert replied(out, "ERR", "config", r"duty_cycle_permille: .* ms on air.* 3600 ms an hour"), out
+    refused = r"duty_cycle_permille: .* ms on air.* 3600 ms an hour"
+    assert replied(out, "ERR", "config", refused), out
     assert "WRITTEN False" in out, out
     assert replied(out, "OK", "config", r"duty_cycle_permille=10"), out
     assert replied(out, "OK", "arm", r"phase=ARMED"), out
