@@ -10,6 +10,8 @@ import pytest
 from drv_oracles import MS5611_EXAMPLE_PROM
 from mpy import BOARDS, SUPPORT, run_mpy
 
+from host_tools import config_file
+
 SETUP = f"""
 import sys, os, fake_bus, clock
 fm = fake_bus.FakeMachine()
@@ -190,11 +192,15 @@ def test_a_pico_whose_config_file_cannot_fit_a_beacon_packet_in_its_duty_cycle_s
     """0.1 % of an hour is 3.6 s on air, less than one of the Pico's SX127x
     packets at SF12: the file loads with the error, so the self-test says
     go=0 with the numbers and the board refuses to arm."""
-    (tmp_path / "config.json").write_text('{"duty_cycle_permille": 1, "callsign": "VK2ABC"}')
+    data = {"duty_cycle_permille": 1, "callsign": "VK2ABC"}
+    (tmp_path / "config.json").write_text(json.dumps(data))
     out = arm_on_pico(tmp_path)
     pattern = r"duty_cycle_permille: .*\d+ ms on air, more than the 3600 ms an hour"
     assert replied(out, "OK", "selftest", r"go=0 .*" + pattern), out
     assert replied(out, "ERR", "arm", r"config invalid.*" + pattern), out
+    # `capsule config check` says the same of the file, to the millisecond
+    (host_says,) = config_file.check(data)
+    assert host_says in out, (host_says, out)
 
 
 def test_config_set_refuses_a_duty_cycle_the_beacon_cannot_keep_and_takes_its_neighbour(tmp_path):
