@@ -273,8 +273,9 @@ def reload(cfg, path=CONFIG_PATH, radio=None):
     try:
         with open(path) as f:
             text = f.read()
-    except OSError:
-        return cfg.errors  # no file: defaults, which are valid
+    except OSError:  # no file: the defaults, valid unless the radio is too slow for them
+        _reject_beacon_duty(cfg, radio)
+        return cfg.errors
     try:
         d = json.loads(text)
     except ValueError:
@@ -298,12 +299,18 @@ def reload(cfg, path=CONFIG_PATH, radio=None):
         cfg.errors.append(msg)
         setattr(cfg, low, _BY_KEY[low][2])
         setattr(cfg, high, _BY_KEY[high][2])
+    _reject_beacon_duty(cfg, radio)
+    derive(cfg)
+    return cfg.errors
+
+
+def _reject_beacon_duty(cfg, radio):
+    """The beacon duty-cycle rule on cfg as loaded: its error, and the key
+    it rejects back at its default."""
     duty = _beacon_duty(_values(cfg), radio)
     if duty:
         cfg.errors.append(duty[1])
         setattr(cfg, duty[0], _BY_KEY[duty[0]][2])
-    derive(cfg)
-    return cfg.errors
 
 
 def store(cfg, key, path=CONFIG_PATH, radio=None):

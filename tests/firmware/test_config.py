@@ -366,6 +366,19 @@ def test_a_file_whose_beacon_cannot_fit_its_duty_cycle_loads_with_the_error(tmp_
     assert "callsign VK2ABC" in errors[0]
     assert permille == 100 and call == "VK2ABC"  # the rejected key at its default, never flown
     assert good_load == [[], 10, "VK2ABC"]
+    # no file: the defaults (10 %) are checked too, here on a radio with
+    # packets of minutes
+    (error,) = _mpy_json(
+        """
+class Slow:
+    kind = "lora"
+    def airtime_ms(self, n):
+        return 4000 * n
+cfg, errors = config.load("/none.json", Slow())
+print(json.dumps(errors))
+"""
+    )
+    assert error.startswith("duty_cycle_permille:") and "360000 ms an hour" in error, error
 
 
 def test_config_set_refuses_a_duty_cycle_or_callsign_the_beacon_cannot_fit_naming_the_key():
