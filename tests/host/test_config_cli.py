@@ -163,3 +163,22 @@ def test_the_host_times_beacon_packets_as_every_flight_boards_radio_does():
             assert radio["driver"] in ("sim", "sx127x"), (path.name, radio)
             assert not airtime_keys & set(radio), (path.name, radio)
     assert sorted(radios) == ["pico", "sim", "tbeam"]
+
+
+def test_preflight_says_no_go_when_the_beacon_cannot_fit_a_packet_in_the_duty_cycle():
+    """A board that reports such settings (a firmware from before the check
+    refused them) gets the firmware's own verdict and numbers."""
+    from host_tools import config_file
+    from host_tools.board import preflight
+
+    def beacon_item(**cfg):
+        items = preflight._radio_items(config_file.effective({"callsign": "VK2ABC", **cfg}))
+        return next(i for i in items if i.name == "beacon")
+
+    item = beacon_item(duty_cycle_permille=1)
+    assert item.status == preflight.NO_GO and "duty_cycle_permille" in item.todo
+    assert item.detail == config_file.beacon_duty_error(
+        {"duty_cycle_permille": 1, "callsign": "VK2ABC"}
+    )
+    assert "ms on air, more than the 3600 ms an hour" in item.detail
+    assert beacon_item(duty_cycle_permille=10).status == preflight.GO
