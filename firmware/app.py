@@ -100,7 +100,7 @@ class App:
         self._intern_names()  # first, before the heap fragments
         self.hw = self._build_hw()
         self.errors.extend(getattr(self.hw, "errors", ()))
-        self.cfg, cfg_errors = config.load(CONFIG_FILE, self.hw.radio)
+        self.cfg, cfg_errors = config.load(CONFIG_FILE)
         self.config_errors = cfg_errors
         if self.sim:
             # frames decode straight into the loop's sample: no copy a sample
@@ -119,6 +119,11 @@ class App:
         self.ubx = self._optional_ubx()
         self.gnss_profile_phase = -1
         self.beacon = self._optional_beacon()
+        # the settings must fit the beacon's duty cycle on this radio; checked
+        # last, with the beacon's modules loaded: at load, the check's garbage
+        # left the emulated Cortex-M3's heap without 4 KB in one piece for the
+        # flight log
+        config._call("reject_beacon_duty", self.cfg, self.hw.radio)
         self.loop_faults = 0
         self.iterations = 0
         self.sim_sample_ok = False

@@ -16,10 +16,11 @@ loop. This module promises:
     (config_schema.store);
   * `set_value` parses one value typed by a person and checks it against the
     schema and the rest of the configuration before changing anything;
-  * given the board's beacon radio (`load`, `set_value`, `validate`), the
-    settings must let the beacon's longest packet fit the hour's duty-cycle
-    budget (beacon_duty.py); a file that does not is loaded with the error
-    and duty_cycle_permille at its default, and `config set` refuses it;
+  * given the board's beacon radio (`load`, `set_value`, `validate`; at
+    boot app.App checks once its beacon is built), the settings must let
+    the beacon's longest packet fit the hour's duty-cycle budget
+    (beacon_duty.py); a file that does not gives that error with
+    duty_cycle_permille at its default, and `config set` refuses it;
   * `save` is atomic (write a temporary file, then rename it);
   * `config_hash` identifies the settings in the flight log header;
   * the flight loop reads fixed-point copies made once at load

@@ -274,7 +274,7 @@ def reload(cfg, path=CONFIG_PATH, radio=None):
         with open(path) as f:
             text = f.read()
     except OSError:  # no file: the defaults, valid unless the radio is too slow for them
-        _reject_beacon_duty(cfg, radio)
+        reject_beacon_duty(cfg, radio)
         return cfg.errors
     try:
         d = json.loads(text)
@@ -299,14 +299,15 @@ def reload(cfg, path=CONFIG_PATH, radio=None):
         cfg.errors.append(msg)
         setattr(cfg, low, _BY_KEY[low][2])
         setattr(cfg, high, _BY_KEY[high][2])
-    _reject_beacon_duty(cfg, radio)
+    reject_beacon_duty(cfg, radio)
     derive(cfg)
     return cfg.errors
 
 
-def _reject_beacon_duty(cfg, radio):
-    """The beacon duty-cycle rule on cfg as loaded: its error, and the key
-    it rejects back at its default."""
+def reject_beacon_duty(cfg, radio):
+    """The beacon duty-cycle rule on cfg as loaded: its error appended to
+    cfg.errors, and the key it rejects back at its default. At boot the
+    board calls it once its beacon is built (app.App), not at load."""
     duty = _beacon_duty(_values(cfg), radio)
     if duty:
         cfg.errors.append(duty[1])
