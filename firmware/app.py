@@ -119,6 +119,11 @@ class App:
         self.ubx = self._optional_ubx()
         self.gnss_profile_phase = -1
         self.beacon = self._optional_beacon()
+        # the settings must fit the beacon's duty cycle on this radio; checked
+        # last, with the beacon's modules loaded: at load, the check's garbage
+        # left the emulated Cortex-M3's heap without 4 KB in one piece for the
+        # flight log
+        config._call("reject_beacon_duty", self.cfg, self.hw.radio)
         if self.beacon is not None:
             self.fc.keep_position(self.beacon)
         self.loop_faults = 0

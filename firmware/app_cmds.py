@@ -98,14 +98,15 @@ def config_set(app, con, key, text):
         con.reply_error("config", "disarm first: config changes only in SAFE, disarmed")
         return
     cfg = app.cfg
-    error = config.set_value(cfg, key, text)
+    radio = app.hw.radio  # the beacon's: settings must fit its duty cycle
+    error = config.set_value(cfg, key, text, radio)
     if error:
         con.reply_error("config", error)
         return
     # the file gets this key; entries still rejected stay rejected
     path = app_module.CONFIG_FILE
     try:
-        error = config._call("store", cfg, key, path)
+        error = config._call("store", cfg, key, path, radio)
     except OSError as exc:
         # the value is live but the file does not hold it (a reset would lose
         # it): not flown; the next `config set` that is written reloads the

@@ -36,7 +36,9 @@ and promises:
     the spacing rule and may use the whole hour's budget; every other packet
     leaves one packet's air time of it unused for that moment.
   A packet longer than a whole hour's budget (a config error, `cfg_fault`)
-  is sent only when nothing else was sent in the last hour.
+  is sent only when nothing else was sent in the last hour. The board's
+  configuration check refuses such settings before a flight
+  (beacon_duty.py, with packet_airtime_ms below).
 - the most recent known position is sent with its age: the own copy of
   the last fresh fix (a GNSS position younger than FRESH_FIX_MS when it
   arrived) or the `last_good` record, whichever is newer, both aged by
@@ -313,10 +315,7 @@ class Beacon:
     def _transmit(self):
         n = self._n
         self._state = _ST_IDLE
-        if self._radio_airtime is not None:
-            air = self._radio_airtime(n)
-        else:
-            air = beacon_airtime.airtime_ms(n, DEFAULT_SF, DEFAULT_BW_HZ, DEFAULT_CR)
+        air = packet_airtime_ms(self._radio_airtime, n)
         permille = self._cfg_int("duty_cycle_permille", DEFAULT_DUTY_PERMILLE, 1, 1000)
         if permille < 1000:
             budget = DUTY_WINDOW_S * permille  # ms of air time per hour
@@ -508,6 +507,15 @@ class Beacon:
             return v
         self.cfg_fault = True
         return default
+
+
+def packet_airtime_ms(radio_airtime, n):
+    """Time on air of an n-byte packet: radio_airtime(n) (the radio's
+    airtime_ms, bound once), else the LoRa APRS channel's. The duty-cycle
+    check of a configuration (beacon_duty.py) calls it too."""
+    if radio_airtime is not None:
+        return radio_airtime(n)
+    return beacon_airtime.airtime_ms(n, DEFAULT_SF, DEFAULT_BW_HZ, DEFAULT_CR)
 
 
 def default_formats(cfg, radio):

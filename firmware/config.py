@@ -16,6 +16,11 @@ loop. This module promises:
     (config_schema.store);
   * `set_value` parses one value typed by a person and checks it against the
     schema and the rest of the configuration before changing anything;
+  * given the board's beacon radio (`load`, `set_value`, `validate`; at
+    boot app.App checks once its beacon is built), the settings must let
+    the beacon's longest packet fit the hour's duty-cycle budget
+    (beacon_duty.py); a file that does not gives that error with
+    duty_cycle_permille at its default, and `config set` refuses it;
   * `save` is atomic (write a temporary file, then rename it);
   * `config_hash` identifies the settings in the flight log header;
   * the flight loop reads fixed-point copies made once at load
@@ -77,19 +82,20 @@ class Config:
         return getattr(self, key)
 
 
-def load(path=CONFIG_PATH):
-    """(cfg, errors): cfg is always usable (defaults where the file is invalid)."""
-    return _call("load", path)
+def load(path=CONFIG_PATH, radio=None):
+    """(cfg, errors): cfg is always usable (defaults where the file is invalid).
+    radio: the board's beacon radio, whose duty cycle the settings must fit."""
+    return _call("load", path, radio)
 
 
-def set_value(cfg, key, text):
+def set_value(cfg, key, text, radio=None):
     """Set one key from text; returns an error message (cfg unchanged) or None."""
-    return _call("set_value", cfg, key, text)
+    return _call("set_value", cfg, key, text, radio)
 
 
-def validate(d):
+def validate(d, radio=None):
     """Error messages for a dict of settings; [] if valid."""
-    return _call("validate", d)
+    return _call("validate", d, radio)
 
 
 def describe(key):

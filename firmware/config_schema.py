@@ -9,6 +9,7 @@ resident during the flight. Do not import it directly from flight code; call
 
 import json
 import os
+import sys
 
 try:
     import binascii
@@ -207,10 +208,28 @@ def _consistency(values, subject=None):
     return errors
 
 
-def validate(d):
+def _beacon_duty(values, radio, subject=None):
+    """The beacon duty-cycle rule (beacon_duty.py) for a board with `radio`:
+    (the key it rejects, its message), or None. No radio (None): no beacon,
+    nothing to check."""
+    if radio is None:
+        return None
+    loaded = "beacon_duty" in sys.modules
+    import beacon_duty
+
+    try:
+        msg = beacon_duty.error(values, radio, subject)
+        return (beacon_duty.KEY, msg) if msg else None
+    finally:
+        if not loaded:
+            del sys.modules["beacon_duty"]
+
+
+def validate(d, radio=None):
     """Error messages for a dict of settings (a config file's content); [] if valid.
 
-    Keys absent from d take their defaults for the consistency checks."""
+    Keys absent from d take their defaults for the consistency checks.
+    radio: the beacon's radio on the board it is for (None: not checked)."""
     if not isinstance(d, dict):
         return ["config: expected a JSON object of key: value"]
     errors = []
@@ -229,19 +248,23 @@ def validate(d):
             values[key] = d[key]
     for _low, _high, msg in _consistency(values):
         errors.append(msg)
+    duty = _beacon_duty(values, radio)
+    if duty:
+        errors.append(duty[1])
     return errors
 
 
-def load(path=CONFIG_PATH):
-    """(cfg, errors): cfg is always usable; errors lists every rejected entry."""
+def load(path=CONFIG_PATH, radio=None):
+    """(cfg, errors): cfg is always usable; errors lists every rejected entry.
+    radio: the board's beacon radio, for the duty-cycle check (None: none)."""
     import config
 
     cfg = config.Config()
-    reload(cfg, path)
+    reload(cfg, path, radio)
     return cfg, cfg.errors
 
 
-def reload(cfg, path=CONFIG_PATH):
+def reload(cfg, path=CONFIG_PATH, radio=None):
     """Fill cfg from the file at `path` (the same object: the beacon and the
     sequencer keep theirs). A rejected entry is never flown: its key keeps
     the default only so that the board can run its loop, and cfg.errors names
@@ -250,8 +273,9 @@ def reload(cfg, path=CONFIG_PATH):
     try:
         with open(path) as f:
             text = f.read()
-    except OSError:
-        return cfg.errors  # no file: defaults, which are valid
+    except OSError:  # no file: the defaults, valid unless the radio is too slow for them
+        reject_beacon_duty(cfg, radio)
+        return cfg.errors
     try:
         d = json.loads(text)
     except ValueError:
@@ -275,11 +299,22 @@ def reload(cfg, path=CONFIG_PATH):
         cfg.errors.append(msg)
         setattr(cfg, low, _BY_KEY[low][2])
         setattr(cfg, high, _BY_KEY[high][2])
+    reject_beacon_duty(cfg, radio)
     derive(cfg)
     return cfg.errors
 
 
-def store(cfg, key, path=CONFIG_PATH):
+def reject_beacon_duty(cfg, radio):
+    """The beacon duty-cycle rule on cfg as loaded: its error appended to
+    cfg.errors, and the key it rejects back at its default. At boot the
+    board calls it once its beacon is built (app.App), not at load."""
+    duty = _beacon_duty(_values(cfg), radio)
+    if duty:
+        cfg.errors.append(duty[1])
+        setattr(cfg, duty[0], _BY_KEY[duty[0]][2])
+
+
+def store(cfg, key, path=CONFIG_PATH, radio=None):
     """Make the file hold `key`'s new value (set_value took it): None or an
     error. With no load error left, the whole configuration is written. While
     other entries of the file are still rejected, only `key` is changed in
@@ -296,11 +331,11 @@ def store(cfg, key, path=CONFIG_PATH):
     except (OSError, ValueError):
         d = None
     if not isinstance(d, dict):
-        reload(cfg, path)
+        reload(cfg, path, radio)
         return "%s is not a JSON object of settings: replace it (`capsule config push`)" % path
     d[key] = value
     _write(path, json.dumps(d))
-    reload(cfg, path)
+    reload(cfg, path, radio)
     return None
 
 
@@ -337,8 +372,9 @@ def parse_text(row, text):
         )
 
 
-def set_value(cfg, key, text):
-    """Set one key from text; returns an error message (cfg unchanged) or None."""
+def set_value(cfg, key, text, radio=None):
+    """Set one key from text; returns an error message (cfg unchanged) or None.
+    radio: the board's beacon radio, for the duty-cycle check (None: none)."""
     row = _BY_KEY.get(key)
     if row is None:
         return "%s: unknown key (see `config` for the list)" % key
@@ -353,6 +389,9 @@ def set_value(cfg, key, text):
     for low, high, msg in _consistency(values, key):
         if key in (low, high):
             return msg
+    duty = _beacon_duty(values, radio, key)
+    if duty:
+        return duty[1]
     setattr(cfg, key, value)
     cfg.errors = [e for e in cfg.errors if not e.startswith(key + ":")]
     derive(cfg)

