@@ -28,6 +28,7 @@ source, so this file never holds a copy of them.
 """
 
 import bisect
+import math
 
 from host_tools.paths import firmware_module
 from host_tools.sim import atmosphere1976 as atm
@@ -353,16 +354,39 @@ def _ground_misconfigured(run):
     return ""
 
 
+def _main_overspeed_without_drogue(run):
+    """Why no board could open the main within its rating ('' if one could):
+    the scenario failed the drogue, and the capsule alone falls faster at the
+    configured main height than the main may open at (its terminal speed
+    there; lower down it is slower, but the main's height is where the board
+    is told to fire, and half of it is the lowest it waits to)."""
+    main = run.scenario.chutes.get("main")
+    if not run.scenario.faults.get("drogue_fails") or not main:
+        return ""
+    cap = run.scenario.capsule
+    low_m = run.scenario.ground["elevation_m"] + float(run.config["main_deploy_m"]) / 2
+    rho = atm.properties(low_m)[2]
+    v = math.sqrt(2.0 * cap["mass_kg"] * atm.G0_M_S2 / (rho * cap["cd_area_m2"]))
+    limit = main["max_deploy_speed_m_s"]
+    if v <= limit:
+        return ""
+    return (
+        f"drogue failed by the scenario: the capsule alone falls at {v:.0f} m/s at half the "
+        f"main's height, over the main's {limit:g} m/s rating"
+    )
+
+
 def touchdown_speed(run):
     """Touchdown vertical speed <= 9 m/s unless the scenario failed the main
-    chute itself, or told the board a ground elevation off by more than the
+    chute itself, or failed the drogue of a capsule that then falls too fast
+    for its main, or told the board a ground elevation off by more than the
     main's tolerance (nothing the board does then can slow it enough): a
     main opened too low, or never, breaks the capsule and its samples."""
     if not run.armed:
         return _na("board not armed")
     if run.scenario.faults.get("main_fails"):
         return _na("main chute failed by the scenario")
-    wrong = _ground_misconfigured(run)
+    wrong = _ground_misconfigured(run) or _main_overspeed_without_drogue(run)
     if wrong:
         return _na(wrong)
     if run.landing is None:

@@ -45,8 +45,10 @@ def flight(
         events.append(droptest.Event(t, "fire", "fire", fields, {"channel": channel}))
     for t, name in phases:
         events.append(droptest.Event(t, "phase", "phase", {"to": name}))
-    for t in beacons:
-        events.append(droptest.Event(t, "beacon", "tx", {}))
+    for b in beacons:  # a time, or (time, True) for a packet with a position
+        t, located = b if isinstance(b, tuple) else (b, False)
+        extra = {"lat": -29.9, "lon": 128.3} if located else {}
+        events.append(droptest.Event(t, "beacon", "tx", {}, extra))
     rows.sort()
     trace = {k: [] for k in ("t_s", "alt_m", "agl_m", "vz_m_s", "air_speed_m_s")}
     for t, alt, vz, air in rows:
@@ -274,6 +276,32 @@ def test_touchdown_is_at_9_m_s_or_slower(vz_m_s, verdict):
 def test_touchdown_speed_does_not_apply_when_the_main_chute_itself_failed():
     result = flight(leo(faults={"main_fails": True}), **dict(GOOD, landing_vz_m_s=30.0))
     assert status(result, "touchdown_speed") == "n/a"
+
+
+def test_touchdown_speed_does_not_apply_when_a_failed_drogue_leaves_the_capsule_too_fast_for_its_main():
+    # 80 kg on 0.06 m2: ~155 m/s at half the main's height, over the main's
+    # rating; the nominal capsule without its drogue is still judged
+    dense = {"mass_kg": 80.0, "cd_area_m2": 0.06}
+    result = flight(
+        leo(faults={"drogue_fails": True}, capsule=dense), **dict(GOOD, landing_vz_m_s=120.0)
+    )
+    assert status(result, "touchdown_speed") == "n/a"
+    assert "over the main's" in entry(result, "touchdown_speed")["detail"]
+    result = flight(leo(faults={"drogue_fails": True}), **dict(GOOD, landing_vz_m_s=30.0))
+    assert status(result, "touchdown_speed") == "VIOLATED"
+
+
+@pytest.mark.parametrize(
+    ("beacons", "verdict"),
+    [
+        (((615.0, True), (645.0, True)), "pass"),
+        ((615.0, (645.0, True), (675.0, True)), "pass"),  # silent about a position until one
+        (((615.0, True), 645.0, (675.0, True)), "VIOLATED"),  # a reset lost it
+        ((615.0, 645.0), "n/a"),
+    ],
+)
+def test_once_a_beacon_carried_a_position_every_later_one_does(beacons, verdict):
+    assert status(flight(**dict(GOOD, beacons=beacons)), "beacon_keeps_position") == verdict
 
 
 def test_a_board_that_refused_to_arm_fires_nothing():
