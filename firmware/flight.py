@@ -121,11 +121,19 @@ _STAND_MAX_DPA = const(1100000)
 _STAND_TOL_MG = const(300)  # per sample: 1 g +- this (noise and a coarse part's steps pass)
 _STAND_Z_MG = const(700)  # per sample: gravity this much along capsule +z (about 45 deg)
 _STAND_WINDOW_MS = const(2000)
+# per sample: pressure within this of the window's first reading. A stand
+# moves well under 1 hPa in the window and a very noisy part (10 hPa RMS)
+# stays inside; a baro returning garbage across its range does not
+_STAND_PRESS_TOL_DPA = const(80000)  # 80 hPa, about 700 m
 # readings further apart than this: the stand was not watched in between (a
 # stalled loop, frames that stopped), so a new window starts
 STAND_GAP_MS = const(500)
 STAND_NONE = const(-2)  # stand_ms after a disarm or a config change: no window yet
-STAND_LIMITS = (_STAND_MIN_DPA, _STAND_MAX_DPA, _STAND_TOL_MG, _STAND_Z_MG, _STAND_WINDOW_MS)
+STAND_JUMP = const(-1)  # stand_bad_why: the pressure jumped (the accelerometer read well)
+STAND_LIMITS = (
+    _STAND_MIN_DPA, _STAND_MAX_DPA, _STAND_TOL_MG, _STAND_Z_MG, _STAND_WINDOW_MS,
+    _STAND_PRESS_TOL_DPA,
+)  # fmt: skip
 # flight_phase numbering, folded in at compile time (checked below)
 _SAFE = const(0)
 _ARMED = const(1)
@@ -210,6 +218,7 @@ class FlightComputer:
         self.stand_bad_z = 0
         self.stand_bad_why = 0
         self.stand_bad_dpa = 0
+        self.stand_ref_dpa = 0  # the window's first pressure (the jump check)
         self._restore()
         self._publish()
 
@@ -349,8 +358,9 @@ class FlightComputer:
         if phase == _SAFE:
             # Disarmed: nothing can fire. Leaves only through arm(), whose
             # self-test needs a clean stand window: every sample for
-            # STAND_WINDOW_MS a ground pressure read (a noisy baro's spikes are
-            # the screen's business in flight), |a| = 1 g +- STAND_TOL_MG and
+            # STAND_WINDOW_MS a ground pressure read within STAND_PRESS_TOL of
+            # the window's first (a noisy baro's spikes are the screen's
+            # business in flight; garbage is not), |a| = 1 g +- STAND_TOL_MG and
             # gravity along capsule +z (Genesis); the 1 g calibration and the
             # self-test's upright check average that window only (one noisy
             # sample must not refuse a good stand). A bad sample restarts it
@@ -358,15 +368,18 @@ class FlightComputer:
             # more than STAND_GAP_MS since the last reading: time not watched
             # is no clean stand, and two readings would make a whole window.
             z = capsule_axis(cfg, s, 2)
+            new_window = self.stand_ms < 0 or dt > STAND_GAP_MS
             if (
                 s.baro_ok
                 and _STAND_MIN_DPA <= s.press_dpa <= _STAND_MAX_DPA
+                and (new_window or _abs(s.press_dpa - self.stand_ref_dpa) <= _STAND_PRESS_TOL_DPA)
                 and sc.accel_valid
                 and _abs(sc.mag_mg - _ONE_G_MG) <= _STAND_TOL_MG
                 and z >= _STAND_Z_MG
             ):
-                if self.stand_ms < 0 or dt > STAND_GAP_MS:
+                if new_window:
                     self.stand_ms = 0
+                    self.stand_ref_dpa = s.press_dpa
                     self._g_sum_q4 = sc.mag_mg << 4
                     self._z_sum_q4 = z << 4
                 else:
@@ -380,6 +393,13 @@ class FlightComputer:
                 self.stand_bad_z = z
                 self.stand_bad_why = sc.accel_reason
                 self.stand_bad_dpa = s.press_dpa if s.baro_ok else -1
+                if (
+                    not (new_window or sc.accel_reason)
+                    and s.baro_ok
+                    and _STAND_MIN_DPA <= s.press_dpa <= _STAND_MAX_DPA
+                    and _abs(s.press_dpa - self.stand_ref_dpa) > _STAND_PRESS_TOL_DPA
+                ):
+                    self.stand_bad_why = STAND_JUMP
             return
 
         if phase == _ARMED:

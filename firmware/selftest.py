@@ -9,7 +9,8 @@ vector the accelerometer reads on the stand must point along the capsule's
 `check(cfg, sample, bank)` returns a list of failures, each a sentence naming
 what is wrong and the expected value ([] = fit to arm):
   * config: no load/validation errors left (cfg.errors);
-  * sensors: the stand window complete (see flight.py's SAFE branch) and
+  * sensors: the stand window complete (see flight.py's SAFE branch: a
+    baro jumping by more than STAND_PRESS_TOL_DPA within it breaks it) and
     the last reading at most STAND_GAP_MS old;
   * baro: read without bus error, pressure plausible on the ground
     (STAND_MIN_DPA..STAND_MAX_DPA, 300..1100 mbar);
@@ -23,11 +24,12 @@ what is wrong and the expected value ([] = fit to arm):
 Allocates (strings), runs only on `arm`.
 """
 
-from flight import STAND_GAP_MS, STAND_LIMITS, STAND_NONE
+from flight import STAND_GAP_MS, STAND_JUMP, STAND_LIMITS, STAND_NONE
 from flight_sense import REASON_NAMES, capsule_axis, magnitude_mg
 
 # what every sample of the stand window must read (the sequencer keeps it)
-STAND_MIN_DPA, STAND_MAX_DPA, STAND_TOL_MG, STAND_Z_MG, STAND_WINDOW_MS = STAND_LIMITS
+(STAND_MIN_DPA, STAND_MAX_DPA, STAND_TOL_MG, STAND_Z_MG, STAND_WINDOW_MS,
+ STAND_PRESS_TOL_DPA) = STAND_LIMITS  # fmt: skip
 ONE_G_MG = 1000
 ONE_G_TOL_MG = 150  # the window's average |a| (the 1 g calibration)
 UPRIGHT_MG = 866  # cos(30 deg): capsule standing roughly upright, +z up
@@ -50,12 +52,18 @@ def _last_unsteady(fc):
     if fc.stand_bad_mg == STAND_NONE:
         return ""
     accel = "|a| %d mg, capsule z %d mg" % (fc.stand_bad_mg, fc.stand_bad_z)
-    if fc.stand_bad_why:
+    if fc.stand_bad_why > 0:
         name = REASON_NAMES[fc.stand_bad_why]
         why = "accelerometer rejected (%s)" % ACCEL_REJECTED.get(name, name)
         accel = why + ", " + accel if fc.stand_bad_mg >= 0 else why
     if fc.stand_bad_dpa < 0:
         return "last unsteady sample: %s, baro not read" % accel
+    if fc.stand_bad_why == STAND_JUMP:
+        return (
+            "last unsteady sample: %s, pressure %d Pa, more than %d Pa from the window's first"
+            " reading (a baro returning garbage)"
+            % (accel, fc.stand_bad_dpa // 10, STAND_PRESS_TOL_DPA // 10)
+        )
     return "last unsteady sample: %s, pressure %d Pa" % (accel, fc.stand_bad_dpa // 10)
 
 
@@ -85,13 +93,15 @@ def check(cfg, sample, bank, fc=None):
         elif fc.stand_ms < 0:
             failures.append(
                 "sensors: not a steady stand (%s;"
-                " expected 1000 +- %d mg, z >= %d mg, pressure %d..%d Pa, for %d s)"
+                " expected 1000 +- %d mg, z >= %d mg, pressure %d..%d Pa and within %d Pa,"
+                " for %d s)"
                 % (
                     _last_unsteady(fc),
                     STAND_TOL_MG,
                     STAND_Z_MG,
                     STAND_MIN_DPA // 10,
                     STAND_MAX_DPA // 10,
+                    STAND_PRESS_TOL_DPA // 10,
                     STAND_WINDOW_MS // 1000,
                 )
             )

@@ -372,6 +372,20 @@ def test_arming_needs_a_full_clean_stand_window_after_garbage_frames():
     assert abs(int(one_g) - 1000) < 40
 
 
+def test_arming_is_refused_with_a_baro_returning_garbage_but_not_with_a_noisy_one():
+    # a new pressure each sample anywhere in 300..1100 hPa passes the range
+    # check sample by sample; the window refuses a jump of more than 80 hPa
+    # from its first reading. 10 hPa RMS noise arms; one 100 hPa spike costs
+    # one window, not the arming
+    out = run_mpy(file=SCRIPTS / "flight_stand_baro_jump.py", extra_path=[SUPPORT])
+    garbage, noisy, after_spike, later = out.strip().splitlines()
+    assert "steady for" in garbage and "a baro returning garbage" in garbage, garbage
+    assert "more than 8000 Pa from the window's first reading" in garbage, garbage
+    assert noisy == "None"
+    assert "steady for" in after_spike and "only" in after_spike, after_spike
+    assert later == "None"
+
+
 def test_drogue_failure_speed_follows_the_air_density_within_8_percent():
     # a working drogue falls faster in thin air: the threshold scales with
     # sqrt(rho0 / rho) of the 1976 atmosphere (the host's, an independent model)
