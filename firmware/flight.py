@@ -103,6 +103,10 @@ _LANDED_SPEED_CMS = const(300)
 _MAIN_SETTLE_MS = const(10000)  # opening shock is not an impact
 _IMPACT_MG = const(4000)
 _LANDED_TIMEOUT_MS = const(1800000)  # 30 min under the main: down, whatever the sensors say
+_LANDED_AVG_SHIFT = const(7)  # under the main: the baro height averaged over 2**7 samples ...
+_LANDED_AVG_SETTLE_N = const(512)  # ... believed 4 time constants after its seed (2 % left) ...
+_LANDED_AVG_MIN_MS = const(20000)  # ... in the band this long: under 1.5 m/s, half the slowest main
+LANDED_AVG_UNSEEDED = const(-0x3FFFFFFF)  # land_avg_run_ms: no average yet
 _PERSIST_PERIOD_MS = const(1000)
 _BEACON_PERSIST_MS = const(60000)
 # BOOT_GAP_MS and RESUME_MARGIN_MS (resume after a reset): flight_cmds.py
@@ -684,7 +688,8 @@ class FlightComputer:
             if d > _LANDED_BAND_CM or d < -_LANDED_BAND_CM:
                 self.gnss_land_ref_cm = self.gnss_alt_cm
                 steady = False
-        if sc.accel_valid and _abs(sc.mag_mg - self.one_g_mg) > _LANDED_ACCEL_MG:
+        still = not (sc.accel_valid and _abs(sc.mag_mg - self.one_g_mg) > _LANDED_ACCEL_MG)
+        if not still:
             steady = False
         if (
             self.baro_run_ms >= _SPEED_TRUST_MS
@@ -699,10 +704,15 @@ class FlightComputer:
             self.land_run_ms += dt
         else:
             self.land_run_ms = 0
+        if self.phase == _MAIN:
+            self._watch_average(sc, dt, baro_fresh and still)
+        avg_run = self.land_avg_run_ms
         last = self.main_ms if self.main_ms >= 0 else self.drogue_ms
         since_fire = self.flight_ms - last if last >= 0 else self.flight_ms
         if self.land_run_ms >= self.cfg.landed_ms:
             self._enter(_LANDED, "steady")
+        elif avg_run >= _LANDED_AVG_MIN_MS and avg_run >= self.cfg.landed_ms:
+            self._enter(_LANDED, "steady_average")
         elif (
             sc.accel_valid
             and sc.mag_mg >= _IMPACT_MG
@@ -712,6 +722,45 @@ class FlightComputer:
             self._enter(_LANDED, "impact")
         elif self.phase == _MAIN and since_fire >= _LANDED_TIMEOUT_MS:
             self._enter(_LANDED, "timeout")
+
+    def _watch_average(self, sc, dt, still):
+        """Under the main only: a baro too noisy for the band sample by sample
+        (its whole-hPa steps, or a noisy part, read tens of metres apart)
+        holds it on its average over 2**LANDED_AVG_SHIFT samples (AltOS judges
+        its landing on the same ao_avg_height), 1/16 of the noise. Why it
+        cannot fire under a descending main: the average moves at the
+        descent's speed once its seed is forgotten (LANDED_AVG_SETTLE_N
+        samples: right after a seed it starts from rest, and a seed below the
+        true height would make it climb and turn), and +-LANDED_BAND_CM held
+        for LANDED_AVG_MIN_MS is a speed under 1.5 m/s, half the slowest
+        main (3 m/s): the other 45 m would have to be the average's noise,
+        over 5 sigma for the noisiest baro of the envelope (1000 Pa). No
+        speed check: the filter's speed carries the noise the average removes.
+        land_avg_run_ms: LANDED_AVG_UNSEEDED, then negative while the average
+        settles, then the time in the band (dt counted on baro samples only,
+        so the settling counts samples)."""
+        run = self.land_avg_run_ms
+        if sc.baro_valid:
+            # a screened height is below 50 km (the baro_min_pa floor): times
+            # 2**7 it stays below 2**30
+            if run == LANDED_AVG_UNSEEDED:
+                self.land_avg_q7 = sc.alt_cm << _LANDED_AVG_SHIFT
+                self.land_avg_ref_cm = sc.alt_cm
+                self.land_avg_run_ms = -self.cfg.sample_period_ms * _LANDED_AVG_SETTLE_N
+                return
+            self.land_avg_q7 += sc.alt_cm - (self.land_avg_q7 >> _LANDED_AVG_SHIFT)
+            if run < 0:
+                self.land_avg_run_ms = run + dt if run + dt < 0 else 0
+                return
+        elif run < 0:
+            return
+        avg = self.land_avg_q7 >> _LANDED_AVG_SHIFT
+        d = avg - self.land_avg_ref_cm
+        if not still or d > _LANDED_BAND_CM or d < -_LANDED_BAND_CM:
+            self.land_avg_ref_cm = avg
+            self.land_avg_run_ms = 0
+        elif self.land_avg_run_ms < _RUN_CAP_MS:
+            self.land_avg_run_ms += dt
 
     def _gnss_height(self, t_ms):
         """Take each new 3D GNSS epoch's height above the ground: the
@@ -740,6 +789,7 @@ class FlightComputer:
         self.fail_run_ms = 0
         self.land_run_ms = 0
         self.land_ref_cm = self.screen.alt_cm
+        self.land_avg_run_ms = LANDED_AVG_UNSEEDED  # seeded by the next baro height
         if phase == _DESCENT:
             self.flight_ms = 0
             self.pulse_seen = not self.cfg.reentry_mode  # drop: the release starts the timers
