@@ -5,6 +5,7 @@ after the capsule model has written a sample and before the flight computer
 reads it. Runs on MicroPython (the tests put tests/support on its path).
 """
 
+import math
 import random
 
 from flight_helpers import standard_atmosphere
@@ -72,3 +73,24 @@ def baro_out_of_range_and_bus_errors(c, s):
         s.press_dpa = 5000000
     elif r < 0.3:
         s.baro_ok = False
+
+
+def noisy_baro_soft_landing(sigma_pa, step_pa=0):
+    """A faults hook: once off the stand the baro reads with Gaussian noise
+    of sigma_pa (the envelope's baro_noise_pa fault), rounded to step_pa steps
+    when given (a whole-hPa part); the touchdown is soft (1 g and noise, no
+    impact spike), so only the steady rules can tell the landing."""
+
+    def faults(c, s):
+        if c.stand:
+            return
+        u = 1.0 - random.random()  # in (0, 1]: Box-Muller needs log(u) finite
+        n = math.sqrt(-2.0 * math.log(u)) * math.cos(2.0 * math.pi * random.random())
+        p = s.press_dpa + 10.0 * sigma_pa * n
+        if step_pa:
+            p = round(p / (10 * step_pa)) * 10 * step_pa
+        s.press_dpa = int(p)
+        if c.landed_t is not None:
+            s.az_mg = 1000 + random.randint(-60, 60)
+
+    return faults
