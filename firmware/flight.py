@@ -103,9 +103,10 @@ _LANDED_SPEED_CMS = const(300)
 _MAIN_SETTLE_MS = const(10000)  # opening shock is not an impact
 _IMPACT_MG = const(4000)
 _LANDED_TIMEOUT_MS = const(1800000)  # 30 min under the main: down, whatever the sensors say
-_LANDED_AVG_SHIFT = const(7)  # under the main: the baro height averaged over 2**7 samples ...
-_LANDED_AVG_SETTLE_N = const(512)  # ... believed 4 time constants after its seed (2 % left) ...
-_LANDED_AVG_MIN_MS = const(20000)  # ... in the band this long: under 1.5 m/s, half the slowest main
+_LANDED_AVG_SHIFT = const(7)  # under the main: the baro height averaged over 2**7 samples,
+_LANDED_AVG_SETTLE_N = const(512)  # believed 4 time constants after its seed (2 % left)
+_LANDED_MAIN_MIN_MS = const(20000)  # under the main: the noisy heights' rules hold this long
+_LANDED_GNSS_MAIN_BAND_CM = const(2500)  # under the main: +-25 m for the GNSS height
 LANDED_AVG_UNSEEDED = const(-0x3FFFFFFF)  # land_avg_run_ms: no average yet
 _PERSIST_PERIOD_MS = const(1000)
 _BEACON_PERSIST_MS = const(60000)
@@ -670,9 +671,11 @@ class FlightComputer:
         LANDED_ACCEL_MG for landed_s (waves on a splashdown stay inside); or
         an impact (|a| >= IMPACT_MG) MAIN_SETTLE_MS after the last fire (an
         opening shock is no impact) within IMPACT_MAX_CM of the ground if the
-        baro reads; or LANDED_TIMEOUT_MS under the main. A steady descent
-        under a chute reads 1 g too, so without a baro only the impact or the
-        timeout can tell. Landing disarms the pyro bank."""
+        baro reads; or LANDED_TIMEOUT_MS under the main. Under the main only
+        (the main is out: disarming leaves nothing unfired), noisy heights
+        have their own rules, each held LANDED_MAIN_MIN_MS at least: the GNSS
+        height in a wider band, and the baro height averaged
+        (`_watch_average`). Landing disarms the pyro bank."""
         steady = baro_fresh
         if sc.baro_valid:
             d = sc.alt_cm - self.land_ref_cm
@@ -682,10 +685,21 @@ class FlightComputer:
         elif not baro_fresh and self.gnss_ok:
             # no baro: the GNSS height in its place, with its own reference
             # (a coarse baro on the ground comes and goes as "stuck"; an
-            # impact can be missed between samples at 10 Hz)
+            # impact can be missed between samples at 10 Hz). Under the main
+            # only: a band for the GNSS height's noise (5 m an epoch: two
+            # epochs differ by more than 15 m one time in 30, so 20 in a row
+            # held +-15 m only half the time), a run from the sample the baro
+            # stopped reading on (not one the baro began), of
+            # LANDED_MAIN_MIN_MS at least: +-25 m held 20 s is under 1.25 m/s,
+            # and a 3 m/s main would need 35 m of noise (5 sigma) to hold it
             steady = True
+            band = _LANDED_BAND_CM
+            if self.phase == _MAIN:
+                band = _LANDED_GNSS_MAIN_BAND_CM
+                if self.baro_age_ms - dt <= _BARO_FRESH_MS:
+                    band = -1  # the baro stopped reading on this sample
             d = self.gnss_alt_cm - self.gnss_land_ref_cm
-            if d > _LANDED_BAND_CM or d < -_LANDED_BAND_CM:
+            if d > band or d < -band:
                 self.gnss_land_ref_cm = self.gnss_alt_cm
                 steady = False
         still = not (sc.accel_valid and _abs(sc.mag_mg - self.one_g_mg) > _LANDED_ACCEL_MG)
@@ -709,9 +723,12 @@ class FlightComputer:
         avg_run = self.land_avg_run_ms
         last = self.main_ms if self.main_ms >= 0 else self.drogue_ms
         since_fire = self.flight_ms - last if last >= 0 else self.flight_ms
-        if self.land_run_ms >= self.cfg.landed_ms:
+        need_ms = self.cfg.landed_ms
+        if self.phase == _MAIN and not baro_fresh and need_ms < _LANDED_MAIN_MIN_MS:
+            need_ms = _LANDED_MAIN_MIN_MS  # the GNSS height's wider band
+        if self.land_run_ms >= need_ms:
             self._enter(_LANDED, "steady")
-        elif avg_run >= _LANDED_AVG_MIN_MS and avg_run >= self.cfg.landed_ms:
+        elif avg_run >= _LANDED_MAIN_MIN_MS and avg_run >= self.cfg.landed_ms:
             self._enter(_LANDED, "steady_average")
         elif (
             sc.accel_valid
@@ -732,7 +749,7 @@ class FlightComputer:
         descent's speed once its seed is forgotten (LANDED_AVG_SETTLE_N
         samples: right after a seed it starts from rest, and a seed below the
         true height would make it climb and turn), and +-LANDED_BAND_CM held
-        for LANDED_AVG_MIN_MS is a speed under 1.5 m/s, half the slowest
+        for LANDED_MAIN_MIN_MS is a speed under 1.5 m/s, half the slowest
         main (3 m/s): the other 45 m would have to be the average's noise,
         over 5 sigma for the noisiest baro of the envelope (1000 Pa). No
         speed check: the filter's speed carries the noise the average removes.

@@ -86,20 +86,22 @@ def test_a_soft_splashdown_without_an_impact_is_found_by_the_steady_rule():
     assert landed["why"] == "steady" and 10.0 <= landed["_t"] - s["landed_t"] < 20.0
 
 
-def noisy_baro_flights(sigma_pa, step_pa, main_m_s, seeds):
-    """Drops from 3000 m (drogue at 2500 m, main at 800 m) onto land, a main
-    sized for main_m_s at the ground (25 kg), the baro read with sigma_pa of
-    Gaussian noise in step_pa steps and a soft touchdown (no impact spike):
-    one summary per seed."""
+def drops_onto_land(main_m_s, seeds, faults, gnss_sigma_m=None):
+    """Drops from 3000 m (drogue at 2500 m, main at 800 m, landed_s 20 as by
+    default) onto land, a main
+    sized for main_m_s at the ground (25 kg), with the faults hook the
+    expression `faults` builds (flight_faults; `fix` names the GNSS fix, with
+    gnss_sigma_m of noise, when given): one summary per seed."""
     total_cda = 2.0 * 25.0 * 9.80665 / (1.225 * main_m_s * main_m_s)
     main_cda = total_cda - 0.24 - 1.0  # the capsule's and the drogue's, still on
     code = "import json\nfrom flight_helpers import *\nfrom flight_faults import *\n"
     code += f"for seed in {list(seeds)}:\n"
+    code += f"    fix = GnssFix({gnss_sigma_m}) if {gnss_sigma_m is not None} else None\n"
     code += (
         "    print(json.dumps(fly({'start_mode': 'drop', 'drogue_deploy_m': 2500,"
-        " 'main_deploy_m': 800}, {'h': 3000.0, 'speed': 0.01, 'gamma_deg': -90.0,"
+        " 'main_deploy_m': 800, 'landed_s': 20}, {'h': 3000.0, 'speed': 0.01, 'gamma_deg': -90.0,"
         f" 'hold_s': 10.0, 'mass': 25.0, 'main_cda': {main_cda}, 'sea': False,"
-        f" 'seed': seed}}, noisy_baro_soft_landing({sigma_pa}, {step_pa}))))\n"
+        f" 'seed': seed}}, {faults}, gnss_fix=fix)))\n"
     )
     out = run_mpy(code, extra_path=[SUPPORT], timeout=300)
     return [json.loads(line) for line in out.strip().splitlines()]
@@ -116,7 +118,7 @@ def test_a_noisy_whole_hpa_baro_on_the_ground_lands_by_its_average_within_a_minu
     # a coarse part with 250 Pa of noise (envelope flight 2/129) reads tens of
     # metres apart sample to sample: never 10 s inside the +-15 m band, so
     # before the averaged rule only the 30-min timeout said landed
-    for s in noisy_baro_flights(250.0, 100, 7.0, (1, 2)):
+    for s in drops_onto_land(7.0, (1, 2), "noisy_baro_soft_landing(250.0, 100)"):
         assert s["rises"] == {"drogue": 1, "main": 1}
         after_s, why = landed_after_touchdown_s(s)
         assert why == "steady_average" and 20.0 <= after_s < 60.0, (after_s, why)
@@ -125,10 +127,29 @@ def test_a_noisy_whole_hpa_baro_on_the_ground_lands_by_its_average_within_a_minu
 def test_the_noisiest_baro_under_a_slow_main_lands_only_once_down():
     # 1000 Pa of noise (the envelope's worst) under a 3 m/s main: the average
     # must not hold the band before the touchdown, yet find it after
-    for s in noisy_baro_flights(1000.0, 0, 3.0, (3, 4, 5, 6)):
+    for s in drops_onto_land(3.0, (3, 4, 5, 6), "noisy_baro_soft_landing(1000.0)"):
         assert s["rises"] == {"drogue": 1, "main": 1}
         after_s, why = landed_after_touchdown_s(s)
         assert why == "steady_average" and 0.0 < after_s < 60.0, (after_s, why)
+
+
+def test_a_baro_dying_on_the_ground_under_the_main_leaves_the_landing_to_the_gnss_height():
+    # envelope flight 2/163: the baro dies 14 s after a soft touchdown; the
+    # GNSS height (5 m of noise an epoch) holds a band for its noise from
+    # then on, where +-15 m took up to two minutes
+    faults = "baro_dies_with_gnss(fix, dies_after_touchdown_s=14.0)"
+    for s in drops_onto_land(7.0, range(1, 7), faults, gnss_sigma_m=5.0):
+        after_s, why = landed_after_touchdown_s(s)
+        assert why == "steady" and 34.0 <= after_s < 45.0, (after_s, why)
+
+
+def test_a_baro_dying_under_a_slow_main_lands_only_once_down():
+    # the same GNSS height judged under a 3 m/s main from 300 m down
+    faults = "baro_dies_with_gnss(fix, dies_agl_m=300.0)"
+    for s in drops_onto_land(3.0, range(7, 13), faults, gnss_sigma_m=5.0):
+        assert s["rises"] == {"drogue": 1, "main": 1}
+        after_s, why = landed_after_touchdown_s(s)
+        assert why == "steady" and 0.0 < after_s < 30.0, (after_s, why)
 
 
 def test_drop_mode_starts_on_free_fall_under_a_drone():
