@@ -149,7 +149,7 @@ def test_a_baro_dying_under_a_slow_main_lands_only_once_down():
     for s in drops_onto_land(3.0, range(7, 13), faults, gnss_sigma_m=5.0):
         assert s["rises"] == {"drogue": 1, "main": 1}
         after_s, why = landed_after_touchdown_s(s)
-        assert why == "steady" and 0.0 < after_s < 30.0, (after_s, why)
+        assert why == "steady" and 0.0 < after_s < 60.0, (after_s, why)
 
 
 def test_drop_mode_starts_on_free_fall_under_a_drone():
