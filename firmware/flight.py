@@ -674,8 +674,8 @@ class FlightComputer:
         baro reads; or LANDED_TIMEOUT_MS under the main. Under the main only
         (the main is out: disarming leaves nothing unfired), noisy heights
         have their own rules, each held LANDED_MAIN_MIN_MS at least: the GNSS
-        height in a wider band, and the baro height averaged
-        (`_watch_average`). Landing disarms the pyro bank."""
+        height in a wider band, and the baro height averaged (see below).
+        Landing disarms the pyro bank."""
         steady = baro_fresh
         if sc.baro_valid:
             d = sc.alt_cm - self.land_ref_cm
@@ -686,18 +686,13 @@ class FlightComputer:
             # no baro: the GNSS height in its place, with its own reference
             # (a coarse baro on the ground comes and goes as "stuck"; an
             # impact can be missed between samples at 10 Hz). Under the main
-            # only: a band for the GNSS height's noise (5 m an epoch: two
+            # only, a band for the GNSS height's noise (5 m an epoch: two
             # epochs differ by more than 15 m one time in 30, so 20 in a row
-            # held +-15 m only half the time), a run from the sample the baro
-            # stopped reading on (not one the baro began), of
-            # LANDED_MAIN_MIN_MS at least: +-25 m held 20 s is under 1.25 m/s,
-            # and a 3 m/s main would need 35 m of noise (5 sigma) to hold it
+            # held +-15 m only half the time) and a run of LANDED_MAIN_MIN_MS
+            # at least: +-25 m held 20 s is under 1.25 m/s, and a 3 m/s main
+            # would need 35 m of noise (5 sigma) to hold it
             steady = True
-            band = _LANDED_BAND_CM
-            if self.phase == _MAIN:
-                band = _LANDED_GNSS_MAIN_BAND_CM
-                if self.baro_age_ms - dt <= _BARO_FRESH_MS:
-                    band = -1  # the baro stopped reading on this sample
+            band = _LANDED_GNSS_MAIN_BAND_CM if self.phase == _MAIN else _LANDED_BAND_CM
             d = self.gnss_alt_cm - self.gnss_land_ref_cm
             if d > band or d < -band:
                 self.gnss_land_ref_cm = self.gnss_alt_cm
@@ -718,9 +713,42 @@ class FlightComputer:
             self.land_run_ms += dt
         else:
             self.land_run_ms = 0
-        if self.phase == _MAIN:
-            self._watch_average(sc, dt, baro_fresh and still)
         avg_run = self.land_avg_run_ms
+        if self.phase == _MAIN:
+            # Under the main only: a baro too noisy for the band sample by
+            # sample (whole-hPa steps, a noisy part: tens of metres apart)
+            # holds it on its average over 2**LANDED_AVG_SHIFT samples, 1/16
+            # of its noise (AltOS judges its landing on the same
+            # ao_avg_height). It cannot hold under a descending main: the
+            # average moves at the descent's speed once its seed is forgotten
+            # (LANDED_AVG_SETTLE_N samples, counted in baro samples' time:
+            # fresh from a seed it starts from rest, and from a seed below the
+            # capsule it would climb and turn), and +-LANDED_BAND_CM held
+            # LANDED_MAIN_MIN_MS is under 1.5 m/s, half the slowest main
+            # (3 m/s): the other 45 m would be the average's noise, over 5
+            # sigma for the envelope's noisiest baro (1000 Pa). No speed
+            # check: the filter's speed carries the noise the average removes.
+            # A screened height is below 50 km (baro_min_pa): times 2**7 it
+            # stays below 2**30.
+            if sc.baro_valid and avg_run == LANDED_AVG_UNSEEDED:
+                self.land_avg_q7 = sc.alt_cm << _LANDED_AVG_SHIFT
+                self.land_avg_ref_cm = sc.alt_cm
+                avg_run = -self.cfg.sample_period_ms * _LANDED_AVG_SETTLE_N
+            elif avg_run < 0:
+                if sc.baro_valid:  # settling
+                    self.land_avg_q7 += sc.alt_cm - (self.land_avg_q7 >> _LANDED_AVG_SHIFT)
+                    avg_run = avg_run + dt if avg_run + dt < 0 else 0
+            else:
+                if sc.baro_valid:
+                    self.land_avg_q7 += sc.alt_cm - (self.land_avg_q7 >> _LANDED_AVG_SHIFT)
+                avg = self.land_avg_q7 >> _LANDED_AVG_SHIFT
+                d = avg - self.land_avg_ref_cm
+                if not (baro_fresh and still) or d > _LANDED_BAND_CM or d < -_LANDED_BAND_CM:
+                    self.land_avg_ref_cm = avg
+                    avg_run = 0
+                elif avg_run < _RUN_CAP_MS:
+                    avg_run += dt
+            self.land_avg_run_ms = avg_run
         last = self.main_ms if self.main_ms >= 0 else self.drogue_ms
         since_fire = self.flight_ms - last if last >= 0 else self.flight_ms
         need_ms = self.cfg.landed_ms
@@ -739,45 +767,6 @@ class FlightComputer:
             self._enter(_LANDED, "impact")
         elif self.phase == _MAIN and since_fire >= _LANDED_TIMEOUT_MS:
             self._enter(_LANDED, "timeout")
-
-    def _watch_average(self, sc, dt, still):
-        """Under the main only: a baro too noisy for the band sample by sample
-        (its whole-hPa steps, or a noisy part, read tens of metres apart)
-        holds it on its average over 2**LANDED_AVG_SHIFT samples (AltOS judges
-        its landing on the same ao_avg_height), 1/16 of the noise. Why it
-        cannot fire under a descending main: the average moves at the
-        descent's speed once its seed is forgotten (LANDED_AVG_SETTLE_N
-        samples: right after a seed it starts from rest, and a seed below the
-        true height would make it climb and turn), and +-LANDED_BAND_CM held
-        for LANDED_MAIN_MIN_MS is a speed under 1.5 m/s, half the slowest
-        main (3 m/s): the other 45 m would have to be the average's noise,
-        over 5 sigma for the noisiest baro of the envelope (1000 Pa). No
-        speed check: the filter's speed carries the noise the average removes.
-        land_avg_run_ms: LANDED_AVG_UNSEEDED, then negative while the average
-        settles, then the time in the band (dt counted on baro samples only,
-        so the settling counts samples)."""
-        run = self.land_avg_run_ms
-        if sc.baro_valid:
-            # a screened height is below 50 km (the baro_min_pa floor): times
-            # 2**7 it stays below 2**30
-            if run == LANDED_AVG_UNSEEDED:
-                self.land_avg_q7 = sc.alt_cm << _LANDED_AVG_SHIFT
-                self.land_avg_ref_cm = sc.alt_cm
-                self.land_avg_run_ms = -self.cfg.sample_period_ms * _LANDED_AVG_SETTLE_N
-                return
-            self.land_avg_q7 += sc.alt_cm - (self.land_avg_q7 >> _LANDED_AVG_SHIFT)
-            if run < 0:
-                self.land_avg_run_ms = run + dt if run + dt < 0 else 0
-                return
-        elif run < 0:
-            return
-        avg = self.land_avg_q7 >> _LANDED_AVG_SHIFT
-        d = avg - self.land_avg_ref_cm
-        if not still or d > _LANDED_BAND_CM or d < -_LANDED_BAND_CM:
-            self.land_avg_ref_cm = avg
-            self.land_avg_run_ms = 0
-        elif self.land_avg_run_ms < _RUN_CAP_MS:
-            self.land_avg_run_ms += dt
 
     def _gnss_height(self, t_ms):
         """Take each new 3D GNSS epoch's height above the ground: the

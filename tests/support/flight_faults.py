@@ -122,14 +122,17 @@ def gauss_normal():
 
 
 def baro_dies_with_gnss(fix, dies_agl_m=None, dies_after_touchdown_s=None):
-    """A faults hook: the baro reads clean until it dies (bus errors) below
-    dies_agl_m or dies_after_touchdown_s after the touchdown; `fix` gets its
-    epochs; the touchdown is soft (no impact spike)."""
+    """A faults hook: the baro reads clean (but for two seconds of bus errors
+    under the drogue at 2 km, where the GNSS height stands in) until it dies
+    below dies_agl_m or dies_after_touchdown_s after the touchdown; `fix` gets
+    its epochs; the touchdown is soft (no impact spike)."""
 
     def faults(c, s):
         if c.stand:
             return
         fix.tick(c, s)
+        if "drogue" in c.deployed and 1950.0 < c.h < 2000.0:
+            s.baro_ok = False
         if c.landed_t is not None:
             s.az_mg = 1000 + random.randint(-60, 60)
         if dies_agl_m is not None and c.h < dies_agl_m:
