@@ -107,7 +107,6 @@ _LANDED_AVG_SHIFT = const(7)  # under the main: the baro height averaged over 2*
 _LANDED_AVG_SETTLE_N = const(512)  # believed 4 time constants after its seed (2 % left)
 _LANDED_MAIN_MIN_MS = const(20000)  # under the main: the noisy heights' rules hold this long
 _LANDED_GNSS_MAIN_BAND_CM = const(2500)  # under the main: +-25 m for the GNSS height
-LANDED_AVG_UNSEEDED = const(-0x3FFFFFFF)  # land_avg_run_ms: no average yet
 _PERSIST_PERIOD_MS = const(1000)
 _BEACON_PERSIST_MS = const(60000)
 # BOOT_GAP_MS and RESUME_MARGIN_MS (resume after a reset): flight_cmds.py
@@ -730,17 +729,17 @@ class FlightComputer:
             # check: the filter's speed carries the noise the average removes.
             # A screened height is below 50 km (baro_min_pa): times 2**7 it
             # stays below 2**30.
-            if sc.baro_valid and avg_run == LANDED_AVG_UNSEEDED:
+            settled = avg_run >= 0
+            if sc.baro_valid and avg_run == -_RUN_MS_MAX:
+                # no average yet (_enter, new_flight): this height seeds it
                 self.land_avg_q7 = sc.alt_cm << _LANDED_AVG_SHIFT
                 self.land_avg_ref_cm = sc.alt_cm
                 avg_run = -self.cfg.sample_period_ms * _LANDED_AVG_SETTLE_N
-            elif avg_run < 0:
-                if sc.baro_valid:  # settling
-                    self.land_avg_q7 += sc.alt_cm - (self.land_avg_q7 >> _LANDED_AVG_SHIFT)
+            elif sc.baro_valid:
+                self.land_avg_q7 += sc.alt_cm - (self.land_avg_q7 >> _LANDED_AVG_SHIFT)
+                if not settled:
                     avg_run = avg_run + dt if avg_run + dt < 0 else 0
-            else:
-                if sc.baro_valid:
-                    self.land_avg_q7 += sc.alt_cm - (self.land_avg_q7 >> _LANDED_AVG_SHIFT)
+            if settled:
                 avg = self.land_avg_q7 >> _LANDED_AVG_SHIFT
                 d = avg - self.land_avg_ref_cm
                 if not (baro_fresh and still) or d > _LANDED_BAND_CM or d < -_LANDED_BAND_CM:
@@ -795,7 +794,7 @@ class FlightComputer:
         self.fail_run_ms = 0
         self.land_run_ms = 0
         self.land_ref_cm = self.screen.alt_cm
-        self.land_avg_run_ms = LANDED_AVG_UNSEEDED  # seeded by the next baro height
+        self.land_avg_run_ms = -_RUN_MS_MAX  # no average yet: the next baro height seeds it
         if phase == _DESCENT:
             self.flight_ms = 0
             self.pulse_seen = not self.cfg.reentry_mode  # drop: the release starts the timers

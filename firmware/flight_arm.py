@@ -8,7 +8,7 @@ it either). The functions take the FlightComputer as `self`. Everything here
 allocates; none of it runs per sample.
 """
 
-from flight import LANDED_AVG_UNSEEDED, STAND_NONE
+from flight import STAND_NONE
 from flight_phase import ARMED, DESCENT, MAIN, SAFE, phase_name
 
 # flight.py's constants of the same names (folded there at compile time)
@@ -150,7 +150,7 @@ def new_flight(self):
     self.gnss_land_ref_cm = 0
     self.land_avg_q7 = 0  # under the main: the baro height averaged, times 2**7
     self.land_avg_ref_cm = 0
-    self.land_avg_run_ms = LANDED_AVG_UNSEEDED
+    self.land_avg_run_ms = -_RUN_MS_MAX  # no average yet (flight._watch_landing)
     self.main_alt_count = 0
     self.persist_ms = 0
     self._fault_quiet_ms = _FAULT_EVENT_MS
