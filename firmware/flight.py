@@ -104,6 +104,10 @@ _LANDED_SPEED_CMS = const(300)
 _MAIN_SETTLE_MS = const(10000)  # opening shock is not an impact
 _IMPACT_MG = const(4000)
 _LANDED_TIMEOUT_MS = const(1800000)  # 30 min under the main: down, whatever the sensors say
+_LANDED_AVG_SHIFT = const(7)  # under the main: the baro height averaged over 2**7 samples,
+_LANDED_AVG_SETTLE_N = const(512)  # believed 4 time constants after its seed (2 % left)
+_LANDED_MAIN_MIN_MS = const(20000)  # under the main: the noisy heights' rules hold this long
+_LANDED_GNSS_MAIN_BAND_CM = const(2500)  # under the main: +-25 m for the GNSS height
 _PERSIST_PERIOD_MS = const(1000)
 _BEACON_PERSIST_MS = const(60000)
 # RESUME_MARGIN_MS (resume after a reset): flight_cmds.py; BOOT_GAP_MS: persist.py
@@ -691,9 +695,11 @@ class FlightComputer:
         LANDED_ACCEL_MG for landed_s (waves on a splashdown stay inside); or
         an impact (|a| >= IMPACT_MG) MAIN_SETTLE_MS after the last fire (an
         opening shock is no impact) within IMPACT_MAX_CM of the ground if the
-        baro reads; or LANDED_TIMEOUT_MS under the main. A steady descent
-        under a chute reads 1 g too, so without a baro only the impact or the
-        timeout can tell. Landing disarms the pyro bank."""
+        baro reads; or LANDED_TIMEOUT_MS under the main. Under the main only
+        (the main is out: disarming leaves nothing unfired), noisy heights
+        have their own rules, each held LANDED_MAIN_MIN_MS at least: the GNSS
+        height in a wider band, and the baro height averaged (see below).
+        Landing disarms the pyro bank."""
         steady = baro_fresh
         if sc.baro_valid:
             d = sc.alt_cm - self.land_ref_cm
@@ -703,13 +709,20 @@ class FlightComputer:
         elif not baro_fresh and self.gnss_ok:
             # no baro: the GNSS height in its place, with its own reference
             # (a coarse baro on the ground comes and goes as "stuck"; an
-            # impact can be missed between samples at 10 Hz)
+            # impact can be missed between samples at 10 Hz). Under the main
+            # only, a band for the GNSS height's noise (5 m an epoch: two
+            # epochs differ by more than 15 m one time in 30, so 20 in a row
+            # held +-15 m only half the time) and a run of LANDED_MAIN_MIN_MS
+            # at least: +-25 m held 20 s is under 1.25 m/s, and a 3 m/s main
+            # would need 35 m of noise (5 sigma) to hold it
             steady = True
+            band = _LANDED_GNSS_MAIN_BAND_CM if self.phase == _MAIN else _LANDED_BAND_CM
             d = self.gnss_alt_cm - self.gnss_land_ref_cm
-            if d > _LANDED_BAND_CM or d < -_LANDED_BAND_CM:
+            if d > band or d < -band:
                 self.gnss_land_ref_cm = self.gnss_alt_cm
                 steady = False
-        if sc.accel_valid and _abs(sc.mag_mg - self.one_g_mg) > _LANDED_ACCEL_MG:
+        still = not (sc.accel_valid and _abs(sc.mag_mg - self.one_g_mg) > _LANDED_ACCEL_MG)
+        if not still:
             steady = False
         if (
             self.baro_run_ms >= _SPEED_TRUST_MS
@@ -724,10 +737,51 @@ class FlightComputer:
             self.land_run_ms += dt
         else:
             self.land_run_ms = 0
+        avg_run = self.land_avg_run_ms
+        if self.phase == _MAIN:
+            # Under the main only: a baro too noisy for the band sample by
+            # sample (whole-hPa steps, a noisy part: tens of metres apart)
+            # holds it on its average over 2**LANDED_AVG_SHIFT samples, 1/16
+            # of its noise (AltOS judges its landing on the same
+            # ao_avg_height). It cannot hold under a descending main: the
+            # average moves at the descent's speed once its seed is forgotten
+            # (LANDED_AVG_SETTLE_N samples, counted in baro samples' time:
+            # fresh from a seed it starts from rest, and from a seed below the
+            # capsule it would climb and turn), and +-LANDED_BAND_CM held
+            # LANDED_MAIN_MIN_MS is under 1.5 m/s, half the slowest main
+            # (3 m/s): the other 45 m would be the average's noise, over 5
+            # sigma for the envelope's noisiest baro (1000 Pa). No speed
+            # check: the filter's speed carries the noise the average removes.
+            # A screened height is below 50 km (baro_min_pa): times 2**7 it
+            # stays below 2**30.
+            settled = avg_run >= 0
+            if sc.baro_valid and avg_run == -_RUN_MS_MAX:
+                # no average yet (_enter, new_flight): this height seeds it
+                self.land_avg_q7 = sc.alt_cm << _LANDED_AVG_SHIFT
+                self.land_avg_ref_cm = sc.alt_cm
+                avg_run = -self.cfg.sample_period_ms * _LANDED_AVG_SETTLE_N
+            elif sc.baro_valid:
+                self.land_avg_q7 += sc.alt_cm - (self.land_avg_q7 >> _LANDED_AVG_SHIFT)
+                if not settled:
+                    avg_run = avg_run + dt if avg_run + dt < 0 else 0
+            if settled:
+                avg = self.land_avg_q7 >> _LANDED_AVG_SHIFT
+                d = avg - self.land_avg_ref_cm
+                if not (baro_fresh and still) or d > _LANDED_BAND_CM or d < -_LANDED_BAND_CM:
+                    self.land_avg_ref_cm = avg
+                    avg_run = 0
+                elif avg_run < _RUN_CAP_MS:
+                    avg_run += dt
+            self.land_avg_run_ms = avg_run
         last = self.main_ms if self.main_ms >= 0 else self.drogue_ms
         since_fire = self.flight_ms - last if last >= 0 else self.flight_ms
-        if self.land_run_ms >= self.cfg.landed_ms:
+        need_ms = self.cfg.landed_ms
+        if self.phase == _MAIN and not baro_fresh and need_ms < _LANDED_MAIN_MIN_MS:
+            need_ms = _LANDED_MAIN_MIN_MS  # the GNSS height's wider band
+        if self.land_run_ms >= need_ms:
             self._enter(_LANDED, "steady")
+        elif avg_run >= _LANDED_MAIN_MIN_MS and avg_run >= self.cfg.landed_ms:
+            self._enter(_LANDED, "steady_average")
         elif (
             sc.accel_valid
             and sc.mag_mg >= _IMPACT_MG
@@ -765,6 +819,7 @@ class FlightComputer:
         self.fail_run_ms = 0
         self.land_run_ms = 0
         self.land_ref_cm = self.screen.alt_cm
+        self.land_avg_run_ms = -_RUN_MS_MAX  # no average yet: the next baro height seeds it
         if phase == _DESCENT:
             self.flight_ms = 0
             self.pulse_seen = not self.cfg.reentry_mode  # drop: the release starts the timers

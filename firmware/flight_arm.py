@@ -148,6 +148,9 @@ def new_flight(self):
     self.land_run_ms = 0
     self.land_ref_cm = 0
     self.gnss_land_ref_cm = 0
+    self.land_avg_q7 = 0  # under the main: the baro height averaged, times 2**7
+    self.land_avg_ref_cm = 0
+    self.land_avg_run_ms = -_RUN_MS_MAX  # no average yet (flight._watch_landing)
     self.main_alt_count = 0
     self.persist_ms = 0
     self._fault_quiet_ms = _FAULT_EVENT_MS

@@ -192,6 +192,8 @@ FLIGHTS = sorted((Path(__file__).resolve().parent / "flights").glob("*.toml"))
 def test_a_flight_an_envelope_campaign_once_failed_now_holds_every_invariant(path):
     # each file was written by `capsule droptest --envelope` for a flight that
     # violated an invariant; it flies again exactly (its [run] seed included)
-    result = droptest.run_scenario(scenario.load(path), plots=False, reuse_flash=True)
+    sc = scenario.load(path)
+    seed = int(sc.run.get("seed", 0))  # as `capsule droptest FILE` flies it
+    result = droptest.run_scenario(sc, seed=seed, plots=False, reuse_flash=True)
     bad = [(e["name"], e["detail"]) for e in result.invariants if e["passed"] is False]
     assert not bad, bad

@@ -287,8 +287,9 @@ class Rig:
     """Sequencer + fakes + capsule + virtual clock, with resets on demand."""
 
     def __init__(self, cfg, capsule, store_path, clock_start=clock.TICKS_PERIOD - 7000,
-                 cont=True, faults=None):  # fmt: skip
+                 cont=True, faults=None, gnss_fix=None):  # fmt: skip
         self.cfg = cfg
+        self.gnss_fix = gnss_fix  # what the app would publish (flight_faults.GnssFix), or None
         self.capsule = capsule
         self.store_path = store_path  # None: a RamStore kept across resets
         self.ram = RamStore() if store_path is None else None
@@ -317,6 +318,7 @@ class Rig:
         else:
             self.store = persist.Store(self.store_path)
         self.fc = FlightComputer(self.cfg, self.clock, self.bank, self.events, self.store)
+        self.fc.gnss_fix = self.gnss_fix
 
     def reset(self, down_ms=1500, clock_start=None):
         """Power cut: the board is dead for down_ms (the capsule keeps falling),
@@ -408,7 +410,7 @@ def stand_rig(faults=None):
 
 
 def fly(cfg_over=None, capsule_kw=None, faults=None, resets=(), store_path=None,
-        stand_s=3.0, max_s=1500.0, arm=True, until_phase=None):  # fmt: skip
+        stand_s=3.0, max_s=1500.0, arm=True, until_phase=None, gnss_fix=None):  # fmt: skip
     """Stand, arm, fly, land; returns the summary dict (plus 'arm')."""
     over = dict(FAST)
     over.update(cfg_over or {})
@@ -417,7 +419,7 @@ def fly(cfg_over=None, capsule_kw=None, faults=None, resets=(), store_path=None,
     kw.update(capsule_kw or {})
     cap = Capsule(**kw)
     cap.stand = kw.get("hold_s", 0.0) == 0.0  # a drop test arms under its drone instead
-    rig = Rig(cfg, cap, store_path, faults=faults)
+    rig = Rig(cfg, cap, store_path, faults=faults, gnss_fix=gnss_fix)
     rig.settle_on_stand(stand_s)
     why = rig.fc.arm() if arm else "not armed"
     cap.stand = False
