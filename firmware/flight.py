@@ -98,6 +98,7 @@ _ACCEL_DEAD_MS = const(5000)  # no valid accel this long: judge the entry (or a 
 _FREEFALL_MG = const(300)
 _UNLOADED_MG = const(700)  # |a| below this: not hanging on a line or standing
 _UNLOADED_RECENT_MS = const(60000)  # ... seen this recently for a descent-rate start
+_UNLOADED_MIN_MS = const(300)  # ... for this long on end (a release: seconds; a gust: a sample)
 _LANDED_BAND_CM = const(1500)  # +-15 m: a whole-hPa baro's count, GNSS noise
 _LANDED_ACCEL_MG = const(500)
 _LANDED_SPEED_CMS = const(300)
@@ -204,7 +205,6 @@ class FlightComputer:
         self.position_source = None  # see keep_position
         self._last_t = 0
         self._have_t = False
-        self.samples = 0
         self.boots = 0
         _cmd("new_estimator", self, module="flight_arm")
         _cmd("new_flight", self, module="flight_arm")
@@ -259,8 +259,6 @@ class FlightComputer:
             # the flight clock (and the backup timers on it) start at the
             # entry pulse, or at the release in drop mode
             self.flight_ms += dt
-        if self.phase_ms < _RUN_CAP_MS:
-            self.phase_ms += dt
         sc = self.screen
         # a frozen pressure is a fault only while the capsule must be falling
         # (under the main too: a frozen baro would read as landed, and the
@@ -335,7 +333,6 @@ class FlightComputer:
         bank = self.pyro
         if bank.on_bits:
             bank.poll()
-        self.samples += 1
         kf = self.kf
         self.alt_cm = kf.alt_cm
         self.speed_cms = kf.speed_cms
@@ -443,11 +440,21 @@ class FlightComputer:
             # window runs on the baro's time only: a release above the baro's
             # ceiling (a burst at 20 km, a BMP280 blind above 9 km) is the
             # last the accelerometer can tell, and by the time the baro reads
-            # again the fall has long been at terminal speed, loaded at 1 g
+            # again the fall has long been at terminal speed, loaded at 1 g.
+            # Unloaded means for UNLOADED_MIN_MS on end: a release's free fall
+            # or tumble lasts seconds, while turbulence at the tropopause dips
+            # |a| below UNLOADED_MG for a sample or two on the way up (with a
+            # noisy coarse baro that started a balloon's descent at 9.9 km)
             if sc.raw_ok and sc.raw_mag_mg < _UNLOADED_MG:
-                self.unloaded_ago_ms = 0  # raw: a coarse part reads zeros falling
-            elif baro_fresh and self.unloaded_ago_ms < _RUN_CAP_MS:
-                self.unloaded_ago_ms += dt
+                # raw: a coarse part reads zeros falling
+                if self.unloaded_run_ms < _UNLOADED_MIN_MS:
+                    self.unloaded_run_ms += dt
+                else:
+                    self.unloaded_ago_ms = 0
+            else:
+                self.unloaded_run_ms = 0
+                if baro_fresh and self.unloaded_ago_ms < _RUN_CAP_MS:
+                    self.unloaded_ago_ms += dt
             if sc.accel_valid:
                 self.accel_dead_ms = 0
             elif self.accel_dead_ms < _ACCEL_DEAD_MS:
@@ -815,7 +822,6 @@ class FlightComputer:
     def _enter(self, phase, why, save=True):
         old = self.phase
         self.phase = phase
-        self.phase_ms = 0
         self.fail_run_ms = 0
         self.land_run_ms = 0
         self.land_ref_cm = self.screen.alt_cm

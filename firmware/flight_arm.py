@@ -95,7 +95,6 @@ def disarm(self, force=False):
     self.pyro.disarm()
     self.armed = False
     self.phase = SAFE
-    self.phase_ms = 0
     # the stand window is kept in SAFE only: the capsule may have been moved,
     # turned over or flown since arming, so the next arm needs a new one
     self.stand_ms = STAND_NONE
@@ -122,7 +121,6 @@ def new_flight(self):
     self.phase = SAFE
     self.armed = False
     self.flight_ms = 0  # since descent start, accumulated (wrap-free)
-    self.phase_ms = 0
     self.drogue_ms = -1  # flight_ms when the drogue fired
     self.main_ms = -1
     self.landed_ms = -1
@@ -142,6 +140,7 @@ def new_flight(self):
     self.entry_run_ms = 0
     self.drop_run_ms = 0
     self.unloaded_ago_ms = _RUN_MS_MAX  # since |a| last read unloaded (ARMED)
+    self.unloaded_run_ms = 0  # ... for how long it reads so now
     self.settle_run_ms = 0
     self.accel_dead_ms = 0
     self.fail_run_ms = 0

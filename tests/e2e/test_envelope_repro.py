@@ -152,6 +152,15 @@ def test_a_baro_frozen_under_the_main_does_not_declare_landing_in_the_air():
     held(fly(sc), "landing_detected", "beacon_after_touchdown")
 
 
+def test_tropopause_turbulence_and_a_noisy_whole_hpa_baro_do_not_start_a_balloon_descent():
+    # envelope flight 2/129 with sensor seed 0: a gust at 9.9 km dipped |a|
+    # below 700 mg for a sample while the baro's noise read as a 16 m/s fall;
+    # the descent started on the way up and the drogue fired under the balloon
+    sc = scenario.load(Path(__file__).resolve().parent / "flights" / "envelope_2_129.toml")
+    result = fly(sc, seed=0)
+    held(result, "quiet_until_release", "landing_detected", "each_channel_fires_once")
+
+
 # 6. the last known position stays on the air
 def test_a_reset_after_splashdown_with_the_receiver_dead_keeps_the_position_on_the_air():
     # the antenna goes under 16 s after touchdown, then a brown-out: the
