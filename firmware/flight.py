@@ -99,6 +99,7 @@ _FREEFALL_MG = const(300)
 _UNLOADED_MG = const(700)  # |a| below this: not hanging on a line or standing
 _UNLOADED_RECENT_MS = const(60000)  # ... seen this recently for a descent-rate start
 _UNLOADED_MIN_MS = const(300)  # ... for this long on end (a release: seconds; a gust: a sample)
+_DROP_WEAK_MS = const(8000)  # the descent rate held this long after shorter unloading
 _LANDED_BAND_CM = const(1500)  # +-15 m: a whole-hPa baro's count, GNSS noise
 _LANDED_ACCEL_MG = const(500)
 _LANDED_SPEED_CMS = const(300)
@@ -441,20 +442,23 @@ class FlightComputer:
             # ceiling (a burst at 20 km, a BMP280 blind above 9 km) is the
             # last the accelerometer can tell, and by the time the baro reads
             # again the fall has long been at terminal speed, loaded at 1 g.
-            # Unloaded means for UNLOADED_MIN_MS on end: a release's free fall
-            # or tumble lasts seconds, while turbulence at the tropopause dips
-            # |a| below UNLOADED_MG for a sample or two on the way up (with a
-            # noisy coarse baro that started a balloon's descent at 9.9 km)
+            # How long the descent rate must hold depends on how well the
+            # accelerometer agreed: entry_ms after UNLOADED_MIN_MS or more
+            # unloaded on end (a release's free fall or tumble), or with no
+            # accelerometer; DROP_WEAK_MS after a sample or two only -- a
+            # gust at the tropopause dips |a| that far on the way up (with a
+            # noisy whole-hPa baro, a 1 s "fall" started a balloon's descent
+            # at 9.9 km), and so does a light capsule dropped into wind, whose
+            # drag never lets |a| fall far below 1 g but whose descent lasts
             if sc.raw_ok and sc.raw_mag_mg < _UNLOADED_MG:
                 # raw: a coarse part reads zeros falling
-                if self.unloaded_run_ms < _UNLOADED_MIN_MS:
+                if self.unloaded_ago_ms > 0:
+                    self.unloaded_run_ms = dt  # a new run (the last one's length is kept)
+                elif self.unloaded_run_ms < _UNLOADED_MIN_MS:
                     self.unloaded_run_ms += dt
-                else:
-                    self.unloaded_ago_ms = 0
-            else:
-                self.unloaded_run_ms = 0
-                if baro_fresh and self.unloaded_ago_ms < _RUN_CAP_MS:
-                    self.unloaded_ago_ms += dt
+                self.unloaded_ago_ms = 0
+            elif baro_fresh and self.unloaded_ago_ms < _RUN_CAP_MS:
+                self.unloaded_ago_ms += dt
             if sc.accel_valid:
                 self.accel_dead_ms = 0
             elif self.accel_dead_ms < _ACCEL_DEAD_MS:
@@ -469,7 +473,12 @@ class FlightComputer:
                 )
             ):
                 self.drop_run_ms += dt
-                if self.drop_run_ms >= cfg.entry_ms:
+                if self.drop_run_ms >= (
+                    cfg.entry_ms
+                    if self.unloaded_run_ms >= _UNLOADED_MIN_MS
+                    or self.accel_dead_ms >= _ACCEL_DEAD_MS
+                    else _DROP_WEAK_MS
+                ):
                     self._enter(_DESCENT, "descent_rate")
                     return
             else:

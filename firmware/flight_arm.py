@@ -140,7 +140,7 @@ def new_flight(self):
     self.entry_run_ms = 0
     self.drop_run_ms = 0
     self.unloaded_ago_ms = _RUN_MS_MAX  # since |a| last read unloaded (ARMED)
-    self.unloaded_run_ms = 0  # ... for how long it reads so now
+    self.unloaded_run_ms = 0  # ... for how long it read so, on end, that time
     self.settle_run_ms = 0
     self.accel_dead_ms = 0
     self.fail_run_ms = 0
