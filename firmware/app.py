@@ -125,7 +125,11 @@ class App:
         # flight log
         config._call("reject_beacon_duty", self.cfg, self.hw.radio)
         if self.beacon is not None:
-            self.fc.keep_position(self.beacon)
+            # boot-only sequencer code, loaded for the call as flight.py does
+            import flight_cmds
+
+            flight_cmds.keep_position(self.fc, self.beacon)
+            sys.modules.pop("flight_cmds", None)
         self.loop_faults = 0
         self.iterations = 0
         self.sim_sample_ok = False

@@ -53,7 +53,7 @@ PERSIST_PERIOD_MS during the descent. On boot the flight clock resumes from
 the record plus RESUME_MARGIN_MS (the record may be one period old, plus the
 boot itself): backup timers run a little early rather than late -- a main
 slightly high is recoverable, a main late is not. The record also keeps the
-beacon's last known position (keep_position), written with it.
+beacon's last known position (flight_cmds.keep_position), written with it.
 """
 
 from micropython import const
@@ -203,7 +203,7 @@ class FlightComputer:
         self.ch_main = pyro_bank.index("main")
         self.last_sample = None  # the sample object last stepped (for arm's self-test)
         self.gnss_fix = None  # the GNSS receiver's published fix (set by the app), or None
-        self.position_source = None  # see keep_position
+        self.position_source = None  # the beacon (flight_cmds.keep_position)
         self._last_t = 0
         self._have_t = False
         self.boots = 0
@@ -1001,11 +1001,6 @@ class FlightComputer:
     def status_fields(self):
         """[(key, value)] for the `status` command (allocates)."""
         return _cmd("status_fields", self)
-
-    def keep_position(self, source):
-        """Let the beacon keep its last known position in the record, and
-        hand it back after a reset (flight_cmds.keep_position)."""
-        _cmd("keep_position", self, source)
 
 
 def build(cfg, clock, outputs, events, store_path="flight.rec"):

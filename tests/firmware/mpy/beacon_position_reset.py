@@ -1,5 +1,5 @@
 """The reference flight (flight_helpers.FAST) with the beacon attached as the
-app attaches it (FlightComputer.keep_position, UKHAS packets), a 1 Hz GNSS
+app attaches it (flight_cmds.keep_position, UKHAS packets), a 1 Hz GNSS
 receiver that fixes a position until argv[1] s and then goes dead, and a
 reset at argv[2] s (none if negative). Prints one JSON line: the packets
 (capsule time, hex) with the time of the last fix the receiver gave, the
@@ -35,7 +35,9 @@ class BeaconRig(Rig):
         self.bcn = beacon.Beacon(
             self.cfg, self.clock, self.fx, self.lg, self.radio, [ukhas.UkhasFormat(self.cfg)]
         )
-        self.fc.keep_position(self.bcn)
+        import flight_cmds
+
+        flight_cmds.keep_position(self.fc, self.bcn)
         self.boots_log.append([self.fc.phase, self.bcn._held_ok])
 
     def gnss(self):
