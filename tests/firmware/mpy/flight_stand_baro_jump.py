@@ -3,33 +3,18 @@ range (300..1100 hPa, a new value each sample), then with one as noisy as the
 envelope's noisiest (10 hPa RMS), then on a clean stand after one 100 hPa
 spike: at once and 2.5 s later. Prints repr of each answer, a line each."""
 
-import math
-
 from flight_helpers import stand_rig
+from xorshift import Xorshift
 
-state = [2463534242]
-
-
-def uniform():
-    x = state[0]
-    x ^= (x << 13) & 0xFFFFFFFF
-    x ^= x >> 17
-    x ^= (x << 5) & 0xFFFFFFFF
-    state[0] = x
-    return x / 4294967296.0
-
-
-def gauss():
-    u = uniform() or 1e-12
-    return math.sqrt(-2.0 * math.log(u)) * math.cos(6.283185307 * uniform())
+rng = Xorshift()
 
 
 def garbage(c, s):
-    s.press_dpa = 300000 + int(800000 * uniform())
+    s.press_dpa = 300000 + int(800000 * rng.uniform())
 
 
 def noisy(c, s):
-    s.press_dpa += int(10000 * gauss())
+    s.press_dpa += int(10000 * rng.gauss())
 
 
 spike = [0]
@@ -48,7 +33,6 @@ for faults in (garbage, noisy):
 rig = stand_rig(one_spike)
 rig.settle_on_stand(3.0)
 spike[0] = 1
-rig.settle_on_stand(0.5)
-print(repr(rig.fc.arm()))
-rig.settle_on_stand(2.5)
-print(repr(rig.fc.arm()))
+for wait_s in (0.5, 2.5):  # the spike's window broken, then a new one whole
+    rig.settle_on_stand(wait_s)
+    print(repr(rig.fc.arm()))

@@ -1,31 +1,18 @@
 """arm() after 4 s on the stand, for N accelerometers dispersed like a
 campaign's noisiest: noise argv[2] mg RMS on each axis, a bias drawn with
 30 mg sigma per axis, at the default 100 Hz. Prints N, then how many
-refused and why (the refusal up to its value). Its own xorshift generator:
-the rig seeds `random` for every capsule, so each stand would be the same."""
+refused and why (the refusal up to its value). Its own generator
+(tests/support/xorshift.py): the rig seeds `random` for every capsule."""
 
-import math
 import sys
 
 from flight_helpers import Capsule, Rig, make_config
+from xorshift import Xorshift
 
 n = int(sys.argv[1])
 noise_mg = float(sys.argv[2])
-state = [2463534242]
-
-
-def uniform():
-    x = state[0]
-    x ^= (x << 13) & 0xFFFFFFFF
-    x ^= x >> 17
-    x ^= (x << 5) & 0xFFFFFFFF
-    state[0] = x
-    return x / 4294967296.0
-
-
-def gauss():
-    u = uniform() or 1e-12
-    return math.sqrt(-2.0 * math.log(u)) * math.cos(6.283185307 * uniform())
+rng = Xorshift()
+gauss = rng.gauss
 
 
 bias = [0.0, 0.0, 0.0]
