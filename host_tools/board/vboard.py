@@ -145,6 +145,10 @@ class VirtualBoard(RelayedBoard):
 
         def make_controlling_tty():
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+            # Ctrl-C reaches the interpreter as SIGINT, as on a board's REPL,
+            # even if this process runs with it blocked (a library's thread
+            # mask, inherited by the child)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
 
         wait = RESPAWN_BACKOFF_S - (time.monotonic() - self._last_spawn)
         if crashed and wait > 0:

@@ -192,6 +192,11 @@ def test_bytes_behind_a_ctrl_c_wait_for_a_prompt_printed_after_it(monkeypatch):
         vb.stop()
 
 
+def _sigint_default():
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("late", ["settle time over", "terminal flag seen off"])
 def test_bytes_let_through_behind_a_ctrl_c_go_to_the_restarted_repl(monkeypatch, late):
     # Whether a Ctrl-C is a signal is decided when the interpreter's terminal
@@ -209,7 +214,9 @@ def test_bytes_let_through_behind_a_ctrl_c_go_to_the_restarted_repl(monkeypatch,
     spawned = []
     monkeypatch.setattr(vb, "_spawn", lambda raw, crashed=False, mode=None: spawned.append(mode))
     read_end, vb._child_fd = os.pipe()
-    vb._child = subprocess.Popen(["sleep", "60"])
+    # an interpreter that dies of SIGINT, whatever this process inherited
+    # (a shell's background job ignores it; a library may block it)
+    vb._child = subprocess.Popen(["sleep", "60"], preexec_fn=_sigint_default)  # noqa: PLW1509
     try:
         vb._to_child += vb._watch_input(b"\r\x03")
         vb._write_child()
